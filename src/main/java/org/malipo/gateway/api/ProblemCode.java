@@ -1,0 +1,60 @@
+package org.malipo.gateway.api;
+
+import org.springframework.http.HttpStatus;
+
+/**
+ * Every stable error {@code code} the API can answer with, its HTTP status and its title.
+ *
+ * <p>These strings are a public contract (RFC 9457 problem member {@code code}); never rename one.
+ */
+public enum ProblemCode {
+  INVALID_JSON(HttpStatus.BAD_REQUEST, "Malformed JSON body"),
+  INVALID_REQUEST(HttpStatus.BAD_REQUEST, "Invalid request"),
+  PARAMETER_UNKNOWN(HttpStatus.BAD_REQUEST, "Unknown parameter"),
+  PARAMETER_MISSING(HttpStatus.BAD_REQUEST, "Missing parameter"),
+  PARAMETER_INVALID(HttpStatus.BAD_REQUEST, "Invalid parameter"),
+  AMOUNT_INVALID(HttpStatus.BAD_REQUEST, "Invalid amount"),
+  CURRENCY_UNSUPPORTED(HttpStatus.BAD_REQUEST, "Currency not supported"),
+  IDEMPOTENCY_KEY_MISSING(HttpStatus.BAD_REQUEST, "Idempotency-Key header required"),
+  IDEMPOTENCY_KEY_INVALID(HttpStatus.BAD_REQUEST, "Invalid Idempotency-Key header"),
+  UNSUPPORTED_GRANT_TYPE(HttpStatus.BAD_REQUEST, "Unsupported grant type"),
+  INVALID_SCOPE(HttpStatus.BAD_REQUEST, "Invalid scope"),
+  INVALID_CLIENT(HttpStatus.UNAUTHORIZED, "Client authentication failed"),
+  UNAUTHORIZED(HttpStatus.UNAUTHORIZED, "Authentication required"),
+  INVALID_TOKEN(HttpStatus.UNAUTHORIZED, "Invalid access token"),
+  INSUFFICIENT_SCOPE(HttpStatus.FORBIDDEN, "Insufficient scope"),
+  NOT_FOUND(HttpStatus.NOT_FOUND, "Not found"),
+  METHOD_NOT_ALLOWED(HttpStatus.METHOD_NOT_ALLOWED, "Method not allowed"),
+  NOT_ACCEPTABLE(HttpStatus.NOT_ACCEPTABLE, "Not acceptable"),
+  IDEMPOTENCY_IN_PROGRESS(HttpStatus.CONFLICT, "A request with this Idempotency-Key is in progress"),
+  PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "Request body too large"),
+  UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+  IDEMPOTENCY_KEY_REUSED(HttpStatus.UNPROCESSABLE_CONTENT, "Idempotency-Key reused with a different request"),
+  RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "Rate limit exceeded"),
+  INTERNAL_ERROR(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error"),
+  OVERLOADED(HttpStatus.SERVICE_UNAVAILABLE, "Gateway overloaded"),
+  SERVICE_UNAVAILABLE(HttpStatus.SERVICE_UNAVAILABLE, "Service temporarily unavailable");
+
+  private final HttpStatus status;
+  private final String title;
+
+  ProblemCode(HttpStatus status, String title) {
+    this.status = status;
+    this.title = title;
+  }
+
+  /** The HTTP status this code is always answered with. */
+  public HttpStatus status() {
+    return status;
+  }
+
+  /** A short, human-readable summary that does not change between occurrences. */
+  public String title() {
+    return title;
+  }
+
+  /** The snake_case wire form, e.g. {@code "parameter_invalid"}. */
+  public String wireName() {
+    return name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

@@ -1,0 +1,83 @@
+package org.malipo.gateway.api;
+
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.annotation.Order;
+import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ResponseStatusException;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.ServerWebInputException;
+import org.springframework.web.server.WebExceptionHandler;
+import reactor.core.publisher.Mono;
+
+/**
+ * Turns every error that reaches the web layer into an RFC 9457 problem: {@link ApiProblem} as
+ * it is, framework errors (no route, wrong method or media type, oversized body) to their codes,
+ * and anything else to {@code 500 internal_error} without leaking its message.
+ */
+@Component
+@Order(-2) // before Spring Boot's default error handler
+final class ProblemExceptionHandler implements WebExceptionHandler {
+
+  private static final Logger log = LoggerFactory.getLogger(ProblemExceptionHandler.class);
+
+  private final ProblemWriter writer;
+
+  ProblemExceptionHandler(ProblemWriter writer) {
+    this.writer = writer;
+  }
+
+  @Override
+  public Mono<Void> handle(ServerWebExchange exchange, Throwable error) {
+    return writer.write(exchange, translate(exchange, error));
+  }
+
+  private ApiProblem translate(ServerWebExchange exchange, Throwable error) {
+    if (error instanceof ApiProblem problem) {
+      return problem;
+    }
+    if (hasCause(error, DataBufferLimitException.class)) {
+      return ApiProblem.of(ProblemCode.PAYLOAD_TOO_LARGE, "The request body exceeds the limit.");
+    }
+    if (error instanceof ServerWebInputException) {
+      return ApiProblem.of(ProblemCode.INVALID_REQUEST, "The request could not be read.");
+    }
+    if (error instanceof ResponseStatusException status) {
+      return fromStatus(status.getStatusCode());
+    }
+    if (hasCause(error, TimeoutException.class)) {
+      log.warn("request {} timed out", RequestIds.of(exchange), error);
+      return ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE, "A dependency did not answer in time.")
+          .withHeaders(Map.of("Retry-After", "1"));
+    }
+    log.error("request {} failed", RequestIds.of(exchange), error);
+    return ApiProblem.of(ProblemCode.INTERNAL_ERROR, "An internal error occurred.");
+  }
+
+  private static ApiProblem fromStatus(HttpStatusCode status) {
+    return switch (status.value()) {
+      case 404 -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such resource.");
+      case 405 -> ApiProblem.of(ProblemCode.METHOD_NOT_ALLOWED, "The method is not allowed here.");
+      case 406 -> ApiProblem.of(ProblemCode.NOT_ACCEPTABLE, "Only application/json is produced.");
+      case 413 -> ApiProblem.of(ProblemCode.PAYLOAD_TOO_LARGE, "The request body exceeds the limit.");
+      case 415 -> ApiProblem.of(ProblemCode.UNSUPPORTED_MEDIA_TYPE, "Send Content-Type: application/json.");
+      case 503 -> ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE, "Service temporarily unavailable.");
+      default -> status.is4xxClientError()
+          ? ApiProblem.of(ProblemCode.INVALID_REQUEST, "The request is not valid.")
+          : ApiProblem.of(ProblemCode.INTERNAL_ERROR, "An internal error occurred.");
+    };
+  }
+
+  private static boolean hasCause(Throwable error, Class<? extends Throwable> type) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+}

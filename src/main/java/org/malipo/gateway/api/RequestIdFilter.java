@@ -1,0 +1,22 @@
+package org.malipo.gateway.api;
+
+import org.springframework.core.Ordered;
+import org.springframework.core.annotation.Order;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import reactor.core.publisher.Mono;
+
+/** Gives every exchange a request id and echoes it in the {@code X-Request-Id} response header. */
+@Component
+@Order(Ordered.HIGHEST_PRECEDENCE)
+final class RequestIdFilter implements WebFilter {
+
+  @Override
+  public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+    String requestId = RequestIds.of(exchange);
+    exchange.getResponse().getHeaders().set(RequestIds.HEADER, requestId);
+    return chain.filter(exchange).contextWrite(ctx -> ctx.put("request_id", requestId));
+  }
+}

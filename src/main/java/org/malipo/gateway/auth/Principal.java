@@ -1,0 +1,68 @@
+package org.malipo.gateway.auth;
+
+import java.util.Set;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.ProblemCode;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * The authenticated caller of a {@code /v1} request, taken from a verified access token.
+ *
+ * @param clientId the OAuth client id (JWT {@code sub})
+ * @param merchantId the merchant every query of this request is scoped to (JWT {@code mid})
+ * @param scopes the granted scopes (JWT {@code scope}, space-separated there)
+ */
+public record Principal(String clientId, String merchantId, Set<String> scopes) {
+
+  private static final String ATTRIBUTE = Principal.class.getName();
+
+  /** Scope to create payments. */
+  public static final String PAYMENTS_WRITE = "payments:write";
+  /** Scope to read payments. */
+  public static final String PAYMENTS_READ = "payments:read";
+  /** Scope to create refunds. */
+  public static final String REFUNDS_WRITE = "refunds:write";
+  /** Operator scope: merchants, ledger reports. */
+  public static final String ADMIN = "admin";
+
+  /** Every scope a client may hold. */
+  public static final Set<String> ALL_SCOPES = Set.of(PAYMENTS_WRITE, PAYMENTS_READ, REFUNDS_WRITE, ADMIN);
+
+  public Principal {
+    scopes = Set.copyOf(scopes);
+  }
+
+  /**
+   * Fails unless this principal holds {@code scope}.
+   *
+   * @return this principal, for chaining
+   * @throws ApiProblem {@code 403 insufficient_scope}
+   */
+  public Principal require(String scope) {
+    if (!scopes.contains(scope)) {
+      throw ApiProblem.of(ProblemCode.INSUFFICIENT_SCOPE, "This operation needs the scope '" + scope + "'.")
+          .withHeaders(java.util.Map.of("WWW-Authenticate",
+              "Bearer error=\"insufficient_scope\", scope=\"" + scope + "\""));
+    }
+    return this;
+  }
+
+  /** Binds this principal to the exchange (done by the authentication filter). */
+  public void attachTo(ServerWebExchange exchange) {
+    exchange.getAttributes().put(ATTRIBUTE, this);
+  }
+
+  /**
+   * The principal of an authenticated exchange.
+   *
+   * @throws ApiProblem {@code 401 unauthorized} if the exchange was not authenticated
+   */
+  public static Principal of(ServerWebExchange exchange) {
+    Principal principal = exchange.getAttribute(ATTRIBUTE);
+    if (principal == null) {
+      throw ApiProblem.of(ProblemCode.UNAUTHORIZED, "A Bearer access token is required.")
+          .withHeaders(java.util.Map.of("WWW-Authenticate", "Bearer"));
+    }
+    return principal;
+  }
+}

@@ -1,0 +1,46 @@
+package org.malipo.gateway;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import org.malipo.gateway.support.InProcessKafka;
+import org.springframework.boot.SpringApplication;
+
+/**
+ * The local run: {@code ./mvnw spring-boot:test-run} starts the gateway in the {@code local}
+ * profile with an in-process Kafka broker, the sandbox rails and a seeded demo merchant. It lives
+ * in {@code src/test} because the broker is test-scoped.
+ */
+public final class LocalMalipoApplication {
+
+  private LocalMalipoApplication() {}
+
+  /**
+   * Checks PostgreSQL and Redis, starts the broker, then the gateway on port 8080.
+   *
+   * @param args Spring Boot command-line arguments
+   * @throws IllegalStateException naming the host and port of a dependency that does not answer
+   */
+  public static void main(String[] args) {
+    requireReachable("PostgreSQL", env("MALIPO_DB_HOST", "127.0.0.1"), Integer.parseInt(env("MALIPO_DB_PORT", "5432")));
+    requireReachable("Redis", env("MALIPO_REDIS_HOST", "127.0.0.1"), Integer.parseInt(env("MALIPO_REDIS_PORT", "6379")));
+    System.setProperty("malipo.kafka.bootstrap-servers", InProcessKafka.bootstrapServers());
+    SpringApplication application = new SpringApplication(MalipoApplication.class);
+    application.setAdditionalProfiles("local");
+    application.run(args);
+  }
+
+  private static String env(String name, String fallback) {
+    String value = System.getenv(name);
+    return value == null || value.isBlank() ? fallback : value;
+  }
+
+  private static void requireReachable(String service, String host, int port) {
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress(host, port), 2_000);
+    } catch (IOException e) {
+      throw new IllegalStateException(service + " is not reachable at " + host + ":" + port
+          + " (" + e.getMessage() + "). Start it first; see README.md.", e);
+    }
+  }
+}
