@@ -45,10 +45,11 @@ CREATE TABLE payments (
     failure_code      TEXT,
     failure_message   TEXT,
     created_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
-    updated_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
-    UNIQUE (merchant_id, idempotency_key)
+    updated_at        TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX payments_merchant_page_idx ON payments (merchant_id, id DESC);
+-- Not unique: a key may be reused once its 24 h idempotency window has passed.
+CREATE INDEX payments_idempotency_key_idx ON payments (merchant_id, idempotency_key);
 
 -- One row per call to a rail; the rail reference maps to exactly one attempt (INVARIANTS.md 9).
 CREATE TABLE payment_attempts (

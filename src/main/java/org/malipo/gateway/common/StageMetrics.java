@@ -1,0 +1,50 @@
+package org.malipo.gateway.common;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.function.Function;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+
+/**
+ * Latency and outcome of each pipeline stage: timer {@code malipo.pipeline.stage} with tags
+ * {@code stage} and {@code outcome} ({@code success}, {@code error} or a stage-specific value
+ * such as the fraud decision), which Prometheus also exposes as a count per outcome.
+ */
+@Component
+public final class StageMetrics {
+
+  /** Timer name. */
+  public static final String METER = "malipo.pipeline.stage";
+
+  private final MeterRegistry registry;
+
+  StageMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /**
+   * Times {@code stage} from subscription to its signal.
+   *
+   * @param stage e.g. {@code validate}, {@code fraud}, {@code rail}
+   * @param outcome derives the outcome tag from the stage's value
+   * @return {@code mono}, timed; signals are unchanged
+   */
+  public <T> Mono<T> timed(String stage, Function<T, String> outcome, Mono<T> mono) {
+    return Mono.defer(() -> {
+      Timer.Sample sample = Timer.start(registry);
+      return mono
+          .doOnNext(value -> sample.stop(timer(stage, outcome.apply(value))))
+          .doOnError(error -> sample.stop(timer(stage, "error")));
+    });
+  }
+
+  /** Times {@code stage} with outcome {@code success} or {@code error}. */
+  public <T> Mono<T> timed(String stage, Mono<T> mono) {
+    return timed(stage, value -> "success", mono);
+  }
+
+  private Timer timer(String stage, String outcome) {
+    return Timer.builder(METER).tag("stage", stage).tag("outcome", outcome).register(registry);
+  }
+}

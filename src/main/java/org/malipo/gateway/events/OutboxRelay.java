@@ -1,0 +1,136 @@
+package org.malipo.gateway.events;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import org.malipo.gateway.events.EventPublisher.OutboxEvent;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.ReactiveTransactionManager;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
+
+/**
+ * Streams committed outbox rows to Kafka and marks them published (DESIGN.md §7).
+ *
+ * <p>One batch runs in one transaction that first takes a PostgreSQL advisory lock: with several
+ * gateway instances only one relays at a time, so rows are published in outbox order and a
+ * payment's events stay ordered on its partition. A batch that Kafka does not acknowledge rolls
+ * back and is retried on the next tick: delivery is at least once, with the same event id.
+ *
+ * <p>Bounded: at most {@code relay-batch-size} rows in memory; ticks that arrive while a batch
+ * runs are dropped, not queued.
+ */
+@Component
+public final class OutboxRelay implements SmartLifecycle {
+
+  /** Advisory lock key shared by all instances ("MALIPO" in ASCII, fits a bigint). */
+  private static final long RELAY_LOCK_KEY = 0x4D414C49504FL;
+
+  private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
+
+  private final DatabaseClient db;
+  private final TransactionalOperator tx;
+  private final EventPublisher publisher;
+  private final KafkaAdmin admin;
+  private final KafkaProperties properties;
+  private final Counter published;
+  private final Counter failures;
+  private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
+  private volatile Disposable loop;
+
+  OutboxRelay(DatabaseClient db, ReactiveTransactionManager transactionManager, EventPublisher publisher,
+      KafkaAdmin admin, KafkaProperties properties, MeterRegistry meters) {
+    this.db = db;
+    this.tx = TransactionalOperator.create(transactionManager);
+    this.publisher = publisher;
+    this.admin = admin;
+    this.properties = properties;
+    this.published = meters.counter("malipo.outbox.published");
+    this.failures = meters.counter("malipo.outbox.relay.failures");
+  }
+
+  /** Asks for a relay pass soon; coalesces with other wake-ups. */
+  void wakeUp() {
+    wakeUps.tryEmitNext(Boolean.TRUE);
+  }
+
+  @Override
+  public void start() {
+    Flux<Boolean> ticks = Flux.merge(Flux.interval(properties.relayPollInterval()).map(tick -> Boolean.TRUE), wakeUps.asFlux())
+        .onBackpressureDrop();
+    loop = admin.ensureTopic()
+        .onErrorResume(error -> {
+          log.warn("could not create topic {} yet: {}", properties.topic(), error.toString());
+          return Mono.empty();
+        })
+        .thenMany(ticks)
+        .concatMap(tick -> drain(), 1)
+        .subscribe();
+  }
+
+  /** Relays batches until one comes back short. */
+  Mono<Integer> drain() {
+    return relayBatch()
+        .expand(count -> count == properties.relayBatchSize() ? relayBatch() : Mono.empty())
+        .reduce(0, Integer::sum)
+        .onErrorResume(error -> {
+          failures.increment();
+          log.warn("outbox relay pass failed, rows stay unpublished and are retried: {}", error.toString());
+          return Mono.just(0);
+        });
+  }
+
+  private Mono<Integer> relayBatch() {
+    Mono<Integer> batch = db.sql("SELECT pg_try_advisory_xact_lock(:key) AS locked")
+        .bind("key", RELAY_LOCK_KEY)
+        .map(row -> Boolean.TRUE.equals(row.get("locked", Boolean.class)))
+        .one()
+        .flatMap(locked -> locked ? publishUnpublished() : Mono.just(0));
+    return tx.transactional(batch);
+  }
+
+  private Mono<Integer> publishUnpublished() {
+    return db.sql("""
+            SELECT id, event_id, aggregate_id, type, payload FROM outbox
+            WHERE published_at IS NULL ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED""")
+        .bind("limit", properties.relayBatchSize())
+        .map(row -> new OutboxEvent(row.get("id", Long.class), row.get("event_id", String.class),
+            row.get("aggregate_id", String.class), row.get("type", String.class), row.get("payload", String.class)))
+        .all()
+        .collectList()
+        .flatMap(events -> events.isEmpty() ? Mono.just(0) : publishAndMark(events));
+  }
+
+  private Mono<Integer> publishAndMark(List<OutboxEvent> events) {
+    Long[] ids = events.stream().map(OutboxEvent::outboxId).toArray(Long[]::new);
+    return publisher.publish(events)
+        .timeout(properties.publishTimeout())
+        .then(db.sql("UPDATE outbox SET published_at = now() WHERE id = ANY(CAST(:ids AS bigint[]))")
+            .bind("ids", ids)
+            .fetch().rowsUpdated())
+        .map(Long::intValue)
+        .doOnNext(count -> published.increment(count));
+  }
+
+  @Override
+  public void stop() {
+    Disposable running = loop;
+    if (running != null) {
+      running.dispose();
+    }
+  }
+
+  @Override
+  public boolean isRunning() {
+    Disposable running = loop;
+    return running != null && !running.isDisposed();
+  }
+}

@@ -1,0 +1,63 @@
+package org.malipo.gateway.events;
+
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.malipo.gateway.common.Ids;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Appends events to the {@code outbox} table inside the caller's transaction, so an event exists
+ * exactly when the change it announces committed (INVARIANTS.md 12).
+ *
+ * <p>Event JSON (DESIGN.md §7): {@code {id, type, occurred_at, merchant_id, data}}.
+ */
+@Component
+public final class OutboxWriter {
+
+  private final DatabaseClient db;
+  private final JsonMapper json;
+  private final OutboxRelay relay;
+
+  OutboxWriter(DatabaseClient db, JsonMapper json, OutboxRelay relay) {
+    this.db = db;
+    this.json = json;
+    this.relay = relay;
+  }
+
+  /**
+   * Writes one event.
+   *
+   * @param aggregateId the payment id; the Kafka key, so one payment's events stay in order
+   * @param type e.g. {@code payment.succeeded}
+   * @param data the resource as the API shows it
+   * @return the event id ({@code evt_…})
+   */
+  public Mono<String> append(String aggregateId, String merchantId, String type, Instant occurredAt, Object data) {
+    String eventId = Ids.next("evt");
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("id", eventId);
+    event.put("type", type);
+    event.put("occurred_at", occurredAt.toString());
+    event.put("merchant_id", merchantId);
+    event.put("data", data);
+    return db.sql("""
+            INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, payload)
+            VALUES (:event, :aggregate, :merchant, :type, :payload)""")
+        .bind("event", eventId)
+        .bind("aggregate", aggregateId)
+        .bind("merchant", merchantId)
+        .bind("type", type)
+        .bind("payload", json.writeValueAsString(event))
+        .then()
+        .thenReturn(eventId);
+  }
+
+  /** Tells the relay that rows were committed, so it need not wait for its next poll. */
+  public void committed() {
+    relay.wakeUp();
+  }
+}

@@ -1,0 +1,117 @@
+package org.malipo.gateway.idempotency;
+
+import java.util.Map;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.ProblemCode;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+
+/**
+ * Idempotency keys in PostgreSQL: the primary key {@code (merchant_id, idempotency_key)} is the
+ * guard that two requests can never both run, whatever a cache does (INVARIANTS.md 8).
+ *
+ * <p>{@link #claim} and {@link #complete} join the caller's transaction, so the key and the
+ * business rows commit together. A key is kept {@value #RETENTION_HOURS} h; after that it may be
+ * claimed again.
+ */
+@Component
+public final class IdempotencyStore {
+
+  /** How long a key is remembered, in hours (Stripe keeps 24 h). */
+  public static final int RETENTION_HOURS = 24;
+
+  private final DatabaseClient db;
+
+  IdempotencyStore(DatabaseClient db) {
+    this.db = db;
+  }
+
+  /** The result of a claim: this request runs, or the stored answer is replayed. */
+  public sealed interface Claim {
+    /** The key is ours; run the operation, then {@link #complete}. */
+    record Claimed() implements Claim {}
+
+    /**
+     * The same request already completed; answer with this.
+     *
+     * @param status the first answer's HTTP status
+     * @param body the first answer's JSON body
+     */
+    record Replay(int status, String body) implements Claim {}
+  }
+
+  /**
+   * Claims {@code key} for a request with this fingerprint.
+   *
+   * @param fingerprint keyed hash of method, path and canonical body
+   * @return {@link Claim.Claimed} or {@link Claim.Replay}; errors {@code 409
+   *     idempotency_in_progress} (with {@code Retry-After}) while the first request runs and {@code
+   *     422 idempotency_key_reused} when the key came with a different request
+   */
+  public Mono<Claim> claim(String merchantId, String key, String fingerprint) {
+    return db.sql("""
+            INSERT INTO idempotency_keys (merchant_id, idempotency_key, fingerprint, state, expires_at)
+            VALUES (:merchant, :key, :fingerprint, 'in_progress', now() + make_interval(hours => :hours))
+            ON CONFLICT (merchant_id, idempotency_key) DO UPDATE
+              SET fingerprint = EXCLUDED.fingerprint, state = 'in_progress', resource_id = NULL,
+                  response_status = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+              WHERE idempotency_keys.expires_at < now()
+            RETURNING 1""")
+        .bind("merchant", merchantId)
+        .bind("key", key)
+        .bind("fingerprint", fingerprint)
+        .bind("hours", RETENTION_HOURS)
+        .map(row -> (Claim) new Claim.Claimed())
+        .first()
+        .switchIfEmpty(Mono.defer(() -> existing(merchantId, key, fingerprint)));
+  }
+
+  private Mono<Claim> existing(String merchantId, String key, String fingerprint) {
+    return db.sql("""
+            SELECT fingerprint, state, response_status, response_body FROM idempotency_keys
+            WHERE merchant_id = :merchant AND idempotency_key = :key""")
+        .bind("merchant", merchantId)
+        .bind("key", key)
+        .map(row -> {
+          if (!fingerprint.equals(row.get("fingerprint", String.class))) {
+            throw ApiProblem.of(ProblemCode.IDEMPOTENCY_KEY_REUSED,
+                "This Idempotency-Key was used with a different request; use a new key for a new request.");
+          }
+          if (!"completed".equals(row.get("state", String.class))) {
+            throw ApiProblem.of(ProblemCode.IDEMPOTENCY_IN_PROGRESS,
+                    "A request with this Idempotency-Key is still being processed; retry shortly.")
+                .withHeaders(Map.of("Retry-After", "1"));
+          }
+          return (Claim) new Claim.Replay(row.get("response_status", Integer.class), row.get("response_body", String.class));
+        })
+        .one()
+        // The row vanished between the insert and the select (released by a failed first try).
+        .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.IDEMPOTENCY_IN_PROGRESS,
+                "A request with this Idempotency-Key is still being processed; retry shortly.")
+            .withHeaders(Map.of("Retry-After", "1"))));
+  }
+
+  /**
+   * Stores the answer of a claimed key so later requests replay it.
+   *
+   * @param resourceId the id of what the request created ({@code pay_…})
+   * @param status the HTTP status answered
+   * @param body the JSON body answered
+   */
+  public Mono<Void> complete(String merchantId, String key, String resourceId, int status, String body) {
+    return db.sql("""
+            UPDATE idempotency_keys SET state = 'completed', resource_id = :resource, response_status = :status,
+                response_body = :body
+            WHERE merchant_id = :merchant AND idempotency_key = :key AND state = 'in_progress'""")
+        .bind("merchant", merchantId)
+        .bind("key", key)
+        .bind("resource", resourceId)
+        .bind("status", status)
+        .bind("body", body)
+        .fetch().rowsUpdated()
+        .flatMap(rows -> rows == 1 ? Mono.<Void>empty()
+            : Mono.error(new IllegalStateException("idempotency key was not in progress")));
+  }
+
+}

@@ -1,0 +1,31 @@
+package org.malipo.gateway.ledger;
+
+/**
+ * Ledger account names (DESIGN.md §6): typed by owner and purpose, one currency each.
+ * Merchant accounts are liabilities (credit-normal, never negative); rail clearing accounts are
+ * receivables from the rail (debit-normal); gateway fees are revenue (credit-normal).
+ */
+public final class Accounts {
+
+  private Accounts() {}
+
+  /** {@code merchant:{id}:pending:{currency}}: captured, not yet settled to the merchant. */
+  public static String merchantPending(String merchantId, String currency) {
+    return "merchant:" + merchantId + ":pending:" + currency;
+  }
+
+  /** {@code merchant:{id}:available:{currency}}: settled, payable to the merchant. */
+  public static String merchantAvailable(String merchantId, String currency) {
+    return "merchant:" + merchantId + ":available:" + currency;
+  }
+
+  /** {@code rail:{rail}:clearing:{currency}}: owed to us by the rail until it settles. */
+  public static String railClearing(String rail, String currency) {
+    return "rail:" + rail + ":clearing:" + currency;
+  }
+
+  /** {@code gateway:fees:{currency}}: the gateway's fee revenue. */
+  public static String gatewayFees(String currency) {
+    return "gateway:fees:" + currency;
+  }
+}

@@ -1,0 +1,113 @@
+package org.malipo.gateway.ledger;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.malipo.gateway.common.Ids;
+import org.malipo.gateway.common.Money;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+
+/**
+ * The double-entry ledger (DESIGN.md §6): append-only journal entries and postings, with account
+ * balances kept in the same transaction. Must be called inside the caller's transaction, which
+ * also changes the payment and writes the outbox row.
+ *
+ * <p>Call it as the last step of the transaction: the shared account rows (rail clearing, fees)
+ * are the contended ones, and their row locks are held until commit.
+ *
+ * <p>The database enforces what this code intends: entries balance per currency at commit, postings
+ * are never updated or deleted, merchant balances never go negative, one capture per payment.
+ */
+@Component
+public final class Ledger {
+
+  private final DatabaseClient db;
+
+  Ledger(DatabaseClient db) {
+    this.db = db;
+  }
+
+  /**
+   * Posts the capture of a succeeded payment: debit the rail's clearing account with the amount;
+   * credit the merchant's pending balance with amount minus fee, and the gateway's fee account
+   * with the fee.
+   *
+   * @param amount captured amount, minor units
+   * @param fee the merchant's fee, minor units, 0 ≤ fee ≤ amount
+   * @return the journal entry id; errors on a second capture of the same payment (unique index)
+   */
+  public Mono<String> postCapture(String paymentId, String merchantId, String rail, Money amount, Money fee) {
+    String currency = amount.currency().code();
+    List<Leg> legs = new ArrayList<>(3);
+    legs.add(new Leg(Accounts.railClearing(rail, currency), 'D', amount.amountMinor(), 'D', false));
+    Money net = amount.minus(fee);
+    if (net.amountMinor() > 0) {
+      legs.add(new Leg(Accounts.merchantPending(merchantId, currency), 'C', net.amountMinor(), 'C', true));
+    }
+    if (fee.amountMinor() > 0) {
+      legs.add(new Leg(Accounts.gatewayFees(currency), 'C', fee.amountMinor(), 'C', false));
+    }
+    return post("capture", paymentId, currency, legs);
+  }
+
+  private Mono<String> post(String kind, String paymentId, String currency, List<Leg> legs) {
+    assertBalanced(legs);
+    // A stable lock order on the account rows, so concurrent entries never deadlock.
+    List<Leg> ordered = legs.stream().sorted(Comparator.comparing(Leg::account)).toList();
+    String entryId = Ids.next("je");
+    Mono<Void> entry = db.sql("INSERT INTO journal_entries (id, kind, payment_id) VALUES (:id, :kind, :payment)")
+        .bind("id", entryId).bind("kind", kind).bind("payment", paymentId).then();
+    Mono<Void> accounts = db.sql("""
+            INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
+            SELECT a.id, :currency, a.normal_side, a.non_negative, a.delta
+            FROM unnest(CAST(:ids AS text[]), CAST(:sides AS text[]), CAST(:nonNegative AS boolean[]), CAST(:deltas AS bigint[]))
+                 AS a(id, normal_side, non_negative, delta)
+            ORDER BY a.id
+            ON CONFLICT (id) DO UPDATE SET balance_minor = ledger_accounts.balance_minor + EXCLUDED.balance_minor""")
+        .bind("currency", currency)
+        .bind("ids", ordered.stream().map(Leg::account).toArray(String[]::new))
+        .bind("sides", ordered.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
+        .bind("nonNegative", ordered.stream().map(Leg::nonNegative).toArray(Boolean[]::new))
+        .bind("deltas", ordered.stream().map(Leg::balanceDelta).toArray(Long[]::new))
+        .then();
+    Mono<Void> postings = db.sql("""
+            INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
+            SELECT :entry, p.account, p.direction, p.amount, :currency
+            FROM unnest(CAST(:accounts AS text[]), CAST(:directions AS text[]), CAST(:amounts AS bigint[])) AS p(account, direction, amount)""")
+        .bind("entry", entryId)
+        .bind("currency", currency)
+        .bind("accounts", ordered.stream().map(Leg::account).toArray(String[]::new))
+        .bind("directions", ordered.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))
+        .bind("amounts", ordered.stream().map(Leg::amountMinor).toArray(Long[]::new))
+        .then();
+    // Postings reference the accounts, so the accounts are upserted first.
+    return entry.then(accounts).then(postings).thenReturn(entryId);
+  }
+
+  private static void assertBalanced(List<Leg> legs) {
+    long debits = 0;
+    long credits = 0;
+    for (Leg leg : legs) {
+      if (leg.amountMinor() <= 0) {
+        throw new IllegalArgumentException("posting amounts must be positive: " + leg);
+      }
+      if (leg.direction() == 'D') {
+        debits = Math.addExact(debits, leg.amountMinor());
+      } else {
+        credits = Math.addExact(credits, leg.amountMinor());
+      }
+    }
+    if (legs.size() < 2 || debits != credits) {
+      throw new IllegalArgumentException("unbalanced journal entry: debits " + debits + " credits " + credits);
+    }
+  }
+
+  /** One posting and its effect on the account's cached balance. */
+  private record Leg(String account, char direction, long amountMinor, char normalSide, boolean nonNegative) {
+    long balanceDelta() {
+      return direction == normalSide ? amountMinor : -amountMinor;
+    }
+  }
+}

@@ -1,0 +1,274 @@
+package org.malipo.gateway.payment;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import org.malipo.gateway.api.StrictJson;
+import org.malipo.gateway.auth.Principal;
+import org.malipo.gateway.common.Ids;
+import org.malipo.gateway.common.Money;
+import org.malipo.gateway.common.StageMetrics;
+import org.malipo.gateway.events.OutboxWriter;
+import org.malipo.gateway.fraud.FraudCheck;
+import org.malipo.gateway.fraud.FraudScorer;
+import org.malipo.gateway.fraud.RiskAssessment;
+import org.malipo.gateway.idempotency.IdempotencyStore;
+import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
+import org.malipo.gateway.ledger.Ledger;
+import org.malipo.gateway.rail.PaymentMethodType;
+import org.malipo.gateway.rail.RailAdapter;
+import org.malipo.gateway.rail.RailOutcome;
+import org.malipo.gateway.rail.RailRequest;
+import org.malipo.gateway.routing.RailRouter;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.ReactiveTransactionManager;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The payment pipeline (DESIGN.md §2) as one composed chain:
+ * {@code validate → claimIdempotencyKey → scoreFraud → chooseRails → callRails → commitOutcome}.
+ *
+ * <p>Two transactions per payment. The first claims the idempotency key and records the payment
+ * as {@code processing} with its {@code payment.created} event, so a crash during the rail call
+ * leaves a payment to reconcile, never a charge without a record. The second writes the outcome,
+ * the attempts, the ledger entry, the event and the stored answer together.
+ *
+ * <p>Attempt ids are derived from the payment id ({@code att_<payment hex>_<n>}) and sent to the
+ * rail as its idempotency reference, so the possible attempts of a payment interrupted by a crash
+ * can be enumerated and queried (docs/adr/0005-payment-transactions.md).
+ */
+@Component
+final class PaymentPipeline {
+
+  static final String CREATE_PATH = "POST /v1/payments";
+  private static final int CREATED = 201;
+
+  private final StrictJson strictJson;
+  private final PaymentRequestValidator validator;
+  private final CardFingerprints fingerprints;
+  private final IdempotencyStore idempotency;
+  private final FraudScorer fraud;
+  private final RailRouter router;
+  private final Ledger ledger;
+  private final OutboxWriter outbox;
+  private final PaymentRepository payments;
+  private final PaymentProperties properties;
+  private final StageMetrics metrics;
+  private final JsonMapper json;
+  private final TransactionalOperator tx;
+  private final Clock clock;
+
+  PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, CardFingerprints fingerprints,
+      IdempotencyStore idempotency, FraudScorer fraud, RailRouter router, Ledger ledger, OutboxWriter outbox,
+      PaymentRepository payments, PaymentProperties properties, StageMetrics metrics, JsonMapper json,
+      ReactiveTransactionManager transactionManager, Clock clock) {
+    this.strictJson = strictJson;
+    this.validator = validator;
+    this.fingerprints = fingerprints;
+    this.idempotency = idempotency;
+    this.fraud = fraud;
+    this.router = router;
+    this.ledger = ledger;
+    this.outbox = outbox;
+    this.payments = payments;
+    this.properties = properties;
+    this.metrics = metrics;
+    this.json = json;
+    this.tx = TransactionalOperator.create(transactionManager);
+    this.clock = clock;
+  }
+
+  /**
+   * The answer to {@code POST /v1/payments}.
+   *
+   * @param status HTTP status
+   * @param body JSON body
+   * @param replayed true when this is the stored answer of an earlier request with the same key
+   */
+  record Answer(int status, String body, boolean replayed) {}
+
+  /**
+   * Runs one payment request through the pipeline.
+   *
+   * @param body the raw JSON body
+   * @return the answer: {@code 201} with the payment (declines and fraud blocks are failed
+   *     payments, not errors), or the replay of an earlier answer; errors are {@code ApiProblem}s
+   *     for bad input and idempotency conflicts
+   */
+  Mono<Answer> create(Principal principal, String idempotencyKey, byte[] body) {
+    return metrics.timed("validate", Mono.fromCallable(() -> validate(principal, idempotencyKey, body)))
+        .flatMap(command -> metrics.timed("idempotency", this::claimOutcome, claim(command))
+            .flatMap(started -> started.replay() != null
+                ? Mono.just(new Answer(started.replay().status(), started.replay().body(), true))
+                : process(command, started.payment())))
+        .checkpoint("payment.create");
+  }
+
+  private PaymentCommand validate(Principal principal, String idempotencyKey, byte[] body) {
+    JsonNode tree = strictJson.readObject(body);
+    String fingerprint = fingerprints.of(CREATE_PATH + "\n" + strictJson.canonical(tree));
+    CreatePaymentRequest request = strictJson.bind(tree, CreatePaymentRequest.class);
+    return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request);
+  }
+
+  /** Either the new processing payment or the replay of the key's first answer. */
+  private record Started(Payment payment, Claim.Replay replay) {}
+
+  private String claimOutcome(Started started) {
+    return started.replay() == null ? "claimed" : "replayed";
+  }
+
+  private Mono<Started> claim(PaymentCommand command) {
+    Mono<Started> claimAndRecord = idempotency.claim(command.merchantId(), command.idempotencyKey(), command.requestFingerprint())
+        .flatMap(claim -> switch (claim) {
+          case Claim.Replay replay -> Mono.just(new Started(null, replay));
+          case Claim.Claimed claimed -> {
+            Payment payment = newPayment(command);
+            yield payments.insert(payment)
+                .then(outbox.append(payment.id(), payment.merchantId(), "payment.created", payment.createdAt(), PaymentView.of(payment)))
+                .thenReturn(new Started(payment, null));
+          }
+        });
+    return tx.transactional(claimAndRecord).doOnNext(started -> outbox.committed());
+  }
+
+  private Payment newPayment(PaymentCommand command) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Money zero = new Money(0, command.amount().currency());
+    return new Payment(Ids.next("pay"), command.merchantId(), command.idempotencyKey(), PaymentStatus.PROCESSING,
+        command.amount(), zero, command.reference(), command.description(), command.metadata(), command.maskedCard(),
+        null, null, null, 0, now, now);
+  }
+
+  private Mono<Answer> process(PaymentCommand command, Payment processing) {
+    FraudCheck check = new FraudCheck(command.merchantId(), command.amount(), command.maskedCard().bin(),
+        command.maskedCard().fingerprint());
+    return metrics.timed("fraud", risk -> risk.decision().wireName(), fraud.score(check))
+        .flatMap(risk -> {
+          Payment assessed = processing.withRisk(new Payment.Risk(risk.score(), risk.decision().wireName(),
+              risk.reasons(), risk.degraded()));
+          if (risk.decision() == RiskAssessment.Decision.BLOCK) {
+            return commitOutcome(assessed, new RailCalls(null, List.of()));
+          }
+          List<RailAdapter> candidates = router.candidates(PaymentMethodType.CARD, command.amount().currency());
+          return metrics.timed("rail", calls -> outcomeName(calls.last()), callRails(command, assessed, candidates, 0, List.of()))
+              .flatMap(calls -> commitOutcome(assessed, calls));
+        });
+  }
+
+  /**
+   * What the rails said: the last outcome (null when no rail was called) and every attempt made.
+   */
+  private record RailCalls(RailOutcome last, List<PaymentAttempt> attempts) {}
+
+  private Mono<RailCalls> callRails(PaymentCommand command, Payment payment, List<RailAdapter> candidates, int index,
+      List<PaymentAttempt> done) {
+    if (candidates.isEmpty()) {
+      return Mono.just(new RailCalls(null, List.of()));
+    }
+    RailAdapter rail = candidates.get(index);
+    String attemptId = attemptId(payment.id(), done.size() + 1);
+    RailRequest request = new RailRequest(payment.id(), attemptId, payment.merchantId(), payment.amount(),
+        command.card(), payment.reference());
+    Instant startedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    long startNanos = System.nanoTime();
+    return rail.authorize(request).flatMap(outcome -> {
+      long latencyMs = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
+      List<PaymentAttempt> attempts = new ArrayList<>(done);
+      attempts.add(toAttempt(attemptId, payment.id(), startedAt, latencyMs, outcome));
+      // Fail over only when the rail surely did not charge (docs/adr/0003-rail-outcomes.md).
+      if (outcome instanceof RailOutcome.NotAttempted && index + 1 < candidates.size()) {
+        return callRails(command, payment, candidates, index + 1, attempts);
+      }
+      return Mono.just(new RailCalls(outcome, attempts));
+    });
+  }
+
+  static String attemptId(String paymentId, int number) {
+    return "att_" + paymentId.substring(paymentId.indexOf('_') + 1) + "_" + number;
+  }
+
+  private Mono<Answer> commitOutcome(Payment assessed, RailCalls calls) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Payment result = decide(assessed, calls, now);
+    String body = json.writeValueAsString(PaymentView.of(result));
+    Mono<Void> writes = payments.updateOutcome(result, PaymentStatus.PROCESSING)
+        .then(payments.insertAttempts(calls.attempts()))
+        .then(result.status() == PaymentStatus.PROCESSING ? Mono.empty()
+            : outbox.append(result.id(), result.merchantId(), "payment." + result.status().wireName(), now,
+                PaymentView.of(result)).then())
+        .then(idempotency.complete(result.merchantId(), result.idempotencyKey(), result.id(), CREATED, body))
+        .then(result.status() == PaymentStatus.SUCCEEDED
+            ? ledger.postCapture(result.id(), result.merchantId(), result.provider(), result.amount(), result.fee()).then()
+            : Mono.empty());
+    // The rail has answered: committing that answer is retried on transient database errors, never
+    // on a rule violation, so a charged payment is not left unrecorded by one lost connection.
+    return metrics.timed("ledger", tx.transactional(writes).thenReturn(result))
+        .retryWhen(Retry.backoff(3, Duration.ofMillis(50)).maxBackoff(Duration.ofMillis(500))
+            .filter(error -> !(error instanceof DataIntegrityViolationException) && !(error instanceof IllegalStateException)))
+        .doOnNext(committed -> outbox.committed())
+        .thenReturn(new Answer(CREATED, body, false));
+  }
+
+  private Payment decide(Payment assessed, RailCalls calls, Instant now) {
+    int attempts = calls.attempts().size();
+    Money zeroFee = new Money(0, assessed.amount().currency());
+    RailOutcome last = calls.last();
+    if (last == null) {
+      Payment.Failure failure = assessed.risk() != null && "block".equals(assessed.risk().decision())
+          ? new Payment.Failure("risk_declined", "The payment was declined by risk checks.")
+          : new Payment.Failure("provider_unavailable", "No payment provider is available for this payment.");
+      return assessed.withOutcome(PaymentStatus.FAILED, null, failure, zeroFee, attempts, now);
+    }
+    return switch (last) {
+      case RailOutcome.Approved approved -> assessed.withOutcome(PaymentStatus.SUCCEEDED, approved.rail(), null,
+          assessed.amount().basisPoints(properties.cardFeeBasisPoints()), attempts, now);
+      case RailOutcome.Declined declined -> assessed.withOutcome(PaymentStatus.FAILED, declined.rail(),
+          new Payment.Failure(declined.failureCode(), declined.message()), zeroFee, attempts, now);
+      case RailOutcome.Pending pending -> assessed.withOutcome(PaymentStatus.PENDING, pending.rail(), null, zeroFee, attempts, now);
+      case RailOutcome.NotAttempted notAttempted -> assessed.withOutcome(PaymentStatus.FAILED, notAttempted.rail(),
+          new Payment.Failure("provider_unavailable", "No payment provider could take the payment; nothing was charged."),
+          zeroFee, attempts, now);
+      // May have been charged: stays processing until the rail's status resolves it; never failed over.
+      case RailOutcome.Unknown unknown -> new Payment(assessed.id(), assessed.merchantId(), assessed.idempotencyKey(),
+          PaymentStatus.PROCESSING, assessed.amount(), zeroFee, assessed.reference(), assessed.description(),
+          assessed.metadata(), assessed.card(), unknown.rail(), assessed.risk(), null, attempts, assessed.createdAt(), now);
+    };
+  }
+
+  private static PaymentAttempt toAttempt(String attemptId, String paymentId, Instant startedAt, long latencyMs, RailOutcome outcome) {
+    return switch (outcome) {
+      case RailOutcome.Approved a -> new PaymentAttempt(attemptId, paymentId, a.rail(), "approved", a.railReference(),
+          a.responseCode(), null, startedAt, latencyMs);
+      case RailOutcome.Declined d -> new PaymentAttempt(attemptId, paymentId, d.rail(), "declined", d.railReference(),
+          d.responseCode(), d.failureCode(), startedAt, latencyMs);
+      case RailOutcome.Pending p -> new PaymentAttempt(attemptId, paymentId, p.rail(), "pending", p.railReference(),
+          null, null, startedAt, latencyMs);
+      case RailOutcome.NotAttempted n -> new PaymentAttempt(attemptId, paymentId, n.rail(), "not_attempted", null,
+          null, null, startedAt, latencyMs);
+      case RailOutcome.Unknown u -> new PaymentAttempt(attemptId, paymentId, u.rail(), "unknown", null,
+          null, null, startedAt, latencyMs);
+    };
+  }
+
+  private static String outcomeName(RailOutcome outcome) {
+    if (outcome == null) {
+      return "no_rail";
+    }
+    return switch (outcome) {
+      case RailOutcome.Approved a -> "approved";
+      case RailOutcome.Declined d -> "declined";
+      case RailOutcome.Pending p -> "pending";
+      case RailOutcome.NotAttempted n -> "not_attempted";
+      case RailOutcome.Unknown u -> "unknown";
+    };
+  }
+}

@@ -1,0 +1,173 @@
+package org.malipo.gateway.payment;
+
+import java.time.Clock;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.ProblemCode;
+import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.Money;
+import org.malipo.gateway.payment.CreatePaymentRequest.PaymentMethodRequest;
+import org.malipo.gateway.rail.CardData;
+import org.springframework.stereotype.Component;
+
+/**
+ * Turns a parsed {@link CreatePaymentRequest} into a {@link PaymentCommand}, or fails with the
+ * first problem found ({@code 400}, with {@code param}). Pure CPU, no I/O.
+ */
+@Component
+final class PaymentRequestValidator {
+
+  static final int REFERENCE_MAX = 64;
+  static final int DESCRIPTION_MAX = 255;
+  static final int METADATA_PAIRS_MAX = 20;
+  static final int METADATA_KEY_MAX = 40;
+  static final int METADATA_VALUE_MAX = 500;
+
+  private final PaymentProperties properties;
+  private final CardFingerprints fingerprints;
+  private final Clock clock;
+
+  PaymentRequestValidator(PaymentProperties properties, CardFingerprints fingerprints, Clock clock) {
+    this.properties = properties;
+    this.fingerprints = fingerprints;
+    this.clock = clock;
+  }
+
+  /**
+   * Validates a request of {@code merchantId}.
+   *
+   * @param requestFingerprint keyed hash of the canonical request, for idempotency
+   * @throws ApiProblem {@code parameter_missing}, {@code parameter_invalid}, {@code amount_invalid},
+   *     {@code currency_unsupported} or {@code parameter_unknown}
+   */
+  PaymentCommand validate(String merchantId, String idempotencyKey, String requestFingerprint, CreatePaymentRequest request) {
+    Money amount = amount(request);
+    PaymentMethodRequest method = request.paymentMethod();
+    if (method == null) {
+      throw missing("payment_method");
+    }
+    if (method.type() == null) {
+      throw missing("payment_method.type");
+    }
+    if (!"card".equals(method.type())) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method.type",
+          "payment_method.type must be 'card'.");
+    }
+    rejectPresent(method.operator(), "payment_method.operator");
+    rejectPresent(method.msisdn(), "payment_method.msisdn");
+    CardData card = card(method);
+    MaskedCard masked = new MaskedCard(CardBrands.of(card.number()), card.bin(), card.last4(), fingerprints.of(card.number()));
+    String reference = optionalText(request.reference(), "reference", 1, REFERENCE_MAX);
+    String description = optionalText(request.description(), "description", 0, DESCRIPTION_MAX);
+    Map<String, String> metadata = metadata(request.metadata());
+    return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, card, masked, reference, description, metadata);
+  }
+
+  private Money amount(CreatePaymentRequest request) {
+    if (request.amount() == null) {
+      throw missing("amount");
+    }
+    if (request.currency() == null) {
+      throw missing("currency");
+    }
+    CurrencyUnit currency = CurrencyUnit.fromCode(request.currency()).orElseThrow(() -> ApiProblem.param(
+        ProblemCode.CURRENCY_UNSUPPORTED, "currency", "Currency '" + printable(request.currency()) + "' is not supported."));
+    long amountMinor = request.amount();
+    long max = properties.maxAmountMinor(currency);
+    if (amountMinor <= 0 || amountMinor > max) {
+      throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount",
+          "amount must be an integer of minor units between 1 and " + max + " for " + currency + ".");
+    }
+    return new Money(amountMinor, currency);
+  }
+
+  private CardData card(PaymentMethodRequest method) {
+    String number = method.number();
+    if (number == null) {
+      throw missing("payment_method.number");
+    }
+    if (!Luhn.isValidCardNumber(number)) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method.number",
+          "The card number is not a valid card number.");
+    }
+    if (method.expMonth() == null) {
+      throw missing("payment_method.exp_month");
+    }
+    if (method.expYear() == null) {
+      throw missing("payment_method.exp_year");
+    }
+    int month = method.expMonth();
+    int year = method.expYear();
+    if (month < 1 || month > 12) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method.exp_month", "exp_month must be 1-12.");
+    }
+    if (year < 2000 || year > 2100) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method.exp_year",
+          "exp_year must be a four-digit year.");
+    }
+    YearMonth now = YearMonth.now(clock.withZone(ZoneOffset.UTC));
+    YearMonth expiry = YearMonth.of(year, month);
+    if (expiry.isBefore(now)) {
+      // A card is valid through the last day of its expiry month.
+      String param = year < now.getYear() ? "payment_method.exp_year" : "payment_method.exp_month";
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, param, "The card has expired.");
+    }
+    String cvc = method.cvc();
+    if (cvc == null) {
+      throw missing("payment_method.cvc");
+    }
+    if (!cvc.matches("\\d{3,4}")) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method.cvc", "cvc must be 3 or 4 digits.");
+    }
+    return new CardData(number, month, year, cvc);
+  }
+
+  private static String optionalText(String value, String param, int min, int max) {
+    if (value == null) {
+      return null;
+    }
+    if (value.length() < min || value.length() > max) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, param,
+          param + " must be " + min + " to " + max + " characters.");
+    }
+    return value;
+  }
+
+  private static Map<String, String> metadata(Map<String, String> metadata) {
+    if (metadata == null) {
+      return Map.of();
+    }
+    if (metadata.size() > METADATA_PAIRS_MAX) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "metadata",
+          "metadata may have at most " + METADATA_PAIRS_MAX + " pairs.");
+    }
+    for (Map.Entry<String, String> pair : metadata.entrySet()) {
+      String key = pair.getKey();
+      if (key.isEmpty() || key.length() > METADATA_KEY_MAX) {
+        throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "metadata",
+            "metadata keys must be 1 to " + METADATA_KEY_MAX + " characters.");
+      }
+      if (pair.getValue() == null || pair.getValue().length() > METADATA_VALUE_MAX) {
+        throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "metadata." + key,
+            "metadata values must be strings of at most " + METADATA_VALUE_MAX + " characters.");
+      }
+    }
+    return Map.copyOf(metadata);
+  }
+
+  private static void rejectPresent(Object value, String param) {
+    if (value != null) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_UNKNOWN, param, param + " does not apply to card payments.");
+    }
+  }
+
+  private static ApiProblem missing(String param) {
+    return ApiProblem.param(ProblemCode.PARAMETER_MISSING, param, "'" + param + "' is required.");
+  }
+
+  private static String printable(String value) {
+    return value.length() > 8 ? value.substring(0, 8) + "…" : value;
+  }
+}

@@ -1,0 +1,62 @@
+package org.malipo.gateway.payment;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.Map;
+
+/**
+ * The JSON form of a payment (DESIGN.md §5), snake_case on the wire. Amounts are integers of
+ * minor units; timestamps ISO 8601 UTC. The card shows brand, BIN and last 4 only.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+record PaymentView(
+    String id,
+    String object,
+    String status,
+    long amount,
+    String currency,
+    Long fee,
+    String reference,
+    String description,
+    Map<String, String> metadata,
+    MethodView paymentMethod,
+    String provider,
+    int attempts,
+    RiskView risk,
+    FailureView failure,
+    String createdAt,
+    String updatedAt) {
+
+  /** Masked payment method. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record MethodView(String type, String brand, String bin, String last4) {}
+
+  /** Fraud score 0-100 and decision; {@code degraded} only when a rule was skipped. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record RiskView(int score, String decision, java.util.List<String> reasons, Boolean degraded) {}
+
+  /** Failure code and message of a failed payment. */
+  record FailureView(String code, String message) {}
+
+  static PaymentView of(Payment payment) {
+    MaskedCard card = payment.card();
+    Payment.Risk risk = payment.risk();
+    Payment.Failure failure = payment.failure();
+    return new PaymentView(
+        payment.id(),
+        "payment",
+        payment.status().wireName(),
+        payment.amount().amountMinor(),
+        payment.amount().currency().code(),
+        payment.fee().amountMinor() > 0 ? payment.fee().amountMinor() : null,
+        payment.reference(),
+        payment.description(),
+        payment.metadata(),
+        new MethodView("card", card.brand(), card.bin(), card.last4()),
+        payment.provider(),
+        payment.attempts(),
+        risk == null ? null : new RiskView(risk.score(), risk.decision(), risk.reasons(), risk.degraded() ? Boolean.TRUE : null),
+        failure == null ? null : new FailureView(failure.code(), failure.message()),
+        payment.createdAt().toString(),
+        payment.updatedAt().toString());
+  }
+}
