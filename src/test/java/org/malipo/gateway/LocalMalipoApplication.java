@@ -3,6 +3,12 @@ package org.malipo.gateway;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import org.malipo.gateway.support.InProcessKafka;
 import org.springframework.boot.SpringApplication;
 
@@ -24,10 +30,31 @@ public final class LocalMalipoApplication {
   public static void main(String[] args) {
     requireReachable("PostgreSQL", env("MALIPO_DB_HOST", "127.0.0.1"), Integer.parseInt(env("MALIPO_DB_PORT", "5432")));
     requireReachable("Redis", env("MALIPO_REDIS_HOST", "127.0.0.1"), Integer.parseInt(env("MALIPO_REDIS_PORT", "6379")));
+    createDatabaseIfMissing(env("MALIPO_DB_HOST", "127.0.0.1"), env("MALIPO_DB_PORT", "5432"),
+        env("MALIPO_DB_NAME", "malipo"), env("MALIPO_DB_USER", "postgres"));
     System.setProperty("malipo.kafka.bootstrap-servers", InProcessKafka.bootstrapServers());
     SpringApplication application = new SpringApplication(MalipoApplication.class);
     application.setAdditionalProfiles("local");
     application.run(args);
+  }
+
+  /** First run on a fresh machine: the local database does not exist yet (JDBC: start-up only). */
+  private static void createDatabaseIfMissing(String host, String port, String database, String user) {
+    String url = "jdbc:postgresql://" + host + ":" + port + "/postgres";
+    try (Connection connection = DriverManager.getConnection(url, user, System.getenv().getOrDefault("MALIPO_DB_PASSWORD", ""));
+        PreparedStatement exists = connection.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+      exists.setString(1, database);
+      try (ResultSet rows = exists.executeQuery()) {
+        if (!rows.next()) {
+          try (Statement create = connection.createStatement()) {
+            create.execute("CREATE DATABASE \"" + database.replace("\"", "") + "\"");
+          }
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("PostgreSQL at " + host + ":" + port + " refused to create database "
+          + database + ": " + e.getMessage(), e);
+    }
   }
 
   private static String env(String name, String fallback) {
