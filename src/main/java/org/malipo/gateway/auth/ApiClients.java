@@ -1,0 +1,144 @@
+package org.malipo.gateway.auth;
+
+import java.util.Collection;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.ProblemCode;
+import org.malipo.gateway.common.Ids;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Mono;
+
+/**
+ * The OAuth clients of merchants, table {@code api_clients}: registration with a generated or
+ * given secret, and client authentication (RFC 6749 §2.3.1) against the stored salted hash.
+ *
+ * <p>Every method joins the caller's R2DBC transaction when there is one (a
+ * {@code TransactionalOperator} upstream), so a merchant and its first client commit together.
+ */
+@Component
+public final class ApiClients {
+
+  /** Longest client id and secret looked at; longer ones fail authentication without a query. */
+  static final int MAX_ID_LENGTH = 128;
+  static final int MAX_SECRET_LENGTH = 256;
+
+  private static final byte[] DUMMY_SALT = new byte[ClientSecrets.SALT_BYTES];
+  private static final byte[] DUMMY_HASH = ClientSecrets.digest(DUMMY_SALT, "no such client");
+
+  private final DatabaseClient db;
+  private final ClientSecrets secrets;
+
+  ApiClients(DatabaseClient db, ClientSecrets secrets) {
+    this.db = db;
+    this.secrets = secrets;
+  }
+
+  /**
+   * A client id and its secret in clear; the secret exists in clear only in this object.
+   *
+   * @param clientId {@code cli_…}
+   * @param clientSecret {@code sk_…}
+   */
+  public record Credentials(String clientId, String clientSecret) {
+    @Override
+    public String toString() {
+      return "Credentials[clientId=" + clientId + ", clientSecret=<redacted>]";
+    }
+  }
+
+  /** A stored client, as authentication needs it. */
+  record Client(String clientId, String merchantId, List<String> scopes) {}
+
+  /**
+   * Registers a new client of {@code merchantId} with a generated id ({@code cli_…}) and secret.
+   *
+   * @param merchantId an existing merchant (the foreign key fails otherwise)
+   * @param scopes the client's scopes, each one of {@link Principal#ALL_SCOPES}
+   * @return the credentials, to be shown to the merchant once
+   * @throws IllegalArgumentException for an unknown scope
+   */
+  public Mono<Credentials> register(String merchantId, Collection<String> scopes) {
+    String clientId = Ids.next("cli");
+    String secret = secrets.newSecret();
+    return insert(clientId, merchantId, secret, scopes, false).thenReturn(new Credentials(clientId, secret));
+  }
+
+  /**
+   * Stores a client with a chosen id and secret unless that id exists (demo seeding and tests).
+   *
+   * @return {@code true} if stored, {@code false} if the id was taken (the stored client is kept)
+   * @throws IllegalArgumentException for an unknown scope
+   */
+  public Mono<Boolean> registerIfAbsent(String clientId, String merchantId, String secret, Collection<String> scopes) {
+    return insert(clientId, merchantId, secret, scopes, true).map(rows -> rows == 1);
+  }
+
+  /**
+   * The active client with this id and secret.
+   *
+   * @return the client, or the error {@code 401 invalid_client} (with {@code WWW-Authenticate:
+   *     Basic}) when the id is unknown, the secret wrong or the client revoked
+   */
+  Mono<Client> authenticate(String clientId, String secret) {
+    if (clientId.length() > MAX_ID_LENGTH || secret.length() > MAX_SECRET_LENGTH) {
+      return Mono.error(invalidClient());
+    }
+    return db.sql("SELECT merchant_id, secret_salt, secret_hash, scopes, revoked_at IS NOT NULL AS revoked "
+            + "FROM api_clients WHERE client_id = :id")
+        .bind("id", clientId)
+        .map(row -> new Stored(row.get("merchant_id", String.class), row.get("secret_salt", byte[].class),
+            row.get("secret_hash", byte[].class), row.get("scopes", String.class),
+            Boolean.TRUE.equals(row.get("revoked", Boolean.class))))
+        .one()
+        // Unknown ids cost the same hash as known ones, so timing does not tell which ids exist.
+        .switchIfEmpty(Mono.fromSupplier(() -> new Stored(null, DUMMY_SALT, DUMMY_HASH, "", true)))
+        .handle((stored, sink) -> {
+          boolean secretOk = ClientSecrets.matches(secret, stored.salt(), stored.hash());
+          if (secretOk && !stored.revoked() && stored.merchantId() != null) {
+            sink.next(new Client(clientId, stored.merchantId(), splitScopes(stored.scopes())));
+          } else {
+            sink.error(invalidClient());
+          }
+        });
+  }
+
+  private record Stored(String merchantId, byte[] salt, byte[] hash, String scopes, boolean revoked) {}
+
+  /** {@code 401 invalid_client} with the Basic challenge RFC 6749 §5.2 asks for. */
+  static ApiProblem invalidClient() {
+    return ApiProblem.of(ProblemCode.INVALID_CLIENT, "Client authentication failed.")
+        .withHeaders(Map.of("WWW-Authenticate", "Basic realm=\"malipo\""));
+  }
+
+  private Mono<Long> insert(String clientId, String merchantId, String secret, Collection<String> scopes,
+      boolean ifAbsent) {
+    String joined = joinScopes(scopes);
+    ClientSecrets.Hashed hashed = secrets.hash(secret);
+    return db.sql("INSERT INTO api_clients (client_id, merchant_id, secret_salt, secret_hash, scopes) "
+            + "VALUES (:id, :merchant, :salt, :hash, :scopes)"
+            + (ifAbsent ? " ON CONFLICT (client_id) DO NOTHING" : ""))
+        .bind("id", clientId)
+        .bind("merchant", merchantId)
+        .bind("salt", hashed.salt())
+        .bind("hash", hashed.hash())
+        .bind("scopes", joined)
+        .fetch()
+        .rowsUpdated();
+  }
+
+  private static String joinScopes(Collection<String> scopes) {
+    Set<String> ordered = new LinkedHashSet<>(scopes);
+    if (ordered.isEmpty() || !Principal.ALL_SCOPES.containsAll(ordered)) {
+      throw new IllegalArgumentException("scopes must be a non-empty subset of " + Principal.ALL_SCOPES);
+    }
+    return String.join(" ", ordered);
+  }
+
+  private static List<String> splitScopes(String stored) {
+    return stored == null || stored.isBlank() ? List.of() : List.of(stored.strip().split(" +"));
+  }
+}

@@ -1,0 +1,86 @@
+package org.malipo.gateway.auth;
+
+import java.util.List;
+import java.util.Map;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.ProblemCode;
+import org.springframework.core.annotation.Order;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.server.PathContainer;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+import org.springframework.web.server.WebFilter;
+import org.springframework.web.server.WebFilterChain;
+import org.springframework.web.util.pattern.PathPattern;
+import org.springframework.web.util.pattern.PathPatternParser;
+import reactor.core.publisher.Mono;
+
+/**
+ * Authenticates every {@code /v1/**} request with a Bearer access token (RFC 6750 §2.1), except
+ * the token endpoint {@code /v1/oauth/token} and the rails' {@code /v1/callbacks/**} (which
+ * authenticate by their own means). On success the {@link Principal} is attached to the exchange;
+ * scope checks are the handlers' job ({@link Principal#require}).
+ *
+ * <p>Errors: no {@code Authorization: Bearer} header is {@code 401 unauthorized} with
+ * {@code WWW-Authenticate: Bearer} (RFC 6750 §3.1: no error code); a token that fails
+ * {@link TokenVerifier} is {@code 401 invalid_token} with {@code error="invalid_token"}.
+ *
+ * <p>Runs after the request-id filter (highest precedence) so problems carry the request id.
+ * Paths are matched with the same {@link PathPattern} rules as routing, so a path that reaches a
+ * {@code /v1} handler cannot slip past this filter.
+ */
+@Component
+@Order(-100)
+final class BearerTokenFilter implements WebFilter {
+
+  private static final PathPattern API = PathPatternParser.defaultInstance.parse("/v1/**");
+  private static final PathPattern TOKEN_ENDPOINT = PathPatternParser.defaultInstance.parse("/v1/oauth/token");
+  private static final PathPattern CALLBACKS = PathPatternParser.defaultInstance.parse("/v1/callbacks/**");
+  private static final String BEARER = "Bearer ";
+
+  private final TokenVerifier verifier;
+
+  BearerTokenFilter(TokenVerifier verifier) {
+    this.verifier = verifier;
+  }
+
+  @Override
+  public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
+    PathContainer path = exchange.getRequest().getPath().pathWithinApplication();
+    if (!API.matches(path) || TOKEN_ENDPOINT.matches(path) || CALLBACKS.matches(path)) {
+      return chain.filter(exchange);
+    }
+    Principal principal;
+    try {
+      principal = verifier.verify(bearerToken(exchange.getRequest().getHeaders()));
+    } catch (ApiProblem problem) {
+      return Mono.error(problem);
+    }
+    principal.attachTo(exchange);
+    return chain.filter(exchange);
+  }
+
+  private static String bearerToken(HttpHeaders headers) {
+    List<String> authorization = headers.getOrEmpty(HttpHeaders.AUTHORIZATION);
+    if (authorization.isEmpty()) {
+      throw unauthorized();
+    }
+    if (authorization.size() > 1) {
+      throw TokenVerifier.invalid("Send one Authorization header.");
+    }
+    String value = authorization.getFirst();
+    if (value.length() < BEARER.length() || !value.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
+      throw value.strip().equalsIgnoreCase("Bearer") ? TokenVerifier.invalid("The Bearer token is empty.") : unauthorized();
+    }
+    String token = value.substring(BEARER.length()).strip();
+    if (token.isEmpty()) {
+      throw TokenVerifier.invalid("The Bearer token is empty.");
+    }
+    return token;
+  }
+
+  private static ApiProblem unauthorized() {
+    return ApiProblem.of(ProblemCode.UNAUTHORIZED, "A Bearer access token is required.")
+        .withHeaders(Map.of("WWW-Authenticate", "Bearer"));
+  }
+}

@@ -1,0 +1,58 @@
+package org.malipo.gateway.merchant;
+
+import java.time.Duration;
+import java.util.List;
+import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.auth.Principal;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.boot.ApplicationArguments;
+import org.springframework.boot.ApplicationRunner;
+import org.springframework.context.annotation.Profile;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Mono;
+
+/**
+ * Local profile only: seeds a demo merchant and an operator merchant with well-known client
+ * credentials, idempotently (existing rows are kept), and logs them once at start-up. These
+ * secrets are public knowledge: never enable the {@code local} profile anywhere else.
+ */
+@Component
+@Profile("local")
+final class DemoMerchants implements ApplicationRunner {
+
+  private static final Logger log = LoggerFactory.getLogger(DemoMerchants.class);
+  private static final Duration TIMEOUT = Duration.ofSeconds(15);
+
+  private final Merchants merchants;
+  private final ApiClients clients;
+  private final TransactionalOperator transactions;
+
+  DemoMerchants(Merchants merchants, ApiClients clients, TransactionalOperator transactions) {
+    this.merchants = merchants;
+    this.clients = clients;
+    this.transactions = transactions;
+  }
+
+  @Override
+  public void run(ApplicationArguments args) {
+    Mono<Void> seed = merchants.createIfAbsent("mer_demo", "Demo Merchant", "KE")
+        .then(clients.registerIfAbsent("demo_client", "mer_demo", "demo_secret", Merchants.MERCHANT_SCOPES))
+        .then(merchants.createIfAbsent("mer_operator", "Malipo Operations", "KE"))
+        .then(clients.registerIfAbsent("admin_client", "mer_operator", "admin_secret",
+            List.of(Principal.ADMIN, Principal.PAYMENTS_READ)))
+        .then();
+    // Start-up on the main thread, not an event loop: waiting here is fine and keeps the log in order.
+    transactions.transactional(seed).block(TIMEOUT);
+    log.info("""
+
+        ==== Local demo credentials (local profile only; these secrets are public) ====
+          merchant mer_demo     "Demo Merchant" (KE)
+            client_id=demo_client   client_secret=demo_secret   scopes: payments:write payments:read refunds:write
+          merchant mer_operator "Malipo Operations" (KE)
+            client_id=admin_client  client_secret=admin_secret  scopes: admin payments:read
+          Token: curl -u demo_client:demo_secret -d grant_type=client_credentials http://localhost:8080/v1/oauth/token
+        ==============================================================================""");
+  }
+}

@@ -1,0 +1,85 @@
+package org.malipo.gateway.merchant;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.List;
+import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.auth.Principal;
+import org.malipo.gateway.common.Ids;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Mono;
+
+/** The {@code merchants} table: creation of a merchant together with its first API client. */
+@Component
+final class Merchants {
+
+  /** Scopes of the API client every new merchant gets. */
+  static final List<String> MERCHANT_SCOPES =
+      List.of(Principal.PAYMENTS_WRITE, Principal.PAYMENTS_READ, Principal.REFUNDS_WRITE);
+
+  private final DatabaseClient db;
+  private final TransactionalOperator transactions;
+  private final ApiClients clients;
+
+  Merchants(DatabaseClient db, TransactionalOperator transactions, ApiClients clients) {
+    this.db = db;
+    this.transactions = transactions;
+    this.clients = clients;
+  }
+
+  /**
+   * A created merchant with the credentials of its first client.
+   *
+   * @param id {@code mer_…}
+   * @param name display name
+   * @param country ISO 3166-1 alpha-2
+   * @param clientId {@code cli_…}
+   * @param clientSecret {@code sk_…}, returned here and never again
+   * @param createdAt creation time (database clock)
+   */
+  record Created(String id, String name, String country, String clientId, String clientSecret, Instant createdAt) {
+    @Override
+    public String toString() {
+      return "Created[id=" + id + ", clientId=" + clientId + "]";
+    }
+  }
+
+  /**
+   * Creates a merchant and one client with {@link #MERCHANT_SCOPES}, in one transaction.
+   *
+   * @param name valid display name
+   * @param country valid country code
+   */
+  Mono<Created> create(String name, String country) {
+    String id = Ids.next("mer");
+    Mono<Created> work = db.sql("INSERT INTO merchants (id, name, country) VALUES (:id, :name, :country) "
+            + "RETURNING created_at")
+        .bind("id", id)
+        .bind("name", name)
+        .bind("country", country)
+        .map(row -> row.get("created_at", OffsetDateTime.class))
+        .one()
+        .flatMap(createdAt -> clients.register(id, MERCHANT_SCOPES)
+            .map(credentials -> new Created(id, name, country, credentials.clientId(),
+                credentials.clientSecret(), createdAt.toInstant())));
+    return transactions.transactional(work);
+  }
+
+  /**
+   * Stores a merchant with a chosen id unless the id exists; joins the caller's transaction.
+   *
+   * @return {@code true} if stored
+   */
+  Mono<Boolean> createIfAbsent(String id, String name, String country) {
+    return db.sql("INSERT INTO merchants (id, name, country) VALUES (:id, :name, :country) "
+            + "ON CONFLICT (id) DO NOTHING")
+        .bind("id", id)
+        .bind("name", name)
+        .bind("country", country)
+        .fetch()
+        .rowsUpdated()
+        .map(rows -> rows == 1);
+  }
+}
