@@ -3,14 +3,26 @@ package org.malipo.gateway.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
+import org.malipo.gateway.common.Money;
+import org.malipo.gateway.rail.CardData;
+import org.malipo.gateway.rail.RailAdapter;
+import org.malipo.gateway.rail.RailException;
+import org.malipo.gateway.rail.RailOutcome;
+import org.malipo.gateway.rail.RailRequest;
+import org.malipo.gateway.rail.ResilientRail;
+import org.malipo.gateway.rail.card.CardRailProperties;
+import org.malipo.gateway.rail.card.CardRails;
 import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.JsonNode;
@@ -19,7 +31,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The sandbox acquirer over HTTP (no Spring context): each test card's answer, Idempotency-Key
- * replay, authentication, validation and latency.
+ * replay, authentication, validation and latency; and the card rail agreeing with it.
  */
 class SandboxAcquirerTests {
 
@@ -187,6 +199,59 @@ class SandboxAcquirerTests {
     }
   }
 
+  @Test
+  void theCardRailAgreesWithTheSandbox() {
+    try (CardRails rails = CardRails.create(new CardRailProperties(Map.of()), sandbox)) {
+      RailAdapter adapter = rails.adapters().getFirst();
+
+      authorize(adapter, "4242424242424242")
+          .concatWith(authorize(adapter, "4000000000000002"))
+          .concatWith(authorize(adapter, "4000000000009995"))
+          .concatWith(authorize(adapter, "4000000000000069"))
+          .as(StepVerifier::create)
+          .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Approved.class,
+              approved -> assertThat(approved.railReference()).startsWith("auth_")))
+          .assertNext(outcome -> assertThat(failureCode(outcome)).isEqualTo("card_declined"))
+          .assertNext(outcome -> assertThat(failureCode(outcome)).isEqualTo("insufficient_funds"))
+          .assertNext(outcome -> assertThat(failureCode(outcome)).isEqualTo("expired_card"))
+          .expectComplete()
+          .verify(VERIFY_TIMEOUT);
+
+      authorize(adapter, "4000000000000119")
+          .as(StepVerifier::create)
+          .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(RailException.class,
+              e -> assertThat(e.surelyNotCharged()).isTrue()))
+          .verify(VERIFY_TIMEOUT);
+
+      authorize(ResilientRail.of(adapter, rails.limits(adapter.name())), "4000000000000119")
+          .as(StepVerifier::create)
+          .expectNextMatches(RailOutcome.NotAttempted.class::isInstance)
+          .expectComplete()
+          .verify(VERIFY_TIMEOUT);
+    }
+  }
+
+  @Test
+  void answersABurstOfConcurrentAuthorizationsThroughTheResilientRail() {
+    try (CardRails rails = CardRails.create(new CardRailProperties(Map.of()), sandbox)) {
+      RailAdapter adapter = rails.adapters().getFirst();
+      RailAdapter rail = ResilientRail.of(adapter, rails.limits(adapter.name()));
+
+      // 100 in flight at once, under the default bulkhead (200) and rate (1000 per second).
+      Flux.range(0, 400)
+          .flatMap(i -> authorize(rail, i % 2 == 0 ? "4242424242424242" : "4000000000000002"), 100)
+          .collectList()
+          .as(StepVerifier::create)
+          .assertNext(outcomes -> {
+            assertThat(outcomes).hasSize(400);
+            assertThat(outcomes).filteredOn(RailOutcome.Approved.class::isInstance).hasSize(200);
+            assertThat(outcomes).filteredOn(RailOutcome.Declined.class::isInstance).hasSize(200);
+          })
+          .expectComplete()
+          .verify(Duration.ofSeconds(20));
+    }
+  }
+
   // --- fixtures -------------------------------------------------------------------------------
 
   private record Answer(int status, JsonNode body) {}
@@ -224,5 +289,15 @@ class SandboxAcquirerTests {
     card.put("exp_year", 2030);
     card.put("cvc", "123");
     return body;
+  }
+
+  private static Mono<RailOutcome> authorize(RailAdapter rail, String pan) {
+    return rail.authorize(new RailRequest(Ids.next("pay"), Ids.next("att"), "mer_test",
+        new Money(150_000, CurrencyUnit.KES), new CardData(pan, 12, 2030, "123"), null));
+  }
+
+  private static String failureCode(RailOutcome outcome) {
+    assertThat(outcome).isInstanceOf(RailOutcome.Declined.class);
+    return ((RailOutcome.Declined) outcome).failureCode();
   }
 }
