@@ -1,0 +1,49 @@
+package org.malipo.gateway.rail;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import org.malipo.gateway.rail.card.CardRailProperties;
+import org.malipo.gateway.rail.card.CardRails;
+import org.malipo.gateway.sandbox.SandboxServer;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Builds the {@link RailRegistry}: every configured rail, each wrapped in its
+ * {@link ResilientRail}, with the Resilience4j meters published when a {@link MeterRegistry}
+ * exists.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(CardRailProperties.class)
+class RailConfiguration {
+
+  /**
+   * The card acquirers; their connection pools close with the context.
+   *
+   * @param sandbox the in-process sandbox, needed by acquirers without a {@code base-url}
+   * @throws IllegalStateException when an acquirer needs the sandbox and it is off
+   */
+  @Bean(destroyMethod = "close")
+  CardRails cardRails(CardRailProperties properties, ObjectProvider<SandboxServer> sandbox) {
+    return CardRails.create(properties, sandbox.getIfAvailable());
+  }
+
+  /** The registries of every rail's resilience components, bound to Micrometer when present. */
+  @Bean
+  ResilienceRegistries railResilienceRegistries(ObjectProvider<MeterRegistry> meterRegistry) {
+    ResilienceRegistries registries = ResilienceRegistries.create();
+    meterRegistry.ifAvailable(registries::bindTo);
+    return registries;
+  }
+
+  /** Every rail, decorated; {@link RailAdapter#authorize} on them never signals an error. */
+  @Bean
+  RailRegistry railRegistry(CardRails cardRails, ResilienceRegistries registries) {
+    List<RailAdapter> rails = cardRails.adapters().stream()
+        .map(rail -> (RailAdapter) ResilientRail.of(rail, cardRails.limits(rail.name()), registries))
+        .toList();
+    return new RailRegistry(rails);
+  }
+}

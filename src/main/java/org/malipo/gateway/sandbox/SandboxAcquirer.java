@@ -1,0 +1,241 @@
+package org.malipo.gateway.sandbox;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.malipo.gateway.common.Ids;
+import org.malipo.gateway.sandbox.AcquirerApi.AuthorizationRequest;
+import org.malipo.gateway.sandbox.AcquirerApi.AuthorizationResponse;
+import org.malipo.gateway.sandbox.AcquirerApi.ErrorResponse;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.MapperFeature;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.cfg.CoercionAction;
+import tools.jackson.databind.cfg.CoercionInputShape;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.type.LogicalType;
+
+/**
+ * The sandbox card acquirer's decisions, without HTTP: authenticate, validate, replay by
+ * Idempotency-Key, and answer by test card ({@code docs/rails/sandbox-acquirer.md}).
+ *
+ * <p>Thread-safe and non-blocking. Stored answers live in a bounded in-memory map
+ * ({@value #MAX_STORED_ANSWERS} entries, {@link #STORED_ANSWER_TTL}), so a replay after a restart
+ * or beyond the bounds is a new authorization, as on a real acquirer past its retention window.
+ */
+final class SandboxAcquirer {
+
+  static final int MAX_STORED_ANSWERS = 100_000;
+  static final Duration STORED_ANSWER_TTL = Duration.ofHours(1);
+  static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+  /** Test cards and the ISO 8583 field 39 code each produces; {@code "500"} means HTTP 500. */
+  static final Map<String, String> TEST_CARDS = Map.of(
+      "4242424242424242", "00",
+      "4000000000000002", "05",
+      "4000000000009995", "51",
+      "4000000000000069", "54",
+      "4000000000000119", "500");
+
+  private static final Pattern NUMERIC_CURRENCY = Pattern.compile("\\d{3}");
+  private static final Pattern PAN = Pattern.compile("\\d{12,19}");
+  private static final Pattern CVC = Pattern.compile("\\d{3,4}");
+  private static final long MAX_AMOUNT = 999_999_999_999L; // field 4 is n12
+  private static final char[] APPROVAL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789".toCharArray();
+
+  private final byte[] expectedAuthorization;
+  private final Clock clock;
+  private final JsonMapper json;
+  private final AtomicInteger stan = new AtomicInteger();
+  private final Cache<String, Stored> answers = Caffeine.newBuilder()
+      .maximumSize(MAX_STORED_ANSWERS)
+      .expireAfterWrite(STORED_ANSWER_TTL)
+      .build();
+
+  /**
+   * @param apiKey the accepted Bearer key
+   * @param clock the source of the RRN's date and hour
+   */
+  SandboxAcquirer(String apiKey, Clock clock) {
+    this.expectedAuthorization = ("Bearer " + apiKey).getBytes(StandardCharsets.UTF_8);
+    this.clock = clock;
+    this.json = mapper();
+  }
+
+  /**
+   * Answers one {@code POST /{acquirer}/v1/authorizations}.
+   *
+   * @param acquirer the acquirer name from the path; it scopes the Idempotency-Key
+   * @param authorization the {@code Authorization} header, may be null
+   * @param idempotencyKey the {@code Idempotency-Key} header, may be null
+   * @param body the raw request body
+   * @return the HTTP answer; never throws for bad input
+   */
+  Reply authorize(String acquirer, String authorization, String idempotencyKey, byte[] body) {
+    if (authorization == null
+        || !MessageDigest.isEqual(expectedAuthorization, authorization.getBytes(StandardCharsets.UTF_8))) {
+      return error(401, "invalid_api_key", null);
+    }
+    if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      return error(400, "idempotency_key_missing", "30");
+    }
+    AuthorizationRequest request;
+    try {
+      request = json.readValue(body, AuthorizationRequest.class);
+    } catch (JacksonException e) {
+      return error(400, "format_error", "30");
+    }
+    Reply invalid = validate(request);
+    if (invalid != null) {
+      return invalid;
+    }
+    String key = acquirer + '\n' + idempotencyKey;
+    Fingerprint fingerprint = Fingerprint.of(request);
+    Stored earlier = answers.getIfPresent(key);
+    if (earlier != null) {
+      return earlier.replayFor(fingerprint, this);
+    }
+    Reply reply = decide(request.card().number());
+    if (reply.status() != 200) {
+      return reply; // Not processed: nothing to replay, a retry is processed afresh.
+    }
+    Stored winner = answers.asMap().putIfAbsent(key, new Stored(fingerprint, reply));
+    return winner == null ? reply : winner.replayFor(fingerprint, this);
+  }
+
+  /** A reply with an {@link ErrorResponse} body. */
+  Reply error(int status, String error, String responseCode) {
+    return new Reply(status, json.writeValueAsBytes(new ErrorResponse(error, responseCode)));
+  }
+
+  private Reply validate(AuthorizationRequest request) {
+    if (request == null || request.card() == null || request.merchantReference() == null
+        || request.merchantReference().isBlank() || request.currency() == null
+        || !NUMERIC_CURRENCY.matcher(request.currency()).matches()) {
+      return error(400, "format_error", "30");
+    }
+    if (request.amount() <= 0 || request.amount() > MAX_AMOUNT) {
+      return error(400, "invalid_amount", "13");
+    }
+    AcquirerApi.Card card = request.card();
+    if (card.number() == null || !PAN.matcher(card.number()).matches() || card.cvc() == null
+        || !CVC.matcher(card.cvc()).matches() || card.expMonth() < 1 || card.expMonth() > 12
+        || card.expYear() < 1000 || card.expYear() > 9999) {
+      return error(400, "format_error", "30");
+    }
+    return null;
+  }
+
+  private Reply decide(String pan) {
+    String code = TEST_CARDS.getOrDefault(pan, luhnValid(pan) ? "00" : "14");
+    if (code.equals("500")) {
+      return error(500, "system_malfunction", "96");
+    }
+    String trace = nextStan();
+    AuthorizationResponse answer = new AuthorizationResponse(
+        Ids.next("auth"),
+        code,
+        code.equals("00") ? approvalCode() : null,
+        trace,
+        rrn(trace));
+    return new Reply(200, json.writeValueAsBytes(answer));
+  }
+
+  private String nextStan() {
+    int value = Math.floorMod(stan.incrementAndGet(), 1_000_000);
+    return pad(value, 6);
+  }
+
+  /** Field 37 as many switches build it: last digit of the year, day of year, hour, STAN. */
+  private String rrn(String trace) {
+    ZonedDateTime now = ZonedDateTime.now(clock);
+    return (now.getYear() % 10) + pad(now.getDayOfYear(), 3) + pad(now.getHour(), 2) + trace;
+  }
+
+  private static String approvalCode() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    char[] code = new char[6];
+    for (int i = 0; i < code.length; i++) {
+      code[i] = APPROVAL_ALPHABET[random.nextInt(APPROVAL_ALPHABET.length)];
+    }
+    return new String(code);
+  }
+
+  private static String pad(int value, int width) {
+    String digits = Integer.toString(value);
+    return "0".repeat(Math.max(0, width - digits.length())) + digits;
+  }
+
+  /** Luhn (ISO/IEC 7812-1 annex B) check of a digits-only PAN. */
+  static boolean luhnValid(String pan) {
+    int sum = 0;
+    boolean doubled = false;
+    for (int i = pan.length() - 1; i >= 0; i--) {
+      int digit = pan.charAt(i) - '0';
+      if (doubled) {
+        digit *= 2;
+        if (digit > 9) {
+          digit -= 9;
+        }
+      }
+      sum += digit;
+      doubled = !doubled;
+    }
+    return sum % 10 == 0;
+  }
+
+  private static JsonMapper mapper() {
+    // Strict on what we accept (a real acquirer refuses unknown or mistyped fields), so a
+    // mapping bug in an adapter shows up as a 400 in tests rather than as silent coercion.
+    return JsonMapper.builder()
+        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+        .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+        .withCoercionConfig(LogicalType.Integer, c -> c
+            .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+            .setCoercion(CoercionInputShape.Float, CoercionAction.Fail))
+        .withCoercionConfig(LogicalType.Textual, c -> c
+            .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+            .setCoercion(CoercionInputShape.Float, CoercionAction.Fail))
+        .changeDefaultPropertyInclusion(inclusion -> inclusion.withValueInclusion(JsonInclude.Include.NON_NULL))
+        .build();
+  }
+
+  /**
+   * One HTTP answer.
+   *
+   * @param status HTTP status
+   * @param body JSON body
+   */
+  record Reply(int status, byte[] body) {}
+
+  /** What must match for a replay: a different request under the same key is refused. */
+  private record Fingerprint(long amount, String currency, String merchantReference, String cardLast4) {
+
+    static Fingerprint of(AuthorizationRequest request) {
+      String pan = request.card().number();
+      return new Fingerprint(request.amount(), request.currency(), request.merchantReference(),
+          pan.substring(pan.length() - 4));
+    }
+  }
+
+  private record Stored(Fingerprint fingerprint, Reply reply) {
+
+    Reply replayFor(Fingerprint candidate, SandboxAcquirer acquirer) {
+      return fingerprint.equals(candidate) ? reply : acquirer.error(422, "idempotency_key_reused", null);
+    }
+  }
+}

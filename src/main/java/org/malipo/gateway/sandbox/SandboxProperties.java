@@ -1,0 +1,44 @@
+package org.malipo.gateway.sandbox;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * Settings of the in-process rail simulators ({@code malipo.sandbox.*}). Null components take the
+ * documented default.
+ *
+ * @param enabled whether {@link SandboxServer} starts; default false (true in the local, test and
+ *     bench profiles)
+ * @param port TCP port on 127.0.0.1; default 0, an ephemeral port
+ * @param acquirerApiKey the Bearer key the sandbox acquirers accept; default
+ *     {@code sandbox-acquirer-key}
+ * @param acquirerLatency added before every sandbox acquirer answer, without blocking; default 0
+ */
+@ConfigurationProperties("malipo.sandbox")
+public record SandboxProperties(boolean enabled, Integer port, String acquirerApiKey, Duration acquirerLatency) {
+
+  /** The default sandbox acquirer key. */
+  public static final String DEFAULT_ACQUIRER_API_KEY = "sandbox-acquirer-key";
+
+  /**
+   * Replaces null components by their defaults and checks them.
+   *
+   * @throws IllegalArgumentException for a port outside 0..65535 or a negative latency
+   */
+  public SandboxProperties {
+    port = port == null ? 0 : port;
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("malipo.sandbox.port must be 0..65535: " + port);
+    }
+    acquirerApiKey = acquirerApiKey == null || acquirerApiKey.isBlank() ? DEFAULT_ACQUIRER_API_KEY : acquirerApiKey;
+    acquirerLatency = acquirerLatency == null ? Duration.ZERO : acquirerLatency;
+    if (acquirerLatency.isNegative()) {
+      throw new IllegalArgumentException("malipo.sandbox.acquirer-latency must not be negative: " + acquirerLatency);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "SandboxProperties[enabled=" + enabled + ", port=" + port + ", acquirerLatency=" + acquirerLatency + "]";
+  }
+}

@@ -1,0 +1,453 @@
+package org.malipo.gateway.rail.card;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
+import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
+import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
+import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.verification.LoggedRequest;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.Ids;
+import org.malipo.gateway.common.Money;
+import org.malipo.gateway.rail.CardData;
+import org.malipo.gateway.rail.RailAdapter;
+import org.malipo.gateway.rail.RailException;
+import org.malipo.gateway.rail.RailOutcome;
+import org.malipo.gateway.rail.RailRequest;
+import org.malipo.gateway.rail.ResilientRail;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.test.StepVerifier;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * The card acquirer adapter against a WireMock acquirer (no Spring context): the outbound wire
+ * format, the mapping of every kind of answer, and the resilience decoration around it.
+ */
+class CardRailTests {
+
+  private static final Duration VERIFY_TIMEOUT = Duration.ofSeconds(5);
+  private static final String RAIL = "acquirer_a";
+  private static final String PATH = "/" + RAIL + "/v1/authorizations";
+  private static final String API_KEY = "wiremock-acquirer-key";
+  private static final String SUCCESS_CARD = "4242424242424242";
+
+  private final JsonMapper json = JsonMapper.builder().build();
+  private WireMockServer acquirer;
+  private CardRails cardRails;
+
+  @BeforeEach
+  void startAcquirer() {
+    acquirer = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
+    acquirer.start();
+  }
+
+  @AfterEach
+  void stop() {
+    if (cardRails != null) {
+      cardRails.close();
+    }
+    acquirer.stop();
+  }
+
+  // --- the adapter alone ----------------------------------------------------------------------
+
+  @Test
+  void approvesAndSendsMinorUnitsNumericCurrencyAndTheAttemptIdAsIdempotencyKey() {
+    answer(okJson("""
+        {"authorization_id":"auth_1","response_code":"00","approval_code":"A1B2C3","stan":"000123","rrn":"512345000123"}
+        """));
+    RailRequest request = request(new Money(150_000, CurrencyUnit.KES), SUCCESS_CARD);
+
+    adapter(Map.of()).authorize(request)
+        .as(StepVerifier::create)
+        .expectNext(new RailOutcome.Approved(RAIL, "auth_1", "00"))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+
+    LoggedRequest sent = onlyRequest();
+    assertThat(sent.getHeader("Idempotency-Key")).isEqualTo(request.attemptId());
+    assertThat(sent.getHeader("Authorization")).isEqualTo("Bearer " + API_KEY);
+    assertThat(sent.getHeader("Content-Type")).startsWith("application/json");
+    JsonNode body = json.readTree(sent.getBodyAsString());
+    assertThat(body.get("amount").isIntegralNumber()).as("amount is an integer").isTrue();
+    assertThat(body.get("amount").asLong()).isEqualTo(150_000L);
+    assertThat(body.get("currency").isString()).as("currency is a string").isTrue();
+    assertThat(body.get("currency").asString()).isEqualTo("404");
+    assertThat(body.get("merchant_reference").asString()).isEqualTo(request.attemptId());
+    assertThat(body.get("card").get("number").asString()).isEqualTo(SUCCESS_CARD);
+    assertThat(body.get("card").get("exp_month").asInt()).isEqualTo(12);
+    assertThat(body.get("card").get("exp_year").asInt()).isEqualTo(2030);
+    assertThat(body.get("card").get("cvc").asString()).isEqualTo("123");
+    assertThat(body.propertyNames()).containsExactlyInAnyOrder("merchant_reference", "amount", "currency", "card");
+  }
+
+  @Test
+  void sendsZeroDecimalCurrencyAmountsUnscaled() {
+    answer(okJson("""
+        {"authorization_id":"auth_2","response_code":"00","approval_code":"Z9Y8X7"}
+        """));
+
+    adapter(Map.of()).authorize(request(new Money(5_000, CurrencyUnit.UGX), SUCCESS_CARD))
+        .as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Approved.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+
+    JsonNode body = json.readTree(onlyRequest().getBodyAsString());
+    assertThat(body.get("amount").asLong()).isEqualTo(5_000L);
+    assertThat(body.get("currency").asString()).isEqualTo("800");
+  }
+
+  @Test
+  void padsNumericCurrencyCodesToThreeDigits() {
+    assertThat(AuthorizationRequestBody.numericCurrency(8)).isEqualTo("008");
+    assertThat(AuthorizationRequestBody.numericCurrency(36)).isEqualTo("036");
+    assertThat(AuthorizationRequestBody.numericCurrency(404)).isEqualTo("404");
+  }
+
+  @Test
+  void declinesWithCardDeclinedWhenAcquirerDoesNotHonour() {
+    answer(okJson("""
+        {"authorization_id":"auth_3","response_code":"05","stan":"000124","rrn":"512345000124"}
+        """));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Declined.class, declined -> {
+          assertThat(declined.failureCode()).isEqualTo("card_declined");
+          assertThat(declined.responseCode()).isEqualTo("05");
+          assertThat(declined.railReference()).isEqualTo("auth_3");
+          assertThat(declined.message()).isNotBlank();
+        }))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void declinesWithInsufficientFundsWhenAcquirerReports51() {
+    answer(okJson("""
+        {"authorization_id":"auth_4","response_code":"51"}
+        """));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Declined.class,
+            declined -> assertThat(declined.failureCode()).isEqualTo("insufficient_funds")))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void declinesWithExpiredCardWhenAcquirerReports54() {
+    answer(okJson("""
+        {"authorization_id":"auth_5","response_code":"54"}
+        """));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Declined.class,
+            declined -> assertThat(declined.failureCode()).isEqualTo("expired_card")))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void reportsNotChargedWhenAcquirerAnswers500() {
+    answer(aResponse().withStatus(500).withHeader("Content-Type", "application/json")
+        .withBody("""
+            {"error":"system_malfunction","response_code":"96"}
+            """));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(RailException.class, e -> {
+          assertThat(e.surelyNotCharged()).isTrue();
+          assertThat(e.getMessage()).contains("500").contains("system_malfunction");
+        }))
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void reportsNotChargedWhenAcquirerReportsSystemMalfunctionIn200() {
+    answer(okJson("""
+        {"response_code":"96"}
+        """));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(RailException.class,
+            e -> assertThat(e.surelyNotCharged()).isTrue()))
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void reportsNotChargedWhenAcquirerRefusesOurKey() {
+    answer(aResponse().withStatus(401).withHeader("Content-Type", "application/json")
+        .withBody("""
+            {"error":"invalid_api_key"}
+            """));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(RailException.class,
+            e -> assertThat(e.surelyNotCharged()).isTrue()))
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void unknownWhenApprovalBodyIsMalformed() {
+    answer(aResponse().withStatus(200).withHeader("Content-Type", "application/json")
+        .withBody("{\"authorization_id\":\"auth_6\",\"response_code\":"));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void unknownWhenAcquirerAnswersAPartialApproval() {
+    answer(okJson("""
+        {"authorization_id":"auth_7","response_code":"10","approval_code":"P4RT1A"}
+        """));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Unknown.class,
+            unknown -> assertThat(unknown.reason()).contains("10")))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void unknownWhenAGatewayTimesOutInFrontOfTheAcquirer() {
+    answer(aResponse().withStatus(504));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void reportsNotChargedWhenTheConnectionIsRefused() throws IOException {
+    int unusedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      unusedPort = socket.getLocalPort();
+    }
+
+    adapter(Map.of("base-url", "http://127.0.0.1:" + unusedPort + "/" + RAIL)).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(RailException.class,
+            e -> assertThat(e.surelyNotCharged()).isTrue()))
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void refusesACurrencyTheAcquirerDoesNotSettleWithoutCallingIt() {
+    adapter(Map.of("currencies", "KES")).authorize(request(new Money(100, CurrencyUnit.USD), SUCCESS_CARD))
+        .as(StepVerifier::create)
+        .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(RailException.class,
+            e -> assertThat(e.surelyNotCharged()).isTrue()))
+        .verify(VERIFY_TIMEOUT);
+    assertThat(acquirer.getAllServeEvents()).isEmpty();
+  }
+
+  // --- through ResilientRail ------------------------------------------------------------------
+
+  @Test
+  void unknownWhenTheAnswerComesAfterTheTimeout() {
+    answer(okJson("""
+        {"authorization_id":"auth_8","response_code":"00","approval_code":"A1B2C3"}
+        """).withFixedDelay(2_000));
+    RailAdapter rail = resilient(Map.of("timeout", "300ms"));
+
+    rail.authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Unknown.class,
+            unknown -> assertThat(unknown.reason()).startsWith("timeout").contains("300 ms")))
+        .expectComplete()
+        .verifyThenAssertThat(VERIFY_TIMEOUT)
+        .tookLessThan(Duration.ofMillis(1_500));
+  }
+
+  @Test
+  void opensTheCircuitAfterA5xxStormAndStopsCallingTheAcquirer() {
+    answer(aResponse().withStatus(500));
+    ResilientRail rail = resilient(Map.of(
+        "circuit-breaker.sliding-window-size", "4",
+        "circuit-breaker.minimum-number-of-calls", "4",
+        "circuit-breaker.failure-rate-threshold", "50"));
+
+    Flux.range(0, 4)
+        .concatMap(i -> rail.authorize(kesRequest()))
+        .as(StepVerifier::create)
+        .expectNextCount(4)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    assertThat(rail.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
+
+    Flux.range(0, 3)
+        .concatMap(i -> rail.authorize(kesRequest()))
+        .as(StepVerifier::create)
+        .expectNext(
+            new RailOutcome.NotAttempted(RAIL, "circuit_open"),
+            new RailOutcome.NotAttempted(RAIL, "circuit_open"),
+            new RailOutcome.NotAttempted(RAIL, "circuit_open"))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    acquirer.verify(4, postRequestedFor(urlEqualTo(PATH)));
+  }
+
+  @Test
+  void treatsEvery5xxAsNotAttempted() {
+    answer(aResponse().withStatus(503));
+
+    resilient(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.NotAttempted.class,
+            notAttempted -> assertThat(notAttempted.reason()).contains("503")))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void declinesDoNotOpenTheCircuit() {
+    answer(okJson("""
+        {"authorization_id":"auth_9","response_code":"05"}
+        """));
+    ResilientRail rail = resilient(Map.of(
+        "circuit-breaker.sliding-window-size", "4",
+        "circuit-breaker.minimum-number-of-calls", "4"));
+
+    Flux.range(0, 6)
+        .concatMap(i -> rail.authorize(kesRequest()))
+        .as(StepVerifier::create)
+        .thenConsumeWhile(RailOutcome.Declined.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    assertThat(rail.circuitState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    acquirer.verify(6, postRequestedFor(urlEqualTo(PATH)));
+  }
+
+  @Test
+  void shedsTheSecondConcurrentCallWhenTheBulkheadIsFull() {
+    answer(okJson("""
+        {"authorization_id":"auth_10","response_code":"00","approval_code":"A1B2C3"}
+        """).withFixedDelay(500));
+    RailAdapter rail = resilient(Map.of("max-concurrent-calls", "1", "timeout", "3s"));
+
+    // zip subscribes to the first call, which takes the only permit, before the second.
+    Mono.zip(rail.authorize(kesRequest()), rail.authorize(kesRequest()))
+        .as(StepVerifier::create)
+        .assertNext(both -> {
+          assertThat(both.getT1()).isInstanceOf(RailOutcome.Approved.class);
+          assertThat(both.getT2()).isInstanceOfSatisfying(RailOutcome.NotAttempted.class,
+              shed -> assertThat(shed.reason()).startsWith("bulkhead_full"));
+        })
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    acquirer.verify(1, postRequestedFor(urlEqualTo(PATH)));
+  }
+
+  @Test
+  void shedsCallsOverTheRateWithoutWaiting() {
+    answer(okJson("""
+        {"authorization_id":"auth_11","response_code":"00","approval_code":"A1B2C3"}
+        """));
+    RailAdapter rail = resilient(Map.of("rate-per-second", "1"));
+
+    // Three calls started within a millisecond share at most two one-second windows.
+    Flux.merge(rail.authorize(kesRequest()), rail.authorize(kesRequest()), rail.authorize(kesRequest()))
+        .collectList()
+        .as(StepVerifier::create)
+        .assertNext(outcomes -> {
+          List<RailOutcome> shed = outcomes.stream().filter(RailOutcome.NotAttempted.class::isInstance).toList();
+          assertThat(shed).isNotEmpty()
+              .allSatisfy(o -> assertThat(((RailOutcome.NotAttempted) o).reason()).startsWith("rate_limited"));
+          assertThat(outcomes).hasSize(3);
+        })
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void turnsAConnectionRefusalIntoNotAttempted() throws IOException {
+    int unusedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      unusedPort = socket.getLocalPort();
+    }
+
+    resilient(Map.of("base-url", "http://127.0.0.1:" + unusedPort + "/" + RAIL)).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.NotAttempted.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  // --- fixtures -------------------------------------------------------------------------------
+
+  private void answer(ResponseDefinitionBuilder response) {
+    acquirer.stubFor(post(urlEqualTo(PATH)).withHeader("Authorization", equalTo("Bearer " + API_KEY))
+        .willReturn(response));
+  }
+
+  private LoggedRequest onlyRequest() {
+    List<LoggedRequest> requests = acquirer.findAll(postRequestedFor(urlEqualTo(PATH)));
+    assertThat(requests).hasSize(1);
+    return requests.getFirst();
+  }
+
+  /** The undecorated adapter, configured as {@code malipo.rails.card.acquirers.acquirer_a.*}. */
+  private RailAdapter adapter(Map<String, String> settings) {
+    cardRails = CardRails.create(bind(settings), null);
+    return cardRails.adapters().getFirst();
+  }
+
+  private ResilientRail resilient(Map<String, String> settings) {
+    RailAdapter adapter = adapter(settings);
+    return ResilientRail.of(adapter, cardRails.limits(RAIL));
+  }
+
+  private CardRailProperties bind(Map<String, String> settings) {
+    Map<String, String> properties = new LinkedHashMap<>();
+    String prefix = "malipo.rails.card.acquirers." + RAIL + ".";
+    properties.put(prefix + "base-url", acquirer.baseUrl() + "/" + RAIL);
+    properties.put(prefix + "api-key", API_KEY);
+    properties.put(prefix + "connect-timeout", "500ms");
+    settings.forEach((key, value) -> properties.put(prefix + key, value));
+    return new Binder(new MapConfigurationPropertySource(properties))
+        .bindOrCreate("malipo.rails.card", CardRailProperties.class);
+  }
+
+  private static RailRequest kesRequest() {
+    return request(new Money(150_000, CurrencyUnit.KES), SUCCESS_CARD);
+  }
+
+  private static RailRequest request(Money amount, String pan) {
+    return new RailRequest(Ids.next("pay"), Ids.next("att"), "mer_test", amount, new CardData(pan, 12, 2030, "123"),
+        "order-1");
+  }
+}
