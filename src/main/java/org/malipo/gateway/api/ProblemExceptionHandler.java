@@ -37,8 +37,10 @@ final class ProblemExceptionHandler implements WebExceptionHandler {
   }
 
   private ApiProblem translate(ServerWebExchange exchange, Throwable error) {
-    if (error instanceof ApiProblem problem) {
-      return problem;
+    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+      if (cause instanceof ApiProblem problem) {
+        return problem; // also when a codec wrapped it (e.g. the body-size limit while decoding)
+      }
     }
     if (hasCause(error, DataBufferLimitException.class)) {
       return ApiProblem.of(ProblemCode.PAYLOAD_TOO_LARGE, "The request body exceeds the limit.");

@@ -9,7 +9,7 @@ import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
-import org.springframework.stereotype.Repository;
+import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.core.type.TypeReference;
@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Payments and attempts in PostgreSQL over R2DBC. Every read is scoped by merchant id
  * (INVARIANTS.md 18). Writes join the caller's transaction when there is one.
  */
-@Repository
+@Component
 final class PaymentRepository {
 
   private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
