@@ -82,13 +82,19 @@ CREATE TABLE idempotency_keys (
 );
 
 -- Ledger (DESIGN.md §6). normal_side says which side increases the balance.
+-- balance_minor is kept in the posting transaction for accounts that must never go negative
+-- (merchant balances): the CHECK below makes the database refuse an overdraft. Shared system
+-- accounts (rail clearing, gateway fees) take a posting from every payment; keeping a balance row
+-- for them would serialise all payments on one row lock, so theirs is NULL and derived from the
+-- postings (docs/adr/0007-hot-ledger-accounts.md).
 CREATE TABLE ledger_accounts (
     id             TEXT PRIMARY KEY,
     currency       CHAR(3)     NOT NULL,
     normal_side    CHAR(1)     NOT NULL CHECK (normal_side IN ('D', 'C')),
     non_negative   BOOLEAN     NOT NULL,
-    balance_minor  BIGINT      NOT NULL DEFAULT 0,
+    balance_minor  BIGINT,
     created_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT ledger_accounts_cached_balance CHECK (non_negative = (balance_minor IS NOT NULL)),
     CONSTRAINT ledger_accounts_non_negative CHECK (NOT non_negative OR balance_minor >= 0)
 );
 

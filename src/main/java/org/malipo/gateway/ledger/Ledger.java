@@ -14,8 +14,8 @@ import reactor.core.publisher.Mono;
  * balances kept in the same transaction. Must be called inside the caller's transaction, which
  * also changes the payment and writes the outbox row.
  *
- * <p>Call it as the last step of the transaction: the shared account rows (rail clearing, fees)
- * are the contended ones, and their row locks are held until commit.
+ * <p>Call it as the last step of the transaction: a merchant's balance row is locked from the
+ * posting until commit.
  *
  * <p>The database enforces what this code intends: entries balance per currency at commit, postings
  * are never updated or deleted, merchant balances never go negative, one capture per payment.
@@ -54,36 +54,43 @@ public final class Ledger {
 
   private Mono<String> post(String kind, String paymentId, String currency, List<Leg> legs) {
     assertBalanced(legs);
-    // A stable lock order on the account rows, so concurrent entries never deadlock.
+    // A stable order on the account rows, so concurrent entries lock them without deadlocking.
     List<Leg> ordered = legs.stream().sorted(Comparator.comparing(Leg::account)).toList();
     String entryId = Ids.next("je");
-    Mono<Void> entry = db.sql("INSERT INTO journal_entries (id, kind, payment_id) VALUES (:id, :kind, :payment)")
-        .bind("id", entryId).bind("kind", kind).bind("payment", paymentId).then();
-    Mono<Void> accounts = db.sql("""
-            INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-            SELECT a.id, :currency, a.normal_side, a.non_negative, a.delta
-            FROM unnest(CAST(:ids AS text[]), CAST(:sides AS text[]), CAST(:nonNegative AS boolean[]), CAST(:deltas AS bigint[]))
-                 AS a(id, normal_side, non_negative, delta)
-            ORDER BY a.id
-            ON CONFLICT (id) DO UPDATE SET balance_minor = ledger_accounts.balance_minor + EXCLUDED.balance_minor""")
-        .bind("currency", currency)
-        .bind("ids", ordered.stream().map(Leg::account).toArray(String[]::new))
-        .bind("sides", ordered.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
-        .bind("nonNegative", ordered.stream().map(Leg::nonNegative).toArray(Boolean[]::new))
-        .bind("deltas", ordered.stream().map(Leg::balanceDelta).toArray(Long[]::new))
-        .then();
-    Mono<Void> postings = db.sql("""
+    // One statement, one round trip: the merchant balance row lock is held only until commit.
+    // Shared system accounts are only created if missing (DO NOTHING takes no row lock); their
+    // balance is derived from the postings (docs/adr/0007-hot-ledger-accounts.md).
+    return db.sql("""
+            WITH legs AS (
+                SELECT * FROM unnest(CAST(:accounts AS text[]), CAST(:directions AS text[]),
+                    CAST(:amounts AS bigint[]), CAST(:sides AS text[]), CAST(:nonNegative AS boolean[]))
+                    AS l(account, direction, amount, normal_side, non_negative)
+            ), entry AS (
+                INSERT INTO journal_entries (id, kind, payment_id) VALUES (:entry, :kind, :payment)
+            ), system_accounts AS (
+                INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
+                SELECT account, :currency, normal_side, false, NULL FROM legs WHERE NOT non_negative
+                ON CONFLICT (id) DO NOTHING
+            ), balances AS (
+                INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
+                SELECT account, :currency, normal_side, true,
+                       CASE WHEN direction = normal_side THEN amount ELSE -amount END
+                FROM legs WHERE non_negative ORDER BY account
+                ON CONFLICT (id) DO UPDATE SET balance_minor = ledger_accounts.balance_minor + EXCLUDED.balance_minor
+            )
             INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
-            SELECT :entry, p.account, p.direction, p.amount, :currency
-            FROM unnest(CAST(:accounts AS text[]), CAST(:directions AS text[]), CAST(:amounts AS bigint[])) AS p(account, direction, amount)""")
+            SELECT :entry, account, direction, amount, :currency FROM legs""")
         .bind("entry", entryId)
+        .bind("kind", kind)
+        .bind("payment", paymentId)
         .bind("currency", currency)
         .bind("accounts", ordered.stream().map(Leg::account).toArray(String[]::new))
         .bind("directions", ordered.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))
         .bind("amounts", ordered.stream().map(Leg::amountMinor).toArray(Long[]::new))
-        .then();
-    // Postings reference the accounts, so the accounts are upserted first.
-    return entry.then(accounts).then(postings).thenReturn(entryId);
+        .bind("sides", ordered.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
+        .bind("nonNegative", ordered.stream().map(Leg::nonNegative).toArray(Boolean[]::new))
+        .then()
+        .thenReturn(entryId);
   }
 
   private static void assertBalanced(List<Leg> legs) {
@@ -104,10 +111,6 @@ public final class Ledger {
     }
   }
 
-  /** One posting and its effect on the account's cached balance. */
-  private record Leg(String account, char direction, long amountMinor, char normalSide, boolean nonNegative) {
-    long balanceDelta() {
-      return direction == normalSide ? amountMinor : -amountMinor;
-    }
-  }
+  /** One posting; {@code nonNegative} accounts keep a checked balance row. */
+  private record Leg(String account, char direction, long amountMinor, char normalSide, boolean nonNegative) {}
 }
