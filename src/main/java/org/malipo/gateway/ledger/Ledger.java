@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
+import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
@@ -49,10 +50,65 @@ public final class Ledger {
     if (fee.amountMinor() > 0) {
       legs.add(new Leg(Accounts.gatewayFees(currency), 'C', fee.amountMinor(), 'C', false));
     }
-    return post("capture", paymentId, currency, legs);
+    return post("capture", paymentId, null, currency, legs);
   }
 
-  private Mono<String> post(String kind, String paymentId, String currency, List<Leg> legs) {
+  /**
+   * Posts a refund when it is created, reserving the money: debit the merchant's balance
+   * ({@code available} once the payment is settled, else {@code pending}), credit the rail's
+   * clearing account. If the rail then refuses, {@link #postRefundReversal} puts it back.
+   *
+   * @param amount refund amount, minor units
+   * @param fromAvailable whether the payment is settled (debit {@code available})
+   * @return the journal entry id; error {@link InsufficientBalanceException} when the merchant's
+   *     balance would go below zero (the database's CHECK decides, so concurrent refunds cannot
+   *     both pass)
+   */
+  public Mono<String> postRefund(String refundId, String paymentId, String merchantId, String rail, Money amount,
+      boolean fromAvailable) {
+    String currency = amount.currency().code();
+    String merchantAccount = merchantAccount(merchantId, currency, fromAvailable);
+    return post("refund", paymentId, refundId, currency, List.of(
+            new Leg(merchantAccount, 'D', amount.amountMinor(), 'C', true),
+            new Leg(Accounts.railClearing(rail, currency), 'C', amount.amountMinor(), 'D', false)))
+        .onErrorMap(Ledger::isOverdraft, error -> new InsufficientBalanceException(merchantAccount, error));
+  }
+
+  /**
+   * Reverses a refund the rail refused: the mirror of its {@link #postRefund} entry, as a new
+   * {@code adjustment} entry (postings are never changed).
+   */
+  public Mono<String> postRefundReversal(String refundId, String paymentId, String merchantId, String rail,
+      Money amount, boolean fromAvailable) {
+    String currency = amount.currency().code();
+    return post("adjustment", paymentId, refundId, currency, List.of(
+        new Leg(merchantAccount(merchantId, currency, fromAvailable), 'C', amount.amountMinor(), 'C', true),
+        new Leg(Accounts.railClearing(rail, currency), 'D', amount.amountMinor(), 'D', false)));
+  }
+
+  /**
+   * Settles a captured payment: moves its net amount from the merchant's {@code pending} to
+   * {@code available} balance.
+   *
+   * @param net amount to move, minor units, positive
+   */
+  public Mono<String> postSettlement(String paymentId, String merchantId, Money net) {
+    String currency = net.currency().code();
+    return post("settlement", paymentId, null, currency, List.of(
+        new Leg(Accounts.merchantPending(merchantId, currency), 'D', net.amountMinor(), 'C', true),
+        new Leg(Accounts.merchantAvailable(merchantId, currency), 'C', net.amountMinor(), 'C', true)));
+  }
+
+  private static String merchantAccount(String merchantId, String currency, boolean available) {
+    return available ? Accounts.merchantAvailable(merchantId, currency) : Accounts.merchantPending(merchantId, currency);
+  }
+
+  private static boolean isOverdraft(Throwable error) {
+    return error instanceof DataIntegrityViolationException
+        && String.valueOf(error.getMessage()).contains("ledger_accounts_non_negative");
+  }
+
+  private Mono<String> post(String kind, String paymentId, String refundId, String currency, List<Leg> legs) {
     assertBalanced(legs);
     // A stable order on the account rows, so concurrent entries lock them without deadlocking.
     List<Leg> ordered = legs.stream().sorted(Comparator.comparing(Leg::account)).toList();
@@ -60,13 +116,13 @@ public final class Ledger {
     // One statement, one round trip: the merchant balance row lock is held only until commit.
     // Shared system accounts are only created if missing (DO NOTHING takes no row lock); their
     // balance is derived from the postings (docs/adr/0007-hot-ledger-accounts.md).
-    return db.sql("""
+    DatabaseClient.GenericExecuteSpec statement = db.sql("""
             WITH legs AS (
                 SELECT * FROM unnest(CAST(:accounts AS text[]), CAST(:directions AS text[]),
                     CAST(:amounts AS bigint[]), CAST(:sides AS text[]), CAST(:nonNegative AS boolean[]))
                     AS l(account, direction, amount, normal_side, non_negative)
             ), entry AS (
-                INSERT INTO journal_entries (id, kind, payment_id) VALUES (:entry, :kind, :payment)
+                INSERT INTO journal_entries (id, kind, payment_id, refund_id) VALUES (:entry, :kind, :payment, :refund)
             ), system_accounts AS (
                 INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
                 SELECT account, :currency, normal_side, false, NULL FROM legs WHERE NOT non_negative
@@ -88,9 +144,9 @@ public final class Ledger {
         .bind("directions", ordered.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))
         .bind("amounts", ordered.stream().map(Leg::amountMinor).toArray(Long[]::new))
         .bind("sides", ordered.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
-        .bind("nonNegative", ordered.stream().map(Leg::nonNegative).toArray(Boolean[]::new))
-        .then()
-        .thenReturn(entryId);
+        .bind("nonNegative", ordered.stream().map(Leg::nonNegative).toArray(Boolean[]::new));
+    statement = refundId == null ? statement.bindNull("refund", String.class) : statement.bind("refund", refundId);
+    return statement.then().thenReturn(entryId);
   }
 
   private static void assertBalanced(List<Leg> legs) {

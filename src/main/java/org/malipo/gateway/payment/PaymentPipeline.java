@@ -1,5 +1,6 @@
 package org.malipo.gateway.payment;
 
+import org.malipo.gateway.common.KeyedHashes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -53,7 +54,7 @@ final class PaymentPipeline {
 
   private final StrictJson strictJson;
   private final PaymentRequestValidator validator;
-  private final CardFingerprints fingerprints;
+  private final KeyedHashes fingerprints;
   private final IdempotencyStore idempotency;
   private final FraudScorer fraud;
   private final RailRouter router;
@@ -66,7 +67,7 @@ final class PaymentPipeline {
   private final TransactionalOperator tx;
   private final Clock clock;
 
-  PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, CardFingerprints fingerprints,
+  PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, KeyedHashes fingerprints,
       IdempotencyStore idempotency, FraudScorer fraud, RailRouter router, Ledger ledger, OutboxWriter outbox,
       PaymentRepository payments, PaymentProperties properties, StageMetrics metrics, JsonMapper json,
       ReactiveTransactionManager transactionManager, Clock clock) {

@@ -1,5 +1,6 @@
 package org.malipo.gateway.payment;
 
+import org.malipo.gateway.common.KeyedHashes;
 import java.time.Clock;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
@@ -26,10 +27,10 @@ final class PaymentRequestValidator {
   static final int METADATA_VALUE_MAX = 500;
 
   private final PaymentProperties properties;
-  private final CardFingerprints fingerprints;
+  private final KeyedHashes fingerprints;
   private final Clock clock;
 
-  PaymentRequestValidator(PaymentProperties properties, CardFingerprints fingerprints, Clock clock) {
+  PaymentRequestValidator(PaymentProperties properties, KeyedHashes fingerprints, Clock clock) {
     this.properties = properties;
     this.fingerprints = fingerprints;
     this.clock = clock;

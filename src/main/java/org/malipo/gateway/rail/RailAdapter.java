@@ -30,4 +30,13 @@ public interface RailAdapter {
    *     {@link RailOutcome.Unknown}
    */
   Mono<RailOutcome> authorize(RailRequest request);
+
+  /**
+   * Gives back part or all of a captured payment. Rails that cannot refund keep this default.
+   *
+   * @return the outcome; errors as for {@link #authorize}
+   */
+  default Mono<RefundOutcome> refund(RefundRequest request) {
+    return Mono.just(new RefundOutcome.NotAttempted(name(), "refunds are not supported by this rail"));
+  }
 }

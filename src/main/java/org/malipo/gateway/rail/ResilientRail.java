@@ -132,6 +132,26 @@ public final class ResilientRail implements RailAdapter {
         .checkpoint("rail.authorize", true);
   }
 
+  /**
+   * Sends one refund through the same stages as authorizations.
+   *
+   * @return exactly one outcome, never an error
+   */
+  @Override
+  public Mono<RefundOutcome> refund(RefundRequest request) {
+    return Mono.defer(() -> delegate.refund(request))
+        .transformDeferred(TimeLimiterOperator.of(timeLimiter))
+        .transformDeferred(CircuitBreakerOperator.of(circuitBreaker))
+        .transformDeferred(BulkheadOperator.of(bulkhead))
+        .switchIfEmpty(Mono.fromSupplier(() -> new RefundOutcome.Unknown(name(), "empty_answer")))
+        .onErrorResume(error -> Mono.just(switch (outcomeOf(error)) {
+          case RailOutcome.NotAttempted n -> new RefundOutcome.NotAttempted(n.rail(), n.reason());
+          case RailOutcome.Unknown u -> new RefundOutcome.Unknown(u.rail(), u.reason());
+          default -> new RefundOutcome.Unknown(name(), "transport_error");
+        }))
+        .checkpoint("rail.refund", true);
+  }
+
   private RailOutcome outcomeOf(Throwable error) {
     String rail = name();
     return switch (error) {

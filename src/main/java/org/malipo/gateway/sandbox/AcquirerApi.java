@@ -63,4 +63,21 @@ final class AcquirerApi {
    * @param responseCode the closest ISO 8583 field 39 code, omitted when none fits
    */
   record ErrorResponse(String error, String responseCode) {}
+
+  /**
+   * {@code POST /{acquirer}/v1/refunds} body.
+   *
+   * @param authorizationId the approved authorization to refund
+   * @param amount minor units, at most what is left of the authorization
+   * @param currency ISO 4217 numeric, as in the authorization
+   */
+  record RefundRequest(String authorizationId, long amount, String currency) {}
+
+  /**
+   * A 200 answer to a refund: {@code "00"} with a refund id, or {@code "05"} refused.
+   *
+   * @param refundId the sandbox's id, {@code rfd_…}, approvals only
+   * @param responseCode ISO 8583 field 39
+   */
+  record RefundResponse(String refundId, String responseCode) {}
 }

@@ -11,11 +11,14 @@ import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.sandbox.AcquirerApi.AuthorizationRequest;
 import org.malipo.gateway.sandbox.AcquirerApi.AuthorizationResponse;
 import org.malipo.gateway.sandbox.AcquirerApi.ErrorResponse;
+import org.malipo.gateway.sandbox.AcquirerApi.RefundRequest;
+import org.malipo.gateway.sandbox.AcquirerApi.RefundResponse;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.MapperFeature;
@@ -45,7 +48,11 @@ final class SandboxAcquirer {
       "4000000000000002", "05",
       "4000000000009995", "51",
       "4000000000000069", "54",
-      "4000000000000119", "500");
+      "4000000000000119", "500",
+      "4000000000005126", "00");
+
+  /** Authorizes, but every refund of it is refused ({@code "05"}). */
+  static final String REFUND_REFUSED_CARD = "4000000000005126";
 
   private static final Pattern NUMERIC_CURRENCY = Pattern.compile("\\d{3}");
   private static final Pattern PAN = Pattern.compile("\\d{12,19}");
@@ -57,6 +64,14 @@ final class SandboxAcquirer {
   private final Clock clock;
   private final JsonMapper json;
   private final AtomicInteger stan = new AtomicInteger();
+  private final Cache<String, Approval> approvals = Caffeine.newBuilder()
+      .maximumSize(MAX_STORED_ANSWERS)
+      .expireAfterWrite(Duration.ofDays(1))
+      .build();
+  private final Cache<String, Reply> refundAnswers = Caffeine.newBuilder()
+      .maximumSize(MAX_STORED_ANSWERS)
+      .expireAfterWrite(STORED_ANSWER_TTL)
+      .build();
   private final Cache<String, Stored> answers = Caffeine.newBuilder()
       .maximumSize(MAX_STORED_ANSWERS)
       .expireAfterWrite(STORED_ANSWER_TTL)
@@ -109,8 +124,99 @@ final class SandboxAcquirer {
     if (reply.status() != 200) {
       return reply; // Not processed: nothing to replay, a retry is processed afresh.
     }
+    remember(acquirer, request, reply);
     Stored winner = answers.asMap().putIfAbsent(key, new Stored(fingerprint, reply));
     return winner == null ? reply : winner.replayFor(fingerprint, this);
+  }
+
+  /**
+   * Answers one {@code POST /{acquirer}/v1/refunds}: {@code {authorization_id, amount, currency}}
+   * → {@code {refund_id, response_code}}. {@code "00"} refunded; {@code "05"} refused (the test
+   * card {@value #REFUND_REFUSED_CARD} authorizes but its refunds are refused). An unknown
+   * authorization is 404; a refund above what is left of it is 400 {@code invalid_amount}.
+   * Replays by Idempotency-Key like authorizations.
+   */
+  Reply refund(String acquirer, String authorization, String idempotencyKey, byte[] body) {
+    if (authorization == null
+        || !MessageDigest.isEqual(expectedAuthorization, authorization.getBytes(StandardCharsets.UTF_8))) {
+      return error(401, "invalid_api_key", null);
+    }
+    if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      return error(400, "idempotency_key_missing", "30");
+    }
+    RefundRequest request;
+    try {
+      request = json.readValue(body, RefundRequest.class);
+    } catch (JacksonException e) {
+      return error(400, "format_error", "30");
+    }
+    if (request == null || request.authorizationId() == null || request.amount() <= 0) {
+      return error(400, "format_error", "30");
+    }
+    String key = acquirer + "\nrefund\n" + idempotencyKey;
+    Reply earlier = refundAnswers.getIfPresent(key);
+    if (earlier != null) {
+      return earlier;
+    }
+    Approval approval = approvals.getIfPresent(acquirer + '\n' + request.authorizationId());
+    if (approval == null) {
+      return error(404, "unknown_authorization", "12");
+    }
+    if (!approval.currency().equals(request.currency())) {
+      return error(400, "invalid_amount", "13");
+    }
+    Reply reply;
+    if (approval.refundRefused()) {
+      reply = new Reply(200, json.writeValueAsBytes(new RefundResponse(null, "05")));
+    } else if (!approval.take(request.amount())) {
+      return error(400, "invalid_amount", "13");
+    } else {
+      reply = new Reply(200, json.writeValueAsBytes(new RefundResponse(Ids.next("rfd"), "00")));
+    }
+    Reply winner = refundAnswers.asMap().putIfAbsent(key, reply);
+    return winner == null ? reply : winner;
+  }
+
+  private void remember(String acquirer, AuthorizationRequest request, Reply reply) {
+    AuthorizationResponse answer = json.readValue(reply.body(), AuthorizationResponse.class);
+    if ("00".equals(answer.responseCode())) {
+      approvals.put(acquirer + '\n' + answer.authorizationId(), new Approval(request.amount(), request.currency(),
+          REFUND_REFUSED_CARD.equals(request.card().number())));
+    }
+  }
+
+  /** An approved authorization and how much of it was refunded, minor units. */
+  private static final class Approval {
+    private final long amount;
+    private final String currency;
+    private final boolean refundRefused;
+    private final AtomicLong refunded = new AtomicLong();
+
+    Approval(long amount, String currency, boolean refundRefused) {
+      this.amount = amount;
+      this.currency = currency;
+      this.refundRefused = refundRefused;
+    }
+
+    String currency() {
+      return currency;
+    }
+
+    boolean refundRefused() {
+      return refundRefused;
+    }
+
+    /** Counts a refund if it fits in what is left; lock-free, so safe on event loops. */
+    boolean take(long refundMinor) {
+      long before;
+      do {
+        before = refunded.get();
+        if (refundMinor > amount - before) {
+          return false;
+        }
+      } while (!refunded.compareAndSet(before, before + refundMinor));
+      return true;
+    }
   }
 
   /** A reply with an {@link ErrorResponse} body. */

@@ -65,7 +65,9 @@ public final class SandboxServer implements AutoCloseable {
           .runOn(loops)
           .idleTimeout(IDLE_TIMEOUT)
           .httpRequestDecoder(spec -> spec.maxInitialLineLength(4096).maxHeaderSize(8192))
-          .route(routes -> routes.post("/{acquirer}/v1/authorizations", this::authorize))
+          .route(routes -> routes
+              .post("/{acquirer}/v1/authorizations", this::authorize)
+              .post("/{acquirer}/v1/refunds", this::refund))
           .bindNow(BIND_TIMEOUT);
     } catch (RuntimeException e) {
       loops.dispose();
@@ -105,6 +107,21 @@ public final class SandboxServer implements AutoCloseable {
     String idempotencyKey = request.requestHeaders().get("Idempotency-Key");
     return readBody(request)
         .map(body -> acquirer.authorize(name, authorization, idempotencyKey, body))
+        .onErrorResume(BodyTooLarge.class, e -> Mono.just(acquirer.error(413, "request_too_large", "30")))
+        .delayUntil(reply -> latency.isZero() ? Mono.empty() : Mono.delay(latency))
+        .flatMap(reply -> response.status(HttpResponseStatus.valueOf(reply.status()))
+            .header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+            .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body().length))
+            .sendByteArray(Mono.just(reply.body()))
+            .then());
+  }
+
+  private Publisher<Void> refund(HttpServerRequest request, HttpServerResponse response) {
+    String name = request.param("acquirer");
+    String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
+    String idempotencyKey = request.requestHeaders().get("Idempotency-Key");
+    return readBody(request)
+        .map(body -> acquirer.refund(name, authorization, idempotencyKey, body))
         .onErrorResume(BodyTooLarge.class, e -> Mono.just(acquirer.error(413, "request_too_large", "30")))
         .delayUntil(reply -> latency.isZero() ? Mono.empty() : Mono.delay(latency))
         .flatMap(reply -> response.status(HttpResponseStatus.valueOf(reply.status()))

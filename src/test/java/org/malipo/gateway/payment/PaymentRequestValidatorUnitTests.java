@@ -19,7 +19,7 @@ class PaymentRequestValidatorUnitTests {
 
   private final PaymentRequestValidator validator = new PaymentRequestValidator(
       new PaymentProperties(Map.of("KES", 1_000_000L), null, null),
-      new CardFingerprints("a-test-fingerprint-key"), NOVEMBER_2026);
+      new org.malipo.gateway.common.KeyedHashes("a-test-fingerprint-key"), NOVEMBER_2026);
 
   private static PaymentMethodRequest card(String number, int month, int year, String cvc) {
     return new PaymentMethodRequest("card", number, month, year, cvc, null, null);

@@ -10,6 +10,10 @@ import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailException;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
+import org.malipo.gateway.rail.RefundOutcome;
+import org.malipo.gateway.rail.RefundRequest;
+import java.util.Map;
+import tools.jackson.databind.JsonNode;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
@@ -46,6 +50,7 @@ import tools.jackson.databind.json.JsonMapper;
 final class AcquirerRail implements RailAdapter {
 
   static final String AUTHORIZATIONS_PATH = "/v1/authorizations";
+  static final String REFUNDS_PATH = "/v1/refunds";
   static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
   private static final byte[] NO_BODY = new byte[0];
@@ -123,6 +128,51 @@ final class AcquirerRail implements RailAdapter {
         .onErrorMap(AcquirerRail::neverSent,
             error -> new RailException(name + ": request not sent (" + rootCause(error).getClass().getSimpleName() + ")",
                 true, error));
+  }
+
+  /**
+   * Refunds a captured authorization: {@code POST /v1/refunds {authorization_id, amount, currency}}
+   * with the refund id as Idempotency-Key. {@code 00} → refunded; another 200 code → refused
+   * ({@code refund_declined}); 4xx (other than 409/422) or 5xx, or a request never sent → not
+   * attempted; anything unreadable → unknown.
+   */
+  @Override
+  public Mono<RefundOutcome> refund(RefundRequest request) {
+    Map<String, Object> body = Map.of(
+        "authorization_id", request.railReference(),
+        "amount", request.amount().amountMinor(),
+        "currency", String.format("%03d", request.amount().currency().numericCode()));
+    return client.post()
+        .uri(REFUNDS_PATH)
+        .header(HttpHeaders.AUTHORIZATION, bearer)
+        .header(IDEMPOTENCY_KEY, request.refundId())
+        .contentType(MediaType.APPLICATION_JSON)
+        .accept(MediaType.APPLICATION_JSON)
+        .bodyValue(json.writeValueAsBytes(body))
+        .exchangeToMono(response -> response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY)
+            .map(bytes -> refundOutcomeOf(response.statusCode().value(), bytes)))
+        .onErrorMap(AcquirerRail::neverSent,
+            error -> new RailException(name + ": refund not sent (" + rootCause(error).getClass().getSimpleName() + ")",
+                true, error));
+  }
+
+  private RefundOutcome refundOutcomeOf(int status, byte[] body) {
+    if (status == 409 || status == 422 || status == 504) {
+      return new RefundOutcome.Unknown(name, "http_" + status);
+    }
+    if (status != 200) {
+      return new RefundOutcome.NotAttempted(name, "http_" + status + " " + summarize(body));
+    }
+    try {
+      JsonNode answer = json.readTree(body);
+      String code = answer.path("response_code").asString("");
+      if ("00".equals(code)) {
+        return new RefundOutcome.Refunded(name, answer.path("refund_id").asString(null));
+      }
+      return new RefundOutcome.Refused(name, "refund_declined", "The acquirer refused the refund (code " + clip(code) + ").");
+    } catch (JacksonException e) {
+      return new RefundOutcome.Unknown(name, "unreadable refund answer");
+    }
   }
 
   private Mono<RailOutcome> read(ClientResponse response) {

@@ -1,4 +1,4 @@
-package org.malipo.gateway.payment;
+package org.malipo.gateway.common;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -9,15 +9,16 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.stereotype.Component;
 
 /**
- * Keyed hashes (HMAC-SHA256) of values that must never be stored in clear: card numbers and
- * request bodies that contain them. The key comes from {@code malipo.cards.fingerprint-key}.
+ * Keyed hashes (HMAC-SHA256) of values that must never be stored in clear: card numbers (the card
+ * fingerprint) and request bodies that contain them (idempotency fingerprints). The key comes
+ * from {@code malipo.cards.fingerprint-key}.
  */
 @Component
-final class CardFingerprints {
+public final class KeyedHashes {
 
   private final ThreadLocal<Mac> macs;
 
-  CardFingerprints(@Value("${malipo.cards.fingerprint-key}") String key) {
+  public KeyedHashes(@Value("${malipo.cards.fingerprint-key}") String key) {
     if (key == null || key.length() < 16) {
       throw new IllegalStateException("malipo.cards.fingerprint-key must be at least 16 characters");
     }
@@ -38,7 +39,7 @@ final class CardFingerprints {
    *
    * @return 64 lower-case hex digits
    */
-  String of(String value) {
+  public String of(String value) {
     Mac mac = macs.get();
     return HexFormat.of().formatHex(mac.doFinal(value.getBytes(StandardCharsets.UTF_8)));
   }

@@ -1,0 +1,126 @@
+package org.malipo.gateway.ledger;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.Money;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Value;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.ReactiveTransactionManager;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Settlement: every {@code malipo.settlement.interval}, payments captured more than
+ * {@code malipo.settlement.delay} ago move their net amount (amount − fee − refunds already taken
+ * from {@code pending}) from the merchant's {@code pending} to {@code available} balance, with one
+ * {@code settlement} journal entry each.
+ *
+ * <p>Safe with several instances: due payments are claimed with {@code FOR UPDATE SKIP LOCKED},
+ * at most {@value #BATCH} per transaction, and {@code settled_at} is set in the same transaction;
+ * a unique index allows one settlement entry per payment.
+ */
+@Component
+public final class SettlementJob implements SmartLifecycle {
+
+  static final int BATCH = 200;
+
+  private static final Logger log = LoggerFactory.getLogger(SettlementJob.class);
+
+  private final DatabaseClient db;
+  private final Ledger ledger;
+  private final TransactionalOperator tx;
+  private final Duration delay;
+  private final Duration interval;
+  private final Counter settled;
+  private volatile Disposable loop;
+
+  SettlementJob(DatabaseClient db, Ledger ledger, ReactiveTransactionManager transactionManager, MeterRegistry meters,
+      @Value("${malipo.settlement.delay:1d}") Duration delay,
+      @Value("${malipo.settlement.interval:30s}") Duration interval) {
+    this.db = db;
+    this.ledger = ledger;
+    this.tx = TransactionalOperator.create(transactionManager);
+    this.delay = delay;
+    this.interval = interval;
+    this.settled = meters.counter("malipo.settlement.payments");
+  }
+
+  /**
+   * Settles one batch of payments captured before {@code now − capturedBefore}.
+   *
+   * @param capturedBefore how long ago a payment must have been captured
+   * @return how many payments were settled
+   */
+  public Mono<Integer> settleDue(Duration capturedBefore) {
+    Flux<Integer> batch = db.sql("""
+            SELECT p.id, p.merchant_id, p.currency, p.amount_minor - p.fee_minor AS net,
+                   coalesce((SELECT sum(r.amount_minor) FROM refunds r
+                             WHERE r.payment_id = p.id AND r.status <> 'failed' AND r.debited_account LIKE '%:pending:%'), 0)
+                       AS refunded_from_pending
+            FROM payments p
+            WHERE p.status = 'succeeded' AND p.settled_at IS NULL
+              AND p.updated_at < now() - make_interval(secs => :seconds)
+            ORDER BY p.updated_at LIMIT :batch FOR UPDATE OF p SKIP LOCKED""")
+        .bind("seconds", (double) capturedBefore.toMillis() / 1000.0)
+        .bind("batch", BATCH)
+        .map(row -> new Due(row.get("id", String.class), row.get("merchant_id", String.class),
+            CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow(),
+            row.get("net", Long.class) - row.get("refunded_from_pending", Long.class)))
+        .all()
+        .concatMap(this::settle);
+    return tx.transactional(batch).reduce(0, Integer::sum).doOnNext(settled::increment);
+  }
+
+  private Mono<Integer> settle(Due due) {
+    // Refunds of unsettled payments are taken from pending and may have used this payment's share:
+    // never move more than pending holds (the merchant's total is right either way).
+    return db.sql("SELECT balance_minor FROM ledger_accounts WHERE id = :id FOR UPDATE")
+        .bind("id", Accounts.merchantPending(due.merchantId(), due.currency().code()))
+        .map(row -> row.get("balance_minor", Long.class))
+        .one()
+        .defaultIfEmpty(0L)
+        .flatMap(pending -> {
+          long move = Math.min(due.toMoveMinor(), pending);
+          return move > 0
+              ? ledger.postSettlement(due.paymentId(), due.merchantId(), new Money(move, due.currency())).then()
+              : Mono.<Void>empty();
+        })
+        .then(db.sql("UPDATE payments SET settled_at = now() WHERE id = :id").bind("id", due.paymentId()).then())
+        .thenReturn(1);
+  }
+
+  private record Due(String paymentId, String merchantId, CurrencyUnit currency, long toMoveMinor) {}
+
+  @Override
+  public void start() {
+    loop = Flux.interval(interval)
+        .onBackpressureDrop()
+        .concatMap(tick -> settleDue(delay).onErrorResume(error -> {
+          log.warn("settlement pass failed, retried next interval: {}", error.toString());
+          return Mono.just(0);
+        }), 1)
+        .subscribe();
+  }
+
+  @Override
+  public void stop() {
+    Disposable running = loop;
+    if (running != null) {
+      running.dispose();
+    }
+  }
+
+  @Override
+  public boolean isRunning() {
+    Disposable running = loop;
+    return running != null && !running.isDisposed();
+  }
+}

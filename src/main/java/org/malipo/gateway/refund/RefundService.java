@@ -1,0 +1,183 @@
+package org.malipo.gateway.refund;
+
+import org.malipo.gateway.common.KeyedHashes;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.ProblemCode;
+import org.malipo.gateway.api.StrictJson;
+import org.malipo.gateway.auth.Principal;
+import org.malipo.gateway.common.Ids;
+import org.malipo.gateway.common.Money;
+import org.malipo.gateway.common.StageMetrics;
+import org.malipo.gateway.events.OutboxWriter;
+import org.malipo.gateway.idempotency.IdempotencyStore;
+import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
+import org.malipo.gateway.ledger.InsufficientBalanceException;
+import org.malipo.gateway.ledger.Ledger;
+import org.malipo.gateway.rail.RailRegistry;
+import org.malipo.gateway.rail.RefundOutcome;
+import org.malipo.gateway.rail.RefundRequest;
+import org.malipo.gateway.refund.RefundRepository.RefundablePayment;
+import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.ReactiveTransactionManager;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.publisher.Mono;
+import reactor.util.retry.Retry;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Creates refunds: {@code validate → claim key, lock payment, reserve (refunded amount and ledger
+ * entry) → call the rail → record the answer}, like payments in two transactions
+ * (docs/adr/0008-refunds-reserve-first.md).
+ *
+ * <p>Bounds hold in the database: {@code payments.refunded_minor ≤ amount_minor} (CHECK), the
+ * merchant balance never below zero (CHECK), one refund entry per refund (unique index). The
+ * payment row lock serialises refunds of one payment, so concurrent partial refunds never sum to
+ * more than the capture.
+ */
+@Component
+final class RefundService {
+
+  static final int REASON_MAX = 255;
+  private static final int CREATED = 201;
+
+  private final StrictJson strictJson;
+  private final IdempotencyStore idempotency;
+  private final RefundRepository refunds;
+  private final Ledger ledger;
+  private final OutboxWriter outbox;
+  private final RailRegistry rails;
+  private final StageMetrics metrics;
+  private final JsonMapper json;
+  private final TransactionalOperator tx;
+  private final Clock clock;
+  private final KeyedHashes fingerprints;
+
+  RefundService(StrictJson strictJson, IdempotencyStore idempotency, RefundRepository refunds, Ledger ledger,
+      OutboxWriter outbox, RailRegistry rails, StageMetrics metrics, JsonMapper json,
+      ReactiveTransactionManager transactionManager, Clock clock, KeyedHashes fingerprints) {
+    this.strictJson = strictJson;
+    this.idempotency = idempotency;
+    this.refunds = refunds;
+    this.ledger = ledger;
+    this.outbox = outbox;
+    this.rails = rails;
+    this.metrics = metrics;
+    this.json = json;
+    this.tx = TransactionalOperator.create(transactionManager);
+    this.clock = clock;
+    this.fingerprints = fingerprints;
+  }
+
+  /** An answer: HTTP status, JSON body, and whether it replays an earlier request's answer. */
+  record Answer(int status, String body, boolean replayed) {}
+
+  /**
+   * Refunds (part of) a payment of the caller's merchant.
+   *
+   * @return {@code 201} with the refund ({@code succeeded}, {@code failed} or, when the rail's
+   *     answer is unknown, {@code pending}); errors: {@code 404 not_found}, {@code 422
+   *     payment_not_refundable}, {@code refund_exceeds_payment}, {@code insufficient_balance},
+   *     idempotency conflicts and bad input
+   */
+  Mono<Answer> create(Principal principal, String paymentId, String idempotencyKey, byte[] body) {
+    JsonNode tree = strictJson.readObject(body);
+    String fingerprint = fingerprints.of("POST /v1/payments/" + paymentId + "/refunds\n" + strictJson.canonical(tree));
+    CreateRefundRequest request = strictJson.bind(tree, CreateRefundRequest.class);
+    validate(request);
+    Mono<Reserved> reserve = idempotency.claim(principal.merchantId(), idempotencyKey, fingerprint)
+        .flatMap(claim -> switch (claim) {
+          case Claim.Replay replay -> Mono.just(new Reserved(null, null, replay));
+          case Claim.Claimed claimed -> reserve(principal.merchantId(), paymentId, idempotencyKey, request);
+        });
+    return tx.transactional(reserve)
+        .flatMap(reserved -> reserved.replay() != null
+            ? Mono.just(new Answer(reserved.replay().status(), reserved.replay().body(), true))
+            : metrics.timed("refund.rail", callRail(reserved)).flatMap(outcome -> record(reserved.refund(), outcome)));
+  }
+
+  private static void validate(CreateRefundRequest request) {
+    if (request.amount() != null && request.amount() <= 0) {
+      throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount", "amount must be a positive integer of minor units.");
+    }
+    if (request.reason() != null && request.reason().length() > REASON_MAX) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "reason", "reason must be at most 255 characters.");
+    }
+  }
+
+  /** A refund reserved in the database, with the authorization to refund; or a replay. */
+  private record Reserved(Refund refund, String railReference, Claim.Replay replay) {}
+
+  private Mono<Reserved> reserve(String merchantId, String paymentId, String key, CreateRefundRequest request) {
+    return refunds.lockPayment(merchantId, paymentId)
+        .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such payment: " + paymentId)))
+        .flatMap(payment -> {
+          Money amount = refundAmount(payment, request);
+          Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+          Refund refund = new Refund(Ids.next("ref"), payment.id(), merchantId, key, "pending", amount,
+              request.reason(), payment.provider(), null, payment.settled(), null, null, now, now);
+          return refunds.insert(refund)
+              .then(refunds.addRefunded(payment.id(), amount.amountMinor()))
+              .then(ledger.postRefund(refund.id(), payment.id(), merchantId, payment.provider(), amount, payment.settled()))
+              .onErrorMap(InsufficientBalanceException.class, e -> ApiProblem.of(ProblemCode.INSUFFICIENT_BALANCE,
+                  "The merchant's " + (payment.settled() ? "available" : "pending") + " " + amount.currency()
+                      + " balance cannot cover this refund."))
+              .thenReturn(new Reserved(refund, payment.railReference(), null));
+        });
+  }
+
+  private static Money refundAmount(RefundablePayment payment, CreateRefundRequest request) {
+    if (!"succeeded".equals(payment.status()) || payment.provider() == null || payment.railReference() == null) {
+      throw ApiProblem.of(ProblemCode.PAYMENT_NOT_REFUNDABLE,
+          "Only succeeded payments can be refunded; this one is " + payment.status() + ".");
+    }
+    long remaining = payment.amount().amountMinor() - payment.refunded();
+    long requested = request.amount() == null ? remaining : request.amount();
+    if (remaining == 0 || requested > remaining) {
+      throw ApiProblem.param(ProblemCode.REFUND_EXCEEDS_PAYMENT, "amount",
+          "At most " + remaining + " minor units of this payment can still be refunded.");
+    }
+    return new Money(requested, payment.amount().currency());
+  }
+
+  private Mono<RefundOutcome> callRail(Reserved reserved) {
+    Refund refund = reserved.refund();
+    return rails.byName(refund.rail())
+        .map(rail -> rail.refund(new RefundRequest(refund.id(), refund.paymentId(), reserved.railReference(), refund.amount())))
+        .orElseGet(() -> Mono.just(new RefundOutcome.NotAttempted(refund.rail(), "rail no longer configured")));
+  }
+
+  private Mono<Answer> record(Refund pending, RefundOutcome outcome) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Refund result = switch (outcome) {
+      case RefundOutcome.Refunded r -> pending.resolved("succeeded", r.railReference(), null, null, now);
+      case RefundOutcome.Refused r -> pending.resolved("failed", null, r.failureCode(), r.message(), now);
+      case RefundOutcome.NotAttempted n -> pending.resolved("failed", null, "provider_unavailable",
+          "The payment provider could not take the refund; nothing was refunded.", now);
+      case RefundOutcome.Unknown u -> pending; // stays pending until the rail's status resolves it
+    };
+    String body = json.writeValueAsString(Refund.View.of(result));
+    Mono<Void> writes = "pending".equals(result.status()) ? Mono.empty() : refunds.resolve(result)
+        .then("failed".equals(result.status()) ? release(result) : Mono.empty())
+        .then(outbox.append(result.paymentId(), result.merchantId(), "refund." + result.status(), now,
+            Refund.View.of(result)).then());
+    Mono<Void> all = writes.then(idempotency.complete(result.merchantId(), result.idempotencyKey(), result.id(), CREATED, body));
+    return tx.transactional(all)
+        .retryWhen(Retry.backoff(3, Duration.ofMillis(50))
+            .filter(error -> !(error instanceof DataIntegrityViolationException) && !(error instanceof IllegalStateException)))
+        .doOnSuccess(done -> outbox.committed())
+        .thenReturn(new Answer(CREATED, body, false));
+  }
+
+  private Mono<Void> release(Refund failed) {
+    return refunds.addRefunded(failed.paymentId(), -failed.amount().amountMinor())
+        .then(ledger.postRefundReversal(failed.id(), failed.paymentId(), failed.merchantId(), failed.rail(),
+            failed.amount(), failed.fromAvailable()))
+        .then();
+  }
+}
