@@ -104,8 +104,9 @@ public final class Ledger {
   }
 
   private static boolean isOverdraft(Throwable error) {
+    String message = String.valueOf(error.getMessage());
     return error instanceof DataIntegrityViolationException
-        && String.valueOf(error.getMessage()).contains("ledger_accounts_non_negative");
+        && (message.contains("ledger_accounts_non_negative") || message.contains("postings_account_id_fkey"));
   }
 
   private Mono<String> post(String kind, String paymentId, String refundId, String currency, List<Leg> legs) {
@@ -127,12 +128,17 @@ public final class Ledger {
                 INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
                 SELECT account, :currency, normal_side, false, NULL FROM legs WHERE NOT non_negative
                 ON CONFLICT (id) DO NOTHING
-            ), balances AS (
+            ), increases AS (
                 INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-                SELECT account, :currency, normal_side, true,
-                       CASE WHEN direction = normal_side THEN amount ELSE -amount END
-                FROM legs WHERE non_negative ORDER BY account
+                SELECT account, :currency, normal_side, true, amount
+                FROM legs WHERE non_negative AND direction = normal_side ORDER BY account
                 ON CONFLICT (id) DO UPDATE SET balance_minor = ledger_accounts.balance_minor + EXCLUDED.balance_minor
+            ), decreases AS (
+                -- An UPDATE, not an upsert: PostgreSQL checks an upsert's proposed row before it sees
+                -- the conflict, so a negative proposed balance would always fail the CHECK. A debit on
+                -- an account that does not exist yet then fails the postings' foreign key: an overdraft.
+                UPDATE ledger_accounts a SET balance_minor = a.balance_minor - l.amount
+                FROM legs l WHERE a.id = l.account AND l.non_negative AND l.direction <> l.normal_side
             )
             INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
             SELECT :entry, account, direction, amount, :currency FROM legs""")

@@ -1,0 +1,48 @@
+package org.malipo.gateway.support;
+
+import java.time.Duration;
+import org.malipo.gateway.MalipoApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+import org.springframework.test.web.reactive.server.WebTestClient;
+
+/**
+ * A second gateway instance in the same JVM, on its own port, sharing the test database, Redis
+ * and Kafka with the main test context: how the gateway scales out, so correctness across
+ * instances can be tested. Started once per JVM, on first use, and closed at exit.
+ */
+public final class SecondInstance {
+
+  private static ConfigurableApplicationContext context;
+
+  private SecondInstance() {}
+
+  /** The running second instance's context (started on first call). */
+  public static synchronized ConfigurableApplicationContext context() {
+    if (context == null) {
+      context = new SpringApplicationBuilder(MalipoApplication.class)
+          .profiles("test")
+          .properties(
+              "server.port=0",
+              "spring.r2dbc.url=" + TestDatabase.r2dbcUrl(),
+              "spring.flyway.url=" + TestDatabase.jdbcUrl(),
+              "malipo.kafka.bootstrap-servers=" + InProcessKafka.bootstrapServers(),
+              "malipo.redis.key-prefix=" + IntegrationTest.REDIS_PREFIX)
+          .run();
+      ConfigurableApplicationContext started = context;
+      Runtime.getRuntime().addShutdownHook(new Thread(started::close, "second-instance-stop"));
+    }
+    return context;
+  }
+
+  /** A client of the second instance. */
+  public static WebTestClient client() {
+    String port = context().getEnvironment().getProperty("local.server.port");
+    return WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(30)).build();
+  }
+
+  /** A bean of the second instance. */
+  public static <T> T bean(Class<T> type) {
+    return context().getBean(type);
+  }
+}
