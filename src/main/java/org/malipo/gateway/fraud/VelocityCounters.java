@@ -7,6 +7,7 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Per-card counters in Redis, updated and read in one atomic Lua script (one round trip): payments
@@ -50,6 +51,9 @@ final class VelocityCounters {
         prefix + "fraud:card:" + tag + ":amount:" + epochHour,
         prefix + "fraud:blocklist:fingerprints");
     return redis.execute(SCRIPT, keys, List.of(Long.toString(amountMinor), cardFingerprint))
+        // Lettuce opens its shared connection synchronously on first use and after a reconnect;
+        // subscribing off the event loop keeps that one-off wait away from request threads.
+        .subscribeOn(Schedulers.boundedElastic())
         .next()
         .map(result -> new Velocity(
             ((Number) result.get(0)).longValue(),

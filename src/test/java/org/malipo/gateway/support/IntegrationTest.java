@@ -17,7 +17,7 @@ import org.springframework.test.web.reactive.server.WebTestClient;
  * <p>Subclasses must not add configuration of their own, or they start a second context.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@AutoConfigureWebTestClient
+@AutoConfigureWebTestClient(timeout = "30s")
 @ActiveProfiles("test")
 public abstract class IntegrationTest {
 

@@ -19,5 +19,9 @@ public final class ResilienceBlockHoundIntegration implements BlockHoundIntegrat
     // state swap; it parks only if two threads make that transition at the same instant.
     builder.allowBlockingCallsInside(
         "io.github.resilience4j.circuitbreaker.internal.CircuitBreakerStateMachine$OpenState", "toHalfOpenState");
+    // Jackson builds a type's (de)serializer once, under a lock, on the type's first use; requests
+    // that arrive together on a cold instance may wait a moment for the first to finish.
+    builder.allowBlockingCallsInside("tools.jackson.databind.deser.DeserializerCache", "_createAndCacheValueDeserializer");
+    builder.allowBlockingCallsInside("tools.jackson.databind.ser.SerializerCache", "addAndResolveNonTypedSerializer");
   }
 }

@@ -22,13 +22,12 @@ public final class SecondInstance {
     if (context == null) {
       context = new SpringApplicationBuilder(MalipoApplication.class)
           .profiles("test")
-          .properties(
-              "server.port=0",
-              "spring.r2dbc.url=" + TestDatabase.r2dbcUrl(),
-              "spring.flyway.url=" + TestDatabase.jdbcUrl(),
-              "malipo.kafka.bootstrap-servers=" + InProcessKafka.bootstrapServers(),
-              "malipo.redis.key-prefix=" + IntegrationTest.REDIS_PREFIX)
-          .run();
+          // Command-line arguments: they outrank application.yml (builder properties would not).
+          .run("--server.port=0",
+              "--spring.r2dbc.url=" + TestDatabase.r2dbcUrl(),
+              "--spring.flyway.url=" + TestDatabase.jdbcUrl(),
+              "--malipo.kafka.bootstrap-servers=" + InProcessKafka.bootstrapServers(),
+              "--malipo.redis.key-prefix=" + IntegrationTest.REDIS_PREFIX);
       ConfigurableApplicationContext started = context;
       Runtime.getRuntime().addShutdownHook(new Thread(started::close, "second-instance-stop"));
     }
