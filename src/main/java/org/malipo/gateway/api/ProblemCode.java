@@ -30,6 +30,7 @@ public enum ProblemCode {
   PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "Request body too large"),
   UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
   IDEMPOTENCY_KEY_REUSED(HttpStatus.UNPROCESSABLE_CONTENT, "Idempotency-Key reused with a different request"),
+  WEBHOOK_ENDPOINT_LIMIT_REACHED(HttpStatus.UNPROCESSABLE_CONTENT, "Webhook endpoint limit reached"),
   RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "Rate limit exceeded"),
   INTERNAL_ERROR(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error"),
   OVERLOADED(HttpStatus.SERVICE_UNAVAILABLE, "Gateway overloaded"),
