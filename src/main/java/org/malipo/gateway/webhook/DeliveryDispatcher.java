@@ -153,7 +153,7 @@ final class DeliveryDispatcher implements SmartLifecycle {
     return post(delivery, started)
         .transformDeferred(CircuitBreakerOperator.of(circuit))
         .transformDeferred(BulkheadOperator.of(bulkhead))
-        .then(Mono.defer(() -> record(delivery, attempt, started, startNanos, 200, null, true)))
+        .flatMap(code -> record(delivery, attempt, started, startNanos, code, null, true))
         .onErrorResume(error -> {
           if (error instanceof BulkheadFullException) {
             return deliveries.postpone(delivery, properties.pollInterval().toMillis());
@@ -171,7 +171,8 @@ final class DeliveryDispatcher implements SmartLifecycle {
         });
   }
 
-  private Mono<Void> post(WebhookDeliveries.Claimed delivery, Instant now) {
+  /** The 2xx status of the POST, or an error ({@link NonSuccessStatus}, timeout, connection). */
+  private Mono<Integer> post(WebhookDeliveries.Claimed delivery, Instant now) {
     byte[] body = delivery.payload().getBytes(StandardCharsets.UTF_8);
     String signature = WebhookSignature.header(now.getEpochSecond(), body, delivery.endpoint().signingSecrets(now));
     return client.post()
@@ -183,7 +184,7 @@ final class DeliveryDispatcher implements SmartLifecycle {
         .bodyValue(body)
         .exchangeToMono(response -> response.releaseBody().thenReturn(response.statusCode().value()))
         .timeout(properties.deliveryTimeout())
-        .flatMap(code -> code >= 200 && code < 300 ? Mono.<Void>empty() : Mono.error(new NonSuccessStatus(code)));
+        .flatMap(code -> code >= 200 && code < 300 ? Mono.just(code) : Mono.error(new NonSuccessStatus(code)));
   }
 
   private Mono<Void> record(WebhookDeliveries.Claimed delivery, int attempt, Instant started, long startNanos,
@@ -192,8 +193,7 @@ final class DeliveryDispatcher implements SmartLifecycle {
     long nextDelayMs = succeeded ? 0 : schedule.nextDelayMs(attempt);
     String outcome = succeeded ? "delivered" : nextDelayMs < 0 ? "dead" : "retry";
     meters.counter("malipo.webhooks.attempts", "outcome", outcome).increment();
-    return deliveries.recordAttempt(delivery, attempt, started, latencyMs, succeeded ? code : code, error, succeeded,
-        nextDelayMs);
+    return deliveries.recordAttempt(delivery, attempt, started, latencyMs, code, error, succeeded, nextDelayMs);
   }
 
   private static String describe(Throwable error) {
