@@ -13,7 +13,13 @@ import tools.jackson.databind.json.JsonMapper;
  * Appends events to the {@code outbox} table inside the caller's transaction, so an event exists
  * exactly when the change it announces committed (INVARIANTS.md 12).
  *
- * <p>Event JSON (DESIGN.md §7): {@code {id, type, occurred_at, merchant_id, data}}.
+ * <p>Event JSON (DESIGN.md §7, {@code contracts/asyncapi.yaml}):
+ * {@code {id, type, occurred_at, merchant_id, sequence, data}}. {@code sequence} is 1, 2, 3 … per
+ * aggregate (payment) in commit order, so a merchant can order events that arrive out of order.
+ * It is computed inside the caller's transaction; callers must already hold the aggregate's row
+ * lock (the payment row insert or update does), which serialises writers of one payment. A unique
+ * index on {@code (aggregate_id, sequence)} turns an unserialised writer into an error rather than
+ * a duplicate number (docs/adr/0020-event-sequence-and-catalogue.md).
  */
 @Component
 public final class OutboxWriter {
@@ -38,22 +44,37 @@ public final class OutboxWriter {
    */
   public Mono<String> append(String aggregateId, String merchantId, String type, Instant occurredAt, Object data) {
     String eventId = Ids.next("evt");
-    Map<String, Object> event = new LinkedHashMap<>();
-    event.put("id", eventId);
-    event.put("type", type);
-    event.put("occurred_at", occurredAt.toString());
-    event.put("merchant_id", merchantId);
-    event.put("data", data);
-    return db.sql("""
-            INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, payload)
-            VALUES (:event, :aggregate, :merchant, :type, :payload)""")
-        .bind("event", eventId)
+    return nextSequence(aggregateId).flatMap(sequence -> {
+      Map<String, Object> event = new LinkedHashMap<>();
+      event.put("id", eventId);
+      event.put("type", type);
+      event.put("occurred_at", occurredAt.toString());
+      event.put("merchant_id", merchantId);
+      event.put("sequence", sequence);
+      event.put("data", data);
+      return db.sql("""
+              INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
+              VALUES (:event, :aggregate, :merchant, :type, :sequence, :payload)""")
+          .bind("event", eventId)
+          .bind("aggregate", aggregateId)
+          .bind("merchant", merchantId)
+          .bind("type", type)
+          .bind("sequence", sequence)
+          .bind("payload", json.writeValueAsString(event))
+          .then()
+          .thenReturn(eventId);
+    });
+  }
+
+  /**
+   * The aggregate's next sequence number. Read in the caller's transaction after its row lock was
+   * taken; under READ COMMITTED this statement sees every earlier writer's committed row.
+   */
+  private Mono<Long> nextSequence(String aggregateId) {
+    return db.sql("SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM outbox WHERE aggregate_id = :aggregate")
         .bind("aggregate", aggregateId)
-        .bind("merchant", merchantId)
-        .bind("type", type)
-        .bind("payload", json.writeValueAsString(event))
-        .then()
-        .thenReturn(eventId);
+        .map(row -> row.get("next", Long.class))
+        .one();
   }
 
   /** Tells the relay that rows were committed, so it need not wait for its next poll. */

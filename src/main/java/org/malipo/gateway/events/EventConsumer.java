@@ -1,0 +1,38 @@
+package org.malipo.gateway.events;
+
+import java.util.function.Function;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+
+/**
+ * The one port through which the gateway reads its own events topic back (the webhook dispatcher
+ * does). Like {@link EventPublisher}, it keeps Reactor Kafka replaceable in one class
+ * (docs/adr/0002-kafka-client-behind-a-port.md).
+ */
+public interface EventConsumer {
+
+  /**
+   * Starts consuming {@code malipo.payments.v1} as consumer group {@code groupId}.
+   *
+   * <p>Events reach {@code handler} one at a time, in partition order, with backpressure: no more
+   * is fetched while the handler is busy. An event's offset is committed only after the Mono the
+   * handler returned completed, so an event is handled at least once; the handler must be
+   * idempotent by {@link ConsumedEvent#eventId()}. A handler error is retried with bounded
+   * back-off; if it keeps failing the subscription restarts from the last committed offset, so no
+   * event is ever skipped.
+   *
+   * @param groupId the Kafka consumer group
+   * @param handler records what the event needs; completes when that is durable
+   * @return disposing it stops consuming
+   */
+  Disposable consume(String groupId, Function<ConsumedEvent, Mono<Void>> handler);
+
+  /**
+   * An event read from the topic.
+   *
+   * @param aggregateId the Kafka key (payment id)
+   * @param eventId {@code evt_…}
+   * @param payload the event JSON exactly as published
+   */
+  record ConsumedEvent(String aggregateId, String eventId, String payload) {}
+}

@@ -1,0 +1,77 @@
+package org.malipo.gateway.events;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import reactor.core.Disposable;
+import reactor.core.publisher.Mono;
+import reactor.kafka.receiver.KafkaReceiver;
+import reactor.kafka.receiver.ReceiverOptions;
+import reactor.kafka.receiver.ReceiverRecord;
+import reactor.util.retry.Retry;
+
+/**
+ * {@link EventConsumer} on Reactor Kafka: auto-commit off; an offset is acknowledged after the
+ * handler completed and only acknowledged offsets are committed (every 200 ms or 100 records).
+ * Reactor Kafka pauses the partitions while downstream has no demand, so memory stays bounded by
+ * {@code max.poll.records}.
+ */
+@Component
+final class ReactorKafkaConsumer implements EventConsumer {
+
+  private static final Logger log = LoggerFactory.getLogger(ReactorKafkaConsumer.class);
+  private static final int MAX_POLL_RECORDS = 100;
+
+  private final KafkaProperties properties;
+
+  ReactorKafkaConsumer(KafkaProperties properties) {
+    this.properties = properties;
+  }
+
+  @Override
+  public Disposable consume(String groupId, Function<ConsumedEvent, Mono<Void>> handler) {
+    Map<String, Object> config = Map.of(
+        ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.bootstrapServers(),
+        ConsumerConfig.GROUP_ID_CONFIG, groupId,
+        // A new group starts at the beginning: events published before the first start are
+        // still delivered (deliveries only go to endpoints that existed when the event occurred).
+        ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+        ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+        ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS,
+        ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000,
+        ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000,
+        ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class,
+        ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class);
+    ReceiverOptions<String, String> options = ReceiverOptions.<String, String>create(config)
+        .subscription(List.of(properties.topic()))
+        .commitInterval(Duration.ofMillis(200))
+        .commitBatchSize(MAX_POLL_RECORDS);
+    return KafkaReceiver.create(options).receive()
+        .concatMap(record -> handler.apply(toEvent(record))
+            .retryWhen(Retry.backoff(5, Duration.ofMillis(200)).maxBackoff(Duration.ofSeconds(5)))
+            .then(Mono.fromRunnable(() -> record.receiverOffset().acknowledge())), 1)
+        // Never skip an event: after the bounded retries, start again from the last commit.
+        .doOnError(error -> log.warn("event consumer {} failed, restarting from the last committed offset: {}",
+            groupId, error.toString()))
+        .retryWhen(Retry.backoff(Long.MAX_VALUE, Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30)))
+        .subscribe();
+  }
+
+  private static ConsumedEvent toEvent(ReceiverRecord<String, String> record) {
+    return new ConsumedEvent(record.key(), header(record, "event_id"), record.value());
+  }
+
+  private static String header(ConsumerRecord<String, String> record, String name) {
+    Header header = record.headers().lastHeader(name);
+    return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,142 @@
+package org.malipo.gateway.webhook;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.Arrays;
+import java.util.List;
+import org.malipo.gateway.common.Ids;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * Table {@code webhook_endpoints}: every query is scoped to one merchant (INVARIANTS.md 18).
+ * Deleted endpoints are kept (their deliveries refer to them) but invisible.
+ */
+@Component
+final class WebhookEndpoints {
+
+  /** How long a rotated-out secret keeps signing alongside the new one. */
+  static final Duration ROTATION_OVERLAP = Duration.ofHours(24);
+
+  private final DatabaseClient db;
+
+  WebhookEndpoints(DatabaseClient db) {
+    this.db = db;
+  }
+
+  /**
+   * A stored endpoint; {@code secret} and {@code previousSecret} are HMAC keys, never logged.
+   *
+   * @param previousSecretExpiresAt null when no rotation is in its overlap
+   */
+  record Endpoint(String id, String merchantId, String url, List<String> events, boolean enabled,
+      String secret, String previousSecret, Instant previousSecretExpiresAt, Instant createdAt) {
+
+    /** The secrets that sign at {@code now}: current first, then the previous one if still valid. */
+    List<String> signingSecrets(Instant now) {
+      return previousSecret != null && previousSecretExpiresAt != null && previousSecretExpiresAt.isAfter(now)
+          ? List.of(secret, previousSecret) : List.of(secret);
+    }
+
+    @Override
+    public String toString() {
+      return "Endpoint[id=" + id + ", merchantId=" + merchantId + ", url=" + url + ", secrets=<redacted>]";
+    }
+  }
+
+  /** Inserts a new endpoint; {@code id} is {@code whe_…}. */
+  Mono<Endpoint> create(String merchantId, String url, List<String> events, String secret) {
+    String id = Ids.next("whe");
+    return db.sql("""
+            INSERT INTO webhook_endpoints (id, merchant_id, url, events, secret)
+            VALUES (:id, :merchant, :url, :events, :secret)""")
+        .bind("id", id).bind("merchant", merchantId).bind("url", url)
+        .bind("events", events.toArray(String[]::new)).bind("secret", secret)
+        .then()
+        .then(find(merchantId, id));
+  }
+
+  /** Live endpoints of the merchant. */
+  Mono<Long> countLive(String merchantId) {
+    return db.sql("SELECT count(*) FROM webhook_endpoints WHERE merchant_id = :merchant AND deleted_at IS NULL")
+        .bind("merchant", merchantId).map(row -> row.get(0, Long.class)).one();
+  }
+
+  /** The merchant's live endpoint, or empty (also for another merchant's id). */
+  Mono<Endpoint> find(String merchantId, String id) {
+    return db.sql("SELECT * FROM webhook_endpoints WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL")
+        .bind("id", id).bind("merchant", merchantId)
+        .map((row, meta) -> toEndpoint(row))
+        .one();
+  }
+
+  /** The merchant's live endpoints, newest first, at most {@code limit}. */
+  Flux<Endpoint> list(String merchantId, int limit) {
+    return db.sql("""
+            SELECT * FROM webhook_endpoints WHERE merchant_id = :merchant AND deleted_at IS NULL
+            ORDER BY id DESC LIMIT :limit""")
+        .bind("merchant", merchantId).bind("limit", limit)
+        .map((row, meta) -> toEndpoint(row))
+        .all();
+  }
+
+  /** Live, enabled endpoints of the merchant subscribed to {@code type}. */
+  Flux<Endpoint> subscribed(String merchantId, String type) {
+    return db.sql("""
+            SELECT * FROM webhook_endpoints WHERE merchant_id = :merchant AND deleted_at IS NULL AND enabled
+            AND :type = ANY(events)""")
+        .bind("merchant", merchantId).bind("type", type)
+        .map((row, meta) -> toEndpoint(row))
+        .all();
+  }
+
+  /**
+   * Deletes the endpoint and cancels its pending deliveries.
+   *
+   * @return true if it existed
+   */
+  Mono<Boolean> delete(String merchantId, String id) {
+    return db.sql("""
+            UPDATE webhook_endpoints SET deleted_at = now(), enabled = FALSE
+            WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL""")
+        .bind("id", id).bind("merchant", merchantId)
+        .fetch().rowsUpdated()
+        .flatMap(rows -> rows == 0 ? Mono.just(false)
+            : db.sql("UPDATE webhook_deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now() "
+                    + "WHERE endpoint_id = :id AND status = 'pending'")
+                .bind("id", id).fetch().rowsUpdated().thenReturn(true));
+  }
+
+  /**
+   * Replaces the signing secret; the old one keeps signing for {@link #ROTATION_OVERLAP}.
+   *
+   * @return the endpoint with its new secret, or empty if the merchant has no such endpoint
+   */
+  Mono<Endpoint> rotate(String merchantId, String id, String newSecret) {
+    return db.sql("""
+            UPDATE webhook_endpoints SET previous_secret = secret, secret = :secret,
+                previous_secret_expires_at = now() + make_interval(secs => :overlap)
+            WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL""")
+        .bind("secret", newSecret).bind("overlap", (double) ROTATION_OVERLAP.toSeconds())
+        .bind("id", id).bind("merchant", merchantId)
+        .fetch().rowsUpdated()
+        .flatMap(rows -> rows == 0 ? Mono.empty() : find(merchantId, id));
+  }
+
+  static Endpoint toEndpoint(io.r2dbc.spi.Readable row) {
+    OffsetDateTime expires = row.get("previous_secret_expires_at", OffsetDateTime.class);
+    return new Endpoint(
+        row.get("id", String.class),
+        row.get("merchant_id", String.class),
+        row.get("url", String.class),
+        Arrays.asList(row.get("events", String[].class)),
+        Boolean.TRUE.equals(row.get("enabled", Boolean.class)),
+        row.get("secret", String.class),
+        row.get("previous_secret", String.class),
+        expires == null ? null : expires.toInstant(),
+        row.get("created_at", OffsetDateTime.class).toInstant());
+  }
+}
