@@ -6,6 +6,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.annotation.Order;
 import org.springframework.core.io.buffer.DataBufferLimitException;
+import org.springframework.dao.DataAccessResourceFailureException;
+import org.springframework.dao.TransientDataAccessException;
+import org.springframework.transaction.CannotCreateTransactionException;
 import org.springframework.http.HttpStatusCode;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ResponseStatusException;
@@ -50,6 +53,13 @@ final class ProblemExceptionHandler implements WebExceptionHandler {
     }
     if (error instanceof ResponseStatusException status) {
       return fromStatus(status.getStatusCode());
+    }
+    if (hasCause(error, CannotCreateTransactionException.class) || hasCause(error, DataAccessResourceFailureException.class)
+        || hasCause(error, TransientDataAccessException.class) || hasCause(error, java.net.ConnectException.class)) {
+      // The database (or another dependency) is unreachable: nothing was committed; retry later.
+      log.warn("request {} failed on an unavailable dependency: {}", RequestIds.of(exchange), error.toString());
+      return ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE, "A dependency is unavailable; nothing was recorded, retry shortly.")
+          .withHeaders(Map.of("Retry-After", "1"));
     }
     if (hasCause(error, TimeoutException.class)) {
       log.warn("request {} timed out", RequestIds.of(exchange), error);

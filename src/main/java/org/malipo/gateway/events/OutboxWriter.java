@@ -71,7 +71,12 @@ public final class OutboxWriter {
    * taken; under READ COMMITTED this statement sees every earlier writer's committed row.
    */
   private Mono<Long> nextSequence(String aggregateId) {
-    return db.sql("SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM outbox WHERE aggregate_id = :aggregate")
+    // Writers of one aggregate (a payment's outcome, its refunds, its callbacks) may commit
+    // concurrently: a transaction-scoped advisory lock on the aggregate serialises them here, so
+    // sequences follow commit order and never collide, whatever row locks the caller holds.
+    return db.sql("""
+            SELECT pg_advisory_xact_lock(hashtextextended(:aggregate, 0)),
+                   (SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox WHERE aggregate_id = :aggregate) AS next""")
         .bind("aggregate", aggregateId)
         .map(row -> row.get("next", Long.class))
         .one();

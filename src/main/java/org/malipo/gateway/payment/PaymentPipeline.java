@@ -16,6 +16,7 @@ import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.fraud.FraudCheck;
 import org.malipo.gateway.fraud.FraudScorer;
 import org.malipo.gateway.fraud.RiskAssessment;
+import org.malipo.gateway.idempotency.IdempotencyCache;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
 import org.malipo.gateway.ledger.Ledger;
@@ -56,6 +57,7 @@ final class PaymentPipeline {
   private final PaymentRequestValidator validator;
   private final KeyedHashes fingerprints;
   private final IdempotencyStore idempotency;
+  private final IdempotencyCache cache;
   private final FraudScorer fraud;
   private final RailRouter router;
   private final Ledger ledger;
@@ -68,13 +70,14 @@ final class PaymentPipeline {
   private final Clock clock;
 
   PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, KeyedHashes fingerprints,
-      IdempotencyStore idempotency, FraudScorer fraud, RailRouter router, Ledger ledger, OutboxWriter outbox,
+      IdempotencyStore idempotency, IdempotencyCache cache, FraudScorer fraud, RailRouter router, Ledger ledger, OutboxWriter outbox,
       PaymentRepository payments, PaymentProperties properties, StageMetrics metrics, JsonMapper json,
       ReactiveTransactionManager transactionManager, Clock clock) {
     this.strictJson = strictJson;
     this.validator = validator;
     this.fingerprints = fingerprints;
     this.idempotency = idempotency;
+    this.cache = cache;
     this.fraud = fraud;
     this.router = router;
     this.ledger = ledger;
@@ -106,10 +109,15 @@ final class PaymentPipeline {
    */
   Mono<Answer> create(Principal principal, String idempotencyKey, byte[] body) {
     return metrics.timed("validate", Mono.fromCallable(() -> validate(principal, idempotencyKey, body)))
-        .flatMap(command -> metrics.timed("idempotency", this::claimOutcome, claim(command))
-            .flatMap(started -> started.replay() != null
-                ? Mono.just(new Answer(started.replay().status(), started.replay().body(), true))
-                : process(command, started.payment())))
+        .flatMap(command -> cache.replay(command.merchantId(), command.idempotencyKey(), command.requestFingerprint())
+            .map(replay -> new Answer(replay.status(), replay.body(), true))
+            .switchIfEmpty(Mono.defer(() -> metrics.timed("idempotency", this::claimOutcome, claim(command))
+                .flatMap(started -> started.replay() != null
+                    ? Mono.just(new Answer(started.replay().status(), started.replay().body(), true))
+                    : process(command, started.payment()))
+                // Only committed answers reach this point: cache them for the next retry.
+                .flatMap(answer -> cache.remember(command.merchantId(), command.idempotencyKey(),
+                    command.requestFingerprint(), answer.status(), answer.body()).thenReturn(answer)))))
         .checkpoint("payment.create");
   }
 

@@ -13,6 +13,7 @@ import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.StageMetrics;
 import org.malipo.gateway.events.OutboxWriter;
+import org.malipo.gateway.idempotency.IdempotencyCache;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
 import org.malipo.gateway.ledger.InsufficientBalanceException;
@@ -48,6 +49,7 @@ final class RefundService {
 
   private final StrictJson strictJson;
   private final IdempotencyStore idempotency;
+  private final IdempotencyCache cache;
   private final RefundRepository refunds;
   private final Ledger ledger;
   private final OutboxWriter outbox;
@@ -58,11 +60,12 @@ final class RefundService {
   private final Clock clock;
   private final KeyedHashes fingerprints;
 
-  RefundService(StrictJson strictJson, IdempotencyStore idempotency, RefundRepository refunds, Ledger ledger,
+  RefundService(StrictJson strictJson, IdempotencyStore idempotency, IdempotencyCache cache, RefundRepository refunds, Ledger ledger,
       OutboxWriter outbox, RailRegistry rails, StageMetrics metrics, JsonMapper json,
       ReactiveTransactionManager transactionManager, Clock clock, KeyedHashes fingerprints) {
     this.strictJson = strictJson;
     this.idempotency = idempotency;
+    this.cache = cache;
     this.refunds = refunds;
     this.ledger = ledger;
     this.outbox = outbox;
@@ -95,10 +98,15 @@ final class RefundService {
           case Claim.Replay replay -> Mono.just(new Reserved(null, null, replay));
           case Claim.Claimed claimed -> reserve(principal.merchantId(), paymentId, idempotencyKey, request);
         });
-    return tx.transactional(reserve)
-        .flatMap(reserved -> reserved.replay() != null
-            ? Mono.just(new Answer(reserved.replay().status(), reserved.replay().body(), true))
-            : metrics.timed("refund.rail", callRail(reserved)).flatMap(outcome -> record(reserved.refund(), outcome)));
+    String merchantId = principal.merchantId();
+    return cache.replay(merchantId, idempotencyKey, fingerprint)
+        .map(replay -> new Answer(replay.status(), replay.body(), true))
+        .switchIfEmpty(Mono.defer(() -> tx.transactional(reserve)
+            .flatMap(reserved -> reserved.replay() != null
+                ? Mono.just(new Answer(reserved.replay().status(), reserved.replay().body(), true))
+                : metrics.timed("refund.rail", callRail(reserved)).flatMap(outcome -> record(reserved.refund(), outcome)))
+            .flatMap(answer -> cache.remember(merchantId, idempotencyKey, fingerprint, answer.status(), answer.body())
+                .thenReturn(answer))));
   }
 
   private static void validate(CreateRefundRequest request) {

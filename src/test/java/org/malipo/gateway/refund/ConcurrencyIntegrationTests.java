@@ -83,7 +83,7 @@ class ConcurrencyIntegrationTests extends IntegrationTest {
 
     // 409 while the first runs; 503 if a request could not get a database connection in time
     // (nothing was written for it). At most one request ran the payment.
-    assertThat(statuses).containsOnly(201, 409, 503);
+    assertThat(statuses).isSubsetOf(201, 409, 503);
     assertThat(statuses.stream().filter(s -> s == 201).count()).isLessThanOrEqualTo(1);
     // Once the dust settles, a retry gets the one payment.
     web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token())).header("Idempotency-Key", key)
@@ -105,7 +105,7 @@ class ConcurrencyIntegrationTests extends IntegrationTest {
     List<Integer> statuses = concurrently(20, "/v1/payments/" + payment + "/refunds", "{\"amount\": 1500}",
         i -> UUID.randomUUID().toString());
 
-    assertThat(statuses).containsOnly(201, 422, 503).contains(201, 422);
+    assertThat(statuses).isSubsetOf(201, 422, 503).contains(201, 422);
     long accepted = statuses.stream().filter(s -> s == 201).count();
     long succeeded = count("SELECT coalesce(sum(amount_minor), 0) FROM refunds WHERE payment_id = :v AND status = 'succeeded'", payment);
     // Six refunds of 1,500 fit in 10,000; a seventh never does.
