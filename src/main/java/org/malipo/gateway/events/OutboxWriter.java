@@ -74,13 +74,17 @@ public final class OutboxWriter {
     // Writers of one aggregate (a payment's outcome, its refunds, its callbacks) may commit
     // concurrently: a transaction-scoped advisory lock on the aggregate serialises them here, so
     // sequences follow commit order and never collide, whatever row locks the caller holds.
-    return db.sql("""
-            SELECT pg_advisory_xact_lock(hashtextextended(:aggregate, 0)),
-                   (SELECT COALESCE(MAX(sequence), 0) + 1 FROM outbox WHERE aggregate_id = :aggregate) AS next""")
+    // Two statements: the second takes its snapshot after the lock is held, so it sees the
+    // sequence the previous holder committed.
+    return db.sql("SELECT pg_advisory_xact_lock(hashtextextended(:aggregate, 0))")
         .bind("aggregate", aggregateId)
-        .map(row -> row.get("next", Long.class))
-        .one();
+        .then()
+        .then(db.sql("SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM outbox WHERE aggregate_id = :aggregate")
+            .bind("aggregate", aggregateId)
+            .map(row -> row.get("next", Long.class))
+            .one());
   }
+
 
   /** Tells the relay that rows were committed, so it need not wait for its next poll. */
   public void committed() {
