@@ -82,7 +82,7 @@ public final class PaymentResolutions {
     String sql = """
         SELECT a.id, a.payment_id, a.rail, a.rail_reference, p.status, p.amount_minor, p.currency, p.msisdn
         FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
-        WHERE a.rail = :rail AND """ + (railReference != null ? "a.rail_reference = :reference" : "a.id = :reference");
+        WHERE a.rail = :rail AND\s""" + (railReference != null ? "a.rail_reference = :reference" : "a.id = :reference");
     String key = railReference != null ? railReference : attemptId;
     if (key == null) {
       return Mono.empty();

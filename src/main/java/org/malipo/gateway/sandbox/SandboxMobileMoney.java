@@ -14,7 +14,6 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import tools.jackson.core.JacksonException;
@@ -112,7 +111,7 @@ final class SandboxMobileMoney {
     if (!same(expected, authorization)) {
       return reply(400, Map.of("requestId", id(), "errorCode", "400.008.01", "errorMessage", "Invalid Authentication passed"));
     }
-    String token = UUID.randomUUID().toString().replace("-", "");
+    String token = randomToken();
     tokens.put("mpesa:" + token, true);
     return reply(200, Map.of("access_token", token, "expires_in", "3599"));
   }
@@ -236,7 +235,7 @@ final class SandboxMobileMoney {
     if (!same(expected, authorization)) {
       return reply(401, Map.of("error", "login_failed"));
     }
-    String token = "eyJ" + UUID.randomUUID().toString().replace("-", "");
+    String token = "eyJ" + randomToken();
     tokens.put("momo:" + token, true);
     return reply(200, Map.of("access_token", token, "token_type", "access_token", "expires_in", 3600));
   }
@@ -328,6 +327,15 @@ final class SandboxMobileMoney {
 
   private Reply reply(int status, Map<String, ?> body) {
     return new Reply(status, json.writeValueAsBytes(body), null);
+  }
+
+  /**
+   * A sandbox token: unguessable enough for a simulator, from ThreadLocalRandom because
+   * SecureRandom may read /dev/random on the event loop.
+   */
+  private static String randomToken() {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    return Long.toHexString(random.nextLong()) + Long.toHexString(random.nextLong());
   }
 
   private static String id() {
