@@ -42,6 +42,10 @@ final class MobileMoneyRails implements AutoCloseable {
       Clock clock) {
     Map<RailAdapter, RailLimits> rails = new LinkedHashMap<>();
     List<ConnectionProvider> pools = new ArrayList<>();
+    if (callbackUrls == null) {
+      log.info("no callback endpoints in this context: mobile-money rails not registered");
+      return new MobileMoneyRails(rails, pools);
+    }
     MobileMoneyRailProperties.Mpesa mpesa = properties.mpesa();
     if (mpesa.enabled() && (!mpesa.baseUrl().isEmpty() || sandbox != null)) {
       boolean sandboxed = mpesa.baseUrl().isEmpty();

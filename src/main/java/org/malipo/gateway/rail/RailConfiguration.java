@@ -35,12 +35,15 @@ class RailConfiguration {
   /**
    * The mobile-money rails (M-Pesa, MTN MoMo); their connection pools close with the context.
    *
-   * @param callbackUrls the gateway's callback endpoints, from the {@code callback} module
+   * @param callbackUrls the gateway's callback endpoints, from the {@code callback} module; without
+   *     them (a context without that module) no mobile-money rail is registered
    */
   @Bean(destroyMethod = "close")
   MobileMoneyRails mobileMoneyRails(MobileMoneyRailProperties properties, ObjectProvider<SandboxServer> sandbox,
-      CallbackUrls callbackUrls, Clock clock) {
-    return MobileMoneyRails.create(properties, sandbox.getIfAvailable(), callbackUrls, clock);
+      ObjectProvider<CallbackUrls> callbackUrls, ObjectProvider<Clock> clock) {
+    CallbackUrls urls = callbackUrls.getIfAvailable();
+    return MobileMoneyRails.create(properties, urls == null ? null : sandbox.getIfAvailable(), urls,
+        clock.getIfAvailable(Clock::systemUTC));
   }
 
   /** The registries of every rail's resilience components, bound to Micrometer when present. */
