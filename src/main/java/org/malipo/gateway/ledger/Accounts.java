@@ -28,4 +28,13 @@ public final class Accounts {
   public static String gatewayFees(String currency) {
     return "gateway:fees:" + currency;
   }
+
+  /**
+   * {@code gateway:suspense:{currency}}: money a rail reports collected for a payment that is
+   * already final as failed (late funds), held until it is returned to the customer or resolved
+   * by operations. Credit-normal (we owe it), derived balance like other system accounts.
+   */
+  public static String suspense(String currency) {
+    return "gateway:suspense:" + currency;
+  }
 }

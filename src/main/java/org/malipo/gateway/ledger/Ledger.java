@@ -109,6 +109,21 @@ public final class Ledger {
         && (message.contains("ledger_accounts_non_negative") || message.contains("postings_account_id_fkey"));
   }
 
+  /**
+   * Posts late funds: the rail collected {@code amount} for a payment that is already final as
+   * failed, which is never reopened. Debit the rail's clearing account, credit suspense
+   * ({@link Accounts#suspense}). At most once per payment (unique index).
+   *
+   * @param amount the amount the rail confirmed, minor units
+   * @return the journal entry id; errors on a second late-funds entry for the same payment
+   */
+  public Mono<String> postLateFunds(String paymentId, String rail, Money amount) {
+    String currency = amount.currency().code();
+    return post("late_funds", paymentId, null, currency, List.of(
+        new Leg(Accounts.railClearing(rail, currency), 'D', amount.amountMinor(), 'D', false),
+        new Leg(Accounts.suspense(currency), 'C', amount.amountMinor(), 'C', false)));
+  }
+
   private Mono<String> post(String kind, String paymentId, String refundId, String currency, List<Leg> legs) {
     assertBalanced(legs);
     // A stable order on the account rows, so concurrent entries lock them without deadlocking.

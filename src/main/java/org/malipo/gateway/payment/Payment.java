@@ -8,6 +8,8 @@ import org.malipo.gateway.common.Money;
 /**
  * A payment as stored: amounts in minor units, the card only as {@link MaskedCard}.
  *
+ * @param card the masked card; null for mobile money
+ * @param wallet the mobile-money payer; null for cards
  * @param fee the merchant's fee in minor units of the payment currency (zero until captured)
  * @param provider the rail that answered last, or null before any rail call
  * @param attempts number of rail calls made
@@ -23,6 +25,7 @@ record Payment(
     String description,
     Map<String, String> metadata,
     MaskedCard card,
+    MobileWallet wallet,
     String provider,
     Risk risk,
     Failure failure,
@@ -53,11 +56,11 @@ record Payment(
       throw new IllegalStateException("payment " + id + " cannot move from " + status + " to " + next);
     }
     return new Payment(id, merchantId, idempotencyKey, next, amount, nextFee, reference, description, metadata, card,
-        nextProvider, risk, nextFailure, nextAttempts, createdAt, at);
+        wallet, nextProvider, risk, nextFailure, nextAttempts, createdAt, at);
   }
 
   Payment withRisk(Risk assessed) {
     return new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card,
-        provider, assessed, failure, attempts, createdAt, updatedAt);
+        wallet, provider, assessed, failure, attempts, createdAt, updatedAt);
   }
 }

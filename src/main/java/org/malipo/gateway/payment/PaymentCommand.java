@@ -2,17 +2,18 @@ package org.malipo.gateway.payment;
 
 import java.util.Map;
 import org.malipo.gateway.common.Money;
-import org.malipo.gateway.rail.CardData;
+import org.malipo.gateway.rail.PaymentInstrument;
 
 /**
- * A validated request to create a card payment.
+ * A validated request to create a payment by card or mobile money.
  *
  * @param merchantId the merchant from the access token
  * @param idempotencyKey the {@code Idempotency-Key} header, 1-255 printable ASCII characters
  * @param requestFingerprint keyed hash of method, path and canonical body (never the raw body)
  * @param amount the amount in minor units
- * @param card the card, held in memory only
- * @param maskedCard what may be stored and shown of the card
+ * @param instrument the card (held in memory only) or the mobile-money payer
+ * @param maskedCard what may be stored and shown of the card; null for mobile money
+ * @param wallet the mobile-money payer as stored; null for cards
  * @param reference the merchant's reference, may be null
  * @param description may be null
  * @param metadata never null, possibly empty
@@ -22,14 +23,15 @@ record PaymentCommand(
     String idempotencyKey,
     String requestFingerprint,
     Money amount,
-    CardData card,
+    PaymentInstrument instrument,
     MaskedCard maskedCard,
+    MobileWallet wallet,
     String reference,
     String description,
     Map<String, String> metadata) {
 
   @Override
   public String toString() {
-    return "PaymentCommand[" + merchantId + ", " + amount + ", " + maskedCard + "]";
+    return "PaymentCommand[" + merchantId + ", " + amount + ", " + (maskedCard != null ? maskedCard : MobileNumbers.mask(wallet.msisdn())) + "]";
   }
 }

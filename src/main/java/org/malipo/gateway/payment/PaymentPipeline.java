@@ -20,6 +20,7 @@ import org.malipo.gateway.idempotency.IdempotencyCache;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
 import org.malipo.gateway.ledger.Ledger;
+import org.malipo.gateway.rail.MobileMoneyPayer;
 import org.malipo.gateway.rail.PaymentMethodType;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailOutcome;
@@ -154,12 +155,15 @@ final class PaymentPipeline {
     Money zero = new Money(0, command.amount().currency());
     return new Payment(Ids.next("pay"), command.merchantId(), command.idempotencyKey(), PaymentStatus.PROCESSING,
         command.amount(), zero, command.reference(), command.description(), command.metadata(), command.maskedCard(),
-        null, null, null, 0, now, now);
+        command.wallet(), null, null, null, 0, now, now);
   }
 
   private Mono<Answer> process(PaymentCommand command, Payment processing) {
-    FraudCheck check = new FraudCheck(command.merchantId(), command.amount(), command.maskedCard().bin(),
-        command.maskedCard().fingerprint());
+    MaskedCard card = command.maskedCard();
+    // Mobile money has no BIN; the payer's number stands in for the card in velocity counters.
+    FraudCheck check = card != null
+        ? new FraudCheck(command.merchantId(), command.amount(), card.bin(), card.fingerprint())
+        : new FraudCheck(command.merchantId(), command.amount(), "", fingerprints.of(command.wallet().msisdn()));
     return metrics.timed("fraud", risk -> risk.decision().wireName(), fraud.score(check))
         .flatMap(risk -> {
           Payment assessed = processing.withRisk(new Payment.Risk(risk.score(), risk.decision().wireName(),
@@ -167,7 +171,9 @@ final class PaymentPipeline {
           if (risk.decision() == RiskAssessment.Decision.BLOCK) {
             return commitOutcome(assessed, new RailCalls(null, List.of()));
           }
-          List<RailAdapter> candidates = router.candidates(PaymentMethodType.CARD, command.amount().currency());
+          List<RailAdapter> candidates = command.instrument() instanceof MobileMoneyPayer payer
+              ? router.candidates(PaymentMethodType.MOBILE_MONEY, payer.operator(), command.amount().currency())
+              : router.candidates(PaymentMethodType.CARD, command.amount().currency());
           return metrics.timed("rail", calls -> outcomeName(calls.last()), callRails(command, assessed, candidates, 0, List.of()))
               .flatMap(calls -> commitOutcome(assessed, calls));
         });
@@ -186,7 +192,7 @@ final class PaymentPipeline {
     RailAdapter rail = candidates.get(index);
     String attemptId = attemptId(payment.id(), done.size() + 1);
     RailRequest request = new RailRequest(payment.id(), attemptId, payment.merchantId(), payment.amount(),
-        command.card(), payment.reference());
+        command.instrument(), payment.reference());
     Instant startedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
     long startNanos = System.nanoTime();
     return rail.authorize(request).flatMap(outcome -> {
@@ -249,7 +255,7 @@ final class PaymentPipeline {
       // May have been charged: stays processing until the rail's status resolves it; never failed over.
       case RailOutcome.Unknown unknown -> new Payment(assessed.id(), assessed.merchantId(), assessed.idempotencyKey(),
           PaymentStatus.PROCESSING, assessed.amount(), zeroFee, assessed.reference(), assessed.description(),
-          assessed.metadata(), assessed.card(), unknown.rail(), assessed.risk(), null, attempts, assessed.createdAt(), now);
+          assessed.metadata(), assessed.card(), assessed.wallet(), unknown.rail(), assessed.risk(), null, attempts, assessed.createdAt(), now);
     };
   }
 

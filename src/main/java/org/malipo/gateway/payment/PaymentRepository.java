@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.rail.RailOutcome;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
 import org.springframework.stereotype.Component;
@@ -25,7 +26,7 @@ final class PaymentRepository {
   private static final TypeReference<Map<String, String>> STRING_MAP = new TypeReference<>() {};
   private static final String COLUMNS = "p.id, p.merchant_id, p.idempotency_key, p.status, p.amount_minor, p.currency,"
       + " p.fee_minor, p.reference, p.description, p.metadata::text AS metadata, p.card_brand, p.card_bin,"
-      + " p.card_last4, p.card_fingerprint, p.provider, p.risk_score, p.risk_decision, p.risk_reasons,"
+      + " p.card_last4, p.card_fingerprint, p.mobile_operator, p.msisdn, p.provider, p.risk_score, p.risk_decision, p.risk_reasons,"
       + " p.failure_code, p.failure_message, p.created_at, p.updated_at,"
       + " (SELECT count(*) FROM payment_attempts a WHERE a.payment_id = p.id) AS attempts";
 
@@ -42,9 +43,9 @@ final class PaymentRepository {
     GenericExecuteSpec spec = db.sql("""
         INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor,
             reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint,
-            created_at, updated_at)
+            mobile_operator, msisdn, created_at, updated_at)
         VALUES (:id, :merchant, :key, :status, :amount, :currency, 0, :reference, :description,
-            CAST(:metadata AS jsonb), 'card', :brand, :bin, :last4, :fingerprint, :created, :created)""")
+            CAST(:metadata AS jsonb), :method, :brand, :bin, :last4, :fingerprint, :operator, :msisdn, :created, :created)""")
         .bind("id", p.id())
         .bind("merchant", p.merchantId())
         .bind("key", p.idempotencyKey())
@@ -52,11 +53,15 @@ final class PaymentRepository {
         .bind("amount", p.amount().amountMinor())
         .bind("currency", p.amount().currency().code())
         .bind("metadata", json.writeValueAsString(p.metadata()))
-        .bind("brand", p.card().brand())
-        .bind("bin", p.card().bin())
-        .bind("last4", p.card().last4())
-        .bind("fingerprint", p.card().fingerprint())
+        .bind("method", p.card() != null ? "card" : "mobile_money")
         .bind("created", p.createdAt());
+    MaskedCard card = p.card();
+    spec = bindNullable(spec, "brand", card == null ? null : card.brand());
+    spec = bindNullable(spec, "bin", card == null ? null : card.bin());
+    spec = bindNullable(spec, "last4", card == null ? null : card.last4());
+    spec = bindNullable(spec, "fingerprint", card == null ? null : card.fingerprint());
+    spec = bindNullable(spec, "operator", p.wallet() == null ? null : p.wallet().operator());
+    spec = bindNullable(spec, "msisdn", p.wallet() == null ? null : p.wallet().msisdn());
     spec = bindNullable(spec, "reference", p.reference());
     spec = bindNullable(spec, "description", p.description());
     return spec.then();
@@ -153,6 +158,26 @@ final class PaymentRepository {
     return spec.map(this::toPayment).all();
   }
 
+  /** The payment with this id, its row locked until the caller's transaction ends. */
+  Mono<Payment> findForUpdate(String id) {
+    return db.sql("SELECT " + COLUMNS + " FROM payments p WHERE p.id = :id FOR UPDATE OF p")
+        .bind("id", id)
+        .map(this::toPayment)
+        .one();
+  }
+
+  /** Stores a rail's later final answer on the attempt that was pending (callback or status query). */
+  Mono<Void> recordAttemptOutcome(String attemptId, RailOutcome outcome) {
+    GenericExecuteSpec spec = switch (outcome) {
+      case RailOutcome.Approved a -> db.sql("UPDATE payment_attempts SET outcome = 'approved', response_code = :code, "
+          + "failure_code = NULL WHERE id = :id").bind("code", a.responseCode());
+      case RailOutcome.Declined d -> db.sql("UPDATE payment_attempts SET outcome = 'declined', response_code = :code, "
+          + "failure_code = :failure WHERE id = :id").bind("code", d.responseCode()).bind("failure", d.failureCode());
+      default -> throw new IllegalArgumentException("not final: " + outcome);
+    };
+    return spec.bind("id", attemptId).then();
+  }
+
   /** Whether the merchant has a payment with this id. */
   Mono<Boolean> exists(String merchantId, String id) {
     return db.sql("SELECT 1 FROM payments WHERE merchant_id = :merchant AND id = :id")
@@ -176,8 +201,11 @@ final class PaymentRepository {
         row.get("reference", String.class),
         row.get("description", String.class),
         json.readValue(row.get("metadata", String.class), STRING_MAP),
-        new MaskedCard(row.get("card_brand", String.class), row.get("card_bin", String.class),
-            row.get("card_last4", String.class), row.get("card_fingerprint", String.class)),
+        row.get("card_bin", String.class) == null ? null
+            : new MaskedCard(row.get("card_brand", String.class), row.get("card_bin", String.class),
+                row.get("card_last4", String.class), row.get("card_fingerprint", String.class)),
+        row.get("mobile_operator", String.class) == null ? null
+            : new MobileWallet(row.get("mobile_operator", String.class), row.get("msisdn", String.class)),
         row.get("provider", String.class),
         score == null ? null : new Payment.Risk(score, row.get("risk_decision", String.class),
             reasons == null ? List.of() : Arrays.asList(reasons), reasons != null && Arrays.asList(reasons).contains("velocity_unavailable")),

@@ -11,6 +11,8 @@ import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.payment.CreatePaymentRequest.PaymentMethodRequest;
 import org.malipo.gateway.rail.CardData;
+import org.malipo.gateway.rail.MobileMoneyOperator;
+import org.malipo.gateway.rail.MobileMoneyPayer;
 import org.springframework.stereotype.Component;
 
 /**
@@ -29,6 +31,7 @@ final class PaymentRequestValidator {
   private final PaymentProperties properties;
   private final KeyedHashes fingerprints;
   private final Clock clock;
+  private final MobileNumbers mobileNumbers = new MobileNumbers();
 
   PaymentRequestValidator(PaymentProperties properties, KeyedHashes fingerprints, Clock clock) {
     this.properties = properties;
@@ -52,18 +55,63 @@ final class PaymentRequestValidator {
     if (method.type() == null) {
       throw missing("payment_method.type");
     }
-    if (!"card".equals(method.type())) {
-      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method.type",
-          "payment_method.type must be 'card'.");
-    }
-    rejectPresent(method.operator(), "payment_method.operator");
-    rejectPresent(method.msisdn(), "payment_method.msisdn");
-    CardData card = card(method);
-    MaskedCard masked = new MaskedCard(CardBrands.of(card.number()), card.bin(), card.last4(), fingerprints.of(card.number()));
     String reference = optionalText(request.reference(), "reference", 1, REFERENCE_MAX);
     String description = optionalText(request.description(), "description", 0, DESCRIPTION_MAX);
     Map<String, String> metadata = metadata(request.metadata());
-    return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, card, masked, reference, description, metadata);
+    switch (method.type()) {
+      case "card" -> {
+        rejectPresent(method.operator(), "payment_method.operator", "card");
+        rejectPresent(method.msisdn(), "payment_method.msisdn", "card");
+        CardData card = card(method);
+        MaskedCard masked = new MaskedCard(CardBrands.of(card.number()), card.bin(), card.last4(), fingerprints.of(card.number()));
+        return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, card, masked, null, reference,
+            description, metadata);
+      }
+      case "mobile_money" -> {
+        MobileMoneyPayer payer = mobileMoney(method, amount);
+        return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, payer, null,
+            new MobileWallet(payer.operator().wireName(), payer.msisdn()), reference, description, metadata);
+      }
+      default -> throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method.type",
+          "payment_method.type must be 'card' or 'mobile_money'.");
+    }
+  }
+
+  /**
+   * Checks a mobile-money method: the operator, the currency it settles (M-Pesa KES; MoMo UGX,
+   * GHS, RWF, ZMW and the sandbox's EUR), M-Pesa's whole shillings (rails.md §1.7) and the payer
+   * number (E.164, a mobile number in the operator's ranges: rails.md §9).
+   */
+  private MobileMoneyPayer mobileMoney(PaymentMethodRequest method, Money amount) {
+    rejectPresent(method.number(), "payment_method.number", "mobile money");
+    rejectPresent(method.expMonth(), "payment_method.exp_month", "mobile money");
+    rejectPresent(method.expYear(), "payment_method.exp_year", "mobile money");
+    rejectPresent(method.cvc(), "payment_method.cvc", "mobile money");
+    if (method.operator() == null) {
+      throw missing("payment_method.operator");
+    }
+    MobileMoneyOperator operator = MobileMoneyOperator.fromWire(method.operator()).orElseThrow(() -> ApiProblem.param(
+        ProblemCode.PARAMETER_INVALID, "payment_method.operator", "payment_method.operator must be 'mpesa' or 'mtn_momo'."));
+    CurrencyUnit currency = amount.currency();
+    if (!mobileNumbers.currencies(operator).contains(currency)) {
+      throw ApiProblem.param(ProblemCode.CURRENCY_UNSUPPORTED, "currency",
+          operator.wireName() + " does not settle " + currency + ".");
+    }
+    if (operator == MobileMoneyOperator.MPESA && amount.amountMinor() % 100 != 0) {
+      throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount",
+          "M-Pesa takes whole shillings: amount must be a multiple of 100 minor units.");
+    }
+    if (method.msisdn() == null) {
+      throw missing("payment_method.msisdn");
+    }
+    MobileNumbers.Wallet wallet = mobileNumbers.wallet(operator, method.msisdn()).orElseThrow(() -> ApiProblem.param(
+        ProblemCode.PARAMETER_INVALID, "payment_method.msisdn",
+        "payment_method.msisdn must be an E.164 mobile number of a " + operator.wireName() + " wallet."));
+    if (currency != wallet.market().currency() && currency != MobileNumbers.MOMO_SANDBOX_CURRENCY) {
+      throw ApiProblem.param(ProblemCode.CURRENCY_UNSUPPORTED, "currency",
+          operator.wireName() + " wallets in " + wallet.market().region() + " settle " + wallet.market().currency() + ".");
+    }
+    return new MobileMoneyPayer(operator, wallet.e164());
   }
 
   private Money amount(CreatePaymentRequest request) {
@@ -158,9 +206,9 @@ final class PaymentRequestValidator {
     return Map.copyOf(metadata);
   }
 
-  private static void rejectPresent(Object value, String param) {
+  private static void rejectPresent(Object value, String param, String methodName) {
     if (value != null) {
-      throw ApiProblem.param(ProblemCode.PARAMETER_UNKNOWN, param, param + " does not apply to card payments.");
+      throw ApiProblem.param(ProblemCode.PARAMETER_UNKNOWN, param, param + " does not apply to " + methodName + " payments.");
     }
   }
 

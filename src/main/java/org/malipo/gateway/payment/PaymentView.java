@@ -26,9 +26,12 @@ record PaymentView(
     String createdAt,
     String updatedAt) {
 
-  /** Masked payment method. */
+  /**
+   * Masked payment method: {@code {type: "card", brand, bin, last4}} or
+   * {@code {type: "mobile_money", operator, msisdn}} with the number masked.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record MethodView(String type, String brand, String bin, String last4) {}
+  record MethodView(String type, String brand, String bin, String last4, String operator, String msisdn) {}
 
   /** Fraud score 0-100 and decision; {@code degraded} only when a rule was skipped. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -51,7 +54,9 @@ record PaymentView(
         payment.reference(),
         payment.description(),
         payment.metadata(),
-        new MethodView("card", card.brand(), card.bin(), card.last4()),
+        card != null ? new MethodView("card", card.brand(), card.bin(), card.last4(), null, null)
+            : new MethodView("mobile_money", null, null, null, payment.wallet().operator(),
+                MobileNumbers.mask(payment.wallet().msisdn())),
         payment.provider(),
         payment.attempts(),
         risk == null ? null : new RiskView(risk.score(), risk.decision(), risk.reasons(), risk.degraded() ? Boolean.TRUE : null),

@@ -11,7 +11,7 @@ package org.malipo.gateway.rail;
  * @param expYear expiry year, four digits
  * @param cvc 3-4 digits
  */
-public record CardData(String number, int expMonth, int expYear, String cvc) {
+public record CardData(String number, int expMonth, int expYear, String cvc) implements PaymentInstrument {
 
   /** First six digits of the PAN. */
   public String bin() {

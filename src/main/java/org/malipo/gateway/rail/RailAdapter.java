@@ -2,6 +2,7 @@ package org.malipo.gateway.rail;
 
 import java.util.Set;
 import org.malipo.gateway.common.CurrencyUnit;
+import java.util.Optional;
 import reactor.core.publisher.Mono;
 
 /**
@@ -38,5 +39,36 @@ public interface RailAdapter {
    */
   default Mono<RefundOutcome> refund(RefundRequest request) {
     return Mono.just(new RefundOutcome.NotAttempted(name(), "refunds are not supported by this rail"));
+  }
+
+  /** The mobile-money operator this rail serves; empty for card rails. */
+  default Optional<MobileMoneyOperator> operator() {
+    return Optional.empty();
+  }
+
+  /**
+   * Asks the rail for the current status of an earlier request (M-Pesa STK query, MoMo status
+   * GET), for rails that answer later.
+   *
+   * @param railReference the reference the rail gave in its {@link RailOutcome.Pending}
+   * @return {@link RailOutcome.Approved}, {@link RailOutcome.Declined}, {@link RailOutcome.Pending}
+   *     (not final yet) or {@link RailOutcome.Unknown}; an error is treated as unknown; error
+   *     {@link UnsupportedOperationException} for synchronous rails
+   */
+  default Mono<RailOutcome> queryStatus(String railReference) {
+    return Mono.error(new UnsupportedOperationException(name() + " has no status query"));
+  }
+
+  /**
+   * Reads one callback body in the rail's wire format. Pure CPU, no I/O.
+   *
+   * @param body the raw body as received
+   * @param referenceHint the reference the gateway put in the callback URL, or null
+   * @return what the callback reports
+   * @throws IllegalArgumentException when the body is not a callback of this rail
+   * @throws UnsupportedOperationException for rails without callbacks
+   */
+  default RailCallback readCallback(byte[] body, String referenceHint) {
+    throw new UnsupportedOperationException(name() + " sends no callbacks");
   }
 }

@@ -1,6 +1,8 @@
 package org.malipo.gateway.rail;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import org.malipo.gateway.rail.card.CardRailProperties;
 import org.malipo.gateway.rail.card.CardRails;
@@ -16,7 +18,7 @@ import org.springframework.context.annotation.Configuration;
  * exists.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(CardRailProperties.class)
+@EnableConfigurationProperties({CardRailProperties.class, MobileMoneyRailProperties.class})
 class RailConfiguration {
 
   /**
@@ -30,6 +32,20 @@ class RailConfiguration {
     return CardRails.create(properties, sandbox.getIfAvailable());
   }
 
+  /**
+   * The mobile-money rails (M-Pesa, MTN MoMo); their connection pools close with the context.
+   *
+   * @param callbackUrls the gateway's callback endpoints, from the {@code callback} module; without
+   *     them (a context without that module) no mobile-money rail is registered
+   */
+  @Bean(destroyMethod = "close")
+  MobileMoneyRails mobileMoneyRails(MobileMoneyRailProperties properties, ObjectProvider<SandboxServer> sandbox,
+      ObjectProvider<CallbackUrls> callbackUrls, ObjectProvider<Clock> clock) {
+    CallbackUrls urls = callbackUrls.getIfAvailable();
+    return MobileMoneyRails.create(properties, urls == null ? null : sandbox.getIfAvailable(), urls,
+        clock.getIfAvailable(Clock::systemUTC));
+  }
+
   /** The registries of every rail's resilience components, bound to Micrometer when present. */
   @Bean
   ResilienceRegistries railResilienceRegistries(ObjectProvider<MeterRegistry> meterRegistry) {
@@ -40,10 +56,10 @@ class RailConfiguration {
 
   /** Every rail, decorated; {@link RailAdapter#authorize} on them never signals an error. */
   @Bean
-  RailRegistry railRegistry(CardRails cardRails, ResilienceRegistries registries) {
-    List<RailAdapter> rails = cardRails.adapters().stream()
-        .map(rail -> (RailAdapter) ResilientRail.of(rail, cardRails.limits(rail.name()), registries))
-        .toList();
+  RailRegistry railRegistry(CardRails cardRails, MobileMoneyRails mobileMoneyRails, ResilienceRegistries registries) {
+    List<RailAdapter> rails = new ArrayList<>();
+    cardRails.adapters().forEach(rail -> rails.add(ResilientRail.of(rail, cardRails.limits(rail.name()), registries)));
+    mobileMoneyRails.rails().forEach((rail, limits) -> rails.add(ResilientRail.of(rail, limits, registries)));
     return new RailRegistry(rails);
   }
 }

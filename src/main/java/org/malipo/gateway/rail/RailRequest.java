@@ -10,8 +10,34 @@ import org.malipo.gateway.common.Money;
  *     so one attempt can never authorize twice
  * @param merchantId the merchant being paid
  * @param amount amount in minor units; a rail mapper converts it to the rail's own format
- * @param card the card to charge
+ * @param instrument what to charge: a {@link CardData} or a {@link MobileMoneyPayer}
  * @param reference the merchant's own reference, may be null
  */
 public record RailRequest(
-    String paymentId, String attemptId, String merchantId, Money amount, CardData card, String reference) {}
+    String paymentId, String attemptId, String merchantId, Money amount, PaymentInstrument instrument,
+    String reference) {
+
+  /**
+   * The card, for card rails.
+   *
+   * @throws IllegalStateException when the instrument is not a card
+   */
+  public CardData card() {
+    if (instrument instanceof CardData card) {
+      return card;
+    }
+    throw new IllegalStateException("attempt " + attemptId + " is not a card payment");
+  }
+
+  /**
+   * The wallet, for mobile-money rails.
+   *
+   * @throws IllegalStateException when the instrument is not a mobile-money payer
+   */
+  public MobileMoneyPayer payer() {
+    if (instrument instanceof MobileMoneyPayer payer) {
+      return payer;
+    }
+    throw new IllegalStateException("attempt " + attemptId + " is not a mobile-money payment");
+  }
+}

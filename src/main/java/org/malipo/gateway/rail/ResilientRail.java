@@ -12,6 +12,7 @@ import io.github.resilience4j.reactor.ratelimiter.operator.RateLimiterOperator;
 import io.github.resilience4j.reactor.timelimiter.TimeLimiterOperator;
 import io.github.resilience4j.timelimiter.TimeLimiter;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import org.malipo.gateway.common.CurrencyUnit;
@@ -106,6 +107,38 @@ public final class ResilientRail implements RailAdapter {
   @Override
   public Set<CurrencyUnit> currencies() {
     return delegate.currencies();
+  }
+
+  @Override
+  public Optional<MobileMoneyOperator> operator() {
+    return delegate.operator();
+  }
+
+  @Override
+  public RailCallback readCallback(byte[] body, String referenceHint) {
+    return delegate.readCallback(body, referenceHint);
+  }
+
+  /**
+   * Queries the status of an earlier request through the same resilience stages as
+   * {@link #authorize}: a status query is limited like any rail call.
+   *
+   * @return exactly one outcome, never an error: a failure becomes {@link RailOutcome.Unknown}
+   */
+  @Override
+  public Mono<RailOutcome> queryStatus(String railReference) {
+    return Mono.defer(() -> delegate.queryStatus(railReference))
+        .transformDeferred(TimeLimiterOperator.of(timeLimiter))
+        .transformDeferred(CircuitBreakerOperator.of(circuitBreaker))
+        .transformDeferred(RateLimiterOperator.of(rateLimiter))
+        .transformDeferred(BulkheadOperator.of(bulkhead))
+        .switchIfEmpty(Mono.fromSupplier(() -> new RailOutcome.Unknown(name(), "empty_answer")))
+        .onErrorResume(error -> Mono.just(new RailOutcome.Unknown(name(), "status query: " + switch (outcomeOf(error)) {
+          case RailOutcome.NotAttempted n -> n.reason();
+          case RailOutcome.Unknown u -> u.reason();
+          default -> error.getClass().getSimpleName();
+        })))
+        .checkpoint("rail.queryStatus", true);
   }
 
   /** The circuit's current state, for routing by rail health and for diagnostics. */

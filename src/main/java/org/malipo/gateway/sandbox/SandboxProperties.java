@@ -13,9 +13,14 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param acquirerApiKey the Bearer key the sandbox acquirers accept; default
  *     {@code sandbox-acquirer-key}
  * @param acquirerLatency added before every sandbox acquirer answer, without blocking; default 0
+ * @param callbackDelay how long the mobile-money simulators wait (the "customer on the handset")
+ *     before they call the gateway back and before their status queries turn final; default 2 s
+ * @param callbackRepeat how many times each callback is delivered (2 exercises duplicate handling);
+ *     default 1
  */
 @ConfigurationProperties("malipo.sandbox")
-public record SandboxProperties(boolean enabled, Integer port, String acquirerApiKey, Duration acquirerLatency) {
+public record SandboxProperties(boolean enabled, Integer port, String acquirerApiKey, Duration acquirerLatency,
+    Duration callbackDelay, Integer callbackRepeat) {
 
   /** The default sandbox acquirer key. */
   public static final String DEFAULT_ACQUIRER_API_KEY = "sandbox-acquirer-key";
@@ -32,6 +37,11 @@ public record SandboxProperties(boolean enabled, Integer port, String acquirerAp
     }
     acquirerApiKey = acquirerApiKey == null || acquirerApiKey.isBlank() ? DEFAULT_ACQUIRER_API_KEY : acquirerApiKey;
     acquirerLatency = acquirerLatency == null ? Duration.ZERO : acquirerLatency;
+    callbackDelay = callbackDelay == null ? Duration.ofSeconds(2) : callbackDelay;
+    callbackRepeat = callbackRepeat == null ? 1 : callbackRepeat;
+    if (callbackDelay.isNegative() || callbackRepeat < 1 || callbackRepeat > 10) {
+      throw new IllegalArgumentException("malipo.sandbox.callback-delay must not be negative and callback-repeat be 1..10");
+    }
     if (acquirerLatency.isNegative()) {
       throw new IllegalArgumentException("malipo.sandbox.acquirer-latency must not be negative: " + acquirerLatency);
     }
@@ -39,6 +49,7 @@ public record SandboxProperties(boolean enabled, Integer port, String acquirerAp
 
   @Override
   public String toString() {
-    return "SandboxProperties[enabled=" + enabled + ", port=" + port + ", acquirerLatency=" + acquirerLatency + "]";
+    return "SandboxProperties[enabled=" + enabled + ", port=" + port + ", acquirerLatency=" + acquirerLatency
+        + ", callbackDelay=" + callbackDelay + ", callbackRepeat=" + callbackRepeat + "]";
   }
 }

@@ -12,7 +12,10 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
+import io.netty.buffer.Unpooled;
 import reactor.netty.DisposableServer;
+import reactor.netty.http.client.HttpClient;
+import reactor.netty.resources.ConnectionProvider;
 import reactor.netty.http.server.HttpServer;
 import reactor.netty.http.server.HttpServerRequest;
 import reactor.netty.http.server.HttpServerResponse;
@@ -40,7 +43,26 @@ public final class SandboxServer implements AutoCloseable {
   /** Longer than the rail clients' pooled-connection idle time, so the client always closes first. */
   private static final Duration IDLE_TIMEOUT = Duration.ofSeconds(60);
 
+  /** The sandbox Daraja app's consumer key (rails use it when their own is not configured). */
+  public static final String MPESA_CONSUMER_KEY = SandboxMobileMoney.MPESA_CONSUMER_KEY;
+  /** The sandbox Daraja app's consumer secret. */
+  public static final String MPESA_CONSUMER_SECRET = SandboxMobileMoney.MPESA_CONSUMER_SECRET;
+  /** The sandbox Lipa na M-Pesa passkey (shortcode 174379). */
+  public static final String MPESA_PASSKEY = SandboxMobileMoney.MPESA_PASSKEY;
+  /** The sandbox MoMo Collections subscription key. */
+  public static final String MOMO_SUBSCRIPTION_KEY = SandboxMobileMoney.MOMO_SUBSCRIPTION_KEY;
+  /** The sandbox MoMo API user. */
+  public static final String MOMO_API_USER = SandboxMobileMoney.MOMO_API_USER;
+  /** The sandbox MoMo API key. */
+  public static final String MOMO_API_KEY = SandboxMobileMoney.MOMO_API_KEY;
+
+  private static final Duration CALLBACK_TIMEOUT = Duration.ofSeconds(5);
+
   private final SandboxAcquirer acquirer;
+  private final SandboxMobileMoney mobileMoney;
+  private final int callbackRepeat;
+  private final ConnectionProvider callbackPool;
+  private final HttpClient callbackClient;
   private final Duration latency;
   private final String apiKey;
   private final LoopResources loops;
@@ -56,8 +78,14 @@ public final class SandboxServer implements AutoCloseable {
     this.acquirer = new SandboxAcquirer(properties.acquirerApiKey(), Clock.systemUTC());
     this.latency = properties.acquirerLatency();
     this.apiKey = properties.acquirerApiKey();
+    this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay());
+    this.callbackRepeat = properties.callbackRepeat();
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.loops = LoopResources.create("sandbox", threads, true);
+    this.callbackPool = ConnectionProvider.create("sandbox-callbacks", 50);
+    this.callbackClient = HttpClient.create(callbackPool)
+        .runOn(loops)
+        .responseTimeout(CALLBACK_TIMEOUT);
     try {
       this.server = HttpServer.create()
           .host("127.0.0.1")
@@ -65,9 +93,26 @@ public final class SandboxServer implements AutoCloseable {
           .runOn(loops)
           .idleTimeout(IDLE_TIMEOUT)
           .httpRequestDecoder(spec -> spec.maxInitialLineLength(4096).maxHeaderSize(8192))
-          .route(routes -> routes
-              .post("/{acquirer}/v1/authorizations", this::authorize)
-              .post("/{acquirer}/v1/refunds", this::refund))
+          .route(routes -> routes.post("/{acquirer}/v1/authorizations", this::authorize)
+              .post("/{acquirer}/v1/refunds", this::refund)
+              .get("/mpesa/oauth/v1/generate", (req, res) ->
+                  answer(res, mobileMoney.mpesaToken(header(req, "Authorization"))))
+              .post("/mpesa/mpesa/stkpush/v1/processrequest", (req, res) -> readBody(req)
+                  .map(body -> mobileMoney.stkPush(header(req, "Authorization"), body))
+                  .flatMap(reply -> answer(res, reply)))
+              .post("/mpesa/mpesa/stkpushquery/v1/query", (req, res) -> readBody(req)
+                  .map(body -> mobileMoney.stkQuery(header(req, "Authorization"), body))
+                  .flatMap(reply -> answer(res, reply)))
+              .post("/mtn-momo/collection/token/", (req, res) -> readBody(req).then(Mono.defer(() ->
+                  answer(res, mobileMoney.momoToken(header(req, "Authorization"), header(req, "Ocp-Apim-Subscription-Key"))))))
+              .post("/mtn-momo/collection/v1_0/requesttopay", (req, res) -> readBody(req)
+                  .map(body -> mobileMoney.requestToPay(header(req, "Authorization"),
+                      header(req, "Ocp-Apim-Subscription-Key"), header(req, "X-Reference-Id"),
+                      header(req, "X-Target-Environment"), header(req, "X-Callback-Url"), body))
+                  .flatMap(reply -> answer(res, reply)))
+              .get("/mtn-momo/collection/v1_0/requesttopay/{ref}", (req, res) ->
+                  answer(res, mobileMoney.requestToPayStatus(header(req, "Authorization"),
+                      header(req, "Ocp-Apim-Subscription-Key"), req.param("ref")))))
           .bindNow(BIND_TIMEOUT);
     } catch (RuntimeException e) {
       loops.dispose();
@@ -79,6 +124,29 @@ public final class SandboxServer implements AutoCloseable {
   /** The root URL, e.g. {@code http://127.0.0.1:40123}; an acquirer's API is below {@code /{name}}. */
   public String baseUrl() {
     return "http://127.0.0.1:" + server.port();
+  }
+
+  /** The sandbox Daraja host, e.g. {@code http://127.0.0.1:40123/mpesa}. */
+  public String mpesaBaseUrl() {
+    return baseUrl() + "/mpesa";
+  }
+
+  /** The sandbox MoMo host, e.g. {@code http://127.0.0.1:40123/mtn-momo}. */
+  public String mtnMomoBaseUrl() {
+    return baseUrl() + "/mtn-momo";
+  }
+
+  /**
+   * Test and demo knob: the customer of STK transaction {@code checkoutRequestId} settles it now
+   * with {@code resultCode} (0 = paid), which the STK query then reports; no callback is sent.
+   */
+  public void settleStk(String checkoutRequestId, int resultCode) {
+    mobileMoney.settleStk(checkoutRequestId, resultCode);
+  }
+
+  /** The real-format STK success callback body for a transaction (tests that replay or forge one). */
+  public byte[] stkSuccessCallback(String checkoutRequestId, long amountKes, String phoneDigits) {
+    return mobileMoney.stkSuccessCallback(checkoutRequestId, amountKes, phoneDigits);
   }
 
   /** The bound port. */
@@ -94,6 +162,7 @@ public final class SandboxServer implements AutoCloseable {
   /** Stops the server and its threads; waits up to 5 s each. Idempotent. */
   @Override
   public void close() {
+    callbackPool.dispose();
     if (!server.isDisposed()) {
       server.disposeNow(STOP_TIMEOUT);
     }
@@ -129,6 +198,40 @@ public final class SandboxServer implements AutoCloseable {
             .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body().length))
             .sendByteArray(Mono.just(reply.body()))
             .then());
+  }
+
+  private static String header(HttpServerRequest request, String name) {
+    return request.requestHeaders().get(name);
+  }
+
+  /** Sends a simulator's answer, then schedules its callback (repeated as configured). */
+  private Mono<Void> answer(HttpServerResponse response, SandboxMobileMoney.Reply reply) {
+    SandboxMobileMoney.Callback callback = reply.callback();
+    if (callback != null) {
+      for (int i = 0; i < callbackRepeat; i++) {
+        deliver(callback);
+      }
+    }
+    HttpServerResponse head = response.status(HttpResponseStatus.valueOf(reply.status()))
+        .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body().length));
+    if (reply.body().length > 0) {
+      head = head.header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    }
+    return head.sendByteArray(Mono.just(reply.body())).then();
+  }
+
+  /** Fire and forget, like a rail: one delivery after the delay, bounded by a timeout, never retried. */
+  private void deliver(SandboxMobileMoney.Callback callback) {
+    Mono.delay(callback.delay())
+        .then(callbackClient
+            .headers(h -> h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON))
+            .request(callback.method())
+            .uri(callback.url())
+            .send(Mono.just(Unpooled.wrappedBuffer(callback.body())))
+            .responseSingle((res, body) -> body.then(Mono.just(res.status().code()))))
+        .timeout(callback.delay().plus(CALLBACK_TIMEOUT))
+        .subscribe(status -> log.debug("sandbox callback {} {} answered {}", callback.method(), callback.url(), status),
+            error -> log.info("sandbox callback {} {} failed: {}", callback.method(), callback.url(), error.toString()));
   }
 
   private static Mono<byte[]> readBody(HttpServerRequest request) {

@@ -1,0 +1,66 @@
+package org.malipo.gateway.callback;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Map;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.ProblemCode;
+import org.malipo.gateway.rail.mpesa.MpesaRail;
+import org.malipo.gateway.rail.mtnmomo.MtnMomoRail;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RequestMapping;
+import org.springframework.web.bind.annotation.RequestMethod;
+import org.springframework.web.bind.annotation.RequestParam;
+import org.springframework.web.bind.annotation.RestController;
+import reactor.core.publisher.Mono;
+
+/**
+ * {@code POST /v1/callbacks/mpesa/{token}} and {@code PUT|POST /v1/callbacks/mtn-momo/{token}}:
+ * the rails' result callbacks. Neither rail signs its callbacks, so the path carries a per-rail
+ * secret, compared in constant time; a wrong one is {@code 404} and nothing is stored. The raw
+ * body is written to the inbox first, then the rail gets its acknowledgement (M-Pesa:
+ * {@code {"ResultCode":0,"ResultDesc":"Accepted"}}; MoMo: an empty 200), and the callback is
+ * processed asynchronously by {@link CallbackProcessor}.
+ */
+@RestController
+@RequestMapping("/v1/callbacks")
+final class CallbackController {
+
+  private static final Map<String, Object> MPESA_ACK = Map.of("ResultCode", 0, "ResultDesc", "Accepted");
+
+  private final CallbackProperties properties;
+  private final Inbox inbox;
+  private final CallbackProcessor processor;
+
+  CallbackController(CallbackProperties properties, Inbox inbox, CallbackProcessor processor) {
+    this.properties = properties;
+    this.inbox = inbox;
+    this.processor = processor;
+  }
+
+  @RequestMapping(path = "/mpesa/{token}", method = RequestMethod.POST, produces = MediaType.APPLICATION_JSON_VALUE)
+  Mono<Map<String, Object>> mpesa(@PathVariable String token, @RequestBody(required = false) Mono<byte[]> body) {
+    return store(MpesaRail.NAME, properties.mpesaToken(), token, null, body).thenReturn(MPESA_ACK);
+  }
+
+  @RequestMapping(path = "/mtn-momo/{token}", method = {RequestMethod.PUT, RequestMethod.POST})
+  Mono<ResponseEntity<Void>> mtnMomo(@PathVariable String token, @RequestParam(name = "ref", required = false) String ref,
+      @RequestBody(required = false) Mono<byte[]> body) {
+    return store(MtnMomoRail.NAME, properties.mtnMomoToken(), token, ref, body)
+        .thenReturn(ResponseEntity.ok().<Void>build());
+  }
+
+  private Mono<Void> store(String rail, String expected, String token, String ref, Mono<byte[]> body) {
+    if (!MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
+      return Mono.error(ApiProblem.of(ProblemCode.NOT_FOUND, "No such callback endpoint."));
+    }
+    String hint = ref == null || ref.length() > 64 ? null : ref;
+    return body.defaultIfEmpty(new byte[0])
+        .flatMap(bytes -> inbox.insert(rail, hint, bytes))
+        .doOnNext(id -> processor.wakeUp())
+        .then();
+  }
+}

@@ -1,0 +1,201 @@
+package org.malipo.gateway.callback;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.Objects;
+import org.malipo.gateway.common.Money;
+import org.malipo.gateway.payment.PaymentResolutions;
+import org.malipo.gateway.payment.PaymentResolutions.Attempt;
+import org.malipo.gateway.payment.PaymentStatus;
+import org.malipo.gateway.rail.RailAdapter;
+import org.malipo.gateway.rail.RailCallback;
+import org.malipo.gateway.rail.RailOutcome;
+import org.malipo.gateway.rail.RailRegistry;
+import org.malipo.gateway.rail.mpesa.MpesaRail;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.ReactiveTransactionManager;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+import reactor.util.concurrent.Queues;
+
+/**
+ * Processes inbox rows: read the callback in the rail's format, match it to an attempt by the
+ * rail's reference, check amount, currency and payer, confirm a success by the rail's status
+ * query (per rail, on by default), then apply it and record the verdict in one transaction.
+ *
+ * <p>Verdicts: {@code rejected} (unreadable, or the status query contradicts a success),
+ * {@code orphan} (no attempt after every retry), {@code mismatch} (amount, currency or payer
+ * differ: quarantined and alerted, never applied), {@code applied}, {@code duplicate},
+ * {@code late}. A row whose payment is not yet pending, or whose success the rail has not yet
+ * confirmed, is retried with doubling delays, at most {@code max-attempts} times.
+ *
+ * <p>Bounded: {@code batch-size} rows claimed at once, {@code concurrency} processed at once;
+ * ticks arriving while a pass runs are dropped.
+ */
+@Component
+final class CallbackProcessor implements SmartLifecycle {
+
+  private static final Logger log = LoggerFactory.getLogger(CallbackProcessor.class);
+
+  private final Inbox inbox;
+  private final PaymentResolutions resolutions;
+  private final RailRegistry rails;
+  private final CallbackProperties properties;
+  private final TransactionalOperator tx;
+  private final MeterRegistry meters;
+  private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
+  private volatile Disposable loop;
+
+  CallbackProcessor(Inbox inbox, PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
+      ReactiveTransactionManager transactionManager, MeterRegistry meters) {
+    this.inbox = inbox;
+    this.resolutions = resolutions;
+    this.rails = rails;
+    this.properties = properties;
+    this.tx = TransactionalOperator.create(transactionManager);
+    this.meters = meters;
+  }
+
+  /** Asks for a pass soon; coalesces with other wake-ups. */
+  void wakeUp() {
+    wakeUps.tryEmitNext(Boolean.TRUE);
+  }
+
+  @Override
+  public void start() {
+    loop = Flux.merge(Flux.interval(properties.pollInterval()).map(tick -> Boolean.TRUE), wakeUps.asFlux())
+        .onBackpressureDrop()
+        .concatMap(tick -> drain(), 1)
+        .subscribe();
+  }
+
+  /** Processes claimed batches until a batch comes back short. */
+  Mono<Long> drain() {
+    return pass()
+        .expand(count -> count == properties.batchSize().longValue() ? pass() : Mono.empty())
+        .reduce(0L, Long::sum)
+        .onErrorResume(error -> {
+          log.warn("inbox pass failed, rows stay open and are retried: {}", error.toString());
+          return Mono.just(0L);
+        });
+  }
+
+  private Mono<Long> pass() {
+    return inbox.claim(properties.batchSize())
+        .flatMap(row -> process(row).onErrorResume(error -> {
+          log.warn("inbox row {}: processing failed, retried later: {}", row.id(), error.toString());
+          return inbox.retryLater(row.id(), backoff(row), "error: " + error.getClass().getSimpleName());
+        }).thenReturn(1L), properties.concurrency())
+        .count();
+  }
+
+  Mono<Void> process(Inbox.Row row) {
+    RailAdapter rail = rails.byName(row.rail()).orElse(null);
+    if (rail == null) {
+      return decide(row, Inbox.Verdict.REJECTED, "rail " + row.rail() + " not configured", null, null);
+    }
+    RailCallback callback;
+    try {
+      callback = rail.readCallback(row.body(), row.referenceHint());
+    } catch (IllegalArgumentException e) {
+      return decide(row, Inbox.Verdict.REJECTED, "malformed: " + e.getMessage(), null, null);
+    }
+    if (callback.outcome() instanceof RailOutcome.Pending || callback.outcome() instanceof RailOutcome.Unknown) {
+      return decide(row, Inbox.Verdict.REJECTED, "not a final status", callback.railReference(), null);
+    }
+    return resolutions.findAttempt(rail.name(), callback.railReference(), callback.externalId())
+        .flatMap(attempt -> match(row, rail, callback, attempt))
+        .switchIfEmpty(Mono.defer(() -> exhausted(row)
+            ? decide(row, Inbox.Verdict.ORPHAN, "no attempt for this reference; kept for review", callback.railReference(), null)
+            : inbox.retryLater(row.id(), backoff(row), "no attempt yet")));
+  }
+
+  private Mono<Void> match(Inbox.Row row, RailAdapter rail, RailCallback callback, Attempt attempt) {
+    String mismatch = mismatch(callback, attempt);
+    if (mismatch != null) {
+      meters.counter("malipo.callbacks.mismatch", "rail", rail.name()).increment();
+      log.error("ALERT inbox row {}: callback for payment {} does not match ({}); quarantined", row.id(),
+          attempt.paymentId(), mismatch);
+      return decide(row, Inbox.Verdict.MISMATCH, mismatch, attempt.railReference(), attempt.paymentId());
+    }
+    if (attempt.status() == PaymentStatus.PROCESSING) {
+      return exhausted(row)
+          ? decide(row, Inbox.Verdict.REJECTED, "payment never became pending", attempt.railReference(), attempt.paymentId())
+          : inbox.retryLater(row.id(), backoff(row), "payment not yet pending");
+    }
+    Mono<RailOutcome> confirmed = callback.outcome() instanceof RailOutcome.Approved && confirms(rail)
+        ? rail.queryStatus(attempt.railReference())
+        : Mono.just(callback.outcome());
+    return confirmed.flatMap(outcome -> switch (outcome) {
+      case RailOutcome.Approved approved -> apply(row, attempt, approved);
+      case RailOutcome.Declined declined when callback.outcome() instanceof RailOutcome.Approved ->
+          decide(row, Inbox.Verdict.REJECTED, "status query reports " + declined.failureCode() + ", not success",
+              attempt.railReference(), attempt.paymentId());
+      case RailOutcome.Declined declined -> apply(row, attempt, declined);
+      default -> exhausted(row)
+          ? decide(row, Inbox.Verdict.REJECTED, "success not confirmed by the rail", attempt.railReference(), attempt.paymentId())
+          : inbox.retryLater(row.id(), backoff(row), "success not yet confirmed");
+    });
+  }
+
+  private Mono<Void> apply(Inbox.Row row, Attempt attempt, RailOutcome outcome) {
+    Mono<Void> work = resolutions.apply(attempt, outcome).flatMap(result -> decide(row, switch (result) {
+      case APPLIED -> Inbox.Verdict.APPLIED;
+      case DUPLICATE -> Inbox.Verdict.DUPLICATE;
+      case LATE -> Inbox.Verdict.LATE;
+    }, result.name().toLowerCase(java.util.Locale.ROOT), attempt.railReference(), attempt.paymentId()));
+    return tx.transactional(work);
+  }
+
+  private Mono<Void> decide(Inbox.Row row, Inbox.Verdict verdict, String detail, String reference, String paymentId) {
+    meters.counter("malipo.callbacks.verdicts", "rail", row.rail(), "verdict", verdict.wireName()).increment();
+    return inbox.decide(row.id(), verdict, detail, reference, paymentId);
+  }
+
+  /** Null when the callback agrees with the attempt, else what differs (no personal data). */
+  private static String mismatch(RailCallback callback, Attempt attempt) {
+    Money reported = callback.amount();
+    if (reported != null && !reported.equals(attempt.amount())) {
+      return "amount " + reported + " reported, " + attempt.amount() + " requested";
+    }
+    if (callback.payerMsisdn() != null && attempt.msisdn() != null && !Objects.equals(callback.payerMsisdn(), attempt.msisdn())) {
+      return "payer differs";
+    }
+    if (callback.outcome() instanceof RailOutcome.Approved && reported == null) {
+      return "success without amount";
+    }
+    return null;
+  }
+
+  private boolean confirms(RailAdapter rail) {
+    return MpesaRail.NAME.equals(rail.name()) ? properties.confirmMpesa() : properties.confirmMtnMomo();
+  }
+
+  private boolean exhausted(Inbox.Row row) {
+    return row.attempts() >= properties.maxAttempts();
+  }
+
+  private Duration backoff(Inbox.Row row) {
+    return properties.retryBackoff().multipliedBy(1L << Math.min(row.attempts() - 1, 6));
+  }
+
+  @Override
+  public void stop() {
+    Disposable running = loop;
+    if (running != null) {
+      running.dispose();
+    }
+  }
+
+  @Override
+  public boolean isRunning() {
+    Disposable running = loop;
+    return running != null && !running.isDisposed();
+  }
+}

@@ -1,0 +1,27 @@
+package org.malipo.gateway.rail;
+
+import java.util.Locale;
+import java.util.Optional;
+
+/** Mobile-money operators the gateway can collect from; the JSON form is the lower-case name. */
+public enum MobileMoneyOperator {
+  /** Safaricom M-Pesa Daraja (Kenya), STK push. */
+  MPESA,
+  /** MTN MoMo Open API, Collections request-to-pay. */
+  MTN_MOMO;
+
+  /** The JSON form, e.g. {@code "mtn_momo"}. */
+  public String wireName() {
+    return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** The operator with this JSON form, or empty. */
+  public static Optional<MobileMoneyOperator> fromWire(String wireName) {
+    for (MobileMoneyOperator operator : values()) {
+      if (operator.wireName().equals(wireName)) {
+        return Optional.of(operator);
+      }
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,80 @@
+package org.malipo.gateway.rail;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import reactor.core.publisher.Mono;
+
+/**
+ * One rail access token (Daraja OAuth, MoMo Collections token), fetched once and shared until
+ * shortly before it expires.
+ *
+ * <p>Single flight: {@link Mono#cacheInvalidateIf} subscribes to the fetch once however many
+ * callers ask at the same time, so an expiry never causes a thundering herd of token requests
+ * (Daraja even invalidates the previous token on every new one: rails.md §1.2). A failed fetch is
+ * not cached. {@link Token#revoke()} (after the rail refused the token) makes the next caller
+ * fetch a new one.
+ */
+public final class RailTokenCache {
+
+  private final Mono<Token> cached;
+
+  /**
+   * @param fetch fetches a new token; subscribed once per refresh
+   * @param refreshBefore how long before its expiry a token is replaced (e.g. 60 s)
+   * @param clock the time source
+   */
+  public RailTokenCache(Mono<Token> fetch, Duration refreshBefore, Clock clock) {
+    Objects.requireNonNull(fetch, "fetch");
+    this.cached = fetch.cacheInvalidateIf(token ->
+        token.revoked() || !clock.instant().plus(refreshBefore).isBefore(token.expiresAt()));
+  }
+
+  /** The current token, fetching one if none is valid; errors with the fetch's error. */
+  public Mono<Token> token() {
+    return cached;
+  }
+
+  /**
+   * One access token.
+   *
+   * @param value the token as sent after {@code Bearer }
+   * @param expiresAt when the rail stops accepting it
+   */
+  public static final class Token {
+    private final String value;
+    private final Instant expiresAt;
+    private final AtomicBoolean revoked = new AtomicBoolean();
+
+    public Token(String value, Instant expiresAt) {
+      this.value = Objects.requireNonNull(value, "value");
+      this.expiresAt = Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+
+    /** The bearer value. */
+    public String value() {
+      return value;
+    }
+
+    /** When the rail stops accepting it. */
+    public Instant expiresAt() {
+      return expiresAt;
+    }
+
+    /** Marks the token refused by the rail, so the cache replaces it. */
+    public void revoke() {
+      revoked.set(true);
+    }
+
+    boolean revoked() {
+      return revoked.get();
+    }
+
+    @Override
+    public String toString() {
+      return "Token[expiresAt=" + expiresAt + "]";
+    }
+  }
+}
