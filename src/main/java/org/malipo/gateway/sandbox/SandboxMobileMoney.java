@@ -29,7 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
  * {@code 254700000002} has insufficient balance (1), {@code 254700000003} never gets a callback and
  * its STK query reports 1037 once the prompt expired; any other number succeeds. MoMo
  * {@code 256770000000} succeeds, {@code 256770000001} FAILED (APPROVAL_REJECTED),
- * {@code 256770000003} never gets a callback (its status turns SUCCESSFUL); any other succeeds.
+ * {@code 256770000003} never gets a callback (its status turns FAILED, reason EXPIRED); any other succeeds.
  *
  * <p>Thread-safe; transactions and tokens live in bounded in-memory caches.
  */
@@ -260,11 +260,17 @@ final class SandboxMobileMoney {
       return reply(400, Map.of("code", "INVALID_CALLBACK_URL_HOST", "message", "Callback URL is empty"));
     }
     String payer = request.path("payer").path("partyId").asString();
+    // 0001: the payer rejects. 0003: no callback and the payer never approves, so the status GET
+    // ends FAILED/EXPIRED, like M-Pesa's no-callback number whose STK query reports a timeout.
     String status = switch (payer) {
-      case "256770000001" -> "FAILED";
+      case "256770000001", "256770000003" -> "FAILED";
       default -> "SUCCESSFUL";
     };
-    String reason = "FAILED".equals(status) ? "APPROVAL_REJECTED" : null;
+    String reason = switch (payer) {
+      case "256770000001" -> "APPROVAL_REJECTED";
+      case "256770000003" -> "EXPIRED";
+      default -> null;
+    };
     MomoTransaction created = new MomoTransaction(referenceId, request, status, reason, clock.instant().plus(callbackDelay));
     if (momo.asMap().putIfAbsent(referenceId, created) != null) {
       return reply(409, Map.of("code", "RESOURCE_ALREADY_EXIST", "message", "Duplicated reference id."));

@@ -174,9 +174,11 @@ class MobileMoneyIntegrationTests extends IntegrationTest {
     JsonNode failed = awaitFinal(rejected);
     assertThat(failed.get("status").asString()).isEqualTo("failed");
     assertThat(failed.get("failure").get("code").asString()).isEqualTo("customer_cancelled");
-    assertThat(awaitFinal(silent).get("status").asString()).isEqualTo("succeeded");
+    JsonNode expired = awaitFinal(silent);
+    assertThat(expired.get("status").asString()).isEqualTo("failed");
+    assertThat(expired.get("failure").get("code").asString()).isEqualTo("timeout");
     assertThat(count("SELECT count(*) FROM inbox WHERE rail_reference = :id", railReference(silent))).isZero();
-    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id AND kind = 'capture'", silent)).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id", silent)).isZero();
   }
 
   @Test
