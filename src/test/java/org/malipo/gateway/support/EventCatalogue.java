@@ -5,10 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import com.networknt.schema.JsonSchema;
-import com.networknt.schema.JsonSchemaFactory;
-import com.networknt.schema.SpecVersion;
-import com.networknt.schema.ValidationMessage;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -35,10 +34,10 @@ public final class EventCatalogue {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static EventCatalogue instance;
 
-  private final Map<String, JsonSchema> schemasByType;
+  private final Map<String, Schema> schemasByType;
   private final String channelAddress;
 
-  private EventCatalogue(Map<String, JsonSchema> schemasByType, String channelAddress) {
+  private EventCatalogue(Map<String, Schema> schemasByType, String channelAddress) {
     this.schemasByType = schemasByType;
     this.channelAddress = channelAddress;
   }
@@ -63,8 +62,8 @@ public final class EventCatalogue {
         throw new IllegalArgumentException("not an AsyncAPI 3 document");
       }
       ObjectNode definitions = (ObjectNode) rewriteRefs(document.path("components").path("schemas").deepCopy());
-      JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V7);
-      Map<String, JsonSchema> schemas = new TreeMap<>();
+      SchemaRegistry factory = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_7);
+      Map<String, Schema> schemas = new TreeMap<>();
       Iterator<Map.Entry<String, JsonNode>> messages = document.path("components").path("messages").fields();
       while (messages.hasNext()) {
         JsonNode message = messages.next().getValue();
@@ -106,11 +105,11 @@ public final class EventCatalogue {
       return List.of("not JSON: " + e.getMessage());
     }
     String type = event.path("type").asText();
-    JsonSchema schema = schemasByType.get(type);
+    Schema schema = schemasByType.get(type);
     if (schema == null) {
       return List.of("event type '" + type + "' is not in " + DOCUMENT);
     }
-    Set<ValidationMessage> errors = schema.validate(event);
+    List<com.networknt.schema.Error> errors = schema.validate(event);
     return errors.stream().map(error -> type + ": " + error.getMessage()).sorted().toList();
   }
 
