@@ -1,5 +1,6 @@
 package org.malipo.gateway.callback;
 
+import org.malipo.gateway.common.BackgroundJob;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Objects;
@@ -14,7 +15,6 @@ import org.malipo.gateway.rail.RailRegistry;
 import org.malipo.gateway.rail.mpesa.MpesaRail;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -39,7 +39,7 @@ import reactor.util.concurrent.Queues;
  * ticks arriving while a pass runs are dropped.
  */
 @Component
-final class CallbackProcessor implements SmartLifecycle {
+final class CallbackProcessor extends BackgroundJob {
 
   private static final Logger log = LoggerFactory.getLogger(CallbackProcessor.class);
 
@@ -50,7 +50,6 @@ final class CallbackProcessor implements SmartLifecycle {
   private final TransactionalOperator tx;
   private final MeterRegistry meters;
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
-  private volatile Disposable loop;
 
   CallbackProcessor(Inbox inbox, PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
       ReactiveTransactionManager transactionManager, MeterRegistry meters) {
@@ -68,8 +67,8 @@ final class CallbackProcessor implements SmartLifecycle {
   }
 
   @Override
-  public void start() {
-    loop = Flux.merge(Flux.interval(properties.pollInterval()).map(tick -> Boolean.TRUE), wakeUps.asFlux())
+  protected Disposable launch() {
+    return Flux.merge(Flux.interval(properties.pollInterval()).map(tick -> Boolean.TRUE), wakeUps.asFlux())
         .onBackpressureDrop()
         .concatMap(tick -> drain(), 1)
         .subscribe();
@@ -183,19 +182,5 @@ final class CallbackProcessor implements SmartLifecycle {
 
   private Duration backoff(Inbox.Row row) {
     return properties.retryBackoff().multipliedBy(1L << Math.min(row.attempts() - 1, 6));
-  }
-
-  @Override
-  public void stop() {
-    Disposable running = loop;
-    if (running != null) {
-      running.dispose();
-    }
-  }
-
-  @Override
-  public boolean isRunning() {
-    Disposable running = loop;
-    return running != null && !running.isDisposed();
   }
 }

@@ -1,5 +1,6 @@
 package org.malipo.gateway.callback;
 
+import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.payment.PaymentResolutions.DuePayment;
 import org.malipo.gateway.rail.RailAdapter;
@@ -7,7 +8,6 @@ import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -24,7 +24,7 @@ import reactor.core.publisher.Mono;
  * confirms later then goes to suspense as late funds.
  */
 @Component
-final class PendingPaymentSweeper implements SmartLifecycle {
+final class PendingPaymentSweeper extends BackgroundJob {
 
   private static final Logger log = LoggerFactory.getLogger(PendingPaymentSweeper.class);
   private static final int BATCH = 50;
@@ -34,7 +34,6 @@ final class PendingPaymentSweeper implements SmartLifecycle {
   private final RailRegistry rails;
   private final CallbackProperties properties;
   private final TransactionalOperator tx;
-  private volatile Disposable loop;
 
   PendingPaymentSweeper(PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
       ReactiveTransactionManager transactionManager) {
@@ -45,8 +44,8 @@ final class PendingPaymentSweeper implements SmartLifecycle {
   }
 
   @Override
-  public void start() {
-    loop = Flux.interval(properties.sweepInterval())
+  protected Disposable launch() {
+    return Flux.interval(properties.sweepInterval())
         .onBackpressureDrop()
         .concatMap(tick -> sweep().onErrorResume(error -> {
           log.warn("pending sweep failed, retried next tick: {}", error.toString());
@@ -84,19 +83,5 @@ final class PendingPaymentSweeper implements SmartLifecycle {
       }
       return tx.transactional(resolutions.apply(due.attempt(), decision)).then();
     });
-  }
-
-  @Override
-  public void stop() {
-    Disposable running = loop;
-    if (running != null) {
-      running.dispose();
-    }
-  }
-
-  @Override
-  public boolean isRunning() {
-    Disposable running = loop;
-    return running != null && !running.isDisposed();
   }
 }

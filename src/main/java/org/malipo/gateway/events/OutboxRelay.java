@@ -1,12 +1,12 @@
 package org.malipo.gateway.events;
 
+import org.malipo.gateway.common.BackgroundJob;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
 import org.malipo.gateway.events.EventPublisher.OutboxEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
@@ -29,7 +29,7 @@ import reactor.util.concurrent.Queues;
  * runs are dropped, not queued.
  */
 @Component
-public final class OutboxRelay implements SmartLifecycle {
+public final class OutboxRelay extends BackgroundJob {
 
   /** Advisory lock key shared by all instances ("MALIPO" in ASCII, fits a bigint). */
   private static final long RELAY_LOCK_KEY = 0x4D414C49504FL;
@@ -44,7 +44,6 @@ public final class OutboxRelay implements SmartLifecycle {
   private final Counter published;
   private final Counter failures;
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
-  private volatile Disposable loop;
 
   OutboxRelay(DatabaseClient db, ReactiveTransactionManager transactionManager, EventPublisher publisher,
       KafkaAdmin admin, KafkaProperties properties, MeterRegistry meters) {
@@ -63,10 +62,10 @@ public final class OutboxRelay implements SmartLifecycle {
   }
 
   @Override
-  public void start() {
+  protected Disposable launch() {
     Flux<Boolean> ticks = Flux.merge(Flux.interval(properties.relayPollInterval()).map(tick -> Boolean.TRUE), wakeUps.asFlux())
         .onBackpressureDrop();
-    loop = admin.ensureTopic()
+    return admin.ensureTopic()
         .onErrorResume(error -> {
           log.warn("could not create topic {} yet: {}", properties.topic(), error.toString());
           return Mono.empty();
@@ -118,19 +117,5 @@ public final class OutboxRelay implements SmartLifecycle {
             .fetch().rowsUpdated())
         .map(Long::intValue)
         .doOnNext(count -> published.increment(count));
-  }
-
-  @Override
-  public void stop() {
-    Disposable running = loop;
-    if (running != null) {
-      running.dispose();
-    }
-  }
-
-  @Override
-  public boolean isRunning() {
-    Disposable running = loop;
-    return running != null && !running.isDisposed();
   }
 }

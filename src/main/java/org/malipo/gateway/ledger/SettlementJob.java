@@ -1,5 +1,6 @@
 package org.malipo.gateway.ledger;
 
+import org.malipo.gateway.common.BackgroundJob;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -8,7 +9,6 @@ import org.malipo.gateway.common.Money;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
@@ -28,7 +28,7 @@ import reactor.core.publisher.Mono;
  * a unique index allows one settlement entry per payment.
  */
 @Component
-public final class SettlementJob implements SmartLifecycle {
+public final class SettlementJob extends BackgroundJob {
 
   static final int BATCH = 200;
 
@@ -40,7 +40,6 @@ public final class SettlementJob implements SmartLifecycle {
   private final Duration delay;
   private final Duration interval;
   private final Counter settled;
-  private volatile Disposable loop;
 
   SettlementJob(DatabaseClient db, Ledger ledger, ReactiveTransactionManager transactionManager, MeterRegistry meters,
       @Value("${malipo.settlement.delay:1d}") Duration delay,
@@ -100,27 +99,13 @@ public final class SettlementJob implements SmartLifecycle {
   private record Due(String paymentId, String merchantId, CurrencyUnit currency, long toMoveMinor) {}
 
   @Override
-  public void start() {
-    loop = Flux.interval(interval)
+  protected Disposable launch() {
+    return Flux.interval(interval)
         .onBackpressureDrop()
         .concatMap(tick -> settleDue(delay).onErrorResume(error -> {
           log.warn("settlement pass failed, retried next interval: {}", error.toString());
           return Mono.just(0);
         }), 1)
         .subscribe();
-  }
-
-  @Override
-  public void stop() {
-    Disposable running = loop;
-    if (running != null) {
-      running.dispose();
-    }
-  }
-
-  @Override
-  public boolean isRunning() {
-    Disposable running = loop;
-    return running != null && !running.isDisposed();
   }
 }

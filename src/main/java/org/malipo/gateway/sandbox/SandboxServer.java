@@ -171,11 +171,20 @@ public final class SandboxServer implements AutoCloseable {
   }
 
   private Publisher<Void> authorize(HttpServerRequest request, HttpServerResponse response) {
+    return acquirerCall(request, response, acquirer::authorize);
+  }
+
+  private Publisher<Void> refund(HttpServerRequest request, HttpServerResponse response) {
+    return acquirerCall(request, response, acquirer::refund);
+  }
+
+  /** One acquirer API call: read the body, decide, wait the configured latency, answer JSON. */
+  private Publisher<Void> acquirerCall(HttpServerRequest request, HttpServerResponse response, AcquirerOperation operation) {
     String name = request.param("acquirer");
     String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
     String idempotencyKey = request.requestHeaders().get("Idempotency-Key");
     return readBody(request)
-        .map(body -> acquirer.authorize(name, authorization, idempotencyKey, body))
+        .map(body -> operation.apply(name, authorization, idempotencyKey, body))
         .onErrorResume(BodyTooLarge.class, e -> Mono.just(acquirer.error(413, "request_too_large", "30")))
         .delayUntil(reply -> latency.isZero() ? Mono.empty() : Mono.delay(latency))
         .flatMap(reply -> response.status(HttpResponseStatus.valueOf(reply.status()))
@@ -185,20 +194,14 @@ public final class SandboxServer implements AutoCloseable {
             .then());
   }
 
-  private Publisher<Void> refund(HttpServerRequest request, HttpServerResponse response) {
-    String name = request.param("acquirer");
-    String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
-    String idempotencyKey = request.requestHeaders().get("Idempotency-Key");
-    return readBody(request)
-        .map(body -> acquirer.refund(name, authorization, idempotencyKey, body))
-        .onErrorResume(BodyTooLarge.class, e -> Mono.just(acquirer.error(413, "request_too_large", "30")))
-        .delayUntil(reply -> latency.isZero() ? Mono.empty() : Mono.delay(latency))
-        .flatMap(reply -> response.status(HttpResponseStatus.valueOf(reply.status()))
-            .header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
-            .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body().length))
-            .sendByteArray(Mono.just(reply.body()))
-            .then());
+  /** A {@link SandboxAcquirer} operation: acquirer name, Authorization, Idempotency-Key, body → reply. */
+  @FunctionalInterface
+  private interface AcquirerOperation {
+    SandboxAcquirer.Reply apply(String acquirer, String authorization, String idempotencyKey, byte[] body);
   }
+
+
+
 
   private static String header(HttpServerRequest request, String name) {
     return request.requestHeaders().get(name);

@@ -1,5 +1,6 @@
 package org.malipo.gateway.webhook;
 
+import org.malipo.gateway.common.BackgroundJob;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import io.github.resilience4j.bulkhead.BulkheadFullException;
@@ -22,7 +23,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.http.MediaType;
 import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.stereotype.Component;
@@ -52,7 +52,7 @@ import reactor.util.concurrent.Queues;
  * else is retried per {@link RetrySchedule}, then dead-lettered. Every attempt is recorded.
  */
 @Component
-final class DeliveryDispatcher implements SmartLifecycle {
+final class DeliveryDispatcher extends BackgroundJob {
 
   static final String EVENT_ID_HEADER = "Malipo-Event-Id";
 
@@ -69,7 +69,6 @@ final class DeliveryDispatcher implements SmartLifecycle {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
   private final MeterRegistry meters;
-  private volatile Disposable loop;
 
   DeliveryDispatcher(WebhookDeliveries deliveries, WebhookProperties properties, RetrySchedule schedule,
       EndpointUrlPolicy urls, Clock clock, MeterRegistry meters) {
@@ -119,10 +118,10 @@ final class DeliveryDispatcher implements SmartLifecycle {
   }
 
   @Override
-  public void start() {
+  protected Disposable launch() {
     Flux<Boolean> ticks = Flux.merge(Flux.interval(properties.pollInterval()).map(tick -> Boolean.TRUE), wakeUps.asFlux())
         .onBackpressureDrop();
-    loop = ticks.concatMap(tick -> pass(), 1).subscribe();
+    return ticks.concatMap(tick -> pass(), 1).subscribe();
   }
 
   /** Claims what fits into the free slots and starts each attempt without waiting for it. */
@@ -216,20 +215,5 @@ final class DeliveryDispatcher implements SmartLifecycle {
       super("HTTP " + code, null, false, false);
       this.code = code;
     }
-  }
-
-  @Override
-  public void stop() {
-    Disposable running = loop;
-    if (running != null) {
-      running.dispose();
-    }
-    connections.disposeLater().subscribe();
-  }
-
-  @Override
-  public boolean isRunning() {
-    Disposable running = loop;
-    return running != null && !running.isDisposed();
   }
 }

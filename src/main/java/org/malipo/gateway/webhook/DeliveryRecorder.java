@@ -1,8 +1,8 @@
 package org.malipo.gateway.webhook;
 
+import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.events.EventConsumer;
 import org.malipo.gateway.events.EventConsumer.ConsumedEvent;
-import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -19,7 +19,7 @@ import tools.jackson.databind.json.JsonMapper;
  * {@link EventConsumer}). Sending is the {@link DeliveryDispatcher}'s job, woken here.
  */
 @Component
-final class DeliveryRecorder implements SmartLifecycle {
+final class DeliveryRecorder extends BackgroundJob {
 
   /** Most endpoints one event fans out to concurrently while recording. */
   private static final int RECORD_CONCURRENCY = 4;
@@ -31,7 +31,6 @@ final class DeliveryRecorder implements SmartLifecycle {
   private final WebhookProperties properties;
   private final TransactionalOperator tx;
   private final JsonMapper json;
-  private volatile Disposable subscription;
 
   DeliveryRecorder(EventConsumer consumer, WebhookEndpoints endpoints, WebhookDeliveries deliveries,
       DeliveryDispatcher dispatcher, WebhookProperties properties, ReactiveTransactionManager transactions,
@@ -80,21 +79,7 @@ final class DeliveryRecorder implements SmartLifecycle {
   }
 
   @Override
-  public void start() {
-    subscription = consumer.consume(properties.consumerGroup(), this::handle);
-  }
-
-  @Override
-  public void stop() {
-    Disposable running = subscription;
-    if (running != null) {
-      running.dispose();
-    }
-  }
-
-  @Override
-  public boolean isRunning() {
-    Disposable running = subscription;
-    return running != null && !running.isDisposed();
+  protected Disposable launch() {
+    return consumer.consume(properties.consumerGroup(), this::handle);
   }
 }
