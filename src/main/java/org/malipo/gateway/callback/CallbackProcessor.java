@@ -128,7 +128,14 @@ final class CallbackProcessor extends BackgroundJob {
           ? decide(row, Inbox.Verdict.REJECTED, "payment never became pending", attempt.railReference(), attempt.paymentId())
           : inbox.retryLater(row.id(), backoff(row), "payment not yet pending");
     }
-    Mono<RailOutcome> confirmed = callback.outcome() instanceof RailOutcome.Approved && confirms(rail)
+    boolean reportsSuccess = callback.outcome() instanceof RailOutcome.Approved;
+    if (attempt.status().isFinal() && !(reportsSuccess && attempt.status() == PaymentStatus.FAILED)) {
+      // Already resolved (by another copy of this callback or by the sweeper): a repeat success or
+      // any failure changes nothing, so the rail is not asked again. Only money reported for a
+      // failed payment (late funds) still needs the rail's confirmation below.
+      return apply(row, attempt, callback.outcome());
+    }
+    Mono<RailOutcome> confirmed = reportsSuccess && confirms(rail)
         ? rail.queryStatus(attempt.railReference())
         : Mono.just(callback.outcome());
     return confirmed.flatMap(outcome -> switch (outcome) {

@@ -7,7 +7,7 @@ public final class EventTypes {
 
   /** The documented types; a webhook endpoint may subscribe to any of them. */
   public static final Set<String> ALL = Set.of(
-      "payment.created", "payment.succeeded", "payment.failed", "payment.late_funds",
+      "payment.created", "payment.pending", "payment.succeeded", "payment.failed", "payment.late_funds",
       "refund.succeeded", "refund.failed");
 
   private EventTypes() {}

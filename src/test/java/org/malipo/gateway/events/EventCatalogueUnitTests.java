@@ -22,7 +22,7 @@ class EventCatalogueUnitTests {
   @Test
   void documentsTheTopicAndEveryEventType() {
     assertThat(catalogue.channelAddress()).isEqualTo("malipo.payments.v1");
-    assertThat(catalogue.types()).containsExactlyInAnyOrder("payment.created", "payment.succeeded", "payment.failed",
+    assertThat(catalogue.types()).containsExactlyInAnyOrder("payment.created", "payment.pending", "payment.succeeded", "payment.failed",
         "payment.late_funds", "refund.succeeded", "refund.failed");
   }
 
