@@ -1,12 +1,12 @@
 package org.malipo.gateway.callback;
 
-import org.malipo.gateway.common.BackgroundJob;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Objects;
+import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.common.Money;
-import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.payment.PaymentResolutions.Attempt;
+import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.payment.PaymentStatus;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailCallback;

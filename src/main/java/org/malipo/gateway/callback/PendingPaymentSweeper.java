@@ -1,8 +1,8 @@
 package org.malipo.gateway.callback;
 
 import org.malipo.gateway.common.BackgroundJob;
-import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.payment.PaymentResolutions.DuePayment;
+import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRegistry;

@@ -1,9 +1,11 @@
 package org.malipo.gateway.events;
 
-import org.malipo.gateway.common.BackgroundJob;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.events.EventPublisher.OutboxEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +45,8 @@ public final class OutboxRelay extends BackgroundJob {
   private final KafkaProperties properties;
   private final Counter published;
   private final Counter failures;
+  private final AtomicLong lagMs = new AtomicLong();
+  private final AtomicLong backlog = new AtomicLong();
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
 
   OutboxRelay(DatabaseClient db, ReactiveTransactionManager transactionManager, EventPublisher publisher,
@@ -54,6 +58,10 @@ public final class OutboxRelay extends BackgroundJob {
     this.properties = properties;
     this.published = meters.counter("malipo.outbox.published");
     this.failures = meters.counter("malipo.outbox.relay.failures");
+    Gauge.builder("malipo.outbox.lag", lagMs, AtomicLong::get).baseUnit("milliseconds")
+        .description("Age of the oldest committed event not yet acknowledged by Kafka").register(meters);
+    Gauge.builder("malipo.outbox.backlog", backlog, AtomicLong::get)
+        .description("Committed events not yet acknowledged by Kafka").register(meters);
   }
 
   /** Asks for a relay pass soon; coalesces with other wake-ups. */
@@ -84,7 +92,24 @@ public final class OutboxRelay extends BackgroundJob {
           failures.increment();
           log.warn("outbox relay pass failed, rows stay unpublished and are retried: {}", error.toString());
           return Mono.just(0);
-        });
+        })
+        .flatMap(count -> measureLag().thenReturn(count));
+  }
+
+  /** Age of the oldest unpublished row (0 when none): how far events lag behind commits. */
+  private Mono<Void> measureLag() {
+    return db.sql("""
+            SELECT coalesce(extract(epoch FROM now() - min(created_at)) * 1000, 0)::bigint AS lag_ms,
+                   count(*) AS backlog
+            FROM outbox WHERE published_at IS NULL""")
+        .map(row -> {
+          lagMs.set(row.get("lag_ms", Long.class));
+          backlog.set(row.get("backlog", Long.class));
+          return true;
+        })
+        .one()
+        .onErrorResume(error -> Mono.empty()) // a metric must never stop the relay
+        .then();
   }
 
   private Mono<Integer> relayBatch() {

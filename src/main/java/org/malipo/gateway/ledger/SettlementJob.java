@@ -1,9 +1,9 @@
 package org.malipo.gateway.ledger;
 
-import org.malipo.gateway.common.BackgroundJob;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
+import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
 import org.slf4j.Logger;

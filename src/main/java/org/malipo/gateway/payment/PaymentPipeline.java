@@ -1,6 +1,5 @@
 package org.malipo.gateway.payment;
 
-import org.malipo.gateway.common.KeyedHashes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,6 +9,7 @@ import java.util.List;
 import org.malipo.gateway.api.StrictJson;
 import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.common.Ids;
+import org.malipo.gateway.common.KeyedHashes;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.StageMetrics;
 import org.malipo.gateway.events.OutboxWriter;
@@ -17,8 +17,8 @@ import org.malipo.gateway.fraud.FraudCheck;
 import org.malipo.gateway.fraud.FraudScorer;
 import org.malipo.gateway.fraud.RiskAssessment;
 import org.malipo.gateway.idempotency.IdempotencyCache;
-import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
+import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.ledger.Ledger;
 import org.malipo.gateway.rail.MobileMoneyPayer;
 import org.malipo.gateway.rail.PaymentMethodType;

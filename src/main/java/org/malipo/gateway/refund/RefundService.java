@@ -1,6 +1,5 @@
 package org.malipo.gateway.refund;
 
-import org.malipo.gateway.common.KeyedHashes;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,12 +9,13 @@ import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.api.StrictJson;
 import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.common.Ids;
+import org.malipo.gateway.common.KeyedHashes;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.StageMetrics;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyCache;
-import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
+import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.ledger.InsufficientBalanceException;
 import org.malipo.gateway.ledger.Ledger;
 import org.malipo.gateway.rail.RailRegistry;

@@ -1,8 +1,8 @@
 package org.malipo.gateway.webhook;
 
 import org.malipo.gateway.common.BackgroundJob;
-import org.malipo.gateway.events.EventConsumer;
 import org.malipo.gateway.events.EventConsumer.ConsumedEvent;
+import org.malipo.gateway.events.EventConsumer;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
