@@ -2,6 +2,7 @@ package org.malipo.gateway.events;
 
 import java.util.List;
 import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.PageSizes;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.auth.Principal;
 import org.springframework.http.MediaType;
@@ -23,8 +24,6 @@ import tools.jackson.databind.json.JsonMapper;
 @RequestMapping(path = "/v1/events", produces = MediaType.APPLICATION_JSON_VALUE)
 final class EventController {
 
-  static final int PAGE_DEFAULT = 10;
-  static final int PAGE_MAX = 100;
 
   private final DatabaseClient db;
   private final JsonMapper json;
@@ -47,7 +46,7 @@ final class EventController {
       @RequestParam(name = "limit", required = false) String limit,
       @RequestParam(name = "starting_after", required = false) String startingAfter) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_READ);
-    int size = pageSize(limit);
+    int size = PageSizes.parse(limit);
     if (type != null && !EventTypes.ALL.contains(type)) {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "type", "Unknown event type '" + type + "'.");
     }
@@ -86,18 +85,4 @@ final class EventController {
   /** {@code {object: "list", data: [event...], has_more}}. */
   record PageView(String object, List<JsonNode> data, boolean hasMore) {}
 
-  private static int pageSize(String limit) {
-    if (limit == null) {
-      return PAGE_DEFAULT;
-    }
-    try {
-      int value = Integer.parseInt(limit);
-      if (value >= 1 && value <= PAGE_MAX) {
-        return value;
-      }
-    } catch (NumberFormatException e) {
-      // falls through to the problem below
-    }
-    throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "limit", "limit must be an integer from 1 to " + PAGE_MAX + ".");
-  }
 }

@@ -2,6 +2,7 @@ package org.malipo.gateway.payment;
 
 import java.util.List;
 import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.PageSizes;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.idempotency.IdempotencyKeys;
@@ -26,8 +27,6 @@ import reactor.core.publisher.Mono;
 @RequestMapping(path = "/v1/payments", produces = MediaType.APPLICATION_JSON_VALUE)
 final class PaymentController {
 
-  static final int PAGE_DEFAULT = 10;
-  static final int PAGE_MAX = 100;
 
   private final PaymentPipeline pipeline;
   private final PaymentRepository payments;
@@ -76,7 +75,7 @@ final class PaymentController {
       @RequestParam(name = "status", required = false) String status,
       @RequestParam(name = "idempotency_key", required = false) String idempotencyKey) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_READ);
-    int size = pageSize(limit);
+    int size = PageSizes.parse(limit);
     PaymentStatus statusFilter = status(status);
     Mono<Boolean> cursorOk = startingAfter == null ? Mono.just(true) : payments.exists(principal.merchantId(), startingAfter);
     return cursorOk.flatMap(ok -> {
@@ -94,20 +93,6 @@ final class PaymentController {
   /** {@code {object: "list", data: [...], has_more}}. */
   record PageView(String object, List<PaymentView> data, boolean hasMore) {}
 
-  private static int pageSize(String limit) {
-    if (limit == null) {
-      return PAGE_DEFAULT;
-    }
-    try {
-      int value = Integer.parseInt(limit);
-      if (value >= 1 && value <= PAGE_MAX) {
-        return value;
-      }
-    } catch (NumberFormatException e) {
-      // falls through to the problem below
-    }
-    throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "limit", "limit must be an integer from 1 to " + PAGE_MAX + ".");
-  }
 
   private static PaymentStatus status(String status) {
     if (status == null) {

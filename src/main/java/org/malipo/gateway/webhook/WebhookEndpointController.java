@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.LinkedHashSet;
 import java.util.List;
 import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.PageSizes;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.api.StrictJson;
 import org.malipo.gateway.auth.Principal;
@@ -32,7 +33,6 @@ import reactor.core.publisher.Mono;
 final class WebhookEndpointController {
 
   private static final int EVENTS_MAX = EventTypes.ALL.size();
-  private static final int DELIVERY_PAGE_MAX = 100;
 
   private final WebhookEndpoints endpoints;
   private final WebhookDeliveries deliveries;
@@ -133,7 +133,7 @@ final class WebhookEndpointController {
   Mono<ListView<WebhookDeliveries.DeliveryView>> deliveries(ServerWebExchange exchange, @PathVariable String id,
       @RequestParam(name = "limit", required = false) String limit) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_READ);
-    int size = pageSize(limit);
+    int size = PageSizes.parse(limit);
     return endpoints.find(principal.merchantId(), id)
         .switchIfEmpty(notFound(id))
         .flatMap(endpoint -> deliveries.forEndpoint(principal.merchantId(), endpoint.id(), size + 1).collectList())
@@ -159,20 +159,6 @@ final class WebhookEndpointController {
     return List.copyOf(unique);
   }
 
-  private static int pageSize(String limit) {
-    if (limit == null) {
-      return 10;
-    }
-    try {
-      int value = Integer.parseInt(limit);
-      if (value >= 1 && value <= DELIVERY_PAGE_MAX) {
-        return value;
-      }
-    } catch (NumberFormatException e) {
-      // falls through to the problem below
-    }
-    throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "limit", "limit must be an integer from 1 to " + DELIVERY_PAGE_MAX + ".");
-  }
 
   private static <T> Mono<T> notFound(String id) {
     return Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such webhook endpoint: " + id));
