@@ -59,21 +59,43 @@ public final class SettlementJob extends BackgroundJob {
    * @return how many payments were settled
    */
   public Mono<Integer> settleDue(Duration capturedBefore) {
-    Flux<Integer> batch = db.sql("""
+    return settle(capturedBefore, null);
+  }
+
+  /**
+   * Settles one batch of one merchant's payments captured before {@code now − capturedBefore}
+   * (an operator's "settle now", and tests).
+   *
+   * @return how many payments were settled
+   */
+  public Mono<Integer> settleDue(Duration capturedBefore, String merchantId) {
+    return settle(capturedBefore, merchantId);
+  }
+
+  private Mono<Integer> settle(Duration capturedBefore, String merchantId) {
+    String merchantFilter = merchantId == null ? "" : " AND p.merchant_id = :merchant";
+    DatabaseClient.GenericExecuteSpec due = db.sql("""
             SELECT p.id, p.merchant_id, p.currency, p.amount_minor - p.fee_minor AS net,
                    coalesce((SELECT sum(r.amount_minor) FROM refunds r
                              WHERE r.payment_id = p.id AND r.status <> 'failed' AND r.debited_account LIKE '%:pending:%'), 0)
                        AS refunded_from_pending
             FROM payments p
             WHERE p.status = 'succeeded' AND p.settled_at IS NULL
-              AND p.updated_at < now() - make_interval(secs => :seconds)
+              AND p.updated_at < now() - make_interval(secs => :seconds)""" + merchantFilter + """
+
             ORDER BY p.updated_at LIMIT :batch FOR UPDATE OF p SKIP LOCKED""")
         .bind("seconds", (double) capturedBefore.toMillis() / 1000.0)
-        .bind("batch", BATCH)
-        .map(row -> new Due(row.get("id", String.class), row.get("merchant_id", String.class),
-            CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow(),
-            row.get("net", Long.class) - row.get("refunded_from_pending", Long.class)))
-        .all()
+        .bind("batch", BATCH);
+    if (merchantId != null) {
+      due = due.bind("merchant", merchantId);
+    }
+    // A batch never waits long behind another transaction's row lock: it fails and the next
+    // interval retries it.
+    Flux<Integer> batch = db.sql("SET LOCAL lock_timeout = '5s'").then()
+        .thenMany(due.map(row -> new Due(row.get("id", String.class), row.get("merchant_id", String.class),
+                CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow(),
+                row.get("net", Long.class) - row.get("refunded_from_pending", Long.class)))
+            .all())
         .concatMap(this::settle);
     return tx.transactional(batch).reduce(0, Integer::sum).doOnNext(settled::increment);
   }

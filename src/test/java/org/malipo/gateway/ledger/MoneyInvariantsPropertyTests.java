@@ -122,7 +122,8 @@ class MoneyInvariantsPropertyTests {
             }
           }
         }
-        case Step.Settle settle -> SecondInstance.bean(SettlementJob.class).settleDue(Duration.ZERO).block(WAIT);
+        case Step.Settle settle ->
+            SecondInstance.bean(SettlementJob.class).settleDue(Duration.ZERO, merchant.merchantId()).block(WAIT);
       }
     }
 

@@ -157,7 +157,7 @@ class RefundIntegrationTests extends IntegrationTest {
   void settlementMovesNetFundsToAvailableAndLaterRefundsComeFromAvailable() {
     String payment = pay("4242424242424242", 10_000);
     refunded(payment, "{\"amount\": 1000}");
-    settlement.settleDue(Duration.ZERO).block(DB);
+    settlement.settleDue(Duration.ZERO, merchant.merchantId()).block(DB);
     JsonNode settled = balance();
     assertThat(settled.get("pending").asLong()).isZero();
     assertThat(settled.get("available").asLong()).isEqualTo(8_710);
