@@ -52,11 +52,12 @@ public interface RailAdapter {
    *
    * @param railReference the reference the rail gave in its {@link RailOutcome.Pending}
    * @return {@link RailOutcome.Approved}, {@link RailOutcome.Declined}, {@link RailOutcome.Pending}
-   *     (not final yet) or {@link RailOutcome.Unknown}; an error is treated as unknown; error
-   *     {@link UnsupportedOperationException} for synchronous rails
+   *     (not final yet) or {@link RailOutcome.Unknown}; an error is treated as unknown. Rails
+   *     without a status query (synchronous card acquirers) keep this default, which always
+   *     answers {@link RailOutcome.Unknown}: the outcome must come from the rail's own reports.
    */
   default Mono<RailOutcome> queryStatus(String railReference) {
-    return Mono.error(new UnsupportedOperationException(name() + " has no status query"));
+    return Mono.just(new RailOutcome.Unknown(name(), "this rail has no status query"));
   }
 
   /**
@@ -65,10 +66,11 @@ public interface RailAdapter {
    * @param body the raw body as received
    * @param referenceHint the reference the gateway put in the callback URL, or null
    * @return what the callback reports
-   * @throws IllegalArgumentException when the body is not a callback of this rail
-   * @throws UnsupportedOperationException for rails without callbacks
+   * @throws IllegalArgumentException when the body is not a callback of this rail; always, for
+   *     rails that send no callbacks (this default), so such a body is rejected like any other
+   *     unreadable one
    */
   default RailCallback readCallback(byte[] body, String referenceHint) {
-    throw new UnsupportedOperationException(name() + " sends no callbacks");
+    throw new IllegalArgumentException(name() + " sends no callbacks");
   }
 }

@@ -19,6 +19,15 @@ import reactor.core.publisher.Mono;
  */
 public final class RailTokenCache {
 
+  /**
+   * The {@code Authorization} value rails' token endpoints take: HTTP Basic (RFC 7617) over the
+   * API user and secret (M-Pesa consumer key/secret, MoMo API user/key).
+   */
+  public static String basicCredentials(String user, String secret) {
+    return "Basic " + java.util.Base64.getEncoder()
+        .encodeToString((user + ":" + secret).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   private final Mono<Token> cached;
 
   /**

@@ -1,11 +1,9 @@
 package org.malipo.gateway.rail.card;
 
-import java.net.ConnectException;
-import java.net.UnknownHostException;
 import java.util.Set;
-import javax.net.ssl.SSLHandshakeException;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.rail.PaymentMethodType;
+import org.malipo.gateway.rail.HttpReply;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailException;
 import org.malipo.gateway.rail.RailOutcome;
@@ -20,8 +18,6 @@ import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.client.ClientResponse;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Mono;
-import reactor.pool.PoolAcquirePendingLimitException;
-import reactor.pool.PoolAcquireTimeoutException;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.DeserializationFeature;
 import tools.jackson.databind.JsonNode;
@@ -125,7 +121,7 @@ final class AcquirerRail implements RailAdapter {
             .accept(MediaType.APPLICATION_JSON)
             .bodyValue(body)
             .exchangeToMono(this::read))
-        .onErrorMap(AcquirerRail::neverSent,
+        .onErrorMap(HttpReply::neverSent,
             error -> new RailException(name + ": request not sent (" + rootCause(error).getClass().getSimpleName() + ")",
                 true, error));
   }
@@ -151,7 +147,7 @@ final class AcquirerRail implements RailAdapter {
         .bodyValue(json.writeValueAsBytes(body))
         .exchangeToMono(response -> response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY)
             .map(bytes -> refundOutcomeOf(response.statusCode().value(), bytes)))
-        .onErrorMap(AcquirerRail::neverSent,
+        .onErrorMap(HttpReply::neverSent,
             error -> new RailException(name + ": refund not sent (" + rootCause(error).getClass().getSimpleName() + ")",
                 true, error));
   }
@@ -241,26 +237,6 @@ final class AcquirerRail implements RailAdapter {
   /** An unknown outcome; {@code ResilientRail} logs it once, with the attempt id. */
   private RailOutcome.Unknown unknown(String reason) {
     return new RailOutcome.Unknown(name, reason);
-  }
-
-  /**
-   * Whether the request surely never reached the acquirer: no connection was made (refused,
-   * connect timeout, unknown host, TLS handshake) or none was free in the pool.
-   */
-  static boolean neverSent(Throwable error) {
-    for (Throwable cause = error; cause != null; cause = cause.getCause()) {
-      if (cause instanceof ConnectException // includes Netty's ConnectTimeoutException
-          || cause instanceof UnknownHostException
-          || cause instanceof SSLHandshakeException
-          || cause instanceof PoolAcquirePendingLimitException
-          || cause instanceof PoolAcquireTimeoutException) {
-        return true;
-      }
-      if (cause.getCause() == cause) {
-        break;
-      }
-    }
-    return false;
   }
 
   private static Throwable rootCause(Throwable error) {

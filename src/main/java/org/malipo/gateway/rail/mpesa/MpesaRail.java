@@ -88,9 +88,7 @@ public final class MpesaRail implements RailAdapter {
     this.passkey = passkey;
     this.callbackUrls = callbackUrls;
     this.clock = clock;
-    String basic = "Basic " + Base64.getEncoder()
-        .encodeToString((consumerKey + ":" + consumerSecret).getBytes(StandardCharsets.UTF_8));
-    this.tokens = new RailTokenCache(fetchToken(basic), TOKEN_REFRESH_BEFORE, clock);
+    this.tokens = new RailTokenCache(fetchToken(RailTokenCache.basicCredentials(consumerKey, consumerSecret)), TOKEN_REFRESH_BEFORE, clock);
   }
 
   @Override

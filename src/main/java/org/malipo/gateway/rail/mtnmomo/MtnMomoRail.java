@@ -4,7 +4,6 @@ import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -78,9 +77,7 @@ public final class MtnMomoRail implements RailAdapter {
     this.targetEnvironment = targetEnvironment;
     this.callbackUrls = callbackUrls;
     this.clock = clock;
-    String basic = "Basic " + Base64.getEncoder()
-        .encodeToString((apiUser + ":" + apiKey).getBytes(StandardCharsets.UTF_8));
-    this.tokens = new RailTokenCache(fetchToken(basic), TOKEN_REFRESH_BEFORE, clock);
+    this.tokens = new RailTokenCache(fetchToken(RailTokenCache.basicCredentials(apiUser, apiKey)), TOKEN_REFRESH_BEFORE, clock);
   }
 
   @Override
