@@ -127,6 +127,43 @@ final class AcquirerRail implements RailAdapter {
   }
 
   /**
+   * The status query: looks the authorization up by the Idempotency-Key it was sent with
+   * ({@code GET /v1/authorizations/by-idempotency-key/{attemptId}}), for an attempt whose answer
+   * was lost ({@code docs/rails/sandbox-acquirer.md}, docs/adr/0042-unknown-card-attempts.md).
+   *
+   * @param attemptId our attempt id, which is the authorization's Idempotency-Key (card attempts
+   *     have no rail reference until answered)
+   * @return the stored answer read like an authorization answer ({@link RailOutcome.Approved} or
+   *     {@link RailOutcome.Declined}); 404 (never processed under this key, and now fenced) or a
+   *     stored not-processed code → {@link RailOutcome.NotAttempted}: surely not charged; anything
+   *     else → {@link RailOutcome.Unknown}, asked again later. Transport errors are signalled and
+   *     become unknown in {@code ResilientRail}.
+   */
+  @Override
+  public Mono<RailOutcome> queryStatus(String attemptId) {
+    return client.get()
+        .uri(AUTHORIZATIONS_PATH + "/by-idempotency-key/{key}", attemptId)
+        .header(HttpHeaders.AUTHORIZATION, bearer)
+        .accept(MediaType.APPLICATION_JSON)
+        .exchangeToMono(response -> response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY)
+            .map(body -> statusOf(response.statusCode().value(), body)));
+  }
+
+  private RailOutcome statusOf(int status, byte[] body) {
+    if (status == 404) {
+      return new RailOutcome.NotAttempted(name, "no authorization under this key" + summarize(body));
+    }
+    if (status != 200) {
+      return unknown("status query answered HTTP " + status + summarize(body));
+    }
+    try {
+      return outcomeOf(body);
+    } catch (RailException notProcessed) {
+      return new RailOutcome.NotAttempted(name, notProcessed.getMessage());
+    }
+  }
+
+  /**
    * Refunds a captured authorization: {@code POST /v1/refunds {authorization_id, amount, currency}}
    * with the refund id as Idempotency-Key. {@code 00} → refunded; another 200 code → refused
    * ({@code refund_declined}); 4xx (other than 409/422) or 5xx, or a request never sent → not
