@@ -22,6 +22,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       stopped server looks to the client (new connections are refused);
  *   <li>{@link #loseAnswers()}: keeps forwarding requests but drops every byte coming back, as a
  *       network that fails after the request was sent (the server acts, the client never hears);
+ *   <li>{@link #loseRequests()}: accepts connections but drops every byte going to the server, as
+ *       a request lost on the way (the server never acts, the client hears nothing);
  *   <li>{@link #restore()}: forwards both ways again on the same port.
  * </ul>
  *
@@ -38,6 +40,7 @@ public final class TcpProxy implements AutoCloseable {
   private final AtomicLong accepted = new AtomicLong();
   private volatile ServerSocket listener;
   private volatile boolean answersLost;
+  private volatile boolean requestsLost;
 
   private TcpProxy(String name, String upstreamHost, int upstreamPort) throws IOException {
     this.name = name;
@@ -99,9 +102,15 @@ public final class TcpProxy implements AutoCloseable {
     answersLost = true;
   }
 
-  /** Listens again on the same port (after {@link #cut()}) and forwards answers again. */
+  /** From now on, bytes from the client to the dependency are dropped. */
+  public void loseRequests() {
+    requestsLost = true;
+  }
+
+  /** Listens again on the same port (after {@link #cut()}) and forwards both ways again. */
   public synchronized void restore() {
     answersLost = false;
+    requestsLost = false;
     if (listener == null) {
       try {
         listen(bind(port));
@@ -165,7 +174,7 @@ public final class TcpProxy implements AutoCloseable {
       try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
         int read;
         while ((read = in.read(buffer)) >= 0) {
-          if (answers && answersLost) {
+          if (answers ? answersLost : requestsLost) {
             continue;
           }
           out.write(buffer, 0, read);
