@@ -580,19 +580,23 @@ class CardRailTests {
   }
 
   @Test
-  void statusQueryStaysUnknownWhenTheAcquirerFailsOrIsSlow() {
+  void statusQueryStaysUnknownWhenTheAcquirerFailsIsSlowOrAnswersAForeign404() {
     acquirer.stubFor(get(urlEqualTo(lookupPath("att_500"))).willReturn(aResponse().withStatus(500)));
     acquirer.stubFor(get(urlEqualTo(lookupPath("att_slow"))).willReturn(okJson("""
         {"authorization_id":"auth_19","response_code":"00"}
         """).withFixedDelay(1_500)));
     acquirer.stubFor(get(urlEqualTo(lookupPath("att_bad"))).willReturn(okJson("{not json")));
+    acquirer.stubFor(get(urlEqualTo(lookupPath("att_404"))).willReturn(aResponse().withStatus(404).withBody("Not Found")));
     RailAdapter rail = resilient(Map.of("timeout", "300ms"));
 
     rail.queryStatus("att_500").concatWith(rail.queryStatus("att_slow")).concatWith(rail.queryStatus("att_bad"))
+        .concatWith(rail.queryStatus("att_404"))
         .as(StepVerifier::create)
         .expectNextMatches(RailOutcome.Unknown.class::isInstance)
         .expectNextMatches(RailOutcome.Unknown.class::isInstance)
         .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .as("a 404 that is not the acquirer's own never-processed answer proves nothing")
         .expectComplete()
         .verify(VERIFY_TIMEOUT);
   }
