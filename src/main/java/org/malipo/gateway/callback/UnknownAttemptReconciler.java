@@ -1,5 +1,6 @@
 package org.malipo.gateway.callback;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.payment.PaymentResolutions.DuePayment;
@@ -27,6 +28,9 @@ import reactor.core.publisher.Mono;
  * final answer once: approved → {@code succeeded} with one capture; declined or never processed →
  * {@code failed}. It never sends the authorization again and never gives up on its own: an answer
  * that is not final leaves the payment {@code processing} for the next query.
+ *
+ * <p>Each query counts in {@code malipo.payments.unknown.queries{answer}}: {@code approved},
+ * {@code declined}, {@code not_processed}, or {@code still_unknown} (the one to alert on).
  */
 @Component
 final class UnknownAttemptReconciler extends BackgroundJob {
@@ -39,13 +43,15 @@ final class UnknownAttemptReconciler extends BackgroundJob {
   private final RailRegistry rails;
   private final CallbackProperties properties;
   private final TransactionalOperator tx;
+  private final MeterRegistry meters;
 
   UnknownAttemptReconciler(PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
-      ReactiveTransactionManager transactionManager) {
+      ReactiveTransactionManager transactionManager, MeterRegistry meters) {
     this.resolutions = resolutions;
     this.rails = rails;
     this.properties = properties;
     this.tx = TransactionalOperator.create(transactionManager);
+    this.meters = meters;
   }
 
   @Override
@@ -78,10 +84,11 @@ final class UnknownAttemptReconciler extends BackgroundJob {
       return Mono.empty();
     }
     return rail.queryStatus(due.attempt().attemptId()).flatMap(outcome -> switch (outcome) {
-      case RailOutcome.Approved a -> apply(due, a);
-      case RailOutcome.Declined d -> apply(due, d);
-      case RailOutcome.NotAttempted n -> apply(due, n);
+      case RailOutcome.Approved a -> apply(due, a, "approved");
+      case RailOutcome.Declined d -> apply(due, d, "declined");
+      case RailOutcome.NotAttempted n -> apply(due, n, "not_processed");
       default -> {
+        meters.counter("malipo.payments.unknown.queries", "answer", "still_unknown").increment();
         log.info("payment {}: attempt {} still unknown after {} status queries ({})", due.attempt().paymentId(),
             due.attempt().attemptId(), due.statusChecks(), describe(outcome));
         yield Mono.empty();
@@ -89,7 +96,8 @@ final class UnknownAttemptReconciler extends BackgroundJob {
     });
   }
 
-  private Mono<Void> apply(DuePayment due, RailOutcome outcome) {
+  private Mono<Void> apply(DuePayment due, RailOutcome outcome, String answer) {
+    meters.counter("malipo.payments.unknown.queries", "answer", answer).increment();
     return tx.transactional(resolutions.resolveUnknown(due.attempt(), outcome)).then();
   }
 

@@ -2,6 +2,7 @@ package org.malipo.gateway.payment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -71,6 +72,8 @@ class UnknownCardAttemptIntegrationTests extends IntegrationTest {
     // A retry with the key replays the first answer, as every replay does; the payment shows the outcome.
     pay(key, "4012888888881881").expectStatus().isCreated().expectHeader().valueEquals("Idempotent-Replayed", "true")
         .expectBody().jsonPath("$.status").isEqualTo("processing");
+    assertThat(gateway.bean(MeterRegistry.class).counter("malipo.payments.unknown.queries", "answer", "approved").count())
+        .isPositive();
     LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 
