@@ -166,13 +166,19 @@ final class PaymentRepository {
         .one();
   }
 
-  /** Stores a rail's later final answer on the attempt that was pending (callback or status query). */
+  /**
+   * Stores a rail's later final answer on the attempt that was pending or unknown (callback or
+   * status query); an unknown attempt also gets the rail's reference from the answer.
+   */
   Mono<Void> recordAttemptOutcome(String attemptId, RailOutcome outcome) {
     GenericExecuteSpec spec = switch (outcome) {
-      case RailOutcome.Approved a -> db.sql("UPDATE payment_attempts SET outcome = 'approved', response_code = :code, "
-          + "failure_code = NULL WHERE id = :id").bind("code", a.responseCode());
-      case RailOutcome.Declined d -> db.sql("UPDATE payment_attempts SET outcome = 'declined', response_code = :code, "
-          + "failure_code = :failure WHERE id = :id").bind("code", d.responseCode()).bind("failure", d.failureCode());
+      case RailOutcome.Approved a -> bindNullable(db.sql("UPDATE payment_attempts SET outcome = 'approved', "
+          + "response_code = :code, failure_code = NULL, rail_reference = COALESCE(rail_reference, :reference) "
+          + "WHERE id = :id").bind("code", a.responseCode()), "reference", a.railReference());
+      case RailOutcome.Declined d -> bindNullable(bindNullable(db.sql("UPDATE payment_attempts SET outcome = 'declined', "
+          + "response_code = :code, failure_code = :failure, rail_reference = COALESCE(rail_reference, :reference) "
+          + "WHERE id = :id"), "code", d.responseCode()).bind("failure", d.failureCode()), "reference", d.railReference());
+      case RailOutcome.NotAttempted n -> db.sql("UPDATE payment_attempts SET outcome = 'not_attempted' WHERE id = :id");
       default -> throw new IllegalArgumentException("not final: " + outcome);
     };
     return spec.bind("id", attemptId).then();

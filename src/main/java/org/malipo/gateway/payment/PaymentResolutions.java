@@ -138,6 +138,90 @@ public final class PaymentResolutions {
     return writes;
   }
 
+  /**
+   * Resolves a {@code processing} payment whose attempt is unknown (its answer was lost) with the
+   * rail's status-query answer, inside the caller's transaction (docs/adr/0042-unknown-card-attempts.md).
+   * Locks the payment row: {@link RailOutcome.Approved} → {@code succeeded} with its one capture;
+   * {@link RailOutcome.Declined} → {@code failed} with the decline's code;
+   * {@link RailOutcome.NotAttempted} (the rail never processed the request and now refuses it) →
+   * {@code failed} with {@code provider_unavailable}. Each with its outbox event and the answer
+   * stored on the attempt. The key's stored answer stays the first one ({@code processing}), as
+   * every replay must be; the merchant reads the outcome from the payment and its events.
+   *
+   * @return {@link Result#APPLIED}, or {@link Result#DUPLICATE} when the payment is no longer
+   *     {@code processing} (another instance resolved it first); error
+   *     {@link IllegalArgumentException} for any other outcome
+   */
+  public Mono<Result> resolveUnknown(Attempt attempt, RailOutcome outcome) {
+    if (!(outcome instanceof RailOutcome.Approved) && !(outcome instanceof RailOutcome.Declined)
+        && !(outcome instanceof RailOutcome.NotAttempted)) {
+      return Mono.error(new IllegalArgumentException("not a final outcome: " + outcome));
+    }
+    return payments.findForUpdate(attempt.paymentId()).flatMap(payment -> payment.status() == PaymentStatus.PROCESSING
+        ? resolveProcessing(payment, attempt, outcome).thenReturn(Result.APPLIED)
+        : Mono.just(Result.DUPLICATE));
+  }
+
+  private Mono<Void> resolveProcessing(Payment processing, Attempt attempt, RailOutcome outcome) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Money zero = new Money(0, processing.amount().currency());
+    Payment result = switch (outcome) {
+      case RailOutcome.Approved approved -> processing.withOutcome(PaymentStatus.SUCCEEDED, attempt.rail(), null,
+          processing.amount().basisPoints(properties.cardFeeBasisPoints()), processing.attempts(), now);
+      case RailOutcome.Declined declined -> processing.withOutcome(PaymentStatus.FAILED, attempt.rail(),
+          new Payment.Failure(declined.failureCode(), declined.message()), zero, processing.attempts(), now);
+      default -> processing.withOutcome(PaymentStatus.FAILED, attempt.rail(), new Payment.Failure("provider_unavailable",
+          "The payment provider did not process the payment; nothing was charged."), zero, processing.attempts(), now);
+    };
+    log.info("payment {}: unknown attempt {} resolved by status query: {}", result.id(), attempt.attemptId(),
+        result.status().wireName());
+    Mono<Void> writes = payments.updateOutcome(result, PaymentStatus.PROCESSING)
+        .then(payments.recordAttemptOutcome(attempt.attemptId(), outcome))
+        .then(outbox.append(result.id(), result.merchantId(), "payment." + result.status().wireName(), now,
+            PaymentView.of(result)).then());
+    if (result.status() == PaymentStatus.SUCCEEDED) {
+      writes = writes.then(ledger.postCapture(result.id(), result.merchantId(), attempt.rail(), result.amount(),
+          result.fee()).then());
+    }
+    return writes;
+  }
+
+  /**
+   * Claims {@code processing} payments whose last attempt is unknown and whose next status query
+   * is due, like {@link #claimDue}: the first {@code firstAfter} after the attempt was recorded,
+   * then with doubling intervals from {@code interval} (at most 64 times it). Such payments are
+   * never failed for lack of an answer: only the rail can say whether it charged.
+   *
+   * @param limit at most this many
+   * @return each with its unknown attempt ({@link Attempt#railReference()} null until answered)
+   */
+  public Flux<DuePayment> claimUnknown(Duration firstAfter, Duration interval, int limit) {
+    return db.sql("""
+            UPDATE payments p SET status_checks = p.status_checks + 1,
+                next_status_check_at = now() + CAST(:intervalMs AS bigint) * power(2, LEAST(p.status_checks, 6))
+                    * interval '1 millisecond'
+            FROM (SELECT id FROM payments q
+                  WHERE status = 'processing'
+                    AND EXISTS (SELECT 1 FROM payment_attempts a WHERE a.payment_id = q.id AND a.outcome = 'unknown')
+                    AND COALESCE(next_status_check_at, updated_at + CAST(:firstMs AS bigint) * interval '1 millisecond') <= now()
+                  ORDER BY updated_at LIMIT :limit FOR UPDATE SKIP LOCKED) due
+            WHERE p.id = due.id
+            RETURNING p.id, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn,
+                (SELECT a.id FROM payment_attempts a WHERE a.payment_id = p.id AND a.outcome = 'unknown'
+                 ORDER BY a.started_at DESC LIMIT 1) AS attempt_id,
+                (SELECT a.rail FROM payment_attempts a WHERE a.payment_id = p.id AND a.outcome = 'unknown'
+                 ORDER BY a.started_at DESC LIMIT 1) AS rail""")
+        .bind("intervalMs", interval.toMillis())
+        .bind("firstMs", firstAfter.toMillis())
+        .bind("limit", limit)
+        .map(row -> new DuePayment(new Attempt(row.get("attempt_id", String.class), row.get("id", String.class),
+            row.get("rail", String.class), null, PaymentStatus.fromWire(row.get("status", String.class)),
+            new Money(row.get("amount_minor", Long.class),
+                org.malipo.gateway.common.CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
+            row.get("msisdn", String.class)), row.get("status_checks", Integer.class)))
+        .all();
+  }
+
   private Mono<Result> lateFunds(Payment failed, Attempt attempt) {
     return db.sql("SELECT 1 FROM journal_entries WHERE payment_id = :id AND kind = 'late_funds'")
         .bind("id", failed.id()).map(row -> 1).first().hasElement()

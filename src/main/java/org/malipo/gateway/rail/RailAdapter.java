@@ -48,11 +48,16 @@ public interface RailAdapter {
 
   /**
    * Asks the rail for the current status of an earlier request (M-Pesa STK query, MoMo status
-   * GET), for rails that answer later.
+   * GET, a card acquirer's look-up by Idempotency-Key), for rails that answer later and for
+   * attempts whose answer was lost.
    *
-   * @param railReference the reference the rail gave in its {@link RailOutcome.Pending}
+   * @param railReference the reference the rail gave in its {@link RailOutcome.Pending}; for an
+   *     {@link RailOutcome.Unknown} attempt, which has none, our attempt id (the idempotency
+   *     reference sent with the request)
    * @return {@link RailOutcome.Approved}, {@link RailOutcome.Declined}, {@link RailOutcome.Pending}
-   *     (not final yet) or {@link RailOutcome.Unknown}; an error is treated as unknown. Rails
+   *     (not final yet), {@link RailOutcome.NotAttempted} (the rail never processed the request and
+   *     will not any more: surely not charged) or {@link RailOutcome.Unknown}; an error is treated
+   *     as unknown. Rails
    *     without a status query (synchronous card acquirers) keep this default, which always
    *     answers {@link RailOutcome.Unknown}: the outcome must come from the rail's own reports.
    */

@@ -130,6 +130,32 @@ final class SandboxAcquirer {
   }
 
   /**
+   * Answers one {@code GET /{acquirer}/v1/authorizations/by-idempotency-key/{key}}: the status
+   * query a caller uses when it lost the answer to an authorization (a timeout after sending).
+   *
+   * <p>An authorization processed under this key → 200 with the stored answer, byte for byte.
+   * None → 404 {@code unknown_idempotency_key}, and the key is fenced: an authorization that
+   * arrives later with it is refused ({@code 409 idempotency_key_fenced}) and charges nothing, so
+   * "not found" stays true (the effect of an ISO 8583 reversal of an unanswered request).
+   *
+   * @param acquirer the acquirer name from the path
+   * @param authorization the {@code Authorization} header, may be null
+   * @param idempotencyKey the key the authorization was (or would have been) sent with
+   * @return the HTTP answer; never throws for bad input
+   */
+  Reply lookup(String acquirer, String authorization, String idempotencyKey) {
+    if (authorization == null
+        || !MessageDigest.isEqual(expectedAuthorization, authorization.getBytes(StandardCharsets.UTF_8))) {
+      return error(401, "invalid_api_key", null);
+    }
+    if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      return error(400, "idempotency_key_missing", "30");
+    }
+    Stored winner = answers.asMap().putIfAbsent(acquirer + '\n' + idempotencyKey, Stored.FENCED);
+    return winner == null || winner == Stored.FENCED ? error(404, "unknown_idempotency_key", "25") : winner.reply();
+  }
+
+  /**
    * Answers one {@code POST /{acquirer}/v1/refunds}: {@code {authorization_id, amount, currency}}
    * → {@code {refund_id, response_code}}. {@code "00"} refunded; {@code "05"} refused (the test
    * card {@value #REFUND_REFUSED_CARD} authorizes but its refunds are refused). An unknown
@@ -340,7 +366,13 @@ final class SandboxAcquirer {
 
   private record Stored(Fingerprint fingerprint, Reply reply) {
 
+    /** A key a status query found unused: no authorization may use it any more. */
+    static final Stored FENCED = new Stored(null, null);
+
     Reply replayFor(Fingerprint candidate, SandboxAcquirer acquirer) {
+      if (this == FENCED) {
+        return acquirer.error(409, "idempotency_key_fenced", null);
+      }
       return fingerprint.equals(candidate) ? reply : acquirer.error(422, "idempotency_key_reused", null);
     }
   }

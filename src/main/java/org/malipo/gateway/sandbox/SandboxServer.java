@@ -95,6 +95,7 @@ public final class SandboxServer implements AutoCloseable {
           .httpRequestDecoder(spec -> spec.maxInitialLineLength(4096).maxHeaderSize(8192))
           .route(routes -> routes.post("/{acquirer}/v1/authorizations", this::authorize)
               .post("/{acquirer}/v1/refunds", this::refund)
+              .get("/{acquirer}/v1/authorizations/by-idempotency-key/{key}", this::lookup)
               .get("/mpesa/oauth/v1/generate", (req, res) ->
                   answer(res, mobileMoney.mpesaToken(header(req, "Authorization"))))
               .post("/mpesa/mpesa/stkpush/v1/processrequest", (req, res) -> readBody(req)
@@ -176,6 +177,12 @@ public final class SandboxServer implements AutoCloseable {
 
   private Publisher<Void> refund(HttpServerRequest request, HttpServerResponse response) {
     return acquirerCall(request, response, acquirer::refund);
+  }
+
+  /** The status query: an authorization by its Idempotency-Key (no body). */
+  private Publisher<Void> lookup(HttpServerRequest request, HttpServerResponse response) {
+    return acquirerCall(request, response,
+        (name, authorization, idempotencyKey, body) -> acquirer.lookup(name, authorization, request.param("key")));
   }
 
   /** One acquirer API call: read the body, decide, wait the configured latency, answer JSON. */

@@ -47,7 +47,7 @@ import reactor.core.scheduler.Schedulers;
  * Validation runs on {@code boundedElastic}: the validator loads schemas lazily and may touch the
  * class path, which BlockHound would rightly flag on an event-loop thread.
  */
-final class ContractValidatingFilter implements ExchangeFilterFunction {
+public final class ContractValidatingFilter implements ExchangeFilterFunction {
 
   /** Hop-by-hop and representation headers the transport adds; not part of any API contract. */
   static final Set<String> TRANSPORT_HEADERS = Set.of(
@@ -55,7 +55,7 @@ final class ContractValidatingFilter implements ExchangeFilterFunction {
 
   private final OpenApiContract contract;
 
-  ContractValidatingFilter(OpenApiContract contract) {
+  public ContractValidatingFilter(OpenApiContract contract) {
     this.contract = contract;
   }
 

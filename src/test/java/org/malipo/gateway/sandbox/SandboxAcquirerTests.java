@@ -232,6 +232,77 @@ class SandboxAcquirerTests {
   }
 
   @Test
+  void theStatusQueryFindsAnAuthorizationByItsIdempotencyKey() {
+    String idempotencyKey = Ids.next("att");
+    Answer authorized = post("acquirer_a", KEY, idempotencyKey, body("4242424242424242", 150_000, "404"))
+        .block(VERIFY_TIMEOUT);
+
+    lookup("acquirer_a", KEY, idempotencyKey)
+        .as(StepVerifier::create)
+        .assertNext(found -> {
+          assertThat(found.status()).isEqualTo(200);
+          assertThat(found.body()).isEqualTo(authorized.body());
+        })
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    lookup("acquirer_a", "wrong-key", idempotencyKey)
+        .as(StepVerifier::create)
+        .assertNext(refused -> assertThat(refused.status()).isEqualTo(401))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void aStatusQueryOfAnUnusedKeyFencesItSoALateAuthorizationChargesNothing() {
+    String idempotencyKey = Ids.next("att");
+
+    lookup("acquirer_a", KEY, idempotencyKey)
+        .as(StepVerifier::create)
+        .assertNext(notFound -> {
+          assertThat(notFound.status()).isEqualTo(404);
+          assertThat(notFound.body().get("error").asString()).isEqualTo("unknown_idempotency_key");
+        })
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    // The request that was lost on the way arrives after the query: refused, nothing authorized.
+    post("acquirer_a", KEY, idempotencyKey, body("4242424242424242", 150_000, "404"))
+        .as(StepVerifier::create)
+        .assertNext(late -> {
+          assertThat(late.status()).isEqualTo(409);
+          assertThat(late.body().get("error").asString()).isEqualTo("idempotency_key_fenced");
+        })
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    lookup("acquirer_a", KEY, idempotencyKey)
+        .as(StepVerifier::create)
+        .assertNext(still -> assertThat(still.status()).isEqualTo(404))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void theCardRailsStatusQueryReadsTheSandboxAnswers() {
+    try (CardRails rails = CardRails.create(new CardRailProperties(Map.of()), sandbox)) {
+      RailAdapter adapter = rails.adapters().getFirst();
+      String approved = Ids.next("att");
+      String declined = Ids.next("att");
+      post("acquirer_a", KEY, approved, body("4242424242424242", 150_000, "404")).block(VERIFY_TIMEOUT);
+      post("acquirer_a", KEY, declined, body("4000000000009995", 150_000, "404")).block(VERIFY_TIMEOUT);
+
+      adapter.queryStatus(approved)
+          .concatWith(adapter.queryStatus(declined))
+          .concatWith(adapter.queryStatus(Ids.next("att")))
+          .as(StepVerifier::create)
+          .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Approved.class,
+              a -> assertThat(a.railReference()).startsWith("auth_")))
+          .assertNext(outcome -> assertThat(failureCode(outcome)).isEqualTo("insufficient_funds"))
+          .assertNext(outcome -> assertThat(outcome).isInstanceOf(RailOutcome.NotAttempted.class))
+          .expectComplete()
+          .verify(VERIFY_TIMEOUT);
+    }
+  }
+
+  @Test
   void answersABurstOfConcurrentAuthorizationsThroughTheResilientRail() {
     try (CardRails rails = CardRails.create(new CardRailProperties(Map.of()), sandbox)) {
       RailAdapter adapter = rails.adapters().getFirst();
@@ -274,6 +345,14 @@ class SandboxAcquirerTests {
         })
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue(json.writeValueAsBytes(body))
+        .exchangeToMono(response -> response.bodyToMono(byte[].class)
+            .map(bytes -> new Answer(response.statusCode().value(), json.readTree(bytes))));
+  }
+
+  private Mono<Answer> lookup(String acquirer, String apiKey, String idempotencyKey) {
+    return http.get()
+        .uri(sandbox.baseUrl() + "/" + acquirer + "/v1/authorizations/by-idempotency-key/" + idempotencyKey)
+        .headers(headers -> headers.setBearerAuth(apiKey))
         .exchangeToMono(response -> response.bodyToMono(byte[].class)
             .map(bytes -> new Answer(response.statusCode().value(), json.readTree(bytes))));
   }

@@ -35,6 +35,19 @@ public final class TestDatabase {
     return name;
   }
 
+  /**
+   * Another fresh database of this JVM, for a gateway instance whose rows (notably its outbox)
+   * must not be seen by the shared test context; dropped when the JVM exits.
+   *
+   * @return its name
+   */
+  public static String createAnother(String purpose) {
+    String candidate = name() + "_" + purpose;
+    execute("CREATE DATABASE " + candidate);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> drop(candidate), "test-database-drop-" + purpose));
+    return candidate;
+  }
+
   /** JDBC URL of this JVM's database. */
   public static String jdbcUrl() {
     return "jdbc:postgresql://" + HOST + ":" + PORT + "/" + name();

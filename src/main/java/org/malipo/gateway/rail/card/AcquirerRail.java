@@ -48,6 +48,8 @@ final class AcquirerRail implements RailAdapter {
   static final String AUTHORIZATIONS_PATH = "/v1/authorizations";
   static final String REFUNDS_PATH = "/v1/refunds";
   static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+  /** The look-up's 404 error: nothing was processed under the key, which is now fenced. */
+  static final String UNKNOWN_KEY = "unknown_idempotency_key";
 
   private static final byte[] NO_BODY = new byte[0];
   private static final int MAX_QUOTED_CHARS = 40;
@@ -124,6 +126,45 @@ final class AcquirerRail implements RailAdapter {
         .onErrorMap(HttpReply::neverSent,
             error -> new RailException(name + ": request not sent (" + rootCause(error).getClass().getSimpleName() + ")",
                 true, error));
+  }
+
+  /**
+   * The status query: looks the authorization up by the Idempotency-Key it was sent with
+   * ({@code GET /v1/authorizations/by-idempotency-key/{attemptId}}), for an attempt whose answer
+   * was lost ({@code docs/rails/sandbox-acquirer.md}, docs/adr/0042-unknown-card-attempts.md).
+   *
+   * @param attemptId our attempt id, which is the authorization's Idempotency-Key (card attempts
+   *     have no rail reference until answered)
+   * @return the stored answer read like an authorization answer ({@link RailOutcome.Approved} or
+   *     {@link RailOutcome.Declined}); 404 {@code unknown_idempotency_key} (never processed under
+   *     this key, and now fenced) or a
+   *     stored not-processed code → {@link RailOutcome.NotAttempted}: surely not charged; anything
+   *     else → {@link RailOutcome.Unknown}, asked again later. Transport errors are signalled and
+   *     become unknown in {@code ResilientRail}.
+   */
+  @Override
+  public Mono<RailOutcome> queryStatus(String attemptId) {
+    return client.get()
+        .uri(AUTHORIZATIONS_PATH + "/by-idempotency-key/{key}", attemptId)
+        .header(HttpHeaders.AUTHORIZATION, bearer)
+        .accept(MediaType.APPLICATION_JSON)
+        .exchangeToMono(response -> response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY)
+            .map(body -> statusOf(response.statusCode().value(), body)));
+  }
+
+  private RailOutcome statusOf(int status, byte[] body) {
+    // Only the acquirer's own "never processed" counts: a 404 from a proxy or a wrong path proves nothing.
+    if (status == 404 && UNKNOWN_KEY.equals(errorName(body))) {
+      return new RailOutcome.NotAttempted(name, "no authorization under this key" + summarize(body));
+    }
+    if (status != 200) {
+      return unknown("status query answered HTTP " + status + summarize(body));
+    }
+    try {
+      return outcomeOf(body);
+    } catch (RailException notProcessed) {
+      return new RailOutcome.NotAttempted(name, notProcessed.getMessage());
+    }
   }
 
   /**
@@ -221,6 +262,14 @@ final class AcquirerRail implements RailAdapter {
         .map(this::summarize)
         .onErrorReturn("")
         .defaultIfEmpty("");
+  }
+
+  private String errorName(byte[] body) {
+    try {
+      return json.readTree(body).path("error").asString("");
+    } catch (JacksonException e) {
+      return "";
+    }
   }
 
   private String summarize(byte[] body) {

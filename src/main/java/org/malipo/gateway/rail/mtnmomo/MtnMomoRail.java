@@ -147,7 +147,9 @@ public final class MtnMomoRail implements RailAdapter {
   }
 
   @Override
-  public Mono<RailOutcome> queryStatus(String referenceId) {
+  public Mono<RailOutcome> queryStatus(String reference) {
+    // An unknown attempt has no reference of its own: ours is derived from its attempt id.
+    String referenceId = reference.startsWith("att_") ? referenceId(reference) : reference;
     return withToken(bearer -> client.get().uri(REQUEST_TO_PAY_PATH + "/{ref}", referenceId)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
         .header("X-Target-Environment", targetEnvironment)

@@ -2,6 +2,8 @@ package org.malipo.gateway.rail.card;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.equalTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
@@ -11,6 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
+import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.io.IOException;
@@ -405,6 +408,201 @@ class CardRailTests {
         .expectNextMatches(RailOutcome.NotAttempted.class::isInstance)
         .expectComplete()
         .verify(VERIFY_TIMEOUT);
+  }
+
+  // --- more faults: random delays, resets, slow bodies, recovery -----------------------------
+
+  @Test
+  void randomDelaysWithinTheTimeoutStillApprove() {
+    answer(okJson("""
+        {"authorization_id":"auth_12","response_code":"00","approval_code":"A1B2C3"}
+        """).withUniformRandomDelay(20, 200));
+    RailAdapter rail = resilient(Map.of("timeout", "2s"));
+
+    Flux.range(0, 5)
+        .concatMap(i -> rail.authorize(kesRequest()))
+        .as(StepVerifier::create)
+        .thenConsumeWhile(RailOutcome.Approved.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    acquirer.verify(5, postRequestedFor(urlEqualTo(PATH)));
+  }
+
+  @Test
+  void randomDelaysPastTheTimeoutAreUnknownNeverNotAttempted() {
+    answer(okJson("""
+        {"authorization_id":"auth_13","response_code":"00","approval_code":"A1B2C3"}
+        """).withUniformRandomDelay(1_000, 1_500));
+    RailAdapter rail = resilient(Map.of("timeout", "300ms"));
+
+    Flux.range(0, 3)
+        .flatMap(i -> rail.authorize(kesRequest()))
+        .as(StepVerifier::create)
+        .thenConsumeWhile(RailOutcome.Unknown.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void unknownWhenTheConnectionIsResetAfterTheRequestWasSent() {
+    answer(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER));
+
+    resilient(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    acquirer.verify(1, postRequestedFor(urlEqualTo(PATH)));
+  }
+
+  @Test
+  void unknownWhenTheAcquirerClosesWithoutAnswerOrSendsGarbage() {
+    RailAdapter rail = resilient(Map.of());
+    for (Fault fault : List.of(Fault.EMPTY_RESPONSE, Fault.RANDOM_DATA_THEN_CLOSE, Fault.MALFORMED_RESPONSE_CHUNK)) {
+      acquirer.resetAll();
+      answer(aResponse().withFault(fault));
+      rail.authorize(kesRequest())
+          .as(StepVerifier::create)
+          .expectNextMatches(outcome -> outcome instanceof RailOutcome.Unknown)
+          .as(fault.name())
+          .expectComplete()
+          .verify(VERIFY_TIMEOUT);
+    }
+  }
+
+  @Test
+  void unknownWhenTheBodyDribblesInPastTheTimeout() {
+    answer(okJson("""
+        {"authorization_id":"auth_14","response_code":"00","approval_code":"A1B2C3"}
+        """).withChunkedDribbleDelay(5, 1_500));
+
+    resilient(Map.of("timeout", "400ms")).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Unknown.class,
+            unknown -> assertThat(unknown.reason()).startsWith("timeout")))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void readsABodyThatDribblesInWithinTheTimeout() {
+    answer(okJson("""
+        {"authorization_id":"auth_15","response_code":"00","approval_code":"A1B2C3"}
+        """).withChunkedDribbleDelay(6, 300));
+
+    resilient(Map.of("timeout", "3s")).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectNext(new RailOutcome.Approved(RAIL, "auth_15", "00"))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void closesTheCircuitAgainWhenTheHalfOpenProbeSucceeds() {
+    answer(aResponse().withStatus(503));
+    ResilientRail rail = resilient(Map.of(
+        "circuit-breaker.sliding-window-size", "4",
+        "circuit-breaker.minimum-number-of-calls", "4",
+        "circuit-breaker.failure-rate-threshold", "50",
+        "circuit-breaker.wait-in-open", "300ms",
+        "circuit-breaker.permitted-calls-in-half-open", "1"));
+    Flux.range(0, 4).concatMap(i -> rail.authorize(kesRequest())).blockLast(VERIFY_TIMEOUT);
+    assertThat(rail.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
+
+    acquirer.resetAll();
+    answer(okJson("""
+        {"authorization_id":"auth_16","response_code":"00","approval_code":"A1B2C3"}
+        """));
+    Mono.delay(Duration.ofMillis(400)).then(rail.authorize(kesRequest()))
+        .as(StepVerifier::create)
+        .expectNext(new RailOutcome.Approved(RAIL, "auth_16", "00"))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    assertThat(rail.circuitState()).isEqualTo(CircuitBreaker.State.CLOSED);
+    acquirer.verify(1, postRequestedFor(urlEqualTo(PATH)));
+  }
+
+  // --- the status query (docs/adr/0042-unknown-card-attempts.md) -----------------------------
+
+  @Test
+  void resolvesALostApprovalByStatusQueryWithoutAuthorizingAgain() {
+    answer(okJson("""
+        {"authorization_id":"auth_17","response_code":"00","approval_code":"A1B2C3"}
+        """).withFixedDelay(1_500));
+    RailRequest request = kesRequest();
+    acquirer.stubFor(get(urlEqualTo(lookupPath(request.attemptId())))
+        .withHeader("Authorization", equalTo("Bearer " + API_KEY))
+        .willReturn(okJson("""
+            {"authorization_id":"auth_17","response_code":"00","approval_code":"A1B2C3"}
+            """)));
+    RailAdapter rail = resilient(Map.of("timeout", "300ms"));
+
+    rail.authorize(request)
+        .as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    rail.queryStatus(request.attemptId())
+        .as(StepVerifier::create)
+        .expectNext(new RailOutcome.Approved(RAIL, "auth_17", "00"))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    acquirer.verify(1, postRequestedFor(urlEqualTo(PATH)));
+    acquirer.verify(1, getRequestedFor(urlEqualTo(lookupPath(request.attemptId()))));
+  }
+
+  @Test
+  void statusQueryReportsADeclineAsDeclined() {
+    acquirer.stubFor(get(urlEqualTo(lookupPath("att_d"))).willReturn(okJson("""
+        {"authorization_id":"auth_18","response_code":"51"}
+        """)));
+
+    resilient(Map.of()).queryStatus("att_d")
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Declined.class,
+            declined -> assertThat(declined.failureCode()).isEqualTo("insufficient_funds")))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void statusQueryReportsNotChargedWhenTheAcquirerNeverProcessedTheAttempt() {
+    acquirer.stubFor(get(urlEqualTo(lookupPath("att_n"))).willReturn(aResponse().withStatus(404)
+        .withHeader("Content-Type", "application/json")
+        .withBody("{\"error\":\"unknown_idempotency_key\",\"response_code\":\"25\"}")));
+
+    resilient(Map.of()).queryStatus("att_n")
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.NotAttempted.class,
+            notAttempted -> assertThat(notAttempted.reason()).contains("unknown_idempotency_key")))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void statusQueryStaysUnknownWhenTheAcquirerFailsIsSlowOrAnswersAForeign404() {
+    acquirer.stubFor(get(urlEqualTo(lookupPath("att_500"))).willReturn(aResponse().withStatus(500)));
+    acquirer.stubFor(get(urlEqualTo(lookupPath("att_slow"))).willReturn(okJson("""
+        {"authorization_id":"auth_19","response_code":"00"}
+        """).withFixedDelay(1_500)));
+    acquirer.stubFor(get(urlEqualTo(lookupPath("att_bad"))).willReturn(okJson("{not json")));
+    acquirer.stubFor(get(urlEqualTo(lookupPath("att_404"))).willReturn(aResponse().withStatus(404).withBody("Not Found")));
+    RailAdapter rail = resilient(Map.of("timeout", "300ms"));
+
+    rail.queryStatus("att_500").concatWith(rail.queryStatus("att_slow")).concatWith(rail.queryStatus("att_bad"))
+        .concatWith(rail.queryStatus("att_404"))
+        .as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .as("a 404 that is not the acquirer's own never-processed answer proves nothing")
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  private static String lookupPath(String attemptId) {
+    return PATH + "/by-idempotency-key/" + attemptId;
   }
 
   // --- fixtures -------------------------------------------------------------------------------

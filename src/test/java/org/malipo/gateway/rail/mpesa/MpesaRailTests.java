@@ -5,15 +5,18 @@ import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.getRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
+import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.Base64;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,6 +31,8 @@ import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
 import org.malipo.gateway.rail.ResilientRail;
 import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -149,6 +154,80 @@ class MpesaRailTests {
     assertThat(callback.amount()).isEqualTo(new Money(15_000, CurrencyUnit.KES));
     assertThat(callback.payerMsisdn()).isEqualTo("+254708374149");
     assertThat(callback.outcome()).isInstanceOf(RailOutcome.Approved.class);
+  }
+
+  // --- fault injection (issue 5): delays, storms, resets, slow and malformed bodies ----------
+
+  @Test
+  void randomDelaysWithinTheTimeoutStillPend() {
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(okJson(ACCEPTED).withUniformRandomDelay(20, 200)));
+    ResilientRail resilient = ResilientRail.of(rail, limits(Duration.ofSeconds(2)));
+
+    Flux.range(0, 4).concatMap(i -> resilient.authorize(request(15_000))).as(StepVerifier::create)
+        .thenConsumeWhile(RailOutcome.Pending.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void randomDelaysPastTheTimeoutAreUnknownNeverNotAttempted() {
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(okJson(ACCEPTED).withUniformRandomDelay(900, 1_400)));
+    ResilientRail resilient = ResilientRail.of(rail, limits(Duration.ofMillis(300)));
+
+    Flux.range(0, 3).flatMap(i -> resilient.authorize(request(15_000))).as(StepVerifier::create)
+        .thenConsumeWhile(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void a5xxStormOpensTheCircuitAndAHalfOpenProbeClosesIt() {
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(aResponse().withStatus(500)
+        .withBody("{\"errorCode\":\"500.003.02\",\"errorMessage\":\"System is busy\"}")));
+    ResilientRail resilient = ResilientRail.of(rail, stormLimits());
+    Flux.range(0, 4).concatMap(i -> resilient.authorize(request(15_000))).as(StepVerifier::create)
+        .thenConsumeWhile(RailOutcome.NotAttempted.class::isInstance).expectComplete().verify(VERIFY);
+    assertThat(resilient.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
+    resilient.authorize(request(15_000)).as(StepVerifier::create)
+        .expectNext(new RailOutcome.NotAttempted("mpesa", "circuit_open")).expectComplete().verify(VERIFY);
+    daraja.verify(4, postRequestedFor(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)));
+
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(okJson(ACCEPTED)));
+    Mono.delay(Duration.ofMillis(1_700)).then(resilient.authorize(request(15_000))).as(StepVerifier::create)
+        .expectNext(new RailOutcome.Pending("mpesa", "ws_CO_1")).expectComplete().verify(VERIFY);
+    assertThat(resilient.circuitState()).isEqualTo(CircuitBreaker.State.CLOSED);
+  }
+
+  @Test
+  void aConnectionResetAfterThePushWasSentIsUnknown() {
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+
+    ResilientRail.of(rail, limits(Duration.ofSeconds(2))).authorize(request(15_000)).as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void aBodyDribblingInPastTheTimeoutIsUnknownAndWithinItIsRead() {
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(okJson(ACCEPTED).withChunkedDribbleDelay(5, 1_500)));
+    ResilientRail.of(rail, limits(Duration.ofMillis(400))).authorize(request(15_000)).as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(okJson(ACCEPTED).withChunkedDribbleDelay(6, 300)));
+    ResilientRail.of(rail, limits(Duration.ofSeconds(3))).authorize(request(15_000)).as(StepVerifier::create)
+        .expectNext(new RailOutcome.Pending("mpesa", "ws_CO_1")).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void malformedJsonFromDarajaIsUnknownForThePushAndTheQuery() {
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(okJson("{\"CheckoutRequestID\": ")));
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_QUERY_PATH)).willReturn(okJson("<html>busy</html>")));
+    ResilientRail resilient = ResilientRail.of(rail, limits(Duration.ofSeconds(2)));
+
+    resilient.authorize(request(15_000)).as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+    resilient.queryStatus("ws_CO_1").as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  /** A window of 4 calls, open at 50 % failures, half open after 1.5 s with one probe. */
+  private static RailLimits stormLimits() {
+    return new RailLimits(Duration.ofSeconds(2), 10, 100, 50f, 80f, Duration.ofSeconds(2), 4, 4, Duration.ofMillis(1_500), 1);
   }
 
   private static RailLimits limits(Duration timeout) {

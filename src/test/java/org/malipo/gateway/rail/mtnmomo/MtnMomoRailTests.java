@@ -10,7 +10,9 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
@@ -26,6 +28,8 @@ import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
 import org.malipo.gateway.rail.ResilientRail;
 import org.springframework.web.reactive.function.client.WebClient;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -122,6 +126,78 @@ class MtnMomoRailTests {
         "{\"financialTransactionId\":\"1\",\"amount\":\"5000\",\"currency\":\"UGX\",\"status\":\"SUCCESSFUL\"}")));
     rail.queryStatus("ref-2").as(StepVerifier::create)
         .expectNextMatches(RailOutcome.Approved.class::isInstance).verifyComplete();
+  }
+
+  // --- fault injection (issue 5): delays, storms, resets, slow and malformed bodies ----------
+
+  @Test
+  void randomDelaysWithinTheTimeoutStillPendAndPastItAreUnknown() {
+    momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(202).withUniformRandomDelay(20, 200)));
+    ResilientRail fast = ResilientRail.of(rail, limits(Duration.ofSeconds(2)));
+    Flux.range(0, 4).concatMap(i -> fast.authorize(request())).as(StepVerifier::create)
+        .thenConsumeWhile(RailOutcome.Pending.class::isInstance).expectComplete().verify(VERIFY);
+
+    momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(202).withUniformRandomDelay(900, 1_400)));
+    ResilientRail slow = ResilientRail.of(rail, limits(Duration.ofMillis(300)));
+    Flux.range(0, 3).flatMap(i -> slow.authorize(request())).as(StepVerifier::create)
+        .thenConsumeWhile(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void a5xxStormOpensTheCircuitAndAHalfOpenProbeClosesIt() {
+    momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(500)));
+    ResilientRail resilient = ResilientRail.of(rail,
+        new RailLimits(Duration.ofSeconds(2), 10, 100, 50f, 80f, Duration.ofSeconds(2), 4, 4, Duration.ofMillis(1_500), 1));
+    Flux.range(0, 4).concatMap(i -> resilient.authorize(request())).as(StepVerifier::create)
+        .thenConsumeWhile(RailOutcome.NotAttempted.class::isInstance).expectComplete().verify(VERIFY);
+    assertThat(resilient.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
+    resilient.authorize(request()).as(StepVerifier::create)
+        .expectNext(new RailOutcome.NotAttempted("mtn_momo", "circuit_open")).expectComplete().verify(VERIFY);
+    momo.verify(4, postRequestedFor(urlPathEqualTo(RTP)));
+
+    momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(202)));
+    Mono.delay(Duration.ofMillis(1_700)).then(resilient.authorize(request())).as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Pending.class::isInstance).expectComplete().verify(VERIFY);
+    assertThat(resilient.circuitState()).isEqualTo(CircuitBreaker.State.CLOSED);
+  }
+
+  @Test
+  void aConnectionResetAfterTheRequestWasSentIsUnknown() {
+    momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withFault(Fault.CONNECTION_RESET_BY_PEER)));
+
+    ResilientRail.of(rail, limits(Duration.ofSeconds(2))).authorize(request()).as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void aStatusBodyDribblingInPastTheTimeoutIsUnknownAndWithinItIsRead() {
+    String successful = "{\"financialTransactionId\":\"7\",\"amount\":\"5000\",\"currency\":\"UGX\",\"status\":\"SUCCESSFUL\"}";
+    momo.stubFor(get(urlPathEqualTo(RTP + "/ref-slow")).willReturn(okJson(successful).withChunkedDribbleDelay(5, 1_500)));
+    momo.stubFor(get(urlPathEqualTo(RTP + "/ref-dribble")).willReturn(okJson(successful).withChunkedDribbleDelay(6, 300)));
+
+    ResilientRail.of(rail, limits(Duration.ofMillis(400))).queryStatus("ref-slow").as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+    ResilientRail.of(rail, limits(Duration.ofSeconds(3))).queryStatus("ref-dribble").as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Approved.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void aMalformedStatusBodyIsUnknownNeverAnOutcome() {
+    momo.stubFor(get(urlPathEqualTo(RTP + "/ref-bad")).willReturn(okJson("{\"status\": \"SUCC")));
+
+    rail.queryStatus("ref-bad").as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void theStatusOfAnUnknownAttemptIsAskedUnderTheReferenceDerivedFromItsId() {
+    String reference = MtnMomoRail.referenceId("att_9_1");
+    momo.stubFor(get(urlPathEqualTo(RTP + "/" + reference)).willReturn(okJson(
+        "{\"financialTransactionId\":\"8\",\"amount\":\"5000\",\"currency\":\"UGX\",\"status\":\"SUCCESSFUL\"}")));
+
+    rail.queryStatus("att_9_1").as(StepVerifier::create)
+        .expectNextMatches(o -> o instanceof RailOutcome.Approved a && a.railReference().equals(reference))
+        .verifyComplete();
   }
 
   private static RailLimits limits(Duration timeout) {

@@ -1,0 +1,141 @@
+package org.malipo.gateway.payment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.LedgerAudit;
+import org.malipo.gateway.support.ProxiedInstance;
+import org.malipo.gateway.support.TestMerchants;
+import org.malipo.gateway.support.TestMerchants.TestMerchant;
+import org.springframework.http.MediaType;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * PostgreSQL goes away under one gateway instance ({@link ProxiedInstance}: its R2DBC connections
+ * pass through a proxy the test cuts, resetting every open connection and refusing new ones) and
+ * comes back. The real server keeps serving everyone else.
+ */
+class PostgresOutageIntegrationTests extends IntegrationTest {
+
+  /** "At once": well under a client's own timeout, and far under the pool's acquire limit (2 s). */
+  private static final Duration PROMPTLY = Duration.ofMillis(2_500);
+  private static final Duration RECOVERY = Duration.ofSeconds(15);
+  private static final String CARD_PAYMENT = """
+      {"amount": 4100, "currency": "KES", "payment_method": {"type": "card", "number": "4242424242424242",
+       "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""";
+
+  private final JsonMapper json = JsonMapper.builder().build();
+  private ProxiedInstance gateway;
+  private WebTestClient client;
+  private DatabaseClient db;
+  private TestMerchant merchant;
+
+  @BeforeEach
+  void merchantOnTheProxiedInstance() {
+    gateway = ProxiedInstance.get();
+    client = gateway.client();
+    db = gateway.bean(DatabaseClient.class);
+    merchant = TestMerchants.create(db, gateway.bean(ApiClients.class), client, "payments:write", "payments:read");
+  }
+
+  @AfterEach
+  void postgresBack() {
+    gateway.restoreAll();
+  }
+
+  @Test
+  void answers503AtOnceAndWritesNothingWhilePostgresIsDown() {
+    String key = UUID.randomUUID().toString();
+    gateway.postgres().cut();
+
+    long started = System.nanoTime();
+    JsonNode problem = pay(key).expectStatus().isEqualTo(503)
+        .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .expectHeader().exists("Retry-After")
+        .expectBody(JsonNode.class).returnResult().getResponseBody();
+    Duration took = Duration.ofNanos(System.nanoTime() - started);
+
+    assertThat(problem.get("code").asString()).isEqualTo("service_unavailable");
+    assertThat(took).as("the gateway answered without waiting for PostgreSQL").isLessThan(PROMPTLY);
+
+    gateway.postgres().restore();
+    awaitReady();
+    assertThat(rows("SELECT count(*) AS n FROM payments WHERE merchant_id = :merchant")).as("payments").isZero();
+    assertThat(rows("SELECT count(*) AS n FROM idempotency_keys WHERE merchant_id = :merchant")).as("idempotency keys").isZero();
+    assertThat(rows("SELECT count(*) AS n FROM outbox o JOIN payments p ON p.id = o.aggregate_id WHERE p.merchant_id = :merchant"))
+        .as("events").isZero();
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
+  @Test
+  void resumesByItselfWhenPostgresReturns() {
+    String key = UUID.randomUUID().toString();
+    gateway.postgres().cut();
+    pay(key).expectStatus().isEqualTo(503);
+
+    gateway.postgres().restore();
+    awaitReady();
+
+    // The same key again: the failed first try left nothing, so this one is processed afresh.
+    JsonNode payment = pay(key).expectStatus().isCreated().expectBody(JsonNode.class).returnResult().getResponseBody();
+    assertThat(payment.get("status").asString()).isEqualTo("succeeded");
+    pay(key).expectStatus().isCreated().expectHeader().valueEquals("Idempotent-Replayed", "true");
+    assertThat(rows("SELECT count(*) AS n FROM payments WHERE merchant_id = :merchant")).isEqualTo(1);
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
+  @Test
+  void readinessGoesDownWhilePostgresIsDownAndUpWhenItReturns() {
+    client.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk();
+
+    gateway.postgres().cut();
+    client.get().uri("/actuator/health/readiness").exchange().expectStatus().isEqualTo(503)
+        .expectBody().jsonPath("$.status").isEqualTo("DOWN");
+    client.get().uri("/actuator/health/liveness").exchange().expectStatus().isOk();
+
+    gateway.postgres().restore();
+    awaitReady();
+  }
+
+  private WebTestClient.ResponseSpec pay(String key) {
+    return client.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", key).contentType(MediaType.APPLICATION_JSON).bodyValue(CARD_PAYMENT).exchange();
+  }
+
+  /** Polls readiness until UP: the pool reconnects by itself, nobody restarts anything. */
+  private void awaitReady() {
+    long deadline = System.nanoTime() + RECOVERY.toNanos();
+    while (true) {
+      int status = client.get().uri("/actuator/health/readiness").exchange().returnResult(String.class)
+          .getStatus().value();
+      if (status == 200) {
+        return;
+      }
+      assertThat(System.nanoTime()).as("readiness UP again within " + RECOVERY).isLessThan(deadline);
+      sleep(Duration.ofMillis(200));
+    }
+  }
+
+  private long rows(String sql) {
+    return db.sql(sql).bind("merchant", merchant.merchantId()).map(row -> row.get("n", Long.class)).one()
+        .block(Duration.ofSeconds(10));
+  }
+
+  private static void sleep(Duration duration) {
+    try {
+      Thread.sleep(duration);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+}
