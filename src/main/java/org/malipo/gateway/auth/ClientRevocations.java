@@ -6,7 +6,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.malipo.gateway.common.BackgroundJob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +52,8 @@ public final class ClientRevocations extends BackgroundJob {
   private final Duration tokenLifetimeMax;
   private final Counter redisFailures;
   private volatile Set<String> revoked = Set.of();
+  /** Clients this instance revoked, until when: kept across refreshes that started before Redis had them. */
+  private final Map<String, Instant> publishedHere = new ConcurrentHashMap<>();
 
   ClientRevocations(ReactiveStringRedisTemplate redis, DatabaseClient db, Clock clock, AuthProperties properties,
       @Value("${malipo.redis.key-prefix:malipo:}") String prefix,
@@ -87,6 +91,7 @@ public final class ClientRevocations extends BackgroundJob {
    *     instances then learn of it only if their Redis reads fail too; the caller should retry)
    */
   public Mono<Void> publish(String clientId, Instant revokedAt) {
+    publishedHere.put(clientId, revokedAt.plus(tokenLifetimeMax));
     addLocally(clientId);
     double until = revokedAt.plus(tokenLifetimeMax).toEpochMilli();
     return redis.opsForZSet().add(key, clientId, until)
@@ -118,7 +123,7 @@ public final class ClientRevocations extends BackgroundJob {
           log.debug("revocation list not read from Redis, reading PostgreSQL: {}", error.toString());
           return fromDatabase();
         })
-        .doOnNext(fresh -> revoked = fresh)
+        .doOnNext(fresh -> revoked = withPublishedHere(fresh))
         .onErrorResume(error -> {
           log.warn("revocation list not refreshed, keeping the last one ({} clients): {}", revoked.size(),
               error.toString());
@@ -143,6 +148,17 @@ public final class ClientRevocations extends BackgroundJob {
         .collect(HashSet<String>::new, Set::add)
         .map(Set::<String>copyOf)
         .timeout(DATABASE_TIMEOUT);
+  }
+
+  private Set<String> withPublishedHere(Set<String> fresh) {
+    Instant now = clock.instant();
+    publishedHere.values().removeIf(until -> until.isBefore(now));
+    if (publishedHere.isEmpty()) {
+      return fresh;
+    }
+    Set<String> union = new HashSet<>(fresh);
+    union.addAll(publishedHere.keySet());
+    return Set.copyOf(union);
   }
 
   private synchronized void addLocally(String clientId) {

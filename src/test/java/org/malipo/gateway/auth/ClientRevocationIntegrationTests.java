@@ -36,6 +36,7 @@ class ClientRevocationIntegrationTests extends IntegrationTest {
   @Autowired private DatabaseClient db;
   @Autowired private ApiClients clients;
   @Autowired private ClientRevocations revocations;
+  @Autowired private ReactiveStringRedisTemplate redis;
 
   private String adminToken;
   private String merchantId;
@@ -68,6 +69,19 @@ class ClientRevocationIntegrationTests extends IntegrationTest {
     assertThat(refusedWithin(bound.multipliedBy(3), () -> balance(second, token))).as("the second instance").isTrue();
     balance(second, token).expectHeader().valueEquals("WWW-Authenticate", "Bearer error=\"invalid_token\"")
         .expectBody().jsonPath("$.code").isEqualTo("invalid_token");
+  }
+
+  @Test
+  void aRefreshThatMissedTheRevocationDoesNotLiftItOnTheRevokingInstance() {
+    String token = TestMerchants.token(web, credentials.clientId(), credentials.clientSecret());
+    balance(web, token).expectStatus().isOk();
+
+    revoke(credentials.clientId()).expectStatus().isOk();
+    // A refresh that read Redis just before the entry landed: simulated by reading without it.
+    redis.opsForZSet().remove(REDIS_PREFIX + "revoked-clients", credentials.clientId()).block(DB);
+    revocations.refresh().block(DB);
+
+    balance(web, token).expectStatus().isUnauthorized();
   }
 
   @Test
