@@ -1,5 +1,7 @@
 package org.malipo.gateway.auth;
 
+import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -104,6 +106,37 @@ public final class ApiClients {
             sink.error(invalidClient());
           }
         });
+  }
+
+  /**
+   * A revoked client.
+   *
+   * @param newlyRevoked false when it had been revoked before this call
+   */
+  public record Revoked(String clientId, String merchantId, Instant revokedAt, boolean newlyRevoked) {}
+
+  /**
+   * Revokes a client: it gets no new token (its secret stops working) and stays revoked. Joins the
+   * caller's transaction. Tokens already issued are the deny list's business ({@link ClientRevocations}).
+   *
+   * @return the revoked client (also when it was revoked before), or empty for an unknown id
+   */
+  public Mono<Revoked> revoke(String clientId) {
+    if (clientId.length() > MAX_ID_LENGTH) {
+      return Mono.empty();
+    }
+    Mono<Revoked> earlier = db.sql("SELECT merchant_id, revoked_at FROM api_clients WHERE client_id = :id")
+        .bind("id", clientId)
+        .map(row -> new Revoked(clientId, row.get("merchant_id", String.class),
+            row.get("revoked_at", OffsetDateTime.class).toInstant(), false))
+        .one();
+    return db.sql("UPDATE api_clients SET revoked_at = now() WHERE client_id = :id AND revoked_at IS NULL "
+            + "RETURNING merchant_id, revoked_at")
+        .bind("id", clientId)
+        .map(row -> new Revoked(clientId, row.get("merchant_id", String.class),
+            row.get("revoked_at", OffsetDateTime.class).toInstant(), true))
+        .one()
+        .switchIfEmpty(earlier);
   }
 
   private record Stored(String merchantId, byte[] salt, byte[] hash, String scopes, boolean revoked) {}

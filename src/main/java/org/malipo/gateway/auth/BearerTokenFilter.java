@@ -23,7 +23,8 @@ import reactor.core.publisher.Mono;
  *
  * <p>Errors: no {@code Authorization: Bearer} header is {@code 401 unauthorized} with
  * {@code WWW-Authenticate: Bearer} (RFC 6750 §3.1: no error code); a token that fails
- * {@link TokenVerifier} is {@code 401 invalid_token} with {@code error="invalid_token"}.
+ * {@link TokenVerifier} is {@code 401 invalid_token} with {@code error="invalid_token"}, and so is
+ * a valid token of a client on the {@link ClientRevocations} deny list.
  *
  * <p>Runs after the request-id filter (highest precedence) so problems carry the request id.
  * Paths are matched with the same {@link PathPattern} rules as routing, so a path that reaches a
@@ -39,9 +40,11 @@ final class BearerTokenFilter implements WebFilter {
   private static final String BEARER = "Bearer ";
 
   private final TokenVerifier verifier;
+  private final ClientRevocations revocations;
 
-  BearerTokenFilter(TokenVerifier verifier) {
+  BearerTokenFilter(TokenVerifier verifier, ClientRevocations revocations) {
     this.verifier = verifier;
+    this.revocations = revocations;
   }
 
   @Override
@@ -55,6 +58,11 @@ final class BearerTokenFilter implements WebFilter {
       principal = verifier.verify(bearerToken(exchange.getRequest().getHeaders()));
     } catch (ApiProblem problem) {
       return Mono.error(problem);
+    }
+    // After the (cached) verification, on every request: a revoked client's tokens stop working
+    // within the deny list's refresh interval, however long they have left (ADR 0053).
+    if (revocations.isRevoked(principal.clientId())) {
+      return Mono.error(TokenVerifier.invalid("The access token's client has been revoked."));
     }
     principal.attachTo(exchange);
     return chain.filter(exchange);

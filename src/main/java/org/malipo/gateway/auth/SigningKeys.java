@@ -21,6 +21,7 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 
 /**
@@ -31,11 +32,13 @@ import org.springframework.stereotype.Component;
  * <p>Source, read once at start-up: {@code malipo.auth.jwk-set} (JWK Set JSON) or
  * {@code malipo.auth.jwk-set-file}. Every key must be EC P-256 with a unique {@code kid}; the
  * signing key ({@code malipo.auth.active-kid}, else the first) must hold its private part, others
- * may be public only (retired keys still verifying outstanding tokens). With neither property an
- * ephemeral key is generated and a warning logged. Bad key material fails the start-up.
+ * may be public only (retired keys still verifying outstanding tokens). With neither property the
+ * start-up fails, except in the {@code local} profile, where an ephemeral key is generated and a
+ * warning logged. Bad key material fails the start-up. Rotation:
+ * docs/adr/0053-key-rotation-and-client-revocation.md.
  */
 @Component
-final class SigningKeys {
+final class SigningKeys implements KeyRing {
 
   private static final Logger log = LoggerFactory.getLogger(SigningKeys.class);
 
@@ -44,8 +47,13 @@ final class SigningKeys {
   private final byte[] publicJwkSetJson;
 
   @Autowired
+  SigningKeys(AuthProperties properties, Environment environment) {
+    this(load(properties, environment.matchesProfiles("local")), properties.activeKid());
+  }
+
+  /** Keys from the properties, an ephemeral one allowed (tests). */
   SigningKeys(AuthProperties properties) {
-    this(load(properties), properties.activeKid());
+    this(load(properties, true), properties.activeKid());
   }
 
   /**
@@ -81,6 +89,11 @@ final class SigningKeys {
     this.publicJwkSetJson = new JWKSet(published).toString(true).getBytes(StandardCharsets.UTF_8);
   }
 
+  @Override
+  public String activeKid() {
+    return signingKey.getKeyID();
+  }
+
   /** The private key that signs new tokens; its {@code kid} goes in the JWS header. */
   ECKey signingKey() {
     return signingKey;
@@ -114,7 +127,7 @@ final class SigningKeys {
     }
   }
 
-  private static JWKSet load(AuthProperties properties) {
+  private static JWKSet load(AuthProperties properties, boolean ephemeralAllowed) {
     String json = properties.jwkSet();
     String source = "malipo.auth.jwk-set";
     if (properties.jwkSetFile() != null) {
@@ -124,6 +137,11 @@ final class SigningKeys {
       } catch (IOException e) {
         throw new IllegalStateException("cannot read " + source, e);
       }
+    }
+    if (json == null && !ephemeralAllowed) {
+      // Keys come from configuration, never from the code: outside a local run there is no fallback.
+      throw new IllegalStateException("set malipo.auth.jwk-set-file (or malipo.auth.jwk-set): signing keys "
+          + "are generated on the fly only in the local profile");
     }
     if (json == null) {
       ECKey key = generate();

@@ -3,6 +3,8 @@ package org.malipo.gateway.callback;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Objects;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.StrictJson;
 import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.payment.PaymentResolutions.Attempt;
@@ -49,10 +51,12 @@ final class CallbackProcessor extends BackgroundJob {
   private final CallbackProperties properties;
   private final TransactionalOperator tx;
   private final MeterRegistry meters;
+  private final StrictJson strictJson;
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
 
   CallbackProcessor(Inbox inbox, PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
-      ReactiveTransactionManager transactionManager, MeterRegistry meters) {
+      ReactiveTransactionManager transactionManager, MeterRegistry meters, StrictJson strictJson) {
+    this.strictJson = strictJson;
     this.inbox = inbox;
     this.resolutions = resolutions;
     this.rails = rails;
@@ -100,6 +104,14 @@ final class CallbackProcessor extends BackgroundJob {
       return decide(row, Inbox.Verdict.REJECTED, "rail " + row.rail() + " not configured", null, null);
     }
     RailCallback callback;
+    try {
+      // Untrusted input (OWASP API10): the rails' callbacks are JSON objects, read first with the
+      // API's strict rules (duplicate keys, nesting depth, trailing data) so no two readers of one
+      // body can disagree on what it says.
+      strictJson.readObject(row.body());
+    } catch (ApiProblem e) {
+      return decide(row, Inbox.Verdict.REJECTED, "malformed: " + e.getMessage(), null, null);
+    }
     try {
       callback = rail.readCallback(row.body(), row.referenceHint());
     } catch (IllegalArgumentException e) {

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.malipo.gateway.audit.AuditAction;
+import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.Principal;
 import org.springframework.http.MediaType;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -28,8 +30,11 @@ final class TrialBalanceController {
   private final DatabaseClient db;
   private final TransactionalOperator snapshot;
 
-  TrialBalanceController(DatabaseClient db, ReactiveTransactionManager transactionManager) {
+  private final AuditLog audit;
+
+  TrialBalanceController(DatabaseClient db, ReactiveTransactionManager transactionManager, AuditLog audit) {
     this.db = db;
+    this.audit = audit;
     DefaultTransactionDefinition definition = new DefaultTransactionDefinition();
     definition.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
     definition.setReadOnly(true);
@@ -71,7 +76,9 @@ final class TrialBalanceController {
         .map(row -> row.get("entry_id", String.class))
         .all()
         .collectList();
-    return snapshot.transactional(Mono.zip(totals, accounts, unbalancedEntries))
+    // Audited before it is read: a read that cannot be audited is not served (ADR 0055).
+    return audit.record(audit.context(exchange), AuditAction.LEDGER_TRIAL_BALANCE_READ, "trial_balance", Map.of())
+        .then(snapshot.transactional(Mono.zip(totals, accounts, unbalancedEntries)))
         .map(all -> build(all.getT1(), all.getT2(), all.getT3()));
   }
 

@@ -1,6 +1,7 @@
 package org.malipo.gateway.merchant;
 
 import org.malipo.gateway.api.StrictJson;
+import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.Principal;
 import org.springframework.http.CacheControl;
 import org.springframework.http.HttpStatus;
@@ -29,10 +30,12 @@ final class MerchantController {
 
   private final StrictJson json;
   private final Merchants merchants;
+  private final AuditLog audit;
 
-  MerchantController(StrictJson json, Merchants merchants) {
+  MerchantController(StrictJson json, Merchants merchants, AuditLog audit) {
     this.json = json;
     this.merchants = merchants;
+    this.audit = audit;
   }
 
   @PostMapping(path = "/v1/merchants", consumes = MediaType.APPLICATION_JSON_VALUE)
@@ -41,7 +44,7 @@ final class MerchantController {
     return Mono.fromCallable(() -> Principal.of(exchange).require(Principal.ADMIN))
         .then(body.defaultIfEmpty(EMPTY))
         .map(bytes -> json.read(bytes, CreateMerchantRequest.class).validated())
-        .flatMap(request -> merchants.create(request.name(), request.country()))
+        .flatMap(request -> merchants.create(audit.context(exchange), request.name(), request.country()))
         .map(created -> ResponseEntity.status(HttpStatus.CREATED)
             .cacheControl(CacheControl.noStore())
             .body(created));

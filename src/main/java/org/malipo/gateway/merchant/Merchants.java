@@ -3,6 +3,10 @@ package org.malipo.gateway.merchant;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
+import java.util.Map;
+import org.malipo.gateway.audit.AuditAction;
+import org.malipo.gateway.audit.AuditContext;
+import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.ApiClients;
 import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.common.Ids;
@@ -23,10 +27,13 @@ final class Merchants {
   private final TransactionalOperator transactions;
   private final ApiClients clients;
 
-  Merchants(DatabaseClient db, TransactionalOperator transactions, ApiClients clients) {
+  private final AuditLog audit;
+
+  Merchants(DatabaseClient db, TransactionalOperator transactions, ApiClients clients, AuditLog audit) {
     this.db = db;
     this.transactions = transactions;
     this.clients = clients;
+    this.audit = audit;
   }
 
   /**
@@ -47,12 +54,14 @@ final class Merchants {
   }
 
   /**
-   * Creates a merchant and one client with {@link #MERCHANT_SCOPES}, in one transaction.
+   * Creates a merchant and one client with {@link #MERCHANT_SCOPES}, and audits both, in one
+   * transaction.
    *
+   * @param context who creates it (audit log)
    * @param name valid display name
    * @param country valid country code
    */
-  Mono<Created> create(String name, String country) {
+  Mono<Created> create(AuditContext context, String name, String country) {
     String id = Ids.next("mer");
     Mono<Created> work = db.sql("INSERT INTO merchants (id, name, country) VALUES (:id, :name, :country) "
             + "RETURNING created_at")
@@ -63,7 +72,11 @@ final class Merchants {
         .one()
         .flatMap(createdAt -> clients.register(id, MERCHANT_SCOPES)
             .map(credentials -> new Created(id, name, country, credentials.clientId(),
-                credentials.clientSecret(), createdAt.toInstant())));
+                credentials.clientSecret(), createdAt.toInstant())))
+        .flatMap(created -> audit.record(context, AuditAction.MERCHANT_CREATED, id, Map.of("country", country))
+            .then(audit.record(context, AuditAction.CLIENT_CREATED, created.clientId(),
+                Map.of("merchant_id", id, "scopes", MERCHANT_SCOPES)))
+            .thenReturn(created));
     return transactions.transactional(work);
   }
 

@@ -3,6 +3,7 @@ package org.malipo.gateway.refund;
 import java.util.List;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
+import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.idempotency.IdempotencyKeys;
 import org.springframework.http.MediaType;
@@ -28,7 +29,10 @@ final class RefundController {
   private final RefundRepository refunds;
   private final DatabaseClient db;
 
-  RefundController(RefundService service, RefundRepository refunds, DatabaseClient db) {
+  private final AuditLog audit;
+
+  RefundController(RefundService service, RefundRepository refunds, DatabaseClient db, AuditLog audit) {
+    this.audit = audit;
     this.service = service;
     this.refunds = refunds;
     this.db = db;
@@ -42,7 +46,7 @@ final class RefundController {
     Principal principal = Principal.of(exchange).require(Principal.REFUNDS_WRITE);
     String key = IdempotencyKeys.require(idempotencyKey);
     return body.defaultIfEmpty(new byte[0])
-        .flatMap(bytes -> service.create(principal, id, key, bytes))
+        .flatMap(bytes -> service.create(principal, audit.context(exchange), id, key, bytes))
         .map(answer -> {
           ResponseEntity.BodyBuilder response = ResponseEntity.status(answer.status()).contentType(MediaType.APPLICATION_JSON);
           if (answer.replayed()) {

@@ -4,9 +4,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.Map;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.api.StrictJson;
+import org.malipo.gateway.audit.AuditAction;
+import org.malipo.gateway.audit.AuditContext;
+import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.KeyedHashes;
@@ -59,8 +63,9 @@ final class RefundService {
   private final TransactionalOperator tx;
   private final Clock clock;
   private final KeyedHashes fingerprints;
+  private final AuditLog audit;
 
-  RefundService(StrictJson strictJson, IdempotencyStore idempotency, IdempotencyCache cache, RefundRepository refunds, Ledger ledger,
+  RefundService(AuditLog audit, StrictJson strictJson, IdempotencyStore idempotency, IdempotencyCache cache, RefundRepository refunds, Ledger ledger,
       OutboxWriter outbox, RailRegistry rails, StageMetrics metrics, JsonMapper json,
       ReactiveTransactionManager transactionManager, Clock clock, KeyedHashes fingerprints) {
     this.strictJson = strictJson;
@@ -75,6 +80,7 @@ final class RefundService {
     this.tx = TransactionalOperator.create(transactionManager);
     this.clock = clock;
     this.fingerprints = fingerprints;
+    this.audit = audit;
   }
 
   /** An answer: HTTP status, JSON body, and whether it replays an earlier request's answer. */
@@ -88,7 +94,7 @@ final class RefundService {
    *     payment_not_refundable}, {@code refund_exceeds_payment}, {@code insufficient_balance},
    *     idempotency conflicts and bad input
    */
-  Mono<Answer> create(Principal principal, String paymentId, String idempotencyKey, byte[] body) {
+  Mono<Answer> create(Principal principal, AuditContext context, String paymentId, String idempotencyKey, byte[] body) {
     JsonNode tree = strictJson.readObject(body);
     String fingerprint = fingerprints.of("POST /v1/payments/" + paymentId + "/refunds\n" + strictJson.canonical(tree));
     CreateRefundRequest request = strictJson.bind(tree, CreateRefundRequest.class);
@@ -96,7 +102,11 @@ final class RefundService {
     Mono<Reserved> reserve = idempotency.claim(principal.merchantId(), idempotencyKey, fingerprint)
         .flatMap(claim -> switch (claim) {
           case Claim.Replay replay -> Mono.just(new Reserved(null, null, replay));
-          case Claim.Claimed claimed -> reserve(principal.merchantId(), paymentId, idempotencyKey, request);
+          case Claim.Claimed claimed -> reserve(principal.merchantId(), paymentId, idempotencyKey, request)
+              .flatMap(reserved -> audit.record(context, AuditAction.REFUND_CREATED, reserved.refund().id(),
+                  Map.of("payment_id", paymentId, "amount", reserved.refund().amount().amountMinor(),
+                      "currency", reserved.refund().amount().currency().code()))
+                  .thenReturn(reserved));
         });
     String merchantId = principal.merchantId();
     return cache.replay(merchantId, idempotencyKey, fingerprint)

@@ -83,13 +83,7 @@ final class DeliveryDispatcher extends BackgroundJob {
         .pendingAcquireTimeout(properties.deliveryTimeout())
         .maxIdleTime(Duration.ofSeconds(30))
         .build();
-    HttpClient http = HttpClient.create(connections)
-        .followRedirect(false)
-        .responseTimeout(properties.deliveryTimeout())
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(properties.deliveryTimeout().toMillis(), 5_000))
-        // After DNS, before connecting: drop every address the policy refuses (no address left
-        // fails the attempt). Checking the resolved address, not the name, defeats DNS tricks.
-        .resolvedAddressesSelector((config, resolved) -> allowedOnly(urls, resolved));
+    HttpClient http = httpClient(connections, properties.deliveryTimeout(), urls);
     this.client = WebClient.builder().clientConnector(new ReactorClientHttpConnector(http)).build();
     this.bulkheads = BulkheadRegistry.of(BulkheadConfig.custom()
         .maxConcurrentCalls(properties.perEndpointConcurrency())
@@ -105,10 +99,27 @@ final class DeliveryDispatcher extends BackgroundJob {
         .build());
   }
 
-  private static List<? extends SocketAddress> allowedOnly(EndpointUrlPolicy urls, List<? extends SocketAddress> resolved) {
+  /**
+   * The HTTP client of deliveries: no redirects, {@code timeout} to the response, and only peer
+   * addresses {@code urls} allows. The check runs after name resolution and hands Reactor Netty
+   * the very list it connects to, for resolved names and IP literals alike, so what was checked is
+   * what is connected to: a DNS answer that changes between registration and delivery (rebinding)
+   * gains nothing (ADR 0054).
+   */
+  static HttpClient httpClient(ConnectionProvider connections, Duration timeout, EndpointUrlPolicy urls) {
+    return HttpClient.create(connections)
+        .followRedirect(false)
+        .responseTimeout(timeout)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(timeout.toMillis(), 5_000))
+        // No address left fails the attempt (UnknownHostException), and it is retried later.
+        .resolvedAddressesSelector((config, resolved) -> allowedOnly(urls, resolved));
+  }
+
+  static List<? extends SocketAddress> allowedOnly(EndpointUrlPolicy urls, List<? extends SocketAddress> resolved) {
     return resolved.stream()
-        .filter(address -> !(address instanceof InetSocketAddress inet) || inet.getAddress() == null
-            || urls.allowed(inet.getAddress()))
+        // Fail closed: an address that is not a resolved IP (unresolved, a Unix socket) is dropped.
+        .filter(address -> address instanceof InetSocketAddress inet && inet.getAddress() != null
+            && urls.allowed(inet.getAddress()))
         .toList();
   }
 

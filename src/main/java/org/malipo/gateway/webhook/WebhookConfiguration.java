@@ -8,10 +8,18 @@ import org.springframework.core.env.Environment;
 @Configuration(proxyBeanMethods = false)
 class WebhookConfiguration {
 
-  /** Relaxed ({@code http}, loopback, private addresses) only in the {@code local} and {@code test} profiles. */
+  /**
+   * Local targets ({@code http}, loopback and private addresses) when
+   * {@code malipo.webhooks.allow-local-targets} is true, which only the {@code local} profile (on by
+   * default there) and the tests may set: elsewhere it fails the start-up (ADR 0054).
+   */
   @Bean
   EndpointUrlPolicy endpointUrlPolicy(Environment environment) {
-    return new EndpointUrlPolicy(environment.matchesProfiles("local | test"));
+    boolean local = environment.getProperty("malipo.webhooks.allow-local-targets", Boolean.class, false);
+    if (local && !environment.matchesProfiles("local | test")) {
+      throw new IllegalStateException("malipo.webhooks.allow-local-targets may only be set in the local profile");
+    }
+    return new EndpointUrlPolicy(local);
   }
 
   @Bean

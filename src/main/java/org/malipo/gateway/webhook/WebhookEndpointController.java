@@ -3,14 +3,19 @@ package org.malipo.gateway.webhook;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.PageSizes;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.api.StrictJson;
+import org.malipo.gateway.audit.AuditAction;
+import org.malipo.gateway.audit.AuditContext;
+import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.events.EventTypes;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
+import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.web.bind.annotation.DeleteMapping;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.PathVariable;
@@ -27,6 +32,7 @@ import reactor.core.publisher.Mono;
  * {@code /v1/webhook_endpoints}: register (the answer carries the signing secret, shown once),
  * list, read, delete, rotate the secret, and list an endpoint's deliveries. Writes need scope
  * {@code payments:write}, reads {@code payments:read}; another merchant's endpoint is {@code 404}.
+ * Create, delete and rotation are audited in the transaction of the change (ADR 0055).
  */
 @RestController
 @RequestMapping(path = "/v1/webhook_endpoints", produces = MediaType.APPLICATION_JSON_VALUE)
@@ -40,9 +46,14 @@ final class WebhookEndpointController {
   private final EndpointUrlPolicy urls;
   private final StrictJson strictJson;
   private final WebhookProperties properties;
+  private final AuditLog audit;
+  private final TransactionalOperator tx;
 
   WebhookEndpointController(WebhookEndpoints endpoints, WebhookDeliveries deliveries, WebhookSecrets secrets,
-      EndpointUrlPolicy urls, StrictJson strictJson, WebhookProperties properties) {
+      EndpointUrlPolicy urls, StrictJson strictJson, WebhookProperties properties, AuditLog audit,
+      TransactionalOperator tx) {
+    this.audit = audit;
+    this.tx = tx;
     this.endpoints = endpoints;
     this.deliveries = deliveries;
     this.secrets = secrets;
@@ -83,7 +94,9 @@ final class WebhookEndpointController {
           return Mono.error(ApiProblem.of(ProblemCode.WEBHOOK_ENDPOINT_LIMIT_REACHED,
               "At most " + properties.maxEndpointsPerMerchant() + " webhook endpoints per merchant."));
         }
-        return endpoints.create(principal.merchantId(), url, events, secrets.next())
+        return tx.transactional(endpoints.create(principal.merchantId(), url, events, secrets.next())
+                .flatMap(endpoint -> audit.record(audit.context(exchange), AuditAction.WEBHOOK_ENDPOINT_CREATED,
+                    endpoint.id(), Map.of("url", endpoint.url(), "events", endpoint.events())).thenReturn(endpoint)))
             .map(endpoint -> EndpointView.of(endpoint, true));
       });
     });
@@ -109,7 +122,11 @@ final class WebhookEndpointController {
   @DeleteMapping("/{id}")
   Mono<DeletedView> delete(ServerWebExchange exchange, @PathVariable String id) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_WRITE);
-    return endpoints.delete(principal.merchantId(), id)
+    AuditContext context = audit.context(exchange);
+    return tx.transactional(endpoints.delete(principal.merchantId(), id)
+            .flatMap(deleted -> deleted
+                ? audit.record(context, AuditAction.WEBHOOK_ENDPOINT_DELETED, id, Map.of()).thenReturn(true)
+                : Mono.just(false)))
         .flatMap(deleted -> deleted ? Mono.just(new DeletedView(id, "webhook_endpoint", true)) : notFound(id));
   }
 
@@ -119,7 +136,11 @@ final class WebhookEndpointController {
   @PostMapping("/{id}/rotate_secret")
   Mono<EndpointView> rotate(ServerWebExchange exchange, @PathVariable String id) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_WRITE);
-    return endpoints.rotate(principal.merchantId(), id, secrets.next())
+    AuditContext context = audit.context(exchange);
+    return tx.transactional(endpoints.rotate(principal.merchantId(), id, secrets.next())
+            .flatMap(endpoint -> audit.record(context, AuditAction.WEBHOOK_ENDPOINT_SECRET_ROTATED, id,
+                Map.of("previous_secret_expires_at", String.valueOf(endpoint.previousSecretExpiresAt())))
+                .thenReturn(endpoint)))
         .map(endpoint -> EndpointView.of(endpoint, true))
         .switchIfEmpty(notFound(id));
   }

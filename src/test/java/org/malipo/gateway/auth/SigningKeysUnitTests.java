@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.springframework.mock.env.MockEnvironment;
 
 /** Loading and publishing of signing keys, and validation of {@link AuthProperties}. */
 class SigningKeysUnitTests {
@@ -58,6 +59,18 @@ class SigningKeysUnitTests {
 
     assertThat(keys.signingKey().isPrivate()).isTrue();
     assertThat(keys.verifier(keys.signingKey().getKeyID())).isNotNull();
+  }
+
+  @Test
+  void refusesToStartWithoutConfiguredKeysOutsideTheLocalProfile() {
+    MockEnvironment production = new MockEnvironment();
+    production.setActiveProfiles("production");
+    MockEnvironment local = new MockEnvironment();
+    local.setActiveProfiles("local");
+
+    assertThatThrownBy(() -> new SigningKeys(AuthProperties.defaults(null), production))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("jwk-set-file");
+    assertThat(new SigningKeys(AuthProperties.defaults(null), local).signingKey().isPrivate()).isTrue();
   }
 
   @Test

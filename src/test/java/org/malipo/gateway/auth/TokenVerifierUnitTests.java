@@ -179,6 +179,11 @@ class TokenVerifierUnitTests {
   }
 
   @Test
+  void rejectsAMissingAud() {
+    assertRejected(signed(header(), claims().audience((String) null).build(), ourSigner()));
+  }
+
+  @Test
   void acceptsAnAudienceListContainingOurs() {
     String token = signed(header(), claims().audience(List.of("another-api", "malipo-api")).build(), ourSigner());
 

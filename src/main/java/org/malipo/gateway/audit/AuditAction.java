@@ -1,0 +1,47 @@
+package org.malipo.gateway.audit;
+
+import java.util.Locale;
+
+/**
+ * The security-relevant actions the audit log records (docs/adr/0055-audit-log.md). The wire name
+ * ({@code merchant.created}) is stored and filtered on; never rename one.
+ */
+public enum AuditAction {
+  MERCHANT_CREATED("merchant"),
+  CLIENT_CREATED("client"),
+  CLIENT_REVOKED("client"),
+  SIGNING_KEY_ACTIVATED("signing_key"),
+  WEBHOOK_ENDPOINT_CREATED("webhook_endpoint"),
+  WEBHOOK_ENDPOINT_DELETED("webhook_endpoint"),
+  WEBHOOK_ENDPOINT_SECRET_ROTATED("webhook_endpoint"),
+  REFUND_CREATED("refund"),
+  LEDGER_TRIAL_BALANCE_READ("ledger"),
+  AUDIT_EVENTS_READ("audit_events");
+
+  private final String targetType;
+
+  AuditAction(String targetType) {
+    this.targetType = targetType;
+  }
+
+  /** What kind of object the action is about, e.g. {@code webhook_endpoint}. */
+  public String targetType() {
+    return targetType;
+  }
+
+  /** {@code webhook_endpoint.secret_rotated}: the target type, a dot, the past-tense verb. */
+  public String wireName() {
+    String name = name().toLowerCase(Locale.ROOT);
+    return targetType + "." + name.substring(targetType.length() + 1);
+  }
+
+  /** The action with this wire name, or {@code null}. */
+  public static AuditAction fromWireName(String wireName) {
+    for (AuditAction action : values()) {
+      if (action.wireName().equals(wireName)) {
+        return action;
+      }
+    }
+    return null;
+  }
+}

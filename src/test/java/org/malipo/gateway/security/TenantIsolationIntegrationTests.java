@@ -1,0 +1,194 @@
+package org.malipo.gateway.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.nimbusds.jwt.SignedJWT;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.contract.OpenApiContract;
+import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.TestMerchants;
+import org.malipo.gateway.support.TestMerchants.TestMerchant;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.test.web.reactive.server.EntityExchangeResult;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Tenant isolation (INVARIANTS.md 18, OWASP API1): merchant A calls every operation of
+ * {@code contracts/openapi.yaml} against merchant B's objects. Routes taking an id answer
+ * {@code 404 not_found} exactly as for an id that does not exist; lists, the balance and creations
+ * never show anything of B's. The operations come from the contract, so a new route without an
+ * entry here fails this test until someone decides how it isolates merchants.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class TenantIsolationIntegrationTests extends IntegrationTest {
+
+  private static final Duration DB = Duration.ofSeconds(10);
+  private static final String CARD = """
+      {"amount": %d, "currency": "KES", "payment_method": {"type": "card", "number": "4242424242424242",
+       "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""";
+
+  /** Operations that are not the merchant's: operator-only, the rails' callbacks, public metadata. */
+  private static final Set<String> NOT_MERCHANT_SCOPED = Set.of(
+      "POST /v1/oauth/token", "GET /.well-known/jwks.json",
+      "POST /v1/callbacks/mpesa/{token}", "POST /v1/callbacks/mtn-momo/{token}", "PUT /v1/callbacks/mtn-momo/{token}");
+
+  @Autowired private DatabaseClient db;
+  @Autowired private ApiClients clients;
+  @Autowired private JsonMapper json;
+
+  private TestMerchant a;
+  private TestMerchant b;
+  private String bClient;
+  private String bPayment;
+  private String bPaymentKey;
+  private String bRefund;
+  private String bEndpoint;
+  private String bEvent;
+
+  @BeforeAll
+  void merchantBWithOneOfEverything() throws Exception {
+    a = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
+    b = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
+    bClient = SignedJWT.parse(b.token()).getJWTClaimsSet().getSubject();
+    bPaymentKey = "tenant-b-" + UUID.randomUUID();
+    bPayment = id(post(b, "/v1/payments", CARD.formatted(5000), bPaymentKey).expectStatus().isCreated());
+    bRefund = id(post(b, "/v1/payments/" + bPayment + "/refunds", "{\"amount\": 1000}", UUID.randomUUID().toString())
+        .expectStatus().isCreated());
+    bEndpoint = id(post(b, "/v1/webhook_endpoints",
+        "{\"url\":\"https://merchant-b.example/hooks\",\"events\":[\"payment.succeeded\"]}", null)
+        .expectStatus().isCreated());
+    bEvent = db.sql("SELECT event_id FROM outbox WHERE merchant_id = :m ORDER BY event_id LIMIT 1")
+        .bind("m", b.merchantId()).map(row -> row.get("event_id", String.class)).one().block(DB);
+    assertThat(bEvent).as("B's payment produced an event").isNotNull();
+    // A has objects of its own, so its lists are not trivially empty.
+    post(a, "/v1/payments", CARD.formatted(700), UUID.randomUUID().toString()).expectStatus().isCreated();
+    post(a, "/v1/webhook_endpoints", "{\"url\":\"https://merchant-a.example/hooks\",\"events\":[\"payment.failed\"]}",
+        null).expectStatus().isCreated();
+  }
+
+  /** Every operation of the contract, {@code "GET /v1/payments/{id}"}. */
+  Stream<String> operations() {
+    Set<String> operations = new TreeSet<>();
+    OpenApiContract.get().model().getPaths().forEach((path, item) ->
+        item.readOperationsMap().keySet().forEach(method -> operations.add(method.name() + " " + path)));
+    return operations.stream();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("operations")
+  void merchantACannotSeeOrTouchMerchantBsObjects(String operation) {
+    if (operation.contains(" /actuator") || NOT_MERCHANT_SCOPED.contains(operation)) {
+      return; // not reachable with a merchant's data: no merchant id in play
+    }
+    switch (operation) {
+      case "GET /v1/payments/{id}" -> notFound(get("/v1/payments/" + bPayment));
+      case "POST /v1/payments/{id}/refunds" ->
+          notFound(post(a, "/v1/payments/" + bPayment + "/refunds", "{\"amount\": 100}", UUID.randomUUID().toString()));
+      case "GET /v1/payments/{id}/refunds" -> notFound(get("/v1/payments/" + bPayment + "/refunds"));
+      case "GET /v1/webhook_endpoints/{id}" -> notFound(get("/v1/webhook_endpoints/" + bEndpoint));
+      case "DELETE /v1/webhook_endpoints/{id}" ->
+          notFound(web.delete().uri("/v1/webhook_endpoints/" + bEndpoint).headers(h -> h.setBearerAuth(a.token())).exchange());
+      case "POST /v1/webhook_endpoints/{id}/rotate_secret" ->
+          notFound(post(a, "/v1/webhook_endpoints/" + bEndpoint + "/rotate_secret", null, null));
+      case "GET /v1/webhook_endpoints/{id}/deliveries" -> notFound(get("/v1/webhook_endpoints/" + bEndpoint + "/deliveries"));
+      case "POST /v1/events/{id}/redeliver" -> notFound(post(a, "/v1/events/" + bEvent + "/redeliver", null, null));
+      case "GET /v1/payments" -> {
+        showsNothingOfB(get("/v1/payments?limit=100").expectStatus().isOk());
+        String byKey = showsNothingOfB(get("/v1/payments?idempotency_key=" + bPaymentKey).expectStatus().isOk());
+        assertThat(json.readTree(byKey).get("data")).as("B's idempotency key finds nothing for A").isEmpty();
+        showsNothingOfB(get("/v1/payments?starting_after=" + bPayment).expectStatus().isBadRequest());
+      }
+      case "POST /v1/payments" -> {
+        // B's Idempotency-Key and body: A gets a payment of its own, never B's stored answer.
+        String created = showsNothingOfB(post(a, "/v1/payments", CARD.formatted(5000), bPaymentKey).expectStatus().isCreated());
+        assertThat(json.readTree(created).get("id").asString()).isNotEqualTo(bPayment);
+      }
+      case "GET /v1/balance" -> {
+        String balance = showsNothingOfB(get("/v1/balance").expectStatus().isOk());
+        json.readTree(balance).get("currencies").forEach(currency -> assertThat(
+            currency.get("pending").asLong() + currency.get("available").asLong())
+            .as("A's only capture is 700 minor units; B's 5,000 must not show").isLessThanOrEqualTo(700));
+      }
+      case "GET /v1/webhook_endpoints" -> showsNothingOfB(get("/v1/webhook_endpoints").expectStatus().isOk());
+      case "POST /v1/webhook_endpoints" -> showsNothingOfB(post(a, "/v1/webhook_endpoints",
+          "{\"url\":\"https://merchant-a.example/other\",\"events\":[\"refund.succeeded\"]}", null).expectStatus().isCreated());
+      case "GET /v1/events" -> {
+        showsNothingOfB(get("/v1/events?limit=100").expectStatus().isOk());
+        showsNothingOfB(get("/v1/events?starting_after=" + bEvent).expectStatus().isBadRequest());
+      }
+      // Operator routes: a merchant's token is refused, whoever's object it names.
+      case "POST /v1/merchants" -> forbidden(post(a, "/v1/merchants", "{\"name\":\"X\",\"country\":\"KE\"}", null));
+      case "GET /v1/ledger/trial_balance" -> forbidden(get("/v1/ledger/trial_balance"));
+      case "GET /v1/audit_events" -> forbidden(get("/v1/audit_events?actor=" + bClient));
+      case "POST /v1/clients/{id}/revoke" -> forbidden(post(a, "/v1/clients/" + bClient + "/revoke", null, null));
+      default -> fail("No tenant-isolation entry for " + operation + ": add one to this matrix.");
+    }
+    // B's objects are unchanged by whatever A tried.
+    get(b, "/v1/webhook_endpoints/" + bEndpoint).expectStatus().isOk();
+    get(b, "/v1/payments/" + bPayment).expectStatus().isOk().expectBody().jsonPath("$.status").isEqualTo("succeeded");
+  }
+
+  private void notFound(WebTestClient.ResponseSpec response) {
+    showsNothingOfB(response.expectStatus().isNotFound().expectBody().jsonPath("$.code").isEqualTo("not_found"));
+  }
+
+  private void forbidden(WebTestClient.ResponseSpec response) {
+    response.expectStatus().isForbidden().expectBody().jsonPath("$.code").isEqualTo("insufficient_scope");
+  }
+
+  private String showsNothingOfB(WebTestClient.BodyContentSpec body) {
+    return showsNothingOfB(body.returnResult());
+  }
+
+  private String showsNothingOfB(WebTestClient.ResponseSpec response) {
+    return showsNothingOfB(response.expectBody().returnResult());
+  }
+
+  /** The body, asserted free of B's merchant id and of every id of B's objects except the one A asked for. */
+  private String showsNothingOfB(EntityExchangeResult<byte[]> result) {
+    String body = result.getResponseBody() == null ? "" : new String(result.getResponseBody(), StandardCharsets.UTF_8);
+    String asked = result.getUrl().getPath() + "?" + result.getUrl().getQuery();
+    for (String secret : List.of(b.merchantId(), bPayment, bRefund, bEndpoint, bEvent, bClient)) {
+      if (!asked.contains(secret)) {
+        assertThat(body).as("%s %s shows %s", result.getMethod(), asked, secret).doesNotContain(secret);
+      }
+    }
+    assertThat(body).doesNotContain("merchant-b.example");
+    return body;
+  }
+
+  private WebTestClient.ResponseSpec get(String path) {
+    return get(a, path);
+  }
+
+  private WebTestClient.ResponseSpec get(TestMerchant as, String path) {
+    return web.get().uri(path).headers(h -> h.setBearerAuth(as.token())).exchange();
+  }
+
+  private WebTestClient.ResponseSpec post(TestMerchant as, String path, String body, String idempotencyKey) {
+    WebTestClient.RequestBodySpec request = web.post().uri(path).headers(h -> h.setBearerAuth(as.token()));
+    if (idempotencyKey != null) {
+      request = request.header("Idempotency-Key", idempotencyKey);
+    }
+    return body == null ? request.exchange() : request.contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange();
+  }
+
+  private String id(WebTestClient.ResponseSpec created) {
+    return json.readTree(created.expectBody().returnResult().getResponseBody()).get("id").asString();
+  }
+}
