@@ -10,7 +10,8 @@
 #   DURATION         seconds per step (30)
 #   WARMUP           warm-up seconds at WARMUP_RATE/s before the first step (30, at 100/s)
 #   CEILING_SECONDS  pgbench duration of the database ceiling (30; 0 skips it)
-#   SCENARIOS        any of: card mobile overload (all three)
+#   SCENARIOS        any of: card mobile overload (the default: all three) statements (SQL statements
+#                    per payment, counted from the PostgreSQL server log: needs read access to it)
 #   MOBILE_RATE      M-Pesa payments/s of the mobile-money scenario (200, for DURATION s)
 #   OVERLOAD_RATE    offered rate of the overload scenario (10 x max_sustainable)
 #   GATEWAY_JVM_OPTS JVM flags of the gateway (see below); JFR=1 adds a recording
@@ -128,7 +129,11 @@ MALIPO_DB_NAME="$BENCH_DB" MALIPO_KAFKA_BOOTSTRAP="$(cat "$OUT/kafka.addr")" \
   --spring.profiles.active=bench --server.port="$PORT" ${EXTRA_ARGS:-} > "$OUT/gateway.log" 2>&1 &
 gateway_pid=$!
 started_pids+=("$gateway_pid")
-for _ in $(seq 180); do
+if [[ " $SCENARIOS " == *" statements "* ]]; then
+  # Every statement of the gateway's connections to this throwaway database goes to the server log.
+  "${PSQL[@]}" -d postgres -c "ALTER DATABASE $BENCH_DB SET log_statement = 'all'" >/dev/null
+fi
+for _ in $(seq 600); do
   curl -fs -o /dev/null "$BASE_URL/actuator/health/readiness" && break
   kill -0 "$gateway_pid" 2>/dev/null || die "the gateway exited (see $OUT/gateway.log)"
   sleep 0.5
@@ -271,7 +276,44 @@ if [[ " $SCENARIOS " == *" overload "* ]]; then
   log "overload: $overload_line"
 fi
 
-# --- 6. the table -----------------------------------------------------------------------------
+# --- 6. statements per payment (optional) ------------------------------------------------------
+statements_line=""
+if [[ " $SCENARIOS " == *" statements "* ]]; then
+  pg_log="${PG_LOG:-$(ls -t /var/log/postgresql/postgresql-*.log 2>/dev/null | head -n 1)}"
+  [ -r "$pg_log" ] || die "statements: cannot read the PostgreSQL log (set PG_LOG)"
+  token="$(curl -fs -u demo_client:demo_secret -d grant_type=client_credentials "$BASE_URL/v1/oauth/token" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')"
+  count_window() { # count_window <seconds> <payments>: statements of this database while it runs
+    local before after
+    before="$(wc -l < "$pg_log")"
+    local end=$(( $(date +%s) + $1 ))
+    for _ in $(seq "$2"); do
+      curl -fs -o /dev/null -X POST "$BASE_URL/v1/payments" -H "Authorization: Bearer $token" \
+        -H 'Content-Type: application/json' -H "Idempotency-Key: $(cat /proc/sys/kernel/random/uuid)" \
+        -d '{"amount":1500,"currency":"KES","payment_method":{"type":"card","number":"4242424242424242","exp_month":12,"exp_year":2030,"cvc":"123"}}'
+    done
+    while [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
+    after="$(wc -l < "$pg_log")"
+    tail -n +"$((before + 1))" "$pg_log" | head -n "$((after - before))" \
+      | grep -E "@$BENCH_DB (LOG|[A-Z]+): +(statement|execute)" | sed -E 's/.*(statement|execute [^:]*): *//' | cut -c1-60
+  }
+  n=50
+  count_window 20 0 > "$OUT/statements-idle.txt"
+  count_window 20 "$n" > "$OUT/statements-load.txt"
+  per_payment="$(awk -v i="$(wc -l < "$OUT/statements-idle.txt")" -v l="$(wc -l < "$OUT/statements-load.txt")" -v n="$n" 'BEGIN {printf "%.1f", (l - i) / n}')"
+  {
+    echo "statements per payment (net of the idle window): $per_payment"
+    echo "by statement, load window minus idle window, per payment:"
+    sort "$OUT/statements-load.txt" | uniq -c | sort -rn > "$OUT/statements-load.count"
+    sort "$OUT/statements-idle.txt" | uniq -c > "$OUT/statements-idle.count"
+    awk -v n="$n" 'NR == FNR {sub(/^ */, ""); c = $1; $1 = ""; idle[$0] = c; next}
+      {sub(/^ */, ""); c = $1; $1 = ""; d = (c - idle[$0]) / n; if (d > 0.05) printf "  %5.2f %s\n", d, $0}' \
+      "$OUT/statements-idle.count" "$OUT/statements-load.count"
+  } > "$OUT/statements.txt"
+  statements_line="$per_payment SQL statements per card payment incl. BEGIN/COMMIT and the asynchronous relay and fan-out (target/bench/statements.txt)"
+  log "statements: $statements_line"
+fi
+
+# --- 7. the table -----------------------------------------------------------------------------
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty')"
 ratio="-"
 if [ -n "$db_ceiling" ] && [ "$db_ceiling" -gt 0 ]; then
@@ -291,6 +333,7 @@ fi
   echo "- ratio = max_sustainable / db_ceiling = $ratio"
   [ -z "$mobile_line" ] || echo "- mobile money: $mobile_line"
   [ -z "$overload_line" ] || echo "- overload: $overload_line"
+  [ -z "$statements_line" ] || echo "- statements: $statements_line"
   echo "- gateway CPU % is of one core (200 % = both cores); CPU ms/payment is net of the idle gateway's $idle_cpu %; heap after GC idle: $heap_idle MiB"
   echo "- Gatling reports: target/bench/gatling/"
 } > "$OUT/results.md"
