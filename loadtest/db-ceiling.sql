@@ -1,7 +1,7 @@
 -- The gateway's own database work for ONE succeeded card payment, statement for statement as
 -- PaymentPipeline issues it (captured with log_statement = all on a throwaway database; see
 -- docs/performance.md): transaction 1 claims the idempotency key and records the processing payment
--- with its payment.created event; transaction 2 stores the outcome, the attempt, payment.succeeded,
+-- with its payment.created event (sequence 1: no lock, no read); transaction 2 stores the outcome, the attempt, payment.succeeded,
 -- the stored answer and the capture entry. loadtest/bench.sh drives it with
 -- pgbench -M prepared -c 8 -j 2 -T 30: one pgbench "transaction" = one payment.
 -- (pgbench takes any :word for a variable, even inside a string: the account ids spell ':' as chr(58).)
@@ -17,8 +17,6 @@ ON CONFLICT (merchant_id, idempotency_key) DO UPDATE
 RETURNING 1;
 INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor, reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint, mobile_operator, msisdn, created_at, updated_at)
 VALUES ('pay_' || CAST(:n AS text), 'mer_demo', 'key-' || CAST(:n AS text), 'processing', 1500, 'KES', 0, 'order-1001', NULL, CAST('{}' AS jsonb), 'card', 'visa', '424242', '4242', 'ef80c2dc5ccd87a6e7b67d25f4d152392a97e3d12da70d64732e760479a9029f', NULL, NULL, now(), now());
-SELECT pg_advisory_xact_lock(hashtextextended('pay_' || CAST(:n AS text), 0));
-SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM outbox WHERE aggregate_id = 'pay_' || CAST(:n AS text);
 INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
 VALUES ('evt_c' || CAST(:n AS text), 'pay_' || CAST(:n AS text), 'mer_demo', 'payment.created', 1, '{"id":"evt_01a200f779b87fc68e1a6c23fa26bf2e","type":"payment.created","occurred_at":"2026-11-22T01:55:48.279708Z","merchant_id":"mer_demo","sequence":1,"data":{"id":"pay_01a200f779b77de8ac00d596fb871379","object":"payment","status":"processing","amount":1500,"currency":"KES","reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"attempts":0,"created_at":"2026-11-22T01:55:48.279708Z","updated_at":"2026-11-22T01:55:48.279708Z"}}');
 COMMIT;
