@@ -57,16 +57,22 @@ fi
 [ -n "$JAVA_HOME" ] || die "no JDK >= 21 found (set JAVA_HOME or install one under /usr/lib/jvm)"
 export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
 
-need_packages=()
-command -v psql >/dev/null || need_packages+=(postgresql-client)
-command -v pgbench >/dev/null || [ -n "$(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null)" ] || need_packages+=(postgresql-client)
-command -v curl >/dev/null || need_packages+=(curl)
-if [ "${#need_packages[@]}" -gt 0 ]; then
-  log "installing ${need_packages[*]} (apt-get)"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "${need_packages[@]}" >/dev/null
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+apt_install() { log "installing $* (apt-get)"; $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$@" >/dev/null; }
+command -v curl >/dev/null || apt_install curl
+command -v psql >/dev/null || apt_install postgresql-client
+find_pgbench() { # a pgbench that runs (Debian's /usr/bin/pgbench is a wrapper that may have nothing behind it)
+  local candidate
+  for candidate in $(command -v pgbench) $(ls /usr/lib/postgresql/*/bin/pgbench 2>/dev/null | sort -rV); do
+    "$candidate" --version >/dev/null 2>&1 && { echo "$candidate"; return 0; }
+  done
+  return 1
+}
+if ! PGBENCH="$(find_pgbench)"; then
+  # Debian ships pgbench in the server package postgresql-<major> (no separate client binary).
+  apt_install "postgresql-$(psql --version | sed -E 's/[^0-9]*([0-9]+).*/\1/')"
+  PGBENCH="$(find_pgbench)" || die "no runnable pgbench after installing PostgreSQL packages"
 fi
-PGBENCH="$(command -v pgbench || ls /usr/lib/postgresql/*/bin/pgbench | sort -V | tail -n 1)"
 PSQL=(psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -v ON_ERROR_STOP=1 -qAt)
 "${PSQL[@]}" -d postgres -c 'SELECT 1' >/dev/null || die "PostgreSQL does not answer at $DB_HOST:$DB_PORT"
 
