@@ -15,7 +15,8 @@ import org.springframework.boot.SpringApplication;
 /**
  * The local run: {@code ./mvnw spring-boot:test-run} starts the gateway in the {@code local}
  * profile with an in-process Kafka broker, the sandbox rails and a seeded demo merchant. It lives
- * in {@code src/test} because the broker is test-scoped.
+ * in {@code src/test} because the broker is test-scoped. With {@code MALIPO_KAFKA_BOOTSTRAP} set, it
+ * uses that broker instead (loadtest/bench.sh starts {@link StandaloneKafka} in its own JVM).
  */
 public final class LocalMalipoApplication {
 
@@ -32,7 +33,10 @@ public final class LocalMalipoApplication {
     requireReachable("Redis", env("MALIPO_REDIS_HOST", "127.0.0.1"), Integer.parseInt(env("MALIPO_REDIS_PORT", "6379")));
     createDatabaseIfMissing(env("MALIPO_DB_HOST", "127.0.0.1"), env("MALIPO_DB_PORT", "5432"),
         env("MALIPO_DB_NAME", "malipo"), env("MALIPO_DB_USER", "postgres"));
-    System.setProperty("malipo.kafka.bootstrap-servers", InProcessKafka.bootstrapServers());
+    // A broker already running elsewhere (the benchmark runs it in its own JVM) replaces the in-process one.
+    String externalKafka = env("MALIPO_KAFKA_BOOTSTRAP", "");
+    System.setProperty("malipo.kafka.bootstrap-servers",
+        externalKafka.isEmpty() ? InProcessKafka.bootstrapServers() : externalKafka);
     SpringApplication application = new SpringApplication(MalipoApplication.class);
     application.setAdditionalProfiles("local");
     application.run(args);

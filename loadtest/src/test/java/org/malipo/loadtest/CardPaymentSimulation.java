@@ -3,9 +3,9 @@ package org.malipo.loadtest;
 import static io.gatling.javaapi.core.CoreDsl.StringBody;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.global;
-import static io.gatling.javaapi.core.CoreDsl.jsonPath;
 import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
+import static io.gatling.javaapi.core.CoreDsl.substring;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
 
@@ -43,10 +43,15 @@ import java.util.concurrent.TimeUnit;
  * expires, so runs longer than the token's lifetime keep working. The token request is not part of
  * the measured statistics.
  *
+ * <p>With {@code method=mpesa} the payments are M-Pesa STK pushes to the sandbox's succeeding test
+ * number instead, each checked for {@code 201} and {@code status: pending} (the callback finishes
+ * them later); loadtest/bench.sh uses it for its mobile-money scenario.
+ *
  * <p>System properties (all optional): {@code baseUrl} (http://127.0.0.1:8080), {@code clientId}
  * (demo_client), {@code clientSecret} (demo_secret), {@code rate} (payments per second, 50),
  * {@code duration} (seconds, 30), {@code rampSeconds} (5), {@code currency} (KES), {@code amount}
- * (minor units, 1500), {@code maxErrorPercent} (1), {@code maxConnections} (200).
+ * (minor units, 1500), {@code maxErrorPercent} (1), {@code maxConnections} (200), {@code method} ({@code card} or
+ * {@code mpesa}).
  *
  * <p>The gateway must already be running; {@code loadtest/run.sh} checks that before starting.
  */
@@ -62,6 +67,7 @@ public final class CardPaymentSimulation extends Simulation {
   private final long amountMinor = positive("amount", Long.parseLong(property("amount", "1500")));
   private final double maxErrorPercent = Double.parseDouble(property("maxErrorPercent", "1"));
   private final int maxConnections = (int) positive("maxConnections", Integer.parseInt(property("maxConnections", "200")));
+  private final boolean mpesa = "mpesa".equals(property("method", "card"));
 
   private final TokenSource tokens = new TokenSource(baseUrl, clientId, clientSecret);
 
@@ -77,16 +83,17 @@ public final class CardPaymentSimulation extends Simulation {
       .shareConnections()
       .maxConnectionsPerHost(maxConnections);
 
-  private final ScenarioBuilder cardPayments = scenario("card payments")
+  private final ScenarioBuilder cardPayments = scenario(mpesa ? "mpesa payments" : "card payments")
       // One fresh key per payment: every request is a new payment, never an idempotent replay.
       .exec(session -> session.set("idempotencyKey", UUID.randomUUID().toString()))
-      .exec(http("create card payment")
+      .exec(http(mpesa ? "create mpesa payment" : "create card payment")
           .post("/v1/payments")
           .header("Authorization", session -> "Bearer " + tokens.current())
           .header("Idempotency-Key", "#{idempotencyKey}")
           .header("Content-Type", "application/json")
           .body(StringBody(session -> paymentJson(session.getString("idempotencyKey"))))
-          .check(status().is(201), jsonPath("$.status").is("succeeded")));
+          // A substring, not a JSON path: on a 2-core box the load generator's CPU is the gateway's.
+          .check(status().is(201), substring(mpesa ? "\"status\":\"pending\"" : "\"status\":\"succeeded\"")));
 
   {
     if (rampSeconds < 0) {
@@ -125,6 +132,12 @@ public final class CardPaymentSimulation extends Simulation {
     // 13 characters of a random UUID: 48 random bits, enough to never repeat within a run, and the
     // reference still points back to the Idempotency-Key in the gateway's logs.
     String reference = "load-" + idempotencyKey.substring(0, 13);
+    if (mpesa) {
+      return """
+          {"amount":%d,"currency":"KES","payment_method":{"type":"mobile_money","operator":"mpesa",\
+          "msisdn":"+254708374149"},"reference":"%s"}"""
+          .formatted(amountMinor, reference);
+    }
     return """
         {"amount":%d,"currency":"%s","payment_method":{"type":"card","number":"4242424242424242",\
         "exp_month":12,"exp_year":2030,"cvc":"123"},"reference":"%s"}"""

@@ -47,6 +47,7 @@ public final class OutboxRelay extends BackgroundJob {
   private final Counter failures;
   private final AtomicLong lagMs = new AtomicLong();
   private final AtomicLong backlog = new AtomicLong();
+  private final AtomicLong lagMeasuredNanos = new AtomicLong(System.nanoTime());
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
 
   OutboxRelay(DatabaseClient db, ReactiveTransactionManager transactionManager, EventPublisher publisher,
@@ -93,7 +94,18 @@ public final class OutboxRelay extends BackgroundJob {
           log.warn("outbox relay pass failed, rows stay unpublished and are retried: {}", error.toString());
           return Mono.just(0);
         })
-        .flatMap(count -> measureLag().thenReturn(count));
+        .flatMap(count -> lagDue() ? measureLag().thenReturn(count) : Mono.just(count));
+  }
+
+  /**
+   * Whether the gauges are due for a refresh: at most once per poll interval. Under load every
+   * commit wakes the relay, and a count of the backlog after each of those passes cost as much as
+   * the pass itself.
+   */
+  private boolean lagDue() {
+    long now = System.nanoTime();
+    long last = lagMeasuredNanos.get();
+    return now - last >= properties.relayPollInterval().toNanos() && lagMeasuredNanos.compareAndSet(last, now);
   }
 
   /** Age of the oldest unpublished row (0 when none): how far events lag behind commits. */

@@ -43,27 +43,42 @@ public final class OutboxWriter {
    * @return the event id ({@code evt_…})
    */
   public Mono<String> append(String aggregateId, String merchantId, String type, Instant occurredAt, Object data) {
+    return nextSequence(aggregateId).flatMap(sequence -> insert(aggregateId, merchantId, type, occurredAt, data, sequence));
+  }
+
+  /**
+   * Writes the first event of an aggregate created in the caller's transaction (a new payment's
+   * {@code payment.created}): sequence 1, without the lock and the read of {@link #append}. No
+   * other transaction can see an uncommitted aggregate, so none can write its events; the unique
+   * index on {@code (aggregate_id, sequence)} would still refuse a second sequence 1.
+   *
+   * @return the event id ({@code evt_…})
+   */
+  public Mono<String> appendFirst(String aggregateId, String merchantId, String type, Instant occurredAt, Object data) {
+    return insert(aggregateId, merchantId, type, occurredAt, data, 1L);
+  }
+
+  private Mono<String> insert(String aggregateId, String merchantId, String type, Instant occurredAt, Object data,
+      long sequence) {
     String eventId = Ids.next("evt");
-    return nextSequence(aggregateId).flatMap(sequence -> {
-      Map<String, Object> event = new LinkedHashMap<>();
-      event.put("id", eventId);
-      event.put("type", type);
-      event.put("occurred_at", occurredAt.toString());
-      event.put("merchant_id", merchantId);
-      event.put("sequence", sequence);
-      event.put("data", data);
-      return db.sql("""
-              INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
-              VALUES (:event, :aggregate, :merchant, :type, :sequence, :payload)""")
-          .bind("event", eventId)
-          .bind("aggregate", aggregateId)
-          .bind("merchant", merchantId)
-          .bind("type", type)
-          .bind("sequence", sequence)
-          .bind("payload", json.writeValueAsString(event))
-          .then()
-          .thenReturn(eventId);
-    });
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("id", eventId);
+    event.put("type", type);
+    event.put("occurred_at", occurredAt.toString());
+    event.put("merchant_id", merchantId);
+    event.put("sequence", sequence);
+    event.put("data", data);
+    return db.sql("""
+            INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
+            VALUES (:event, :aggregate, :merchant, :type, :sequence, :payload)""")
+        .bind("event", eventId)
+        .bind("aggregate", aggregateId)
+        .bind("merchant", merchantId)
+        .bind("type", type)
+        .bind("sequence", sequence)
+        .bind("payload", json.writeValueAsString(event))
+        .then()
+        .thenReturn(eventId);
   }
 
   /**

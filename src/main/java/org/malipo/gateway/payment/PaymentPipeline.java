@@ -143,7 +143,8 @@ final class PaymentPipeline {
           case Claim.Claimed claimed -> {
             Payment payment = newPayment(command);
             yield payments.insert(payment)
-                .then(outbox.append(payment.id(), payment.merchantId(), "payment.created", payment.createdAt(), PaymentView.of(payment)))
+                .then(outbox.appendFirst(payment.id(), payment.merchantId(), "payment.created", payment.createdAt(),
+                    PaymentView.of(payment)))
                 .thenReturn(new Started(payment, null));
           }
         });
