@@ -34,6 +34,28 @@ public final class SecondInstance {
     return context;
   }
 
+  /**
+   * A further, differently configured gateway on the same database, Redis and Kafka (for example
+   * pointed at a dead Redis port). The caller closes it.
+   *
+   * @param overrides command-line properties ({@code --name=value}) added to the usual ones
+   */
+  public static ConfigurableApplicationContext startVariant(String... overrides) {
+    java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--server.port=0",
+        "--spring.r2dbc.url=" + TestDatabase.r2dbcUrl(),
+        "--spring.flyway.url=" + TestDatabase.jdbcUrl(),
+        "--malipo.kafka.bootstrap-servers=" + InProcessKafka.bootstrapServers(),
+        "--malipo.redis.key-prefix=" + IntegrationTest.REDIS_PREFIX));
+    args.addAll(java.util.List.of(overrides));
+    return new SpringApplicationBuilder(MalipoApplication.class).profiles("test").run(args.toArray(String[]::new));
+  }
+
+  /** A client of a running gateway context (no contract validation: for other instances). */
+  public static WebTestClient clientOf(ConfigurableApplicationContext gateway) {
+    String port = gateway.getEnvironment().getProperty("local.server.port");
+    return WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(30)).build();
+  }
+
   /** A client of the second instance. */
   public static WebTestClient client() {
     String port = context().getEnvironment().getProperty("local.server.port");
