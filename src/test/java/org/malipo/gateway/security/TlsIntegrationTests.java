@@ -24,7 +24,6 @@ import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -75,13 +74,6 @@ class TlsIntegrationTests extends IntegrationTest {
     trustManagers.init(trust);
     trustingOurCertificate = SSLContext.getInstance("TLS");
     trustingOurCertificate.init(null, trustManagers.getTrustManagers(), null);
-  }
-
-  @AfterAll
-  void stop() {
-    if (tlsGateway != null) {
-      tlsGateway.close();
-    }
   }
 
   @Test
