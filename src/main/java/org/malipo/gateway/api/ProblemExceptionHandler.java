@@ -36,7 +36,25 @@ final class ProblemExceptionHandler implements WebExceptionHandler {
 
   @Override
   public Mono<Void> handle(ServerWebExchange exchange, Throwable error) {
-    return writer.write(exchange, translate(exchange, error));
+    ApiProblem problem;
+    // Runs outside the filters' Reactor context: the log lines get request and merchant from the exchange.
+    try (LogContext.Scope scope = LogContext.fromExchange(exchange)) {
+      problem = translate(exchange, error);
+      logRefusedAccess(problem);
+    }
+    return writer.write(exchange, problem);
+  }
+
+  /**
+   * Failed and refused access attempts are security events (PCI DSS v4 req. 10.2.1.4): one line
+   * each, with the code only; never the credentials or the token.
+   */
+  private static void logRefusedAccess(ApiProblem problem) {
+    switch (problem.code()) {
+      case UNAUTHORIZED, INVALID_TOKEN, INVALID_CLIENT, INSUFFICIENT_SCOPE ->
+          log.info("access refused: {} ({})", problem.code().wireName(), problem.getMessage());
+      default -> { }
+    }
   }
 
   private ApiProblem translate(ServerWebExchange exchange, Throwable error) {

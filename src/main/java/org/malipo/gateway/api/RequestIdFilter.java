@@ -17,6 +17,6 @@ final class RequestIdFilter implements WebFilter {
   public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
     String requestId = RequestIds.of(exchange);
     exchange.getResponse().getHeaders().set(RequestIds.HEADER, requestId);
-    return chain.filter(exchange).contextWrite(ctx -> ctx.put("request_id", requestId));
+    return chain.filter(exchange).contextWrite(ctx -> ctx.put(LogContext.REQUEST_ID, requestId));
   }
 }

@@ -89,6 +89,25 @@ public final class StrictJson {
   }
 
   /**
+   * Checks the body of a route that takes no parameters: empty or {@code {}}. A client that sends
+   * fields there expects them to be applied (say its own {@code secret}); refusing them is the
+   * same rule as everywhere else, unknown fields are never silently dropped.
+   *
+   * @param body raw request body, may be empty
+   * @throws ApiProblem {@code 400 invalid_json} for a body that is not a JSON object, or
+   *     {@code 400 parameter_unknown} with {@code param} naming the first field
+   */
+  public void requireNoFields(byte[] body) {
+    if (body == null || body.length == 0) {
+      return;
+    }
+    JsonNode tree = readObject(body);
+    for (String field : tree.propertyNames()) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_UNKNOWN, field, "Unknown parameter '" + field + "'; this route takes no body.");
+    }
+  }
+
+  /**
    * Parses {@code body} strictly into {@code type}.
    *
    * @param body raw request body

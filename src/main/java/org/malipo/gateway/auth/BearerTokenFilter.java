@@ -3,6 +3,7 @@ package org.malipo.gateway.auth;
 import java.util.List;
 import java.util.Map;
 import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.LogContext;
 import org.malipo.gateway.api.ProblemCode;
 import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpHeaders;
@@ -65,7 +66,8 @@ final class BearerTokenFilter implements WebFilter {
       return Mono.error(TokenVerifier.invalid("The access token's client has been revoked."));
     }
     principal.attachTo(exchange);
-    return chain.filter(exchange);
+    LogContext.bindMerchant(exchange, principal.merchantId());
+    return chain.filter(exchange).contextWrite(ctx -> ctx.put(LogContext.MERCHANT_ID, principal.merchantId()));
   }
 
   private static String bearerToken(HttpHeaders headers) {

@@ -53,6 +53,15 @@ public record Principal(String clientId, String merchantId, Set<String> scopes) 
   }
 
   /**
+   * The principal of the exchange, if the authentication filter attached one.
+   *
+   * @return empty for routes outside the Bearer filter (token endpoint, callbacks, probes)
+   */
+  public static java.util.Optional<Principal> find(ServerWebExchange exchange) {
+    return java.util.Optional.ofNullable(exchange.getAttribute(ATTRIBUTE));
+  }
+
+  /**
    * The principal of an authenticated exchange.
    *
    * @throws ApiProblem {@code 401 unauthorized} if the exchange was not authenticated

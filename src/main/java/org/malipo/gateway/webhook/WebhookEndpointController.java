@@ -134,13 +134,17 @@ final class WebhookEndpointController {
   record DeletedView(String id, String object, boolean deleted) {}
 
   @PostMapping("/{id}/rotate_secret")
-  Mono<EndpointView> rotate(ServerWebExchange exchange, @PathVariable String id) {
+  Mono<EndpointView> rotate(ServerWebExchange exchange, @PathVariable String id,
+      @RequestBody(required = false) Mono<byte[]> body) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_WRITE);
     AuditContext context = audit.context(exchange);
-    return tx.transactional(endpoints.rotate(principal.merchantId(), id, secrets.next())
+    // The secret is always ours: a body asking for one (or anything else) is refused, not ignored.
+    return body.defaultIfEmpty(new byte[0])
+        .doOnNext(strictJson::requireNoFields)
+        .then(Mono.defer(() -> tx.transactional(endpoints.rotate(principal.merchantId(), id, secrets.next())
             .flatMap(endpoint -> audit.record(context, AuditAction.WEBHOOK_ENDPOINT_SECRET_ROTATED, id,
                 Map.of("previous_secret_expires_at", String.valueOf(endpoint.previousSecretExpiresAt())))
-                .thenReturn(endpoint)))
+                .thenReturn(endpoint)))))
         .map(endpoint -> EndpointView.of(endpoint, true))
         .switchIfEmpty(notFound(id));
   }

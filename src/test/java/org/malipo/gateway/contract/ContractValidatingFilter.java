@@ -6,6 +6,7 @@ import com.atlassian.oai.validator.model.SimpleRequest;
 import com.atlassian.oai.validator.model.SimpleResponse;
 import com.atlassian.oai.validator.report.SimpleValidationReportFormat;
 import com.atlassian.oai.validator.report.ValidationReport;
+import io.swagger.v3.oas.models.headers.Header;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -13,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.Set;
 import org.reactivestreams.Publisher;
 import org.springframework.core.io.buffer.DataBuffer;
@@ -37,7 +40,10 @@ import reactor.core.scheduler.Schedulers;
  * <ul>
  *   <li>The response must match the documented operation: status, content type, body schema
  *       (closed objects, so an undocumented field fails), required headers; and every response
- *       header outside {@link #TRANSPORT_HEADERS} must be declared for that status.
+ *       header outside {@link #TRANSPORT_HEADERS} must be declared for that status or in the
+ *       spec's {@code x-common-response-headers} (the security headers, required on every
+ *       response; the RateLimit fields, allowed on operations that document 429), whose values
+ *       must match their components (docs/adr/0051).
  *   <li>A request that breaks the contract is a deliberate bad-input test: it must be refused
  *       with a 4xx that is itself documented. A request the contract forbids that gets a 2xx
  *       fails (the gateway accepted what it promised to refuse).
@@ -109,14 +115,56 @@ public final class ContractValidatingFilter implements ExchangeFilterFunction {
     if (responseReport.hasErrors()) {
       failures.add("The response breaks the contract:\n" + SimpleValidationReportFormat.getInstance().apply(responseReport));
     }
-    Set<String> declared = contract.declaredHeaders(match.getApiOperation().getOperation(), status);
+    var operation = match.getApiOperation().getOperation();
+    Set<String> declared = contract.declaredHeaders(operation, status);
+    Map<String, Header> common = commonHeaders(OpenApiContract.isRateLimited(operation));
+    failures.addAll(commonHeaderFailures(response.headers().asHttpHeaders(), common, declared));
     for (String name : response.headers().asHttpHeaders().headerNames()) {
       String lower = name.toLowerCase(Locale.ROOT);
-      if (!TRANSPORT_HEADERS.contains(lower) && !declared.contains(lower)) {
+      if (!TRANSPORT_HEADERS.contains(lower) && !declared.contains(lower) && !common.containsKey(lower)) {
         failures.add("Response header '" + name + "' is not documented for status " + status);
       }
     }
     return failures.isEmpty() ? null : exchange + " breaks contracts/openapi.yaml:\n" + String.join("\n", failures);
+  }
+
+  /**
+   * The headers of {@code x-common-response-headers} that apply: every response's, and the
+   * RateLimit fields on rate-limited operations (and unrouted {@code /v1} paths, which the limiter
+   * also sees).
+   */
+  private Map<String, Header> commonHeaders(boolean rateLimited) {
+    Map<String, Header> common = new TreeMap<>(contract.commonHeaders("every-response"));
+    if (rateLimited) {
+      common.putAll(contract.commonHeaders("rate-limited-operations"));
+    }
+    return common;
+  }
+
+  /**
+   * Every-response headers must be present (unless the operation documents its own for this
+   * status, which the validator checks) and every common header present must match its component.
+   */
+  private List<String> commonHeaderFailures(HttpHeaders headers, Map<String, Header> common, Set<String> declared) {
+    List<String> failures = new ArrayList<>();
+    Set<String> everyResponse = contract.commonHeaders("every-response").keySet();
+    common.forEach((name, header) -> {
+      if (declared.contains(name)) {
+        return;
+      }
+      String value = headers.getFirst(name);
+      if (value == null) {
+        if (everyResponse.contains(name)) {
+          failures.add("Response header '" + name + "' (x-common-response-headers.every-response) is missing");
+        }
+        return;
+      }
+      String failure = OpenApiContract.headerValueFailure(name, value, header);
+      if (failure != null) {
+        failures.add(failure);
+      }
+    });
+    return failures;
   }
 
   /** A path or method with no operation: only a problem document about that is allowed. */
@@ -134,9 +182,14 @@ public final class ContractValidatingFilter implements ExchangeFilterFunction {
       return exchange + ": the problem document breaks the Problem schema:\n"
           + SimpleValidationReportFormat.getInstance().apply(report);
     }
+    Map<String, Header> common = commonHeaders(true);
+    List<String> failures = commonHeaderFailures(headers, common, Set.of());
+    if (!failures.isEmpty()) {
+      return exchange + ": " + String.join("\n", failures);
+    }
     for (String name : headers.headerNames()) {
       String lower = name.toLowerCase(Locale.ROOT);
-      boolean allowed = TRANSPORT_HEADERS.contains(lower) || lower.equals("x-request-id")
+      boolean allowed = TRANSPORT_HEADERS.contains(lower) || lower.equals("x-request-id") || common.containsKey(lower)
           || (status == 401 && lower.equals("www-authenticate")) || (status == 405 && lower.equals("allow"));
       if (!allowed) {
         return exchange + ": response header '" + name + "' is not documented";

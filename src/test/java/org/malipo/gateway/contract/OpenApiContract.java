@@ -108,6 +108,52 @@ public final class OpenApiContract {
     return names;
   }
 
+  /**
+   * The headers of {@code x-common-response-headers}: lower-cased name to its component.
+   *
+   * @param group {@code every-response} or {@code rate-limited-operations}
+   */
+  Map<String, Header> commonHeaders(String group) {
+    Map<String, Header> headers = new java.util.TreeMap<>();
+    Object table = model.getExtensions() == null ? null : model.getExtensions().get("x-common-response-headers");
+    if (!(table instanceof Map<?, ?> groups) || !(groups.get(group) instanceof Map<?, ?> entries)) {
+      throw new IllegalStateException("contracts/openapi.yaml lacks x-common-response-headers." + group);
+    }
+    entries.forEach((name, value) -> {
+      if (value instanceof Map<?, ?> ref && ref.get("$ref") instanceof String pointer) {
+        String component = pointer.substring(pointer.lastIndexOf('/') + 1);
+        Header header = model.getComponents().getHeaders().get(component);
+        if (header == null) {
+          throw new IllegalStateException("x-common-response-headers." + group + " names a missing component " + pointer);
+        }
+        headers.put(((String) name).toLowerCase(Locale.ROOT), header);
+      }
+    });
+    return headers;
+  }
+
+  /** Whether the operation documents {@code 429}: then it is rate limited and carries the RateLimit fields. */
+  static boolean isRateLimited(Operation operation) {
+    return operation.getResponses() != null && operation.getResponses().containsKey("429");
+  }
+
+  /**
+   * Why {@code value} breaks the header's schema ({@code const} or {@code pattern}), or null.
+   */
+  static String headerValueFailure(String name, String value, Header header) {
+    Schema<?> schema = header.getSchema();
+    if (schema == null) {
+      return null;
+    }
+    if (schema.getConst() != null && !schema.getConst().toString().equals(value)) {
+      return "Response header '" + name + "' is '" + value + "', the contract says '" + schema.getConst() + "'";
+    }
+    if (schema.getPattern() != null && !java.util.regex.Pattern.compile(schema.getPattern()).matcher(value).find()) {
+      return "Response header '" + name + "' is '" + value + "', which does not match " + schema.getPattern();
+    }
+    return null;
+  }
+
   /** Validates a JSON document against {@code #/components/schemas/<name>}. */
   ValidationReport validateAgainst(String schemaName, String json) {
     Schema<?> schema = model.getComponents().getSchemas().get(schemaName);

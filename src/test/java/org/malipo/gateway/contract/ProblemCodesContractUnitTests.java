@@ -48,6 +48,19 @@ class ProblemCodesContractUnitTests {
     assertThat(byStatus.keySet().stream().filter(s -> !schemas.containsKey("Problem" + s)).toList()).containsExactly(405);
   }
 
+  @Test
+  void everyBearerOperationDocumentsTheRateLimitAnswer() {
+    java.util.List<String> missing = new java.util.ArrayList<>();
+    OpenApiContract.get().model().getPaths().forEach((path, item) -> item.readOperationsMap().forEach((method, operation) -> {
+      boolean bearer = operation.getSecurity() != null
+          && operation.getSecurity().stream().anyMatch(requirement -> requirement.containsKey("bearerAuth"));
+      if (bearer && !OpenApiContract.isRateLimited(operation)) {
+        missing.add(method + " " + path);
+      }
+    }));
+    assertThat(missing).as("Bearer operations without '429' (the rate limiter answers every one of them)").isEmpty();
+  }
+
   private static java.util.List<?> enumOf(Schema<?> schema, String property) {
     return ((Schema<?>) schema.getProperties().get(property)).getEnum();
   }

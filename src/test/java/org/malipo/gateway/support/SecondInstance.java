@@ -14,6 +14,8 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 public final class SecondInstance {
 
   private static ConfigurableApplicationContext context;
+  private static final java.util.Map<java.util.List<String>, ConfigurableApplicationContext> VARIANTS =
+      new java.util.HashMap<>();
 
   private SecondInstance() {}
 
@@ -32,6 +34,35 @@ public final class SecondInstance {
       Runtime.getRuntime().addShutdownHook(new Thread(started::close, "second-instance-stop"));
     }
     return context;
+  }
+
+  /**
+   * A further, differently configured gateway on the same database, Redis and Kafka (for example
+   * pointed at a dead Redis port): started once per JVM per set of overrides and closed at exit,
+   * like the second instance. Never close it in a test: closing a Boot context disposes Reactor
+   * Netty's global loop resources, which every other gateway of this JVM runs on.
+   *
+   * @param overrides command-line properties ({@code --name=value}) added to the usual ones
+   */
+  public static synchronized ConfigurableApplicationContext startVariant(String... overrides) {
+    return VARIANTS.computeIfAbsent(java.util.List.of(overrides), key -> {
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--server.port=0",
+          "--spring.r2dbc.url=" + TestDatabase.r2dbcUrl(),
+          "--spring.flyway.url=" + TestDatabase.jdbcUrl(),
+          "--malipo.kafka.bootstrap-servers=" + InProcessKafka.bootstrapServers(),
+          "--malipo.redis.key-prefix=" + IntegrationTest.REDIS_PREFIX));
+      args.addAll(key);
+      ConfigurableApplicationContext started =
+          new SpringApplicationBuilder(MalipoApplication.class).profiles("test").run(args.toArray(String[]::new));
+      Runtime.getRuntime().addShutdownHook(new Thread(started::close, "variant-instance-stop"));
+      return started;
+    });
+  }
+
+  /** A client of a running gateway context (no contract validation: for other instances). */
+  public static WebTestClient clientOf(ConfigurableApplicationContext gateway) {
+    String port = gateway.getEnvironment().getProperty("local.server.port");
+    return WebTestClient.bindToServer().baseUrl("http://127.0.0.1:" + port).responseTimeout(Duration.ofSeconds(30)).build();
   }
 
   /** A client of the second instance. */

@@ -1,0 +1,65 @@
+package org.malipo.gateway.api;
+
+import io.micrometer.context.ContextRegistry;
+import org.slf4j.MDC;
+import org.springframework.stereotype.Component;
+import org.springframework.web.server.ServerWebExchange;
+
+/**
+ * The request context of log lines: {@code request_id} and {@code merchant_id}, as SLF4J MDC
+ * entries that the structured (ECS JSON) console log writes as fields.
+ *
+ * <p>A Reactor request hops threads, so the values travel in the Reactor {@code Context}
+ * ({@link RequestIdFilter} and the Bearer filter write them) and Micrometer context propagation
+ * ({@code spring.reactor.context-propagation: auto}) copies them into the MDC of whichever thread
+ * runs an operator; the accessors registered here say how. Code outside the filter chain (the
+ * error handler) sets them from the exchange with {@link #fromExchange}.
+ */
+@Component
+public final class LogContext {
+
+  /** MDC and Reactor context key of the request id. */
+  public static final String REQUEST_ID = "request_id";
+  /** MDC and Reactor context key of the authenticated merchant. */
+  public static final String MERCHANT_ID = "merchant_id";
+
+  private static final String MERCHANT_ATTRIBUTE = LogContext.class.getName() + ".merchant";
+
+  LogContext() {
+    register(REQUEST_ID);
+    register(MERCHANT_ID);
+  }
+
+  private static void register(String key) {
+    ContextRegistry.getInstance().registerThreadLocalAccessor(key,
+        () -> MDC.get(key), value -> MDC.put(key, value.toString()), () -> MDC.remove(key));
+  }
+
+  /** Records the authenticated merchant of the exchange for {@link #fromExchange}. */
+  public static void bindMerchant(ServerWebExchange exchange, String merchantId) {
+    exchange.getAttributes().put(MERCHANT_ATTRIBUTE, merchantId);
+  }
+
+  /**
+   * Puts the exchange's request id and merchant (if authenticated) into the MDC of this thread.
+   *
+   * @return removes both entries when closed; use in try-with-resources around synchronous logging
+   */
+  static Scope fromExchange(ServerWebExchange exchange) {
+    String merchantId = exchange.getAttribute(MERCHANT_ATTRIBUTE);
+    if (merchantId != null) {
+      MDC.put(MERCHANT_ID, merchantId);
+    }
+    MDC.put(REQUEST_ID, RequestIds.of(exchange));
+    return () -> {
+      MDC.remove(REQUEST_ID);
+      MDC.remove(MERCHANT_ID);
+    };
+  }
+
+  /** MDC entries to remove again. */
+  interface Scope extends AutoCloseable {
+    @Override
+    void close();
+  }
+}

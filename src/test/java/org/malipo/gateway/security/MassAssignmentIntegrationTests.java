@@ -1,0 +1,197 @@
+package org.malipo.gateway.security;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.nimbusds.jwt.SignedJWT;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.contract.OpenApiContract;
+import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.TestMerchants;
+import org.malipo.gateway.support.TestMerchants.TestMerchant;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.web.reactive.function.BodyInserters;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Mass assignment (OWASP API3:2023): on every write route of the contract, each field the client
+ * may not set (state, provider, risk, fee, owner and ids, and the route's own read-only fields)
+ * is refused with {@code 400 parameter_unknown} naming the field, and nothing is written. The
+ * token endpoint is a form (RFC 6749 §3.2: unknown parameters are ignored), so there the test is
+ * that a smuggled {@code merchant_id} or {@code mid} does not change the token's merchant.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MassAssignmentIntegrationTests extends IntegrationTest {
+
+  /** Fields no write route accepts. */
+  private static final List<String> ALWAYS_FORBIDDEN = List.of("status", "provider", "risk", "fee", "merchant_id", "id");
+
+  /** Write routes whose bodies are not the merchant's JSON: the rails' own wire formats, and the token form. */
+  private static final Set<String> NOT_JSON_WRITE_ROUTES = Set.of(
+      "POST /v1/oauth/token", "POST /v1/callbacks/mpesa/{token}", "PUT /v1/callbacks/mtn-momo/{token}",
+      "POST /v1/callbacks/mtn-momo/{token}");
+
+  private static final String CARD = """
+      {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}""";
+
+  @Autowired DatabaseClient db;
+  @Autowired ApiClients clients;
+  @Autowired JsonMapper json;
+
+  private TestMerchant merchant;
+  private TestMerchant admin;
+  private String paymentId;
+  private String endpointId;
+  private String eventId;
+
+  /** A route under test: its contract operation, a valid body, and its own read-only fields. */
+  private record Route(String operation, Function<MassAssignmentIntegrationTests, String> uri, String validBody,
+      List<String> readOnly, boolean asAdmin) {
+    @Override
+    public String toString() {
+      return operation;
+    }
+  }
+
+  private static final List<Route> ROUTES = List.of(
+      new Route("POST /v1/payments", t -> "/v1/payments",
+          "{\"amount\": 1000, \"currency\": \"KES\", \"payment_method\": " + CARD + "}",
+          List.of("object", "attempts", "failure", "created_at", "updated_at", "payment_method.brand",
+              "payment_method.bin", "payment_method.last4", "payment_method.fingerprint"), false),
+      new Route("POST /v1/payments/{id}/refunds", t -> "/v1/payments/" + t.paymentId + "/refunds",
+          "{\"amount\": 100}", List.of("payment_id", "currency", "object", "failure", "created_at", "updated_at"), false),
+      new Route("POST /v1/merchants", t -> "/v1/merchants", "{\"name\": \"Duka\", \"country\": \"KE\"}",
+          List.of("client_id", "client_secret", "scopes", "created_at"), true),
+      new Route("POST /v1/webhook_endpoints", t -> "/v1/webhook_endpoints",
+          "{\"url\": \"http://127.0.0.1:9/hooks\", \"events\": [\"refund.failed\"]}",
+          List.of("secret", "enabled", "object", "created_at"), false),
+      new Route("POST /v1/webhook_endpoints/{id}/rotate_secret", t -> "/v1/webhook_endpoints/" + t.endpointId + "/rotate_secret",
+          "{}", List.of("secret", "previous_secret", "enabled"), false),
+      new Route("POST /v1/events/{id}/redeliver", t -> "/v1/events/" + t.eventId + "/redeliver",
+          "{}", List.of("endpoint_id", "event_id", "data"), false));
+
+  @BeforeAll
+  void merchantWithAPaymentAnEndpointAndAnEvent() {
+    merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
+    admin = TestMerchants.create(db, clients, web, "admin");
+    byte[] payment = web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(ROUTES.getFirst().validBody()).exchange().expectStatus().isCreated()
+        .expectBody().returnResult().getResponseBody();
+    paymentId = json.readTree(payment).get("id").asString();
+    byte[] endpoint = web.post().uri("/v1/webhook_endpoints").headers(h -> h.setBearerAuth(merchant.token()))
+        .contentType(MediaType.APPLICATION_JSON).bodyValue(ROUTES.get(3).validBody()).exchange()
+        .expectStatus().isCreated().expectBody().returnResult().getResponseBody();
+    endpointId = json.readTree(endpoint).get("id").asString();
+    eventId = db.sql("SELECT event_id FROM outbox WHERE merchant_id = :m ORDER BY event_id LIMIT 1")
+        .bind("m", merchant.merchantId()).map(row -> row.get(0, String.class)).one().block(Duration.ofSeconds(10));
+  }
+
+  Stream<Arguments> forbiddenFields() {
+    List<Arguments> cases = new ArrayList<>();
+    for (Route route : ROUTES) {
+      List<String> fields = new ArrayList<>(ALWAYS_FORBIDDEN);
+      fields.addAll(route.readOnly());
+      for (String field : fields) {
+        cases.add(Arguments.of(route, field));
+      }
+    }
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "{0} with {1}")
+  @MethodSource("forbiddenFields")
+  void refusesEveryFieldTheClientMayNotSetAndWritesNothing(Route route, String field) {
+    String before = stateOf();
+    String body = withField(route.validBody(), field);
+    web.post().uri(route.uri().apply(this))
+        .headers(h -> h.setBearerAuth(route.asAdmin() ? admin.token() : merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString())
+        .contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+        .exchange()
+        .expectStatus().isBadRequest()
+        .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .expectBody()
+        .jsonPath("$.code").isEqualTo("parameter_unknown")
+        .jsonPath("$.param").isEqualTo(field);
+    assertThat(stateOf()).as("nothing written by %s with %s", route, field).isEqualTo(before);
+  }
+
+  @Test
+  void everyJsonWriteRouteOfTheContractIsCovered() {
+    Set<String> writeRoutes = new TreeSet<>();
+    OpenApiContract.get().model().getPaths().forEach((path, item) -> item.readOperationsMap().keySet().stream()
+        .filter(method -> Set.of("POST", "PUT", "PATCH").contains(method.name()))
+        .forEach(method -> writeRoutes.add(method.name() + " " + path)));
+    writeRoutes.removeAll(NOT_JSON_WRITE_ROUTES);
+    assertThat(ROUTES.stream().map(Route::operation).toList())
+        .as("write routes of contracts/openapi.yaml: add each new one to ROUTES")
+        .containsExactlyInAnyOrderElementsOf(writeRoutes);
+  }
+
+  @Test
+  void aMerchantIdSmuggledIntoTheTokenFormDoesNotChangeTheTokensMerchant() throws Exception {
+    TestMerchant other = TestMerchants.create(db, clients, web, "payments:read");
+    ApiClients.Credentials credentials = clients.register(merchant.merchantId(), List.of("payments:read"))
+        .block(Duration.ofSeconds(10));
+    Map<?, ?> answer = web.post().uri("/v1/oauth/token")
+        .headers(h -> h.setBasicAuth(credentials.clientId(), credentials.clientSecret()))
+        .contentType(MediaType.APPLICATION_FORM_URLENCODED)
+        .body(BodyInserters.fromFormData("grant_type", "client_credentials")
+            .with("merchant_id", other.merchantId()).with("mid", other.merchantId()).with("sub", "cli_other"))
+        .exchange().expectStatus().isOk().expectBody(Map.class).returnResult().getResponseBody();
+    var claims = SignedJWT.parse((String) answer.get("access_token")).getJWTClaimsSet();
+    assertThat(claims.getStringClaim("mid")).isEqualTo(merchant.merchantId());
+    assertThat(claims.getSubject()).isEqualTo(credentials.clientId());
+  }
+
+  /** The body with {@code field} (dotted: inside that object) set to a plausible value. */
+  private String withField(String validBody, String field) {
+    ObjectNode body = (ObjectNode) json.readTree(validBody);
+    int dot = field.indexOf('.');
+    ObjectNode target = dot < 0 ? body : (ObjectNode) body.get(field.substring(0, dot));
+    String name = dot < 0 ? field : field.substring(dot + 1);
+    switch (name) {
+      case "risk" -> target.putObject(name).put("score", 0).put("decision", "allow");
+      case "fee", "attempts" -> target.put(name, 0);
+      case "enabled" -> target.put(name, true);
+      case "merchant_id" -> target.put(name, admin.merchantId());
+      case "status" -> target.put(name, "succeeded");
+      default -> target.put(name, "attacker-chosen");
+    }
+    return json.writeValueAsString(body);
+  }
+
+  /** Everything a write by this test's merchants could change, in one string. */
+  private String stateOf() {
+    return db.sql("""
+            SELECT (SELECT count(*) FROM payments WHERE merchant_id = :m)
+              || '/' || (SELECT count(*) FROM refunds WHERE merchant_id = :m)
+              || '/' || (SELECT count(*) FROM idempotency_keys WHERE merchant_id IN (:m, :a))
+              || '/' || (SELECT count(*) FROM outbox WHERE merchant_id = :m)
+              || '/' || (SELECT count(*) FROM merchants)
+              || '/' || (SELECT count(*) FROM webhook_endpoints WHERE merchant_id = :m)
+              || '/' || (SELECT count(*) FROM webhook_deliveries WHERE merchant_id = :m)
+              || '/' || (SELECT coalesce(string_agg(secret || ':' || coalesce(previous_secret, ''), ','), '')
+                         FROM webhook_endpoints WHERE merchant_id = :m)""")
+        .bind("m", merchant.merchantId()).bind("a", admin.merchantId())
+        .map(row -> row.get(0, String.class)).one().block(Duration.ofSeconds(10));
+  }
+}
