@@ -3,6 +3,7 @@ package org.malipo.gateway.merchant;
 import java.util.Map;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
+import org.malipo.gateway.api.StrictJson;
 import org.malipo.gateway.audit.AuditAction;
 import org.malipo.gateway.audit.AuditContext;
 import org.malipo.gateway.audit.AuditLog;
@@ -13,6 +14,7 @@ import org.springframework.http.MediaType;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ServerWebExchange;
 import reactor.core.publisher.Mono;
@@ -23,7 +25,7 @@ import reactor.core.publisher.Mono;
  * revoked (no new tokens) and the revocation audited; then its id goes on the Redis deny list, so
  * its outstanding tokens are refused on every instance within the list's refresh interval.
  *
- * <p>No body. Answers {@code 200 {id, object: "client", merchant_id, revoked: true, revoked_at}},
+ * <p>No body (an empty body or {@code {}}; any field is {@code 400 parameter_unknown}). Answers {@code 200 {id, object: "client", merchant_id, revoked: true, revoked_at}},
  * the same on a repeat. Errors: {@code 403 insufficient_scope}, {@code 404 not_found} for an
  * unknown client, {@code 503 service_unavailable} when Redis did not take the deny-list entry
  * (the revocation is stored; repeat the call so every instance learns of it).
@@ -35,9 +37,11 @@ final class ClientRevocationController {
   private final ClientRevocations revocations;
   private final AuditLog audit;
   private final TransactionalOperator tx;
+  private final StrictJson strictJson;
 
   ClientRevocationController(ApiClients clients, ClientRevocations revocations, AuditLog audit,
-      TransactionalOperator tx) {
+      TransactionalOperator tx, StrictJson strictJson) {
+    this.strictJson = strictJson;
     this.clients = clients;
     this.revocations = revocations;
     this.audit = audit;
@@ -48,15 +52,19 @@ final class ClientRevocationController {
   record RevokedView(String id, String object, String merchantId, boolean revoked, String revokedAt) {}
 
   @PostMapping(path = "/v1/clients/{id}/revoke", produces = MediaType.APPLICATION_JSON_VALUE)
-  Mono<RevokedView> revoke(ServerWebExchange exchange, @PathVariable String id) {
+  Mono<RevokedView> revoke(ServerWebExchange exchange, @PathVariable String id,
+      @RequestBody(required = false) Mono<byte[]> body) {
     Principal.of(exchange).require(Principal.ADMIN);
     AuditContext context = audit.context(exchange);
-    Mono<ApiClients.Revoked> revoke = clients.revoke(id)
+    Mono<ApiClients.Revoked> revoke = Mono.defer(() -> clients.revoke(id))
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such client: " + id)))
         .flatMap(revoked -> !revoked.newlyRevoked() ? Mono.just(revoked)
             : audit.record(context, AuditAction.CLIENT_REVOKED, id, Map.of("merchant_id", revoked.merchantId()))
                 .thenReturn(revoked));
-    return tx.transactional(revoke)
+    // Nothing in the body is the client's to set: a field there is refused, not ignored.
+    return body.defaultIfEmpty(new byte[0])
+        .doOnNext(strictJson::requireNoFields)
+        .then(tx.transactional(revoke))
         .flatMap(revoked -> revocations.publish(id, revoked.revokedAt())
             .onErrorMap(error -> ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE,
                 "The client is revoked but the deny list could not be updated; repeat the request."))

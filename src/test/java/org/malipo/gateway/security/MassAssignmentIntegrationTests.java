@@ -60,6 +60,7 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
   private String paymentId;
   private String endpointId;
   private String eventId;
+  private String victimClientId;
 
   /** A route under test: its contract operation, a valid body, and its own read-only fields. */
   private record Route(String operation, Function<MassAssignmentIntegrationTests, String> uri, String validBody,
@@ -85,12 +86,17 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
       new Route("POST /v1/webhook_endpoints/{id}/rotate_secret", t -> "/v1/webhook_endpoints/" + t.endpointId + "/rotate_secret",
           "{}", List.of("secret", "previous_secret", "enabled"), false),
       new Route("POST /v1/events/{id}/redeliver", t -> "/v1/events/" + t.eventId + "/redeliver",
-          "{}", List.of("endpoint_id", "event_id", "data"), false));
+          "{}", List.of("endpoint_id", "event_id", "data"), false),
+      new Route("POST /v1/clients/{id}/revoke", t -> "/v1/clients/" + t.victimClientId + "/revoke",
+          "{}", List.of("revoked", "revoked_at", "client_id"), true));
 
   @BeforeAll
   void merchantWithAPaymentAnEndpointAndAnEvent() {
     merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
     admin = TestMerchants.create(db, clients, web, "admin");
+    TestMerchant victim = TestMerchants.create(db, clients, web, "payments:read");
+    victimClientId = db.sql("SELECT client_id FROM api_clients WHERE merchant_id = :m")
+        .bind("m", victim.merchantId()).map(row -> row.get(0, String.class)).one().block(Duration.ofSeconds(10));
     byte[] payment = web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
         .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
         .bodyValue(ROUTES.getFirst().validBody()).exchange().expectStatus().isCreated()
@@ -190,7 +196,8 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
               || '/' || (SELECT count(*) FROM webhook_endpoints WHERE merchant_id = :m)
               || '/' || (SELECT count(*) FROM webhook_deliveries WHERE merchant_id = :m)
               || '/' || (SELECT coalesce(string_agg(secret || ':' || coalesce(previous_secret, ''), ','), '')
-                         FROM webhook_endpoints WHERE merchant_id = :m)""")
+                         FROM webhook_endpoints WHERE merchant_id = :m)
+              || '/' || (SELECT count(*) FROM api_clients WHERE revoked_at IS NOT NULL)""")
         .bind("m", merchant.merchantId()).bind("a", admin.merchantId())
         .map(row -> row.get(0, String.class)).one().block(Duration.ofSeconds(10));
   }
