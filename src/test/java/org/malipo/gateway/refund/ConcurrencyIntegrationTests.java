@@ -114,9 +114,12 @@ class ConcurrencyIntegrationTests extends IntegrationTest {
 
     assertThat(statuses).isSubsetOf(201, 422, 503).contains(201, 422);
     long accepted = statuses.stream().filter(s -> s == 201).count();
-    // Six refunds of 1,500 fit in 10,000; a seventh never does. An accepted refund is normally
-    // succeeded, but may be pending (rail answer unknown) or failed (rail refused) under load.
-    assertThat(accepted).isBetween(1L, 6L);
+    // Six refunds of 1,500 fit in 10,000; a seventh never holds a reserve at the same time. An
+    // accepted refund is normally succeeded, but may be pending (rail answer unknown) or failed (rail
+    // refused) under load; a failed one releases its reserve, so a later request may take its place.
+    assertThat(accepted).isGreaterThanOrEqualTo(1L);
+    assertThat(count("SELECT count(*) FROM refunds WHERE payment_id = :v AND status <> 'failed'", payment))
+        .isBetween(1L, 6L);
     String refundRows = db.sql("SELECT string_agg(status || ':' || amount_minor, ',') FROM refunds WHERE payment_id = :v")
         .bind("v", payment).map(row -> String.valueOf(row.get(0, String.class))).one().block(WAIT);
     long succeeded = count("SELECT coalesce(sum(amount_minor), 0) FROM refunds WHERE payment_id = :v AND status = 'succeeded'", payment);
