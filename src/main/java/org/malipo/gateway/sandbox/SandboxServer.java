@@ -59,6 +59,7 @@ public final class SandboxServer implements AutoCloseable {
   private static final Duration CALLBACK_TIMEOUT = Duration.ofSeconds(5);
 
   private final SandboxAcquirer acquirer;
+  private final SandboxFaults faults = new SandboxFaults();
   private final SandboxMobileMoney mobileMoney;
   private final int callbackRepeat;
   private final ConnectionProvider callbackPool;
@@ -149,6 +150,11 @@ public final class SandboxServer implements AutoCloseable {
     return mobileMoney.stkSuccessCallback(checkoutRequestId, amountKes, phoneDigits);
   }
 
+  /** The operator's fault switches of the sandbox acquirers (latency, outright failure). */
+  public SandboxFaults faults() {
+    return faults;
+  }
+
   /** The bound port. */
   public int port() {
     return server.port();
@@ -178,15 +184,19 @@ public final class SandboxServer implements AutoCloseable {
     return acquirerCall(request, response, acquirer::refund);
   }
 
-  /** One acquirer API call: read the body, decide, wait the configured latency, answer JSON. */
+  /** One acquirer API call: read the body, decide, wait the configured latency (plus any injected), answer JSON. */
   private Publisher<Void> acquirerCall(HttpServerRequest request, HttpServerResponse response, AcquirerOperation operation) {
     String name = request.param("acquirer");
     String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
     String idempotencyKey = request.requestHeaders().get("Idempotency-Key");
+    SandboxFaults.Fault fault = faults.of(name);
+    Duration delay = latency.plus(fault.extraLatency());
     return readBody(request)
-        .map(body -> operation.apply(name, authorization, idempotencyKey, body))
+        // An injected failure answers before processing (91: not processed), so nothing is charged.
+        .map(body -> fault.fail() ? acquirer.error(503, "service_unavailable", "91")
+            : operation.apply(name, authorization, idempotencyKey, body))
         .onErrorResume(BodyTooLarge.class, e -> Mono.just(acquirer.error(413, "request_too_large", "30")))
-        .delayUntil(reply -> latency.isZero() ? Mono.empty() : Mono.delay(latency))
+        .delayUntil(reply -> delay.isZero() ? Mono.empty() : Mono.delay(delay))
         .flatMap(reply -> response.status(HttpResponseStatus.valueOf(reply.status()))
             .header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
             .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body().length))
