@@ -4,6 +4,7 @@ import static io.gatling.javaapi.core.CoreDsl.StringBody;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.jsonPath;
+import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.responseTimeInMillis;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
@@ -28,7 +29,8 @@ import java.util.concurrent.TimeUnit;
  * {@code rail} (acquirer_a) is first slowed to {@code slowMs} (2 s), then fails outright, then
  * recovers, through the operator route {@code PUT /v1/sandbox/rails/{rail}/faults}.
  *
- * <p>Phases, in seconds: {@code normalSeconds} (20), {@code slowSeconds} (30), {@code failSeconds}
+ * <p>After a warm-up ramp of {@code warmupSeconds} (15, not in the phase figures), phases, in
+ * seconds: {@code normalSeconds} (20), {@code slowSeconds} (30), {@code failSeconds}
  * (30), {@code recoverSeconds} (45), at {@code rate} payments per second (40) throughout. Every
  * answer is recorded (status, latency, provider, attempts); the circuit-breaker state of every rail
  * is sampled each second from {@code /actuator/prometheus}. At the end {@link DrillReport} prints
@@ -46,6 +48,7 @@ public final class RailFailureSimulation extends Simulation {
 
   private final String baseUrl = stripTrailingSlash(property("baseUrl", "http://127.0.0.1:8080"));
   private final double ratePerSecond = Double.parseDouble(property("rate", "40"));
+  private final long warmupSeconds = Long.parseLong(property("warmupSeconds", "15"));
   private final long normalSeconds = Long.parseLong(property("normalSeconds", "20"));
   private final long slowSeconds = Long.parseLong(property("slowSeconds", "30"));
   private final long failSeconds = Long.parseLong(property("failSeconds", "30"));
@@ -91,13 +94,14 @@ public final class RailFailureSimulation extends Simulation {
               jsonPath("$.status").optional().saveAs("paymentStatus"),
               jsonPath("$.provider").optional().saveAs("provider"),
               jsonPath("$.attempts").ofInt().optional().saveAs("attempts"),
+              jsonPath("$.code").optional().saveAs("problemCode"),
               // 201 (a payment, whatever its outcome) and 503 (shed at once) are the designed answers.
               status().in(201, 503)))
       .exec(this::record);
 
   {
     List<String> problems = new ArrayList<>();
-    if (ratePerSecond <= 0 || normalSeconds <= 0 || slowSeconds <= 0 || failSeconds <= 0 || recoverSeconds <= 0) {
+    if (ratePerSecond <= 0 || warmupSeconds < 0 || normalSeconds <= 0 || slowSeconds <= 0 || failSeconds <= 0 || recoverSeconds <= 0) {
       problems.add("rate and every phase length must be > 0");
     }
     if (!rail.matches("[a-z0-9_]{1,40}")) {
@@ -107,9 +111,12 @@ public final class RailFailureSimulation extends Simulation {
       throw new IllegalArgumentException(String.join("; ", problems));
     }
     report = new DrillReport(rail, amountMinor, maxShedP99Ms,
-        new long[] {normalSeconds, slowSeconds, failSeconds, recoverSeconds});
+        new long[] {warmupSeconds, normalSeconds, slowSeconds, failSeconds, recoverSeconds});
     long totalSeconds = normalSeconds + slowSeconds + failSeconds + recoverSeconds;
-    setUp(cardPayments.injectOpen(constantUsersPerSec(ratePerSecond).during(Duration.ofSeconds(totalSeconds)))
+    // The warm-up ramp lets the JIT, pools and caches settle; it is not part of the phase figures.
+    setUp(cardPayments.injectOpen(
+            rampUsersPerSec(1).to(ratePerSecond).during(Duration.ofSeconds(Math.max(1, warmupSeconds))),
+            constantUsersPerSec(ratePerSecond).during(Duration.ofSeconds(totalSeconds)))
         .protocols(httpProtocol))
         // Only transport errors and undocumented statuses count here; the drill's own checks are
         // the RESULT line printed at the end.
@@ -125,11 +132,14 @@ public final class RailFailureSimulation extends Simulation {
     report.ledgerBefore(gateway.railClearingBalances(admin));
     Instant start = Instant.now();
     report.start(start);
-    System.out.printf("drill: %s at %.0f/s; phases normal %d s, slow (%d ms) %d s, fail %d s, recover %d s%n",
-        rail, ratePerSecond, normalSeconds, slowMs, slowSeconds, failSeconds, recoverSeconds);
-    drill.schedule(() -> phase(admin, "slow", slowMs, false), normalSeconds, TimeUnit.SECONDS);
-    drill.schedule(() -> phase(admin, "fail", 0, true), normalSeconds + slowSeconds, TimeUnit.SECONDS);
-    drill.schedule(() -> phase(admin, "recover", 0, false), normalSeconds + slowSeconds + failSeconds, TimeUnit.SECONDS);
+    System.out.printf("drill: %s at %.0f/s; warm-up %d s, then phases normal %d s, slow (%d ms) %d s, fail %d s, "
+        + "recover %d s%n", rail, ratePerSecond, warmupSeconds, normalSeconds, slowMs, slowSeconds, failSeconds, recoverSeconds);
+    long normalAt = Math.max(1, warmupSeconds);
+    drill.schedule(() -> phase(admin, "normal", 0, false), normalAt, TimeUnit.SECONDS);
+    drill.schedule(() -> phase(admin, "slow", slowMs, false), normalAt + normalSeconds, TimeUnit.SECONDS);
+    drill.schedule(() -> phase(admin, "fail", 0, true), normalAt + normalSeconds + slowSeconds, TimeUnit.SECONDS);
+    drill.schedule(() -> phase(admin, "recover", 0, false), normalAt + normalSeconds + slowSeconds + failSeconds,
+        TimeUnit.SECONDS);
     drill.scheduleAtFixedRate(() -> {
       try {
         report.sample(gateway.metrics());
@@ -175,7 +185,8 @@ public final class RailFailureSimulation extends Simulation {
         session.contains("paymentId") ? session.getString("paymentId") : null,
         session.contains("paymentStatus") ? session.getString("paymentStatus") : null,
         session.contains("provider") ? session.getString("provider") : null,
-        attempts == null ? -1 : attempts));
+        attempts == null ? -1 : attempts,
+        session.contains("problemCode") ? session.getString("problemCode") : null));
     return session;
   }
 

@@ -73,7 +73,8 @@ public record RoutingProperties(
   /**
    * How a rail's health score is measured, per gateway instance.
    *
-   * @param window how far back outcomes count; default 30 s
+   * @param window how far back outcomes count; default 10 s (a slowed rail shows within seconds, and
+   *     a forgotten one is retried after 10 s without traffic)
    * @param minSamples outcomes needed in the window before the score moves from neutral 1.0;
    *     default 5
    * @param latencyTarget mean latency of successful calls at or under which latency costs no
@@ -87,7 +88,7 @@ public record RoutingProperties(
      * @throws IllegalArgumentException when a value is not positive
      */
     public Health {
-      window = window == null ? Duration.ofSeconds(30) : window;
+      window = window == null ? Duration.ofSeconds(10) : window;
       minSamples = minSamples == null ? 5 : minSamples;
       latencyTarget = latencyTarget == null ? Duration.ofMillis(500) : latencyTarget;
       if (window.toMillis() < HealthWindow.BUCKETS || minSamples < 1 || latencyTarget.toMillis() < 1) {

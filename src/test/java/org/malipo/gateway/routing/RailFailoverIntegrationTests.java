@@ -107,7 +107,7 @@ class RailFailoverIntegrationTests extends IntegrationTest {
         .as("the ranking, not the circuit breaker, moved acquirer_a back").isEqualTo(CircuitBreaker.State.CLOSED);
 
     setFaults("acquirer_a", 0, false);
-    // Once its failures leave the window (10 s in tests), acquirer_a is neutral again and first.
+    // Once its failures leave the window (10 s), acquirer_a is neutral again and first.
     JsonNode recovered = null;
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     while (System.nanoTime() < deadline) {

@@ -49,11 +49,11 @@ class RoutingPropertiesUnitTests {
   }
 
   @Test
-  void defaultsAreFivePercentExplorationAndAThirtySecondWindow() {
+  void defaultsAreFivePercentExplorationAndATenSecondWindow() {
     RoutingProperties properties = new RoutingProperties(null, null, null, null);
 
     assertThat(properties.explorationPercent()).isEqualTo(5);
-    assertThat(properties.health().window()).hasSeconds(30);
+    assertThat(properties.health().window()).hasSeconds(10);
     assertThat(properties.health().minSamples()).isEqualTo(5);
     assertThat(properties.health().latencyTarget()).hasMillis(500);
     assertThat(properties.priority()).isEmpty();
