@@ -189,19 +189,23 @@ public final class SandboxServer implements AutoCloseable {
     String name = request.param("acquirer");
     String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
     String idempotencyKey = request.requestHeaders().get("Idempotency-Key");
-    SandboxFaults.Fault fault = faults.of(name);
-    Duration delay = latency.plus(fault.extraLatency());
     return readBody(request)
         // An injected failure answers before processing (91: not processed), so nothing is charged.
-        .map(body -> fault.fail() ? acquirer.error(503, "service_unavailable", "91")
+        .map(body -> faults.of(name).fail() ? acquirer.error(503, "service_unavailable", "91")
             : operation.apply(name, authorization, idempotencyKey, body))
         .onErrorResume(BodyTooLarge.class, e -> Mono.just(acquirer.error(413, "request_too_large", "30")))
-        .delayUntil(reply -> delay.isZero() ? Mono.empty() : Mono.delay(delay))
+        .delayUntil(reply -> delay(name))
         .flatMap(reply -> response.status(HttpResponseStatus.valueOf(reply.status()))
             .header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
             .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body().length))
             .sendByteArray(Mono.just(reply.body()))
             .then());
+  }
+
+  /** The configured latency plus any injected for this acquirer; none when both are zero. */
+  private Mono<Long> delay(String acquirerName) {
+    Duration delay = latency.plus(faults.of(acquirerName).extraLatency());
+    return delay.isZero() ? Mono.empty() : Mono.delay(delay);
   }
 
   /** A {@link SandboxAcquirer} operation: acquirer name, Authorization, Idempotency-Key, body → reply. */
