@@ -173,8 +173,8 @@ final class PaymentPipeline {
             return commitOutcome(assessed, new RailCalls(null, List.of()));
           }
           List<RailAdapter> candidates = command.instrument() instanceof MobileMoneyPayer payer
-              ? router.candidates(PaymentMethodType.MOBILE_MONEY, payer.operator(), command.amount().currency())
-              : router.candidates(PaymentMethodType.CARD, command.amount().currency());
+              ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(), command.amount().currency())
+              : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency());
           return metrics.timed("rail", calls -> outcomeName(calls.last()), callRails(command, assessed, candidates, 0, List.of()))
               .flatMap(calls -> commitOutcome(assessed, calls));
         });

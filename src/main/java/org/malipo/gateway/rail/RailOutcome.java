@@ -42,8 +42,16 @@ public sealed interface RailOutcome {
    * Surely not charged; the next rail may be tried.
    *
    * @param reason what happened, for the attempt record (no card data)
+   * @param shed true when the gateway refused the call itself (open circuit, full bulkhead,
+   *     exceeded rate): nothing reached the rail, so it says nothing new about the rail's health
    */
-  record NotAttempted(String rail, String reason) implements RailOutcome {}
+  record NotAttempted(String rail, String reason, boolean shed) implements RailOutcome {
+
+    /** The rail itself refused or could not be reached (not shed by the gateway). */
+    public NotAttempted(String rail, String reason) {
+      this(rail, reason, false);
+    }
+  }
 
   /**
    * The outcome is not known; must be reconciled, never retried on another rail.

@@ -147,6 +147,18 @@ public final class ResilientRail implements RailAdapter {
   }
 
   /**
+   * Whether a call made now would be refused by the gateway itself, without reaching the rail:
+   * the circuit is open (or forced open), the bulkhead is full or this second's rate is used up.
+   * A snapshot for ranking; the next call may still find room (or none).
+   */
+  public boolean refusesCalls() {
+    CircuitBreaker.State state = circuitBreaker.getState();
+    return state == CircuitBreaker.State.OPEN || state == CircuitBreaker.State.FORCED_OPEN
+        || bulkhead.getMetrics().getAvailableConcurrentCalls() <= 0
+        || rateLimiter.getMetrics().getAvailablePermissions() <= 0;
+  }
+
+  /**
    * Sends one authorization through the resilience stages.
    *
    * @return exactly one outcome, never an error and never empty; the call takes at most the
@@ -189,13 +201,13 @@ public final class ResilientRail implements RailAdapter {
     String rail = name();
     return switch (error) {
       case RailException e when e.surelyNotCharged() -> new RailOutcome.NotAttempted(rail, e.getMessage());
-      case CallNotPermittedException e -> new RailOutcome.NotAttempted(rail, "circuit_open");
+      case CallNotPermittedException e -> new RailOutcome.NotAttempted(rail, "circuit_open", true);
       case BulkheadFullException e ->
           new RailOutcome.NotAttempted(rail, "bulkhead_full: " + bulkhead.getBulkheadConfig().getMaxConcurrentCalls()
-              + " calls in flight");
+              + " calls in flight", true);
       case RequestNotPermitted e ->
           new RailOutcome.NotAttempted(rail, "rate_limited: over " + rateLimiter.getRateLimiterConfig().getLimitForPeriod()
-              + " calls per second");
+              + " calls per second", true);
       case TimeoutException e ->
           new RailOutcome.Unknown(rail, "timeout: no answer within "
               + timeLimiter.getTimeLimiterConfig().getTimeoutDuration().toMillis() + " ms");

@@ -1,56 +1,108 @@
 package org.malipo.gateway.routing;
 
-import java.util.Comparator;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.random.RandomGenerator;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.rail.MobileMoneyOperator;
 import org.malipo.gateway.rail.PaymentMethodType;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailRegistry;
-import org.springframework.stereotype.Component;
+import org.malipo.gateway.rail.ResilientRail;
 
 /**
- * Routing v0: the rails that serve a payment method and currency, ranked by configured priority.
- * The pipeline tries them in order and fails over only when a rail surely did not charge.
+ * Chooses and ranks the candidate rails of a payment (docs/adr/0040-health-aware-ranking.md):
+ * the rails that serve its method, operator and currency, restricted and ordered by the
+ * merchant's rule or else the configured priority tiers, within a tier by this instance's
+ * sliding-window health score, with rails that would refuse a call now ranked last and a small
+ * exploration share. The pipeline tries them in order and fails over only when a rail surely did
+ * not charge.
+ *
+ * <p>The rails it returns report each authorization's outcome to the health windows. Pure CPU:
+ * no I/O, no lock; safe on event loops.
  */
-@Component
 public final class RailRouter {
 
   private final RailRegistry rails;
   private final RoutingProperties properties;
+  private final RailHealth health;
+  private final RandomGenerator random;
 
-  RailRouter(RailRegistry rails, RoutingProperties properties) {
-    this.rails = rails;
-    this.properties = properties;
+  /**
+   * @param random source of the exploration draws; must be safe to share between threads
+   */
+  RailRouter(RailRegistry rails, RoutingProperties properties, RailHealth health, RandomGenerator random) {
+    this.rails = Objects.requireNonNull(rails, "rails");
+    this.properties = Objects.requireNonNull(properties, "properties");
+    this.health = Objects.requireNonNull(health, "health");
+    this.random = Objects.requireNonNull(random, "random");
   }
 
   /**
-   * Candidate rails, best first.
+   * Candidate rails, best first, for a merchant without a rule of its own.
    *
    * @return possibly empty when no rail serves this method and currency
    */
   public List<RailAdapter> candidates(PaymentMethodType method, CurrencyUnit currency) {
-    return candidates(method, null, currency);
+    return candidates(null, method, null, currency);
   }
 
   /**
-   * Candidate rails for a mobile-money operator, best first: only that operator's rails can reach
-   * its wallets (an M-Pesa payment never goes to MoMo).
+   * Candidate rails, best first, for a merchant without a rule of its own.
    *
    * @param operator the operator, or null for methods without one (cards)
    * @return possibly empty when no rail serves this method, operator and currency
    */
   public List<RailAdapter> candidates(PaymentMethodType method, MobileMoneyOperator operator, CurrencyUnit currency) {
-    List<String> priority = properties.priority();
-    return rails.all().stream()
-        .filter(rail -> rail.methodType() == method && rail.currencies().contains(currency))
-        .filter(rail -> operator == null || rail.operator().filter(operator::equals).isPresent())
-        .sorted(Comparator.comparingInt(rail -> rank(priority, rail.name())))
+    return candidates(null, method, operator, currency);
+  }
+
+  /**
+   * Candidate rails for one merchant's payment, best first. Only that operator's rails can reach
+   * its wallets (an M-Pesa payment never goes to MoMo).
+   *
+   * @param merchantId the paying merchant, whose rule (if any) restricts and orders the rails;
+   *     null for none
+   * @param operator the operator, or null for methods without one (cards)
+   * @return possibly empty when no rail serves this method, operator and currency, or the
+   *     merchant's rule allows none of those that do
+   */
+  public List<RailAdapter> candidates(String merchantId, PaymentMethodType method, MobileMoneyOperator operator,
+      CurrencyUnit currency) {
+    List<List<String>> rule = merchantId == null ? null : properties.merchantRules().get(merchantId);
+    List<List<String>> tiers = rule != null ? rule : properties.priority();
+    List<RailRanking.Candidate<RailAdapter>> candidates = new ArrayList<>();
+    List<RailAdapter> all = rails.all();
+    for (int order = 0; order < all.size(); order++) {
+      RailAdapter rail = all.get(order);
+      if (rail.methodType() != method || !rail.currencies().contains(currency)
+          || (operator != null && !rail.operator().filter(operator::equals).isPresent())) {
+        continue;
+      }
+      int tier = tierOf(tiers, rail.name());
+      if (tier < 0 && rule != null) {
+        continue; // the merchant's rule names only the rails it allows
+      }
+      candidates.add(new RailRanking.Candidate<>(rail, tier < 0 ? tiers.size() : tier, order,
+          health.score(rail.name()), rail instanceof ResilientRail resilient && resilient.refusesCalls()));
+    }
+    return RailRanking.rank(candidates, properties.explorationPercent(), random).stream()
+        .<RailAdapter>map(rail -> new ObservedRail(rail, health))
         .toList();
   }
 
-  private static int rank(List<String> priority, String name) {
-    int index = priority.indexOf(name);
-    return index < 0 ? Integer.MAX_VALUE : index;
+  /** This instance's health windows (metrics, tests). */
+  RailHealth health() {
+    return health;
+  }
+
+  private static int tierOf(List<List<String>> tiers, String railName) {
+    for (int i = 0; i < tiers.size(); i++) {
+      if (tiers.get(i).contains(railName)) {
+        return i;
+      }
+    }
+    return -1;
   }
 }

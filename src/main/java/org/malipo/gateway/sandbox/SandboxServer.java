@@ -59,6 +59,7 @@ public final class SandboxServer implements AutoCloseable {
   private static final Duration CALLBACK_TIMEOUT = Duration.ofSeconds(5);
 
   private final SandboxAcquirer acquirer;
+  private final SandboxFaults faults = new SandboxFaults();
   private final SandboxMobileMoney mobileMoney;
   private final int callbackRepeat;
   private final ConnectionProvider callbackPool;
@@ -150,6 +151,11 @@ public final class SandboxServer implements AutoCloseable {
     return mobileMoney.stkSuccessCallback(checkoutRequestId, amountKes, phoneDigits);
   }
 
+  /** The operator's fault switches of the sandbox acquirers (latency, outright failure). */
+  public SandboxFaults faults() {
+    return faults;
+  }
+
   /** The bound port. */
   public int port() {
     return server.port();
@@ -185,15 +191,17 @@ public final class SandboxServer implements AutoCloseable {
         (name, authorization, idempotencyKey, body) -> acquirer.lookup(name, authorization, request.param("key")));
   }
 
-  /** One acquirer API call: read the body, decide, wait the configured latency, answer JSON. */
+  /** One acquirer API call: read the body, decide, wait the configured latency (plus any injected), answer JSON. */
   private Publisher<Void> acquirerCall(HttpServerRequest request, HttpServerResponse response, AcquirerOperation operation) {
     String name = request.param("acquirer");
     String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
     String idempotencyKey = request.requestHeaders().get("Idempotency-Key");
     return readBody(request)
-        .map(body -> operation.apply(name, authorization, idempotencyKey, body))
+        // An injected failure answers before processing (91: not processed), so nothing is charged.
+        .map(body -> faults.of(name).fail() ? acquirer.error(503, "service_unavailable", "91")
+            : operation.apply(name, authorization, idempotencyKey, body))
         .onErrorResume(BodyTooLarge.class, e -> Mono.just(acquirer.error(413, "request_too_large", "30")))
-        .delayUntil(reply -> latency.isZero() ? Mono.empty() : Mono.delay(latency))
+        .delayUntil(reply -> delay(name))
         .flatMap(reply -> response.status(HttpResponseStatus.valueOf(reply.status()))
             .header(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
             .header(HttpHeaderNames.CONTENT_LENGTH, Integer.toString(reply.body().length))
@@ -201,14 +209,17 @@ public final class SandboxServer implements AutoCloseable {
             .then());
   }
 
+  /** The configured latency plus any injected for this acquirer; none when both are zero. */
+  private Mono<Long> delay(String acquirerName) {
+    Duration delay = latency.plus(faults.of(acquirerName).extraLatency());
+    return delay.isZero() ? Mono.empty() : Mono.delay(delay);
+  }
+
   /** A {@link SandboxAcquirer} operation: acquirer name, Authorization, Idempotency-Key, body → reply. */
   @FunctionalInterface
   private interface AcquirerOperation {
     SandboxAcquirer.Reply apply(String acquirer, String authorization, String idempotencyKey, byte[] body);
   }
-
-
-
 
   private static String header(HttpServerRequest request, String name) {
     return request.requestHeaders().get(name);

@@ -316,9 +316,9 @@ class CardRailTests {
         .concatMap(i -> rail.authorize(kesRequest()))
         .as(StepVerifier::create)
         .expectNext(
-            new RailOutcome.NotAttempted(RAIL, "circuit_open"),
-            new RailOutcome.NotAttempted(RAIL, "circuit_open"),
-            new RailOutcome.NotAttempted(RAIL, "circuit_open"))
+            new RailOutcome.NotAttempted(RAIL, "circuit_open", true),
+            new RailOutcome.NotAttempted(RAIL, "circuit_open", true),
+            new RailOutcome.NotAttempted(RAIL, "circuit_open", true))
         .expectComplete()
         .verify(VERIFY_TIMEOUT);
     acquirer.verify(4, postRequestedFor(urlEqualTo(PATH)));
@@ -368,7 +368,10 @@ class CardRailTests {
         .assertNext(both -> {
           assertThat(both.getT1()).isInstanceOf(RailOutcome.Approved.class);
           assertThat(both.getT2()).isInstanceOfSatisfying(RailOutcome.NotAttempted.class,
-              shed -> assertThat(shed.reason()).startsWith("bulkhead_full"));
+              shed -> {
+                assertThat(shed.reason()).startsWith("bulkhead_full");
+                assertThat(shed.shed()).as("refused by the gateway, not the rail").isTrue();
+              });
         })
         .expectComplete()
         .verify(VERIFY_TIMEOUT);
@@ -389,7 +392,10 @@ class CardRailTests {
         .assertNext(outcomes -> {
           List<RailOutcome> shed = outcomes.stream().filter(RailOutcome.NotAttempted.class::isInstance).toList();
           assertThat(shed).isNotEmpty()
-              .allSatisfy(o -> assertThat(((RailOutcome.NotAttempted) o).reason()).startsWith("rate_limited"));
+              .allSatisfy(o -> {
+                assertThat(((RailOutcome.NotAttempted) o).reason()).startsWith("rate_limited");
+                assertThat(((RailOutcome.NotAttempted) o).shed()).isTrue();
+              });
           assertThat(outcomes).hasSize(3);
         })
         .expectComplete()
