@@ -26,7 +26,8 @@ import java.util.Objects;
  * @param slowCallDuration a call taking longer than this counts as slow
  * @param slidingWindowSize number of most recent calls the rates are computed over
  * @param minimumNumberOfCalls calls needed in the window before the rates are evaluated
- * @param waitInOpen time the circuit stays open before letting trial calls through
+ * @param waitInOpen time the circuit stays open before it turns half open by itself and lets
+ *     trial calls through
  * @param permittedCallsInHalfOpen trial calls let through while half open
  */
 public record RailLimits(
@@ -75,7 +76,9 @@ public record RailLimits(
         .slowCallDurationThreshold(slowCallDuration)
         .waitDurationInOpenState(waitInOpen)
         .permittedNumberOfCallsInHalfOpenState(permittedCallsInHalfOpen)
-        .automaticTransitionFromOpenToHalfOpenEnabled(false)
+        // Open → half-open by itself after waitInOpen: routing ranks an open rail last, so it may
+        // get no call that would otherwise trigger the transition (docs/adr/0040).
+        .automaticTransitionFromOpenToHalfOpenEnabled(true)
         // An answer we could not read is a sign of a sick rail, like an error.
         .recordResult(result -> result instanceof RailOutcome.Unknown)
         .build();

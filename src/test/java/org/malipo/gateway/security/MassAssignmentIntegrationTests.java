@@ -24,6 +24,7 @@ import org.malipo.gateway.support.IntegrationTest;
 import org.malipo.gateway.support.TestMerchants;
 import org.malipo.gateway.support.TestMerchants.TestMerchant;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.web.reactive.function.BodyInserters;
@@ -88,7 +89,10 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
       new Route("POST /v1/events/{id}/redeliver", t -> "/v1/events/" + t.eventId + "/redeliver",
           "{}", List.of("endpoint_id", "event_id", "data"), false),
       new Route("POST /v1/clients/{id}/revoke", t -> "/v1/clients/" + t.victimClientId + "/revoke",
-          "{}", List.of("revoked", "revoked_at", "client_id"), true));
+          "{}", List.of("revoked", "revoked_at", "client_id"), true),
+      // A harmless valid body: should a field slip through, acquirer_a stays without faults.
+      new Route("PUT /v1/sandbox/rails/{rail}/faults", t -> "/v1/sandbox/rails/acquirer_a/faults",
+          "{\"latency_ms\": 0, \"fail\": false}", List.of("object", "rail"), true));
 
   @BeforeAll
   void merchantWithAPaymentAnEndpointAndAnEvent() {
@@ -127,7 +131,8 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
   void refusesEveryFieldTheClientMayNotSetAndWritesNothing(Route route, String field) {
     String before = stateOf();
     String body = withField(route.validBody(), field);
-    web.post().uri(route.uri().apply(this))
+    web.method(HttpMethod.valueOf(route.operation().substring(0, route.operation().indexOf(' '))))
+        .uri(route.uri().apply(this))
         .headers(h -> h.setBearerAuth(route.asAdmin() ? admin.token() : merchant.token()))
         .header("Idempotency-Key", UUID.randomUUID().toString())
         .contentType(MediaType.APPLICATION_JSON).bodyValue(body)

@@ -136,6 +136,9 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       case "GET /v1/ledger/trial_balance" -> forbidden(get("/v1/ledger/trial_balance"));
       case "GET /v1/audit_events" -> forbidden(get("/v1/audit_events?actor=" + bClient));
       case "POST /v1/clients/{id}/revoke" -> forbidden(post(a, "/v1/clients/" + bClient + "/revoke", null, null));
+      case "PUT /v1/sandbox/rails/{rail}/faults" -> forbidden(web.put().uri("/v1/sandbox/rails/acquirer_a/faults")
+          .headers(h -> h.setBearerAuth(a.token())).contentType(MediaType.APPLICATION_JSON)
+          .bodyValue("{\"latency_ms\": 2000, \"fail\": true}").exchange());
       default -> fail("No tenant-isolation entry for " + operation + ": add one to this matrix.");
     }
     // B's objects are unchanged by whatever A tried.
