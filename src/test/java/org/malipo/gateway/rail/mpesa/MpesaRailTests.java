@@ -185,7 +185,7 @@ class MpesaRailTests {
         .thenConsumeWhile(RailOutcome.NotAttempted.class::isInstance).expectComplete().verify(VERIFY);
     assertThat(resilient.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
     resilient.authorize(request(15_000)).as(StepVerifier::create)
-        .expectNext(new RailOutcome.NotAttempted("mpesa", "circuit_open")).expectComplete().verify(VERIFY);
+        .expectNext(new RailOutcome.NotAttempted("mpesa", "circuit_open", true)).expectComplete().verify(VERIFY);
     daraja.verify(4, postRequestedFor(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)));
 
     daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(okJson(ACCEPTED)));

@@ -152,7 +152,7 @@ class MtnMomoRailTests {
         .thenConsumeWhile(RailOutcome.NotAttempted.class::isInstance).expectComplete().verify(VERIFY);
     assertThat(resilient.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
     resilient.authorize(request()).as(StepVerifier::create)
-        .expectNext(new RailOutcome.NotAttempted("mtn_momo", "circuit_open")).expectComplete().verify(VERIFY);
+        .expectNext(new RailOutcome.NotAttempted("mtn_momo", "circuit_open", true)).expectComplete().verify(VERIFY);
     momo.verify(4, postRequestedFor(urlPathEqualTo(RTP)));
 
     momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(202)));
