@@ -9,6 +9,7 @@ import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.api.ProblemWriter;
 import org.springframework.beans.factory.annotation.Value;
+import org.springframework.core.annotation.Order;
 import org.springframework.http.HttpMethod;
 import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
@@ -21,8 +22,12 @@ import reactor.core.publisher.Mono;
  * {@code malipo.payments.max-in-flight}, a new {@code POST /v1/payments} is answered
  * {@code 503 overloaded} with {@code Retry-After} before any I/O, so memory stays flat under any
  * overload. Gauge {@code malipo.payments.in_flight}, counter {@code malipo.payments.shed}.
+ *
+ * <p>It runs before authentication and the per-merchant rate limit: the rate limiter asks Redis,
+ * and a shed answer must cost no I/O (a few ms p99 however loaded the gateway is).
  */
 @Component
+@Order(-200) // after the request id, security headers and body size filters; before BearerTokenFilter (-100)
 final class InFlightLimiter implements WebFilter {
 
   private final AtomicInteger inFlight = new AtomicInteger();
