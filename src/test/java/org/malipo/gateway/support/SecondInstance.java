@@ -29,7 +29,11 @@ public final class SecondInstance {
               "--spring.r2dbc.url=" + TestDatabase.r2dbcUrl(),
               "--spring.flyway.url=" + TestDatabase.jdbcUrl(),
               "--malipo.kafka.bootstrap-servers=" + InProcessKafka.bootstrapServers(),
-              "--malipo.redis.key-prefix=" + IntegrationTest.REDIS_PREFIX);
+              "--malipo.redis.key-prefix=" + IntegrationTest.REDIS_PREFIX,
+              // It has its own sandbox rails: it must not pick up the main instance's callbacks or
+              // pending and unknown payments, whose status queries belong to the main sandbox.
+              "--malipo.callbacks.poll-interval=1h",
+              "--malipo.callbacks.sweep-interval=1h");
       ConfigurableApplicationContext started = context;
       Runtime.getRuntime().addShutdownHook(new Thread(started::close, "second-instance-stop"));
     }
@@ -50,7 +54,8 @@ public final class SecondInstance {
           "--spring.r2dbc.url=" + TestDatabase.r2dbcUrl(),
           "--spring.flyway.url=" + TestDatabase.jdbcUrl(),
           "--malipo.kafka.bootstrap-servers=" + InProcessKafka.bootstrapServers(),
-          "--malipo.redis.key-prefix=" + IntegrationTest.REDIS_PREFIX));
+          "--malipo.redis.key-prefix=" + IntegrationTest.REDIS_PREFIX,
+          "--malipo.callbacks.poll-interval=1h", "--malipo.callbacks.sweep-interval=1h"));
       args.addAll(key);
       ConfigurableApplicationContext started =
           new SpringApplicationBuilder(MalipoApplication.class).profiles("test").run(args.toArray(String[]::new));
