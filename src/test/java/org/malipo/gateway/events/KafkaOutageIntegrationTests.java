@@ -14,17 +14,11 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.malipo.gateway.auth.ApiClients;
-import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.ProxiedInstanceTest;
 import org.malipo.gateway.support.LedgerAudit;
 import org.malipo.gateway.support.ProxiedInstance;
-import org.malipo.gateway.support.TestMerchants;
-import org.malipo.gateway.support.TestMerchants.TestMerchant;
 import org.springframework.http.MediaType;
-import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -34,30 +28,12 @@ import tools.jackson.databind.JsonNode;
  * touched. Payments do not depend on Kafka: the outbox holds their events until the relay can
  * publish them.
  */
-class KafkaOutageIntegrationTests extends IntegrationTest {
+class KafkaOutageIntegrationTests extends ProxiedInstanceTest {
 
   private static final int PAYMENTS = 4;
   private static final Duration PROMPTLY = Duration.ofMillis(2_500);
   /** The relay's pass in progress gives up after the producer's delivery timeout (15 s), then the next one publishes. */
   private static final Duration REPUBLISHED = Duration.ofSeconds(45);
-
-  private ProxiedInstance gateway;
-  private WebTestClient client;
-  private DatabaseClient db;
-  private TestMerchant merchant;
-
-  @BeforeEach
-  void merchantOnTheProxiedInstance() {
-    gateway = ProxiedInstance.get();
-    client = gateway.client();
-    db = gateway.bean(DatabaseClient.class);
-    merchant = TestMerchants.create(db, gateway.bean(ApiClients.class), client, "payments:write", "payments:read");
-  }
-
-  @AfterEach
-  void kafkaBack() {
-    gateway.restoreAll();
-  }
 
   @Test
   void paymentsSucceedAndEveryEventIsPublishedOnceWhenKafkaReturns() {

@@ -5,17 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.malipo.gateway.auth.ApiClients;
-import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.ProxiedInstanceTest;
 import org.malipo.gateway.support.LedgerAudit;
 import org.malipo.gateway.support.ProxiedInstance;
-import org.malipo.gateway.support.TestMerchants;
-import org.malipo.gateway.support.TestMerchants.TestMerchant;
 import org.springframework.http.MediaType;
-import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -29,31 +23,13 @@ import tools.jackson.databind.json.JsonMapper;
  * counted) belongs in {@link #paymentsSucceedFlaggedDegradedAndReplayFromPostgresWhileRedisIsDown}:
  * the payment below must still be 201 and the limiter's failure counter must have moved.
  */
-class RedisOutageIntegrationTests extends IntegrationTest {
+class RedisOutageIntegrationTests extends ProxiedInstanceTest {
 
   /** Each Redis look-up gives up after 150-250 ms: the payment must not wait for Redis to return. */
   private static final Duration PROMPTLY = Duration.ofMillis(2_500);
   private static final Duration RECOVERY = Duration.ofSeconds(20);
 
   private final JsonMapper json = JsonMapper.builder().build();
-  private ProxiedInstance gateway;
-  private WebTestClient client;
-  private DatabaseClient db;
-  private TestMerchant merchant;
-
-  @BeforeEach
-  void merchantOnTheProxiedInstance() {
-    gateway = ProxiedInstance.get();
-    client = gateway.client();
-    db = gateway.bean(DatabaseClient.class);
-    merchant = TestMerchants.create(db, gateway.bean(ApiClients.class), client, "payments:write", "payments:read");
-  }
-
-  @AfterEach
-  void redisBack() {
-    gateway.restoreAll();
-  }
-
   @Test
   void paymentsSucceedFlaggedDegradedAndReplayFromPostgresWhileRedisIsDown() {
     String key = UUID.randomUUID().toString();

@@ -4,17 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.malipo.gateway.auth.ApiClients;
-import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.ProxiedInstanceTest;
 import org.malipo.gateway.support.LedgerAudit;
 import org.malipo.gateway.support.ProxiedInstance;
-import org.malipo.gateway.support.TestMerchants;
-import org.malipo.gateway.support.TestMerchants.TestMerchant;
 import org.springframework.http.MediaType;
-import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -24,7 +18,7 @@ import tools.jackson.databind.json.JsonMapper;
  * pass through a proxy the test cuts, resetting every open connection and refusing new ones) and
  * comes back. The real server keeps serving everyone else.
  */
-class PostgresOutageIntegrationTests extends IntegrationTest {
+class PostgresOutageIntegrationTests extends ProxiedInstanceTest {
 
   /** "At once": well under a client's own timeout, and far under the pool's acquire limit (2 s). */
   private static final Duration PROMPTLY = Duration.ofMillis(2_500);
@@ -34,24 +28,6 @@ class PostgresOutageIntegrationTests extends IntegrationTest {
        "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""";
 
   private final JsonMapper json = JsonMapper.builder().build();
-  private ProxiedInstance gateway;
-  private WebTestClient client;
-  private DatabaseClient db;
-  private TestMerchant merchant;
-
-  @BeforeEach
-  void merchantOnTheProxiedInstance() {
-    gateway = ProxiedInstance.get();
-    client = gateway.client();
-    db = gateway.bean(DatabaseClient.class);
-    merchant = TestMerchants.create(db, gateway.bean(ApiClients.class), client, "payments:write", "payments:read");
-  }
-
-  @AfterEach
-  void postgresBack() {
-    gateway.restoreAll();
-  }
-
   @Test
   void answers503AtOnceAndWritesNothingWhilePostgresIsDown() {
     String key = UUID.randomUUID().toString();

@@ -7,17 +7,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.malipo.gateway.auth.ApiClients;
-import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.ProxiedInstanceTest;
 import org.malipo.gateway.support.LedgerAudit;
 import org.malipo.gateway.support.ProxiedInstance;
-import org.malipo.gateway.support.TestMerchants;
-import org.malipo.gateway.support.TestMerchants.TestMerchant;
 import org.springframework.http.MediaType;
-import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import tools.jackson.databind.JsonNode;
 
@@ -28,27 +22,9 @@ import tools.jackson.databind.JsonNode;
  * (docs/adr/0042-unknown-card-attempts.md). The acquirer is the real in-process sandbox behind a
  * proxy ({@link ProxiedInstance#acquirer()}).
  */
-class UnknownCardAttemptIntegrationTests extends IntegrationTest {
+class UnknownCardAttemptIntegrationTests extends ProxiedInstanceTest {
 
   private static final Duration RESOLVED = Duration.ofSeconds(20);
-
-  private ProxiedInstance gateway;
-  private WebTestClient client;
-  private DatabaseClient db;
-  private TestMerchant merchant;
-
-  @BeforeEach
-  void merchantOnTheProxiedInstance() {
-    gateway = ProxiedInstance.get();
-    client = gateway.client();
-    db = gateway.bean(DatabaseClient.class);
-    merchant = TestMerchants.create(db, gateway.bean(ApiClients.class), client, "payments:write", "payments:read");
-  }
-
-  @AfterEach
-  void networkBack() {
-    gateway.restoreAll();
-  }
 
   @Test
   void aPaymentWhoseApprovalWasLostSucceedsThroughTheStatusQueryWithOneCapture() {
