@@ -12,7 +12,6 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -45,13 +44,7 @@ final class PendingPaymentSweeper extends BackgroundJob {
 
   @Override
   protected Disposable launch() {
-    return Flux.interval(properties.sweepInterval())
-        .onBackpressureDrop()
-        .concatMap(tick -> sweep().onErrorResume(error -> {
-          log.warn("pending sweep failed, retried next tick: {}", error.toString());
-          return Mono.just(0L);
-        }), 1)
-        .subscribe();
+    return everyInterval(properties.sweepInterval(), log, "pending sweep", this::sweep);
   }
 
   /** One pass: at most {@value #BATCH} due payments, {@value #CONCURRENCY} at a time. */

@@ -13,7 +13,6 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -56,13 +55,7 @@ final class UnknownAttemptReconciler extends BackgroundJob {
 
   @Override
   protected Disposable launch() {
-    return Flux.interval(properties.sweepInterval())
-        .onBackpressureDrop()
-        .concatMap(tick -> reconcile().onErrorResume(error -> {
-          log.warn("unknown-attempt reconciliation failed, retried next tick: {}", error.toString());
-          return Mono.just(0L);
-        }), 1)
-        .subscribe();
+    return everyInterval(properties.sweepInterval(), log, "unknown-attempt reconciliation", this::reconcile);
   }
 
   /** One pass: at most {@value #BATCH} due payments, {@value #CONCURRENCY} at a time; emits how many were queried. */

@@ -122,12 +122,6 @@ public final class SettlementJob extends BackgroundJob {
 
   @Override
   protected Disposable launch() {
-    return Flux.interval(interval)
-        .onBackpressureDrop()
-        .concatMap(tick -> settleDue(delay).onErrorResume(error -> {
-          log.warn("settlement pass failed, retried next interval: {}", error.toString());
-          return Mono.just(0);
-        }), 1)
-        .subscribe();
+    return everyInterval(interval, log, "settlement pass", () -> settleDue(delay));
   }
 }
