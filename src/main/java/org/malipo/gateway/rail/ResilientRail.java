@@ -11,11 +11,7 @@ import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOper
 import io.github.resilience4j.reactor.ratelimiter.operator.RateLimiterOperator;
 import io.github.resilience4j.reactor.timelimiter.TimeLimiterOperator;
 import io.github.resilience4j.timelimiter.TimeLimiter;
-import java.util.Objects;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeoutException;
-import org.malipo.gateway.common.CurrencyUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -39,11 +35,10 @@ import reactor.core.publisher.Mono;
  * we refuse ourselves never count against the rail's health. Declines are values, so they count
  * as successes; an {@link RailOutcome.Unknown} answer counts as a failure.
  */
-public final class ResilientRail implements RailAdapter {
+public final class ResilientRail extends ForwardingRail {
 
   private static final Logger log = LoggerFactory.getLogger(ResilientRail.class);
 
-  private final RailAdapter delegate;
   private final CircuitBreaker circuitBreaker;
   private final Bulkhead bulkhead;
   private final RateLimiter rateLimiter;
@@ -52,7 +47,7 @@ public final class ResilientRail implements RailAdapter {
   private ResilientRail(
       RailAdapter delegate, CircuitBreaker circuitBreaker, Bulkhead bulkhead, RateLimiter rateLimiter,
       TimeLimiter timeLimiter) {
-    this.delegate = Objects.requireNonNull(delegate, "delegate");
+    super(delegate);
     this.circuitBreaker = circuitBreaker;
     this.bulkhead = bulkhead;
     this.rateLimiter = rateLimiter;
@@ -92,31 +87,6 @@ public final class ResilientRail implements RailAdapter {
         registries.bulkheads().bulkhead(name, limits.bulkheadConfig()),
         registries.rateLimiters().rateLimiter(name, limits.rateLimiterConfig()),
         registries.timeLimiters().timeLimiter(name, limits.timeLimiterConfig()));
-  }
-
-  @Override
-  public String name() {
-    return delegate.name();
-  }
-
-  @Override
-  public PaymentMethodType methodType() {
-    return delegate.methodType();
-  }
-
-  @Override
-  public Set<CurrencyUnit> currencies() {
-    return delegate.currencies();
-  }
-
-  @Override
-  public Optional<MobileMoneyOperator> operator() {
-    return delegate.operator();
-  }
-
-  @Override
-  public RailCallback readCallback(byte[] body, String referenceHint) {
-    return delegate.readCallback(body, referenceHint);
   }
 
   /**

@@ -1,30 +1,22 @@
 package org.malipo.gateway.routing;
 
-import java.util.Optional;
-import java.util.Set;
-import org.malipo.gateway.common.CurrencyUnit;
-import org.malipo.gateway.rail.MobileMoneyOperator;
-import org.malipo.gateway.rail.PaymentMethodType;
+import org.malipo.gateway.rail.ForwardingRail;
 import org.malipo.gateway.rail.RailAdapter;
-import org.malipo.gateway.rail.RailCallback;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
-import org.malipo.gateway.rail.RefundOutcome;
-import org.malipo.gateway.rail.RefundRequest;
 import reactor.core.publisher.Mono;
 
 /**
  * A candidate rail as the router hands it out: each authorization's outcome and wall time feed
  * {@link RailHealth}, so whoever calls the rail (the payment pipeline) need not report back.
- * Everything else passes straight through.
+ * Everything else passes straight through ({@link ForwardingRail}).
  */
-final class ObservedRail implements RailAdapter {
+final class ObservedRail extends ForwardingRail {
 
-  private final RailAdapter delegate;
   private final RailHealth health;
 
   ObservedRail(RailAdapter delegate, RailHealth health) {
-    this.delegate = delegate;
+    super(delegate);
     this.health = health;
   }
 
@@ -36,45 +28,5 @@ final class ObservedRail implements RailAdapter {
       return delegate.authorize(request)
           .doOnNext(outcome -> health.record(delegate.name(), outcome, (System.nanoTime() - startNanos) / 1_000_000));
     });
-  }
-
-  @Override
-  public String name() {
-    return delegate.name();
-  }
-
-  @Override
-  public PaymentMethodType methodType() {
-    return delegate.methodType();
-  }
-
-  @Override
-  public Set<CurrencyUnit> currencies() {
-    return delegate.currencies();
-  }
-
-  @Override
-  public Optional<MobileMoneyOperator> operator() {
-    return delegate.operator();
-  }
-
-  @Override
-  public Mono<RefundOutcome> refund(RefundRequest request) {
-    return delegate.refund(request);
-  }
-
-  @Override
-  public Mono<RailOutcome> queryStatus(String railReference) {
-    return delegate.queryStatus(railReference);
-  }
-
-  @Override
-  public RailCallback readCallback(byte[] body, String referenceHint) {
-    return delegate.readCallback(body, referenceHint);
-  }
-
-  @Override
-  public String toString() {
-    return delegate.toString();
   }
 }
