@@ -23,6 +23,7 @@ class PostgresOutageIntegrationTests extends ProxiedInstanceTest {
   /** "At once": well under a client's own timeout, and far under the pool's acquire limit (2 s). */
   private static final Duration PROMPTLY = Duration.ofMillis(2_500);
   private static final Duration RECOVERY = Duration.ofSeconds(15);
+  private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(3);
   private static final String CARD_PAYMENT = """
       {"amount": 4100, "currency": "KES", "payment_method": {"type": "card", "number": "4242424242424242",
        "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""";
@@ -87,12 +88,23 @@ class PostgresOutageIntegrationTests extends ProxiedInstanceTest {
         .header("Idempotency-Key", key).contentType(MediaType.APPLICATION_JSON).bodyValue(CARD_PAYMENT).exchange();
   }
 
-  /** Polls readiness until UP: the pool reconnects by itself, nobody restarts anything. */
+  /**
+   * Polls readiness until UP: the pool reconnects by itself, nobody restarts anything. A probe that
+   * does not answer within {@link #PROBE_TIMEOUT} counts as not ready, as the kubelet counts it
+   * (probe {@code timeoutSeconds}): right after the cut is lifted, the health check's own query can
+   * wait on a connection that died in the cut.
+   */
   private void awaitReady() {
+    WebTestClient probe = client.mutate().responseTimeout(PROBE_TIMEOUT).build();
     long deadline = System.nanoTime() + RECOVERY.toNanos();
     while (true) {
-      int status = client.get().uri("/actuator/health/readiness").exchange().returnResult(String.class)
-          .getStatus().value();
+      int status;
+      try {
+        status = probe.get().uri("/actuator/health/readiness").exchange().returnResult(String.class)
+            .getStatus().value();
+      } catch (IllegalStateException probeTimedOut) {
+        status = 503;
+      }
       if (status == 200) {
         return;
       }
