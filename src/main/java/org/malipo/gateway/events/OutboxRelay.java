@@ -27,8 +27,8 @@ import reactor.util.concurrent.Queues;
  * payment's events stay ordered on its partition. A batch that Kafka does not acknowledge rolls
  * back and is retried on the next tick: delivery is at least once, with the same event id.
  *
- * <p>Bounded: at most {@code relay-batch-size} rows in memory; ticks that arrive while a batch
- * runs are dropped, not queued.
+ * <p>Bounded: at most {@code relay-batch-size} rows in memory; of the ticks that arrive while a
+ * pass and the {@code relay-min-gap} after it run, one waits and the others are dropped.
  */
 @Component
 public final class OutboxRelay extends BackgroundJob {
@@ -80,7 +80,9 @@ public final class OutboxRelay extends BackgroundJob {
           return Mono.empty();
         })
         .thenMany(ticks)
-        .concatMap(tick -> drain(), 1)
+        // One wake-up that arrives during a pass or its gap waits in concatMap's one-slot queue, so
+        // an event committed then is relayed right after the gap; later wake-ups coalesce with it.
+        .concatMap(tick -> drain().delayUntil(count -> Mono.delay(properties.relayMinGap())), 1)
         .subscribe();
   }
 
