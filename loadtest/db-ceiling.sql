@@ -25,8 +25,7 @@ UPDATE payments SET status = 'succeeded', provider = 'acquirer_a', fee_minor = 4
 WHERE id = 'pay_' || CAST(:n AS text) AND status = 'processing';
 INSERT INTO payment_attempts (id, payment_id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
 VALUES ('att_' || CAST(:n AS text) || '_1', 'pay_' || CAST(:n AS text), 'acquirer_a', 'approved', 'auth_' || CAST(:n AS text), '00', NULL, now(), 21);
-SELECT pg_advisory_xact_lock(hashtextextended('pay_' || CAST(:n AS text), 0));
-SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM outbox WHERE aggregate_id = 'pay_' || CAST(:n AS text);
+SELECT outbox_next_sequence('pay_' || CAST(:n AS text)) AS next;
 INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
 VALUES ('evt_s' || CAST(:n AS text), 'pay_' || CAST(:n AS text), 'mer_demo', 'payment.succeeded', 2, '{"id":"evt_01a200f77a3e70e0af8f0be1cc79ddce","type":"payment.succeeded","occurred_at":"2026-11-22T01:55:48.403100Z","merchant_id":"mer_demo","sequence":2,"data":{"id":"pay_01a200f779b77de8ac00d596fb871379","object":"payment","status":"succeeded","amount":1500,"currency":"KES","fee":44,"reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"provider":"acquirer_a","attempts":1,"risk":{"score":0,"decision":"allow","reasons":[]},"created_at":"2026-11-22T01:55:48.279708Z","updated_at":"2026-11-22T01:55:48.403100Z"}}');
 UPDATE idempotency_keys SET state = 'completed', resource_id = 'pay_' || CAST(:n AS text), response_status = 201,

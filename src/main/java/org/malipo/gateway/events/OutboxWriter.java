@@ -87,17 +87,13 @@ public final class OutboxWriter {
    */
   private Mono<Long> nextSequence(String aggregateId) {
     // Writers of one aggregate (a payment's outcome, its refunds, its callbacks) may commit
-    // concurrently: a transaction-scoped advisory lock on the aggregate serialises them here, so
+    // concurrently: outbox_next_sequence (V7) takes a transaction-scoped advisory lock on the
+    // aggregate and then reads the highest sequence with a snapshot taken after the lock, so
     // sequences follow commit order and never collide, whatever row locks the caller holds.
-    // Two statements: the second takes its snapshot after the lock is held, so it sees the
-    // sequence the previous holder committed.
-    return db.sql("SELECT pg_advisory_xact_lock(hashtextextended(:aggregate, 0))")
+    return db.sql("SELECT outbox_next_sequence(:aggregate) AS next")
         .bind("aggregate", aggregateId)
-        .then()
-        .then(db.sql("SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM outbox WHERE aggregate_id = :aggregate")
-            .bind("aggregate", aggregateId)
-            .map(row -> row.get("next", Long.class))
-            .one());
+        .map(row -> row.get("next", Long.class))
+        .one();
   }
 
 
