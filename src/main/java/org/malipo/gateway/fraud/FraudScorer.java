@@ -79,10 +79,13 @@ public final class FraudScorer {
           return assess(total, all, false);
         })
         .onErrorResume(error -> {
-          log.warn("fraud velocity rules skipped: Redis unavailable ({})", error.toString());
           List<String> all = new ArrayList<>(reasons);
           all.add(RiskAssessment.VELOCITY_UNAVAILABLE);
-          return Mono.just(assess(staticScore, all, true));
+          // handle, not a plain call: it puts the request's log context into the MDC (api.LogContext).
+          return Mono.just(assess(staticScore, all, true)).handle((degraded, sink) -> {
+            log.warn("fraud velocity rules skipped: Redis unavailable ({})", error.toString());
+            sink.next(degraded);
+          });
         });
   }
 

@@ -143,7 +143,11 @@ public final class ResilientRail extends ForwardingRail {
         .transformDeferred(BulkheadOperator.of(bulkhead))
         .switchIfEmpty(Mono.fromSupplier(() -> new RailOutcome.Unknown(name(), "empty_answer")))
         .onErrorResume(error -> Mono.just(outcomeOf(error)))
-        .doOnNext(outcome -> logUnknown(outcome, request))
+        // handle, not doOnNext: it puts the request's log context into the MDC (api.LogContext).
+        .<RailOutcome>handle((outcome, sink) -> {
+          logUnknown(outcome, request);
+          sink.next(outcome);
+        })
         .checkpoint("rail.authorize", true);
   }
 

@@ -65,7 +65,11 @@ class StructuredLogIntegrationTests extends IntegrationTest {
   void theRequestContextFollowsARequestAcrossThreadsIntoTheLog(CapturedOutput output) {
     Mono.just("work")
         .publishOn(Schedulers.parallel())
-        .doOnNext(work -> log.warn("hopped thread, Authorization: Bearer abc.def.ghi, card 4242424242424242"))
+        // As on the request path: handle (and tap) restore the request's log context (api.LogContext).
+        .handle((work, sink) -> {
+          log.warn("hopped thread, Authorization: Bearer abc.def.ghi, card 4242424242424242");
+          sink.next(work);
+        })
         .contextWrite(ctx -> ctx.put("request_id", "req-log-test-3").put("merchant_id", "mer_log_test"))
         .block(Duration.ofSeconds(10));
 
