@@ -6,7 +6,8 @@
 #   SCENARIOS="card mobile overload" loadtest/bench.sh                                 # the default
 #   JFR=1 STEPS=500 loadtest/bench.sh      # + a JFR recording of the steps (target/bench/gateway.jfr)
 # Environment (all optional):
-#   STEPS            card payments/s per step (250 500 1000 1500 2000 3000)
+#   STEPS            card payments/s per step (50 100 150 200 250 500 1000 1500 2000 3000: the
+#                    issue's steps from 250/s, and below them the rates this 2-core machine holds)
 #   DURATION         seconds per step (30)
 #   WARMUP           warm-up seconds at WARMUP_RATE/s before the first step (30, at 100/s)
 #   CEILING_SECONDS  pgbench duration of the database ceiling (30; 0 skips it)
@@ -23,7 +24,7 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-STEPS="${STEPS:-250 500 1000 1500 2000 3000}"
+STEPS="${STEPS:-50 100 150 200 250 500 1000 1500 2000 3000}"
 DURATION="${DURATION:-30}"
 WARMUP="${WARMUP:-30}"
 WARMUP_RATE="${WARMUP_RATE:-100}"
@@ -119,7 +120,8 @@ classpath="target/test-classes:target/classes:$(cat "$OUT/classpath.txt")"
 # The broker runs in a JVM of its own, so the gateway's CPU and heap figures are the gateway's.
 java -Xms256m -Xmx512m -XX:+UseSerialGC -cp "$classpath" org.malipo.gateway.StandaloneKafka "$OUT/kafka.addr" \
   > "$OUT/kafka.log" 2>&1 &
-started_pids+=($!)
+kafka_pid=$!
+started_pids+=("$kafka_pid")
 for _ in $(seq 120); do [ -s "$OUT/kafka.addr" ] && break; sleep 0.5; done
 [ -s "$OUT/kafka.addr" ] || die "Kafka did not start (see $OUT/kafka.log)"
 
@@ -180,13 +182,22 @@ stat() {
 num() { [ -n "$1" ] && [ "$1" != "-" ] && echo "$1" || echo 0; }
 
 printf 'step\toffered\tachieved\tp50\tp95\tp99\tmax\terrors\tcpu\theap\tcpums\n' > "$OUT/steps.tsv"
+printf 'step\tmachine\tgateway\tpostgres\tkafka\tredis\tgatling\n' > "$OUT/processes.tsv"
+# Every process of the machine competes for the same two cores: CPU ticks of PostgreSQL (all its
+# processes), the Kafka broker, Redis, and the load generator (Gatling and its Maven, waited for by
+# this shell: its children's ticks), to say where a payment's CPU goes.
+ticks_of() { local sum=0 pid t; for pid in "$@"; do t="$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null)" && sum=$((sum + t)); done; echo "$sum"; }
+process_ticks() {
+  echo "$(cpu_ticks) $(ticks_of $(pgrep -x postgres)) $(ticks_of "$kafka_pid") $(ticks_of $(pgrep -x redis-server)) $(awk '{print $16 + $17}' /proc/$$/stat)"
+}
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 # run_step <label> <rate> <seconds> [gatling -D...]: one measured step, appended to steps.tsv.
 run_step() {
   local label="$1" rate="$2" seconds="$3"; shift 3
-  local t0 c0 t1 c1
-  t0="$(date +%s.%N)"; c0="$(cpu_ticks)"
+  local t0 c0 t1 c1 p0 p1 m0 m1
+  t0="$(date +%s.%N)"; c0="$(cpu_ticks)"; p0="$(process_ticks)"; m0="$(machine_ticks)"
   gatling "$label" "$rate" "$seconds" "$@"
-  t1="$(date +%s.%N)"; c1="$(cpu_ticks)"
+  t1="$(date +%s.%N)"; c1="$(cpu_ticks)"; p1="$(process_ticks)"; m1="$(machine_ticks)"
   local count ok ko p50 p95 p99 max errors achieved cpu heap cpums
   count="$(num "$(stat "$label" "request count" total)")"
   ok="$(num "$(stat "$label" "request count" ok)")"
@@ -208,6 +219,12 @@ run_step() {
              gross = 1000 * (b - a) / t / o; net = (1000 * (b - a) / t - 10 * i * (s1 - s0)) / o
              if (net > 0) printf "%.2f / %.2f", gross, net; else printf "%.2f / -", gross }')"
   heap="$(heap_after_gc)"
+  # ms of CPU per successful payment, gross, for each process group; machine busy % of all cores.
+  echo "$p0 $p1 $m0 $m1" | awk -v l="$label" -v o="$ok" -v t="$clk_tck" '{
+      busy = ($13 - $11) / ($14 - $12) * 100
+      printf "%s\t%.0f", l, busy
+      for (i = 1; i <= 5; i++) { d = $(i + 5) - $i; if (d < 0) d = 0; if (o > 0) printf "\t%.2f", 1000 * d / t / o; else printf "\t-" }
+      printf "\n" }' >> "$OUT/processes.tsv"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rate" "$achieved" "${p50:--}" "${p95:--}" \
     "${p99:--}" "${max:--}" "$errors" "$cpu" "$heap" "$cpums" >> "$OUT/steps.tsv"
   log "$label: offered $rate/s achieved $achieved/s p50 ${p50:--} p95 ${p95:--} p99 ${p99:--} max ${max:--} ms, errors $errors %, CPU $cpu % ($cpums ms/payment gross / net), heap $heap MiB"
@@ -338,6 +355,12 @@ fi
   echo "| step | offered/s | achieved/s | p50 ms | p95 ms | p99 ms | max ms | errors % | gateway CPU % | CPU ms/payment gross / net | heap after GC MiB |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
   tail -n +2 "$OUT/steps.tsv" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10}'
+  echo
+  echo "CPU per successful payment by process (ms; over each Gatling run, its JVM start included), and how busy the whole machine was:"
+  echo
+  echo "| step | machine busy % | gateway | PostgreSQL | Kafka broker | Redis | Gatling + Maven | sum |"
+  echo "|---|---|---|---|---|---|---|---|"
+  tail -n +2 "$OUT/processes.tsv" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %.2f |\n", $1, $2, $3, $4, $5, $6, $7, $3 + $4 + $5 + $6 + $7}'
   echo
   echo "- db_ceiling = ${db_ceiling:-not measured} payments/s (pgbench -M prepared -c 8 -j 2 -T $CEILING_SECONDS, loadtest/db-ceiling.sql)"
   echo "- max_sustainable = $max_sustainable card payments/s (highest step with p99 <= 50 ms and < 0.1 % errors)"
