@@ -13,7 +13,6 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
-import org.malipo.gateway.common.RedisCalls;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
@@ -45,7 +44,7 @@ public class FraudScorerBenchmark {
     ReactiveStringRedisTemplate redis = mock(ReactiveStringRedisTemplate.class);
     when(redis.execute(any(RedisScript.class), anyList(), anyList()))
         .thenAnswer(invocation -> Flux.just(List.of(1L, 1_500L, 0L)));
-    VelocityCounters counters = new VelocityCounters(redis, new RedisCalls(), "malipo-jmh:", Clock.systemUTC());
+    VelocityCounters counters = new VelocityCounters(redis, "malipo-jmh:", Clock.systemUTC());
     scorer = new FraudScorer(new FraudProperties(Map.of(), null, null, null, Set.of("410000"), Duration.ofMillis(150)),
         counters);
     check = new FraudCheck("mer_demo", new Money(1_500, CurrencyUnit.fromCode("KES").orElseThrow()), "424242",

@@ -2,12 +2,12 @@ package org.malipo.gateway.fraud;
 
 import java.time.Clock;
 import java.util.List;
-import org.malipo.gateway.common.RedisCalls;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Per-card counters in Redis, updated and read in one atomic Lua script (one round trip): payments
@@ -27,13 +27,11 @@ final class VelocityCounters {
       """, List.class);
 
   private final ReactiveStringRedisTemplate redis;
-  private final RedisCalls calls;
   private final String prefix;
   private final Clock clock;
 
-  VelocityCounters(ReactiveStringRedisTemplate redis, RedisCalls calls, @Value("${malipo.redis.key-prefix:malipo:}") String prefix, Clock clock) {
+  VelocityCounters(ReactiveStringRedisTemplate redis, @Value("${malipo.redis.key-prefix:malipo:}") String prefix, Clock clock) {
     this.redis = redis;
-    this.calls = calls;
     this.prefix = prefix;
     this.clock = clock;
   }
@@ -52,7 +50,10 @@ final class VelocityCounters {
         prefix + "fraud:card:" + tag + ":count:" + epochMinute,
         prefix + "fraud:card:" + tag + ":amount:" + epochHour,
         prefix + "fraud:blocklist:fingerprints");
-    return calls.flux(redis.execute(SCRIPT, keys, List.of(Long.toString(amountMinor), cardFingerprint)))
+    return redis.execute(SCRIPT, keys, List.of(Long.toString(amountMinor), cardFingerprint))
+        // Lettuce opens its shared connection synchronously on first use and after a reconnect;
+        // subscribing off the event loop keeps that one-off wait away from request threads.
+        .subscribeOn(Schedulers.boundedElastic())
         .next()
         .map(result -> new Velocity(
             ((Number) result.get(0)).longValue(),

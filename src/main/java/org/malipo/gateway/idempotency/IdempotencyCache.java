@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
-import org.malipo.gateway.common.RedisCalls;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +12,7 @@ import org.springframework.beans.factory.annotation.Value;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -31,16 +31,14 @@ public final class IdempotencyCache {
   private static final Duration TIMEOUT = Duration.ofMillis(150);
 
   private final ReactiveStringRedisTemplate redis;
-  private final RedisCalls calls;
   private final JsonMapper json;
   private final String prefix;
   private final Counter hits;
   private final Counter failures;
 
-  IdempotencyCache(ReactiveStringRedisTemplate redis, RedisCalls calls, JsonMapper json,
+  IdempotencyCache(ReactiveStringRedisTemplate redis, JsonMapper json,
       @Value("${malipo.redis.key-prefix:malipo:}") String prefix, MeterRegistry meters) {
     this.redis = redis;
-    this.calls = calls;
     this.json = json;
     this.prefix = prefix;
     this.hits = meters.counter("malipo.idempotency.replays", "source", "redis");
@@ -57,7 +55,8 @@ public final class IdempotencyCache {
    *     idempotency_key_reused} when the key was used with a different request
    */
   public Mono<Claim.Replay> replay(String merchantId, String key, String fingerprint) {
-    return calls.mono(redis.opsForValue().get(redisKey(merchantId, key)))
+    return redis.opsForValue().get(redisKey(merchantId, key))
+        .subscribeOn(Schedulers.boundedElastic()) // Lettuce may connect synchronously on first use
         .timeout(TIMEOUT)
         .map(text -> json.readValue(text, Entry.class))
         .onErrorResume(error -> {
@@ -80,7 +79,8 @@ public final class IdempotencyCache {
    */
   public Mono<Void> remember(String merchantId, String key, String fingerprint, int status, String body) {
     String value = json.writeValueAsString(new Entry(fingerprint, status, body));
-    return calls.mono(redis.opsForValue().set(redisKey(merchantId, key), value, Duration.ofHours(IdempotencyStore.RETENTION_HOURS)))
+    return redis.opsForValue().set(redisKey(merchantId, key), value, Duration.ofHours(IdempotencyStore.RETENTION_HOURS))
+        .subscribeOn(Schedulers.boundedElastic())
         .timeout(TIMEOUT)
         .onErrorResume(error -> {
           failures.increment();

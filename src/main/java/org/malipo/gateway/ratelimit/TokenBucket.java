@@ -1,7 +1,6 @@
 package org.malipo.gateway.ratelimit;
 
 import java.util.List;
-import org.malipo.gateway.common.RedisCalls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -11,6 +10,7 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * One token bucket per merchant in Redis (hash {@code <prefix>ratelimit:{<merchant>}} with the
@@ -55,12 +55,10 @@ final class TokenBucket {
   private static final Logger log = LoggerFactory.getLogger(TokenBucket.class);
 
   private final ReactiveStringRedisTemplate redis;
-  private final RedisCalls calls;
   private final String prefix;
 
-  TokenBucket(ReactiveStringRedisTemplate redis, RedisCalls calls, @Value("${malipo.redis.key-prefix:malipo:}") String prefix) {
+  TokenBucket(ReactiveStringRedisTemplate redis, @Value("${malipo.redis.key-prefix:malipo:}") String prefix) {
     this.redis = redis;
-    this.calls = calls;
     this.prefix = prefix;
   }
 
@@ -85,8 +83,11 @@ final class TokenBucket {
     // The hash tag keeps a merchant's bucket in one slot under Redis Cluster.
     List<String> keys = List.of(prefix + "ratelimit:{" + merchantId + "}");
     List<String> args = List.of(Integer.toString(limit.capacity()), Double.toString(limit.refillPerSecond()));
-    // The answer arrives on Lettuce's own event loop (common.RedisCalls for where it is sent from).
-    return calls.flux(redis.execute(SCRIPT, keys, args))
+    return redis.execute(SCRIPT, keys, args)
+        // Lettuce opens its shared connection synchronously on first use and after a reconnect
+        // (as in fraud.VelocityCounters): subscribing off the event loop keeps that wait away from
+        // request threads. The answer arrives on Lettuce's own event loop either way.
+        .subscribeOn(Schedulers.boundedElastic())
         .next()
         .map(result -> new Decision(
             ((Number) result.get(0)).longValue() == 1L,
