@@ -13,7 +13,7 @@
 #   CEILING_SECONDS  pgbench duration of the database ceiling (30; 0 skips it)
 #   SCENARIOS        any of: card mobile overload (the default: all three) statements (SQL statements
 #                    per payment, counted from the PostgreSQL server log: needs read access to it)
-#   MOBILE_RATE      M-Pesa payments/s of the mobile-money scenario (200, for DURATION s)
+#   MOBILE_RATE      M-Pesa payments/s of the mobile-money scenario (100, for DURATION s)
 #   OVERLOAD_RATE    offered rate of the overload scenario (10 x max_sustainable)
 #   GATEWAY_JVM_OPTS JVM flags of the gateway (see below); JFR=1 adds a recording
 #   EXTRA_ARGS       extra Spring arguments for the gateway, e.g. --malipo.payments.max-in-flight=500
@@ -30,7 +30,7 @@ WARMUP="${WARMUP:-30}"
 WARMUP_RATE="${WARMUP_RATE:-100}"
 CEILING_SECONDS="${CEILING_SECONDS:-30}"
 SCENARIOS="${SCENARIOS:-card mobile overload}"
-MOBILE_RATE="${MOBILE_RATE:-200}"
+MOBILE_RATE="${MOBILE_RATE:-100}"
 PORT="${BENCH_PORT:-8089}"
 DB_HOST="${MALIPO_DB_HOST:-127.0.0.1}"
 DB_PORT="${MALIPO_DB_PORT:-5432}"
