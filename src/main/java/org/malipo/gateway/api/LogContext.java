@@ -14,9 +14,9 @@ import org.springframework.web.server.ServerWebExchange;
  * copies them into the MDC where a line is logged; the accessors registered here say how.
  * Propagation is {@code limited} ({@code spring.reactor.context-propagation}): Reactor restores
  * the MDC in {@code handle} and {@code tap} only, so a log call on the request path sits in one
- * of those. {@code auto} would restore it around every operator, at 13 % more CPU per payment
- * (docs/performance.md). Code outside the filter chain (the error handler) sets the MDC from the
- * exchange with {@link #fromExchange}.
+ * of those. {@code auto} would restore it around every operator, at 13–16 % more CPU per
+ * payment (docs/performance.md). Code outside the filter chain (the error handler) sets the MDC
+ * from the exchange with {@link #fromExchange}.
  */
 @Component
 public final class LogContext {
