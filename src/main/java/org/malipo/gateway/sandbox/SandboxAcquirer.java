@@ -32,13 +32,13 @@ import tools.jackson.databind.type.LogicalType;
  * The sandbox card acquirer's decisions, without HTTP: authenticate, validate, replay by
  * Idempotency-Key, and answer by test card ({@code docs/rails/sandbox-acquirer.md}).
  *
- * <p>Thread-safe and non-blocking. Stored answers live in a bounded in-memory map
- * ({@value #MAX_STORED_ANSWERS} entries, {@link #STORED_ANSWER_TTL}), so a replay after a restart
- * or beyond the bounds is a new authorization, as on a real acquirer past its retention window.
+ * <p>Thread-safe and non-blocking. Stored answers live in bounded in-memory maps
+ * ({@code malipo.sandbox.max-stored-answers} entries each, {@link #STORED_ANSWER_TTL}), so a
+ * replay after a restart or beyond the bounds is a new authorization, as on a real acquirer past
+ * its retention window.
  */
 final class SandboxAcquirer {
 
-  static final int MAX_STORED_ANSWERS = 100_000;
   static final Duration STORED_ANSWER_TTL = Duration.ofHours(1);
   static final int MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
@@ -64,27 +64,22 @@ final class SandboxAcquirer {
   private final Clock clock;
   private final JsonMapper json;
   private final AtomicInteger stan = new AtomicInteger();
-  private final Cache<String, Approval> approvals = Caffeine.newBuilder()
-      .maximumSize(MAX_STORED_ANSWERS)
-      .expireAfterWrite(Duration.ofDays(1))
-      .build();
-  private final Cache<String, Reply> refundAnswers = Caffeine.newBuilder()
-      .maximumSize(MAX_STORED_ANSWERS)
-      .expireAfterWrite(STORED_ANSWER_TTL)
-      .build();
-  private final Cache<String, Stored> answers = Caffeine.newBuilder()
-      .maximumSize(MAX_STORED_ANSWERS)
-      .expireAfterWrite(STORED_ANSWER_TTL)
-      .build();
+  private final Cache<String, Approval> approvals;
+  private final Cache<String, Reply> refundAnswers;
+  private final Cache<String, Stored> answers;
 
   /**
    * @param apiKey the accepted Bearer key
+   * @param maxStoredAnswers entries kept per store (approvals, authorization and refund answers)
    * @param clock the source of the RRN's date and hour
    */
-  SandboxAcquirer(String apiKey, Clock clock) {
+  SandboxAcquirer(String apiKey, int maxStoredAnswers, Clock clock) {
     this.expectedAuthorization = ("Bearer " + apiKey).getBytes(StandardCharsets.UTF_8);
     this.clock = clock;
     this.json = mapper();
+    this.approvals = Caffeine.newBuilder().maximumSize(maxStoredAnswers).expireAfterWrite(Duration.ofDays(1)).build();
+    this.refundAnswers = Caffeine.newBuilder().maximumSize(maxStoredAnswers).expireAfterWrite(STORED_ANSWER_TTL).build();
+    this.answers = Caffeine.newBuilder().maximumSize(maxStoredAnswers).expireAfterWrite(STORED_ANSWER_TTL).build();
   }
 
   /**

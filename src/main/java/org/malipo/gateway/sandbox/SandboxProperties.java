@@ -17,10 +17,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     before they call the gateway back and before their status queries turn final; default 2 s
  * @param callbackRepeat how many times each callback is delivered (2 exercises duplicate handling);
  *     default 1
+ * @param maxStoredAnswers entries the sandbox acquirer keeps per store (approvals, stored answers
+ *     for Idempotency-Key replays); default 100,000. The benchmark lowers it so the gateway's heap
+ *     is not hidden behind the simulated acquirer's records.
  */
 @ConfigurationProperties("malipo.sandbox")
 public record SandboxProperties(boolean enabled, Integer port, String acquirerApiKey, Duration acquirerLatency,
-    Duration callbackDelay, Integer callbackRepeat) {
+    Duration callbackDelay, Integer callbackRepeat, Integer maxStoredAnswers) {
 
   /** The default sandbox acquirer key. */
   public static final String DEFAULT_ACQUIRER_API_KEY = "sandbox-acquirer-key";
@@ -39,6 +42,10 @@ public record SandboxProperties(boolean enabled, Integer port, String acquirerAp
     acquirerLatency = acquirerLatency == null ? Duration.ZERO : acquirerLatency;
     callbackDelay = callbackDelay == null ? Duration.ofSeconds(2) : callbackDelay;
     callbackRepeat = callbackRepeat == null ? 1 : callbackRepeat;
+    maxStoredAnswers = maxStoredAnswers == null ? 100_000 : maxStoredAnswers;
+    if (maxStoredAnswers < 1) {
+      throw new IllegalArgumentException("malipo.sandbox.max-stored-answers must be at least 1: " + maxStoredAnswers);
+    }
     if (callbackDelay.isNegative() || callbackRepeat < 1 || callbackRepeat > 10) {
       throw new IllegalArgumentException("malipo.sandbox.callback-delay must not be negative and callback-repeat be 1..10");
     }
@@ -50,6 +57,7 @@ public record SandboxProperties(boolean enabled, Integer port, String acquirerAp
   @Override
   public String toString() {
     return "SandboxProperties[enabled=" + enabled + ", port=" + port + ", acquirerLatency=" + acquirerLatency
-        + ", callbackDelay=" + callbackDelay + ", callbackRepeat=" + callbackRepeat + "]";
+        + ", callbackDelay=" + callbackDelay + ", callbackRepeat=" + callbackRepeat + ", maxStoredAnswers="
+        + maxStoredAnswers + "]";
   }
 }

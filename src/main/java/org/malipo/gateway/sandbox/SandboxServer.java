@@ -76,7 +76,7 @@ public final class SandboxServer implements AutoCloseable {
    * @throws RuntimeException when the port cannot be bound within 10 s
    */
   public SandboxServer(SandboxProperties properties) {
-    this.acquirer = new SandboxAcquirer(properties.acquirerApiKey(), Clock.systemUTC());
+    this.acquirer = new SandboxAcquirer(properties.acquirerApiKey(), properties.maxStoredAnswers(), Clock.systemUTC());
     this.latency = properties.acquirerLatency();
     this.apiKey = properties.acquirerApiKey();
     this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay());

@@ -44,7 +44,7 @@ class SandboxAcquirerTests {
 
   @BeforeEach
   void startSandbox() {
-    sandbox = new SandboxServer(new SandboxProperties(true, 0, null, null, null, null));
+    sandbox = new SandboxServer(new SandboxProperties(true, 0, null, null, null, null, null));
   }
 
   @AfterEach
@@ -189,7 +189,7 @@ class SandboxAcquirerTests {
   @Test
   void delaysEveryAnswerByTheConfiguredLatency() {
     Duration latency = Duration.ofMillis(200);
-    try (SandboxServer slow = new SandboxServer(new SandboxProperties(true, 0, null, latency, null, null))) {
+    try (SandboxServer slow = new SandboxServer(new SandboxProperties(true, 0, null, latency, null, null, null))) {
       post(slow, "acquirer_a", KEY, Ids.next("att"), body("4242424242424242", 150_000, "404"))
           .as(StepVerifier::create)
           .expectNextMatches(answer -> answer.status() == 200)
