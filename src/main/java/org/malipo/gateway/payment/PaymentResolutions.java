@@ -127,15 +127,7 @@ public final class PaymentResolutions {
           new Payment.Failure(declined.failureCode(), declined.message()), zero, pending.attempts(), now);
       default -> throw new IllegalArgumentException("not final: " + outcome);
     };
-    Mono<Void> writes = payments.updateOutcome(result, PaymentStatus.PENDING)
-        .then(payments.recordAttemptOutcome(attempt.attemptId(), outcome))
-        .then(outbox.append(result.id(), result.merchantId(), "payment." + result.status().wireName(), now,
-            PaymentView.of(result)).then());
-    if (result.status() == PaymentStatus.SUCCEEDED) {
-      writes = writes.then(ledger.postCapture(result.id(), result.merchantId(), attempt.rail(), result.amount(),
-          result.fee()).then());
-    }
-    return writes;
+    return recordOutcome(result, PaymentStatus.PENDING, attempt, outcome, now);
   }
 
   /**
@@ -175,7 +167,16 @@ public final class PaymentResolutions {
     };
     log.info("payment {}: unknown attempt {} resolved by status query: {}", result.id(), attempt.attemptId(),
         result.status().wireName());
-    Mono<Void> writes = payments.updateOutcome(result, PaymentStatus.PROCESSING)
+    return recordOutcome(result, PaymentStatus.PROCESSING, attempt, outcome, now);
+  }
+
+  /**
+   * The writes of a resolved payment, in the caller's transaction: the guarded status change from
+   * {@code previous}, the attempt's answer, the payment's event and, for a success, its one capture.
+   */
+  private Mono<Void> recordOutcome(Payment result, PaymentStatus previous, Attempt attempt, RailOutcome outcome,
+      Instant now) {
+    Mono<Void> writes = payments.updateOutcome(result, previous)
         .then(payments.recordAttemptOutcome(attempt.attemptId(), outcome))
         .then(outbox.append(result.id(), result.merchantId(), "payment." + result.status().wireName(), now,
             PaymentView.of(result)).then());
