@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.malipo.gateway.common.Ids;
+import org.malipo.gateway.common.SingleStatement;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
@@ -24,6 +25,10 @@ import tools.jackson.databind.json.JsonMapper;
 @Component
 public final class OutboxWriter {
 
+  private static final long SEQUENCE_PLACEHOLDER = Long.MIN_VALUE;
+  private static final String PLACEHOLDER_DIGITS = Long.toString(SEQUENCE_PLACEHOLDER);
+  private static final String SEQUENCE_TOKEN = "\"sequence\":" + PLACEHOLDER_DIGITS;
+
   private final DatabaseClient db;
   private final JsonMapper json;
   private final OutboxRelay relay;
@@ -43,7 +48,27 @@ public final class OutboxWriter {
    * @return the event id ({@code evt_…})
    */
   public Mono<String> append(String aggregateId, String merchantId, String type, Instant occurredAt, Object data) {
-    return nextSequence(aggregateId).flatMap(sequence -> insert(aggregateId, merchantId, type, occurredAt, data, sequence));
+    SingleStatement statement = new SingleStatement();
+    String eventId = appendIn(statement, null, aggregateId, merchantId, type, occurredAt, data);
+    return statement.execute(db).thenReturn(eventId);
+  }
+
+  /**
+   * Adds {@link #append} to a caller's single statement: a CTE named {@code outbox_event},
+   * parameters {@code :outbox_*}; at most one event per statement.
+   *
+   * @param after a CTE of the statement of at most one row, read first so that its row locks are
+   *     held before the sequence is taken (the event is written only if it has a row); null for none
+   * @return the event id ({@code evt_…})
+   */
+  public String appendIn(SingleStatement statement, String after, String aggregateId, String merchantId, String type,
+      Instant occurredAt, Object data) {
+    // Writers of one aggregate (a payment's outcome, its refunds, its callbacks) may commit
+    // concurrently: outbox_next_sequence (V7) takes a transaction-scoped advisory lock on the
+    // aggregate and then reads the highest sequence with a snapshot taken after the lock, so
+    // sequences follow commit order and never collide, whatever row locks the caller holds.
+    return insertIn(statement, after, "outbox_next_sequence(:outbox_aggregate)", aggregateId, merchantId, type,
+        occurredAt, data);
   }
 
   /**
@@ -52,50 +77,46 @@ public final class OutboxWriter {
    * other transaction can see an uncommitted aggregate, so none can write its events; the unique
    * index on {@code (aggregate_id, sequence)} would still refuse a second sequence 1.
    *
+   * <p>Added to a caller's single statement, like {@link #appendIn}.
+   *
+   * @param after a CTE of at most one row; the event is written only if it has a row
    * @return the event id ({@code evt_…})
    */
-  public Mono<String> appendFirst(String aggregateId, String merchantId, String type, Instant occurredAt, Object data) {
-    return insert(aggregateId, merchantId, type, occurredAt, data, 1L);
+  public String appendFirstIn(SingleStatement statement, String after, String aggregateId, String merchantId,
+      String type, Instant occurredAt, Object data) {
+    return insertIn(statement, after, "1", aggregateId, merchantId, type, occurredAt, data);
   }
 
-  private Mono<String> insert(String aggregateId, String merchantId, String type, Instant occurredAt, Object data,
-      long sequence) {
+  private String insertIn(SingleStatement statement, String after, String sequence, String aggregateId,
+      String merchantId, String type, Instant occurredAt, Object data) {
     String eventId = Ids.next("evt");
     Map<String, Object> event = new LinkedHashMap<>();
     event.put("id", eventId);
     event.put("type", type);
     event.put("occurred_at", occurredAt.toString());
     event.put("merchant_id", merchantId);
-    event.put("sequence", sequence);
+    event.put("sequence", SEQUENCE_PLACEHOLDER);
     event.put("data", data);
-    return db.sql("""
-            INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
-            VALUES (:event, :aggregate, :merchant, :type, :sequence, :payload)""")
-        .bind("event", eventId)
-        .bind("aggregate", aggregateId)
-        .bind("merchant", merchantId)
-        .bind("type", type)
-        .bind("sequence", sequence)
-        .bind("payload", json.writeValueAsString(event))
-        .then()
-        .thenReturn(eventId);
+    // The database numbers the event in the same statement: Jackson writes the JSON around the
+    // number, the statement puts the number in. The placeholder is the first occurrence, since
+    // "sequence" is written before "data".
+    String payload = json.writeValueAsString(event);
+    int at = payload.indexOf(SEQUENCE_TOKEN);
+    statement.with("""
+            outbox_event AS (
+                INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
+                SELECT :outbox_event, :outbox_aggregate, :outbox_merchant, :outbox_type, s.sequence,
+                    :outbox_payload_head || s.sequence || :outbox_payload_tail
+                FROM (SELECT CAST(%s AS bigint) AS sequence%s) s
+            )""".formatted(sequence, after == null ? "" : " FROM " + after))
+        .bind("outbox_event", eventId)
+        .bind("outbox_aggregate", aggregateId)
+        .bind("outbox_merchant", merchantId)
+        .bind("outbox_type", type)
+        .bind("outbox_payload_head", payload.substring(0, at + SEQUENCE_TOKEN.length() - PLACEHOLDER_DIGITS.length()))
+        .bind("outbox_payload_tail", payload.substring(at + SEQUENCE_TOKEN.length()));
+    return eventId;
   }
-
-  /**
-   * The aggregate's next sequence number. Read in the caller's transaction after its row lock was
-   * taken; under READ COMMITTED this statement sees every earlier writer's committed row.
-   */
-  private Mono<Long> nextSequence(String aggregateId) {
-    // Writers of one aggregate (a payment's outcome, its refunds, its callbacks) may commit
-    // concurrently: outbox_next_sequence (V7) takes a transaction-scoped advisory lock on the
-    // aggregate and then reads the highest sequence with a snapshot taken after the lock, so
-    // sequences follow commit order and never collide, whatever row locks the caller holds.
-    return db.sql("SELECT outbox_next_sequence(:aggregate) AS next")
-        .bind("aggregate", aggregateId)
-        .map(row -> row.get("next", Long.class))
-        .one();
-  }
-
 
   /** Tells the relay that rows were committed, so it need not wait for its next poll. */
   public void committed() {

@@ -3,6 +3,7 @@ package org.malipo.gateway.idempotency;
 import java.util.Map;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
+import org.malipo.gateway.common.SingleStatement;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
@@ -20,6 +21,9 @@ public final class IdempotencyStore {
 
   /** How long a key is remembered, in hours (Stripe keeps 24 h). */
   public static final int RETENTION_HOURS = 24;
+
+  /** The name of the claim's CTE in a single statement ({@link #claimIn}). */
+  public static final String CLAIM = "idempotency_claim";
 
   private final DatabaseClient db;
 
@@ -50,24 +54,45 @@ public final class IdempotencyStore {
    *     422 idempotency_key_reused} when the key came with a different request
    */
   public Mono<Claim> claim(String merchantId, String key, String fingerprint) {
-    return db.sql("""
-            INSERT INTO idempotency_keys (merchant_id, idempotency_key, fingerprint, state, expires_at)
-            VALUES (:merchant, :key, :fingerprint, 'in_progress', now() + make_interval(hours => :hours))
-            ON CONFLICT (merchant_id, idempotency_key) DO UPDATE
-              SET fingerprint = EXCLUDED.fingerprint, state = 'in_progress', resource_id = NULL,
-                  response_status = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
-              WHERE idempotency_keys.expires_at < now()
-            RETURNING 1""")
-        .bind("merchant", merchantId)
-        .bind("key", key)
-        .bind("fingerprint", fingerprint)
-        .bind("hours", RETENTION_HOURS)
+    SingleStatement statement = new SingleStatement();
+    claimIn(statement, merchantId, key, fingerprint);
+    return statement.query(db, "SELECT 1 FROM " + CLAIM + " ")
         .map(row -> (Claim) new Claim.Claimed())
         .first()
-        .switchIfEmpty(Mono.defer(() -> existing(merchantId, key, fingerprint)));
+        .switchIfEmpty(Mono.defer(() -> stored(merchantId, key, fingerprint)));
   }
 
-  private Mono<Claim> existing(String merchantId, String key, String fingerprint) {
+  /**
+   * Adds the claim of {@link #claim} to a caller's single statement: a CTE named {@value #CLAIM}
+   * with one row when the key was claimed and none when it is taken, parameters {@code
+   * :idempotency_*}. When it has no row the caller must write nothing (select {@code FROM} it) and
+   * learn the answer from {@link #stored}.
+   */
+  public void claimIn(SingleStatement statement, String merchantId, String key, String fingerprint) {
+    statement.with(CLAIM + " AS (" + """
+                INSERT INTO idempotency_keys (merchant_id, idempotency_key, fingerprint, state, expires_at)
+                VALUES (:idempotency_merchant, :idempotency_key, :idempotency_fingerprint, 'in_progress',
+                    now() + make_interval(hours => :idempotency_hours))
+                ON CONFLICT (merchant_id, idempotency_key) DO UPDATE
+                  SET fingerprint = EXCLUDED.fingerprint, state = 'in_progress', resource_id = NULL,
+                      response_status = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
+                  WHERE idempotency_keys.expires_at < now()
+                RETURNING 1
+            )""")
+        .bind("idempotency_merchant", merchantId)
+        .bind("idempotency_key", key)
+        .bind("idempotency_fingerprint", fingerprint)
+        .bind("idempotency_hours", RETENTION_HOURS);
+  }
+
+  /**
+   * What a key that could not be claimed stands for.
+   *
+   * @return {@link Claim.Replay} of the stored answer; errors {@code 409 idempotency_in_progress}
+   *     (with {@code Retry-After}) while the first request runs and {@code 422
+   *     idempotency_key_reused} when the key came with a different request
+   */
+  public Mono<Claim> stored(String merchantId, String key, String fingerprint) {
     return db.sql("""
             SELECT fingerprint, state, response_status, response_body FROM idempotency_keys
             WHERE merchant_id = :merchant AND idempotency_key = :key""")
@@ -100,18 +125,33 @@ public final class IdempotencyStore {
    * @param body the JSON body answered
    */
   public Mono<Void> complete(String merchantId, String key, String resourceId, int status, String body) {
-    return db.sql("""
-            UPDATE idempotency_keys SET state = 'completed', resource_id = :resource, response_status = :status,
-                response_body = :body
-            WHERE merchant_id = :merchant AND idempotency_key = :key AND state = 'in_progress'""")
-        .bind("merchant", merchantId)
-        .bind("key", key)
-        .bind("resource", resourceId)
-        .bind("status", status)
-        .bind("body", body)
-        .fetch().rowsUpdated()
-        .flatMap(rows -> rows == 1 ? Mono.<Void>empty()
-            : Mono.error(new IllegalStateException("idempotency key was not in progress")));
+    SingleStatement statement = new SingleStatement();
+    completeIn(statement, merchantId, key, resourceId, status, body);
+    return statement.execute(db);
+  }
+
+  /**
+   * Adds {@link #complete} to a caller's single statement: a CTE named {@code
+   * idempotency_completion}, parameters {@code :idempotency_*}, and the requirement that the key
+   * was in progress (else the statement writes nothing and fails with {@link
+   * IllegalStateException}).
+   */
+  public void completeIn(SingleStatement statement, String merchantId, String key, String resourceId, int status,
+      String body) {
+    statement.with("""
+            idempotency_completion AS (
+                UPDATE idempotency_keys SET state = 'completed', resource_id = :idempotency_resource,
+                    response_status = :idempotency_status, response_body = :idempotency_body
+                WHERE merchant_id = :idempotency_merchant AND idempotency_key = :idempotency_key
+                    AND state = 'in_progress'
+                RETURNING 1
+            )""")
+        .bind("idempotency_merchant", merchantId)
+        .bind("idempotency_key", key)
+        .bind("idempotency_resource", resourceId)
+        .bind("idempotency_status", status)
+        .bind("idempotency_body", body)
+        .require("(SELECT count(*) FROM idempotency_completion) = 1", "idempotency key was not in progress");
   }
 
 }

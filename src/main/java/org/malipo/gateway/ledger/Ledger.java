@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.common.SingleStatement;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
@@ -40,6 +41,23 @@ public final class Ledger {
    * @return the journal entry id; errors on a second capture of the same payment (unique index)
    */
   public Mono<String> postCapture(String paymentId, String merchantId, String rail, Money amount, Money fee) {
+    SingleStatement statement = new SingleStatement();
+    String entryId = captureIn(statement, null, paymentId, merchantId, rail, amount, fee);
+    return statement.execute(db).thenReturn(entryId);
+  }
+
+  /**
+   * Adds the capture of {@link #postCapture} to a caller's single statement (the payment's outcome,
+   * written in one round trip): CTEs named {@code ledger_*}, parameters {@code :ledger_*}.
+   *
+   * @param after a CTE of the statement whose rows must exist (and whose row locks must be held)
+   *     before the legs are posted, e.g. the payment's guarded update; null for none
+   * @param amount captured amount, minor units
+   * @param fee the merchant's fee, minor units, 0 ≤ fee ≤ amount
+   * @return the journal entry id; the statement fails on a second capture of the same payment
+   */
+  public String captureIn(SingleStatement statement, String after, String paymentId, String merchantId, String rail,
+      Money amount, Money fee) {
     String currency = amount.currency().code();
     List<Leg> legs = new ArrayList<>(3);
     legs.add(new Leg(Accounts.railClearing(rail, currency), 'D', amount.amountMinor(), 'D', false));
@@ -50,7 +68,7 @@ public final class Ledger {
     if (fee.amountMinor() > 0) {
       legs.add(new Leg(Accounts.gatewayFees(currency), 'C', fee.amountMinor(), 'C', false));
     }
-    return post("capture", paymentId, null, currency, legs);
+    return entryIn(statement, after, "capture", paymentId, null, currency, legs);
   }
 
   /**
@@ -125,6 +143,13 @@ public final class Ledger {
   }
 
   private Mono<String> post(String kind, String paymentId, String refundId, String currency, List<Leg> legs) {
+    SingleStatement statement = new SingleStatement();
+    String entryId = entryIn(statement, null, kind, paymentId, refundId, currency, legs);
+    return statement.execute(db).thenReturn(entryId);
+  }
+
+  private static String entryIn(SingleStatement statement, String after, String kind, String paymentId,
+      String refundId, String currency, List<Leg> legs) {
     assertBalanced(legs);
     // A stable order on the account rows, so concurrent entries lock them without deadlocking.
     List<Leg> ordered = legs.stream().sorted(Comparator.comparing(Leg::account)).toList();
@@ -132,42 +157,55 @@ public final class Ledger {
     // One statement, one round trip: the merchant balance row lock is held only until commit.
     // Shared system accounts are only created if missing (DO NOTHING takes no row lock); their
     // balance is derived from the postings (docs/adr/0007-hot-ledger-accounts.md).
-    DatabaseClient.GenericExecuteSpec statement = db.sql("""
-            WITH legs AS (
-                SELECT * FROM unnest(CAST(:accounts AS text[]), CAST(:directions AS text[]),
-                    CAST(:amounts AS bigint[]), CAST(:sides AS text[]), CAST(:nonNegative AS boolean[]))
-                    AS l(account, direction, amount, normal_side, non_negative)
-            ), entry AS (
-                INSERT INTO journal_entries (id, kind, payment_id, refund_id) VALUES (:entry, :kind, :payment, :refund)
-            ), system_accounts AS (
+    statement.with("""
+            ledger_legs AS (
+                SELECT l.* FROM unnest(CAST(:ledger_accounts AS text[]), CAST(:ledger_directions AS text[]),
+                    CAST(:ledger_amounts AS bigint[]), CAST(:ledger_sides AS text[]), CAST(:ledger_non_negative AS boolean[]))
+                    AS l(account, direction, amount, normal_side, non_negative)"""
+            + (after == null ? "" : "\n    WHERE EXISTS (SELECT 1 FROM " + after + ")") + """
+            )""")
+        .with("""
+            ledger_entry AS (
+                INSERT INTO journal_entries (id, kind, payment_id, refund_id)
+                VALUES (:ledger_entry, :ledger_kind, :ledger_payment, :ledger_refund)
+            )""")
+        .with("""
+            ledger_system_accounts AS (
                 INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-                SELECT account, :currency, normal_side, false, NULL FROM legs WHERE NOT non_negative
+                SELECT account, :ledger_currency, normal_side, false, NULL FROM ledger_legs WHERE NOT non_negative
                 ON CONFLICT (id) DO NOTHING
-            ), increases AS (
+            )""")
+        .with("""
+            ledger_increases AS (
                 INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-                SELECT account, :currency, normal_side, true, amount
-                FROM legs WHERE non_negative AND direction = normal_side ORDER BY account
+                SELECT account, :ledger_currency, normal_side, true, amount
+                FROM ledger_legs WHERE non_negative AND direction = normal_side ORDER BY account
                 ON CONFLICT (id) DO UPDATE SET balance_minor = ledger_accounts.balance_minor + EXCLUDED.balance_minor
-            ), decreases AS (
+            )""")
+        .with("""
+            ledger_decreases AS (
                 -- An UPDATE, not an upsert: PostgreSQL checks an upsert's proposed row before it sees
                 -- the conflict, so a negative proposed balance would always fail the CHECK. A debit on
                 -- an account that does not exist yet then fails the postings' foreign key: an overdraft.
                 UPDATE ledger_accounts a SET balance_minor = a.balance_minor - l.amount
-                FROM legs l WHERE a.id = l.account AND l.non_negative AND l.direction <> l.normal_side
-            )
-            INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
-            SELECT :entry, account, direction, amount, :currency FROM legs""")
-        .bind("entry", entryId)
-        .bind("kind", kind)
-        .bind("payment", paymentId)
-        .bind("currency", currency)
-        .bind("accounts", ordered.stream().map(Leg::account).toArray(String[]::new))
-        .bind("directions", ordered.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))
-        .bind("amounts", ordered.stream().map(Leg::amountMinor).toArray(Long[]::new))
-        .bind("sides", ordered.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
-        .bind("nonNegative", ordered.stream().map(Leg::nonNegative).toArray(Boolean[]::new));
-    statement = refundId == null ? statement.bindNull("refund", String.class) : statement.bind("refund", refundId);
-    return statement.then().thenReturn(entryId);
+                FROM ledger_legs l WHERE a.id = l.account AND l.non_negative AND l.direction <> l.normal_side
+            )""")
+        .with("""
+            ledger_postings AS (
+                INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
+                SELECT :ledger_entry, account, direction, amount, :ledger_currency FROM ledger_legs
+            )""")
+        .bind("ledger_entry", entryId)
+        .bind("ledger_kind", kind)
+        .bind("ledger_payment", paymentId)
+        .bind("ledger_refund", refundId, String.class)
+        .bind("ledger_currency", currency)
+        .bind("ledger_accounts", ordered.stream().map(Leg::account).toArray(String[]::new))
+        .bind("ledger_directions", ordered.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))
+        .bind("ledger_amounts", ordered.stream().map(Leg::amountMinor).toArray(Long[]::new))
+        .bind("ledger_sides", ordered.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
+        .bind("ledger_non_negative", ordered.stream().map(Leg::nonNegative).toArray(Boolean[]::new));
+    return entryId;
   }
 
   private static void assertBalanced(List<Leg> legs) {

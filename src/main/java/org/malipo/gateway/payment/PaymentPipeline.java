@@ -11,6 +11,7 @@ import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.KeyedHashes;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.common.SingleStatement;
 import org.malipo.gateway.common.StageMetrics;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.fraud.FraudCheck;
@@ -27,9 +28,8 @@ import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
 import org.malipo.gateway.routing.RailRouter;
 import org.springframework.dao.DataIntegrityViolationException;
+import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
-import org.springframework.transaction.ReactiveTransactionManager;
-import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.publisher.Mono;
 import reactor.util.retry.Retry;
 import tools.jackson.databind.JsonNode;
@@ -39,10 +39,11 @@ import tools.jackson.databind.json.JsonMapper;
  * The payment pipeline (DESIGN.md §2) as one composed chain:
  * {@code validate → claimIdempotencyKey → scoreFraud → chooseRails → callRails → commitOutcome}.
  *
- * <p>Two transactions per payment. The first claims the idempotency key and records the payment
- * as {@code processing} with its {@code payment.created} event, so a crash during the rail call
- * leaves a payment to reconcile, never a charge without a record. The second writes the outcome,
- * the attempts, the ledger entry, the event and the stored answer together.
+ * <p>Two transactions per payment, each one SQL statement (one round trip; docs/adr/0063). The
+ * first claims the idempotency key and records the payment as {@code processing} with its {@code
+ * payment.created} event, so a crash during the rail call leaves a payment to reconcile, never a
+ * charge without a record. The second writes the outcome, the attempts, the ledger entry, the
+ * event and the stored answer together.
  *
  * <p>Attempt ids are derived from the payment id ({@code att_<payment hex>_<n>}) and sent to the
  * rail as its idempotency reference, so the possible attempts of a payment interrupted by a crash
@@ -67,13 +68,13 @@ final class PaymentPipeline {
   private final PaymentProperties properties;
   private final StageMetrics metrics;
   private final JsonMapper json;
-  private final TransactionalOperator tx;
+  private final DatabaseClient db;
   private final Clock clock;
 
   PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, KeyedHashes fingerprints,
       IdempotencyStore idempotency, IdempotencyCache cache, FraudScorer fraud, RailRouter router, Ledger ledger, OutboxWriter outbox,
       PaymentRepository payments, PaymentProperties properties, StageMetrics metrics, JsonMapper json,
-      ReactiveTransactionManager transactionManager, Clock clock) {
+      DatabaseClient db, Clock clock) {
     this.strictJson = strictJson;
     this.validator = validator;
     this.fingerprints = fingerprints;
@@ -87,7 +88,7 @@ final class PaymentPipeline {
     this.properties = properties;
     this.metrics = metrics;
     this.json = json;
-    this.tx = TransactionalOperator.create(transactionManager);
+    this.db = db;
     this.clock = clock;
   }
 
@@ -136,19 +137,33 @@ final class PaymentPipeline {
     return started.replay() == null ? "claimed" : "replayed";
   }
 
+  /**
+   * The first write, one statement: claim the key and, only if it was claimed, insert the
+   * processing payment and its {@code payment.created} event. A key that was taken gets its
+   * stored answer, or the idempotency problem, from a second look-up.
+   */
   private Mono<Started> claim(PaymentCommand command) {
-    Mono<Started> claimAndRecord = idempotency.claim(command.merchantId(), command.idempotencyKey(), command.requestFingerprint())
-        .flatMap(claim -> switch (claim) {
-          case Claim.Replay replay -> Mono.just(new Started(null, replay));
-          case Claim.Claimed claimed -> {
-            Payment payment = newPayment(command);
-            yield payments.insert(payment)
-                .then(outbox.appendFirst(payment.id(), payment.merchantId(), "payment.created", payment.createdAt(),
-                    PaymentView.of(payment)))
-                .thenReturn(new Started(payment, null));
+    Payment payment = newPayment(command);
+    SingleStatement statement = new SingleStatement();
+    idempotency.claimIn(statement, command.merchantId(), command.idempotencyKey(), command.requestFingerprint());
+    payments.insertIn(statement, IdempotencyStore.CLAIM, payment);
+    outbox.appendFirstIn(statement, PaymentRepository.INSERTED, payment.id(), payment.merchantId(), "payment.created",
+        payment.createdAt(), PaymentView.of(payment));
+    return statement.query(db, "SELECT count(*) AS inserted FROM " + PaymentRepository.INSERTED)
+        .map(row -> row.get("inserted", Long.class))
+        .one()
+        .flatMap(inserted -> {
+          if (inserted == 1) {
+            outbox.committed();
+            return Mono.just(new Started(payment, null));
           }
+          return idempotency.stored(command.merchantId(), command.idempotencyKey(), command.requestFingerprint())
+              .map(claim -> switch (claim) {
+                case Claim.Replay replay -> new Started(null, replay);
+                // stored() answers a replay or a problem; a claim is only ever made by claimIn.
+                case Claim.Claimed claimed -> throw new IllegalStateException("idempotency key claimed concurrently");
+              });
         });
-    return tx.transactional(claimAndRecord).doOnNext(started -> outbox.committed());
   }
 
   private Payment newPayment(PaymentCommand command) {
@@ -212,22 +227,33 @@ final class PaymentPipeline {
     return "att_" + paymentId.substring(paymentId.indexOf('_') + 1) + "_" + number;
   }
 
+  /**
+   * The second write, one statement: the guarded outcome update, the attempts, the outcome's
+   * event, the stored answer and, for a succeeded payment, the capture. Any of them failing writes
+   * none of them (docs/adr/0063-single-statement-payment-writes.md).
+   */
   private Mono<Answer> commitOutcome(Payment assessed, RailCalls calls) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
     Payment result = decide(assessed, calls, now);
     String body = json.writeValueAsString(PaymentView.of(result));
-    Mono<Void> writes = payments.updateOutcome(result, PaymentStatus.PROCESSING)
-        .then(payments.insertAttempts(calls.attempts()))
-        .then(result.status() == PaymentStatus.PROCESSING ? Mono.empty()
-            : outbox.append(result.id(), result.merchantId(), "payment." + result.status().wireName(), now,
-                PaymentView.of(result)).then())
-        .then(idempotency.complete(result.merchantId(), result.idempotencyKey(), result.id(), CREATED, body))
-        .then(result.status() == PaymentStatus.SUCCEEDED
-            ? ledger.postCapture(result.id(), result.merchantId(), result.provider(), result.amount(), result.fee()).then()
-            : Mono.empty());
+    // Built anew for each try: ids (journal entry, event) are minted when the statement is built.
+    Mono<Void> writes = Mono.defer(() -> {
+      SingleStatement statement = new SingleStatement();
+      payments.outcomeIn(statement, result, PaymentStatus.PROCESSING, calls.attempts());
+      if (result.status() != PaymentStatus.PROCESSING) {
+        outbox.appendIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(),
+            "payment." + result.status().wireName(), now, PaymentView.of(result));
+      }
+      idempotency.completeIn(statement, result.merchantId(), result.idempotencyKey(), result.id(), CREATED, body);
+      if (result.status() == PaymentStatus.SUCCEEDED) {
+        ledger.captureIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(), result.provider(),
+            result.amount(), result.fee());
+      }
+      return statement.execute(db);
+    });
     // The rail has answered: committing that answer is retried on transient database errors, never
     // on a rule violation, so a charged payment is not left unrecorded by one lost connection.
-    return metrics.timed("ledger", tx.transactional(writes).thenReturn(result))
+    return metrics.timed("ledger", writes.thenReturn(result))
         .retryWhen(Retry.backoff(3, Duration.ofMillis(50)).maxBackoff(Duration.ofMillis(500))
             .filter(error -> !(error instanceof DataIntegrityViolationException) && !(error instanceof IllegalStateException)))
         .doOnNext(committed -> outbox.committed())

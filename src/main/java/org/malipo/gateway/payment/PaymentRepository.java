@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.common.SingleStatement;
 import org.malipo.gateway.rail.RailOutcome;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
@@ -30,6 +31,11 @@ final class PaymentRepository {
       + " p.failure_code, p.failure_message, p.created_at, p.updated_at,"
       + " (SELECT count(*) FROM payment_attempts a WHERE a.payment_id = p.id) AS attempts";
 
+  /** The name of the new payment's CTE in a single statement ({@link #insertIn}). */
+  static final String INSERTED = "payment_insert";
+  /** The name of the guarded outcome update's CTE in a single statement ({@link #outcomeIn}). */
+  static final String OUTCOME = "payment_outcome";
+
   private final DatabaseClient db;
   private final JsonMapper json;
 
@@ -38,33 +44,44 @@ final class PaymentRepository {
     this.json = json;
   }
 
-  /** Inserts a new payment (status {@code processing}). */
-  Mono<Void> insert(Payment p) {
-    GenericExecuteSpec spec = db.sql("""
-        INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor,
-            reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint,
-            mobile_operator, msisdn, created_at, updated_at)
-        VALUES (:id, :merchant, :key, :status, :amount, :currency, 0, :reference, :description,
-            CAST(:metadata AS jsonb), :method, :brand, :bin, :last4, :fingerprint, :operator, :msisdn, :created, :created)""")
-        .bind("id", p.id())
-        .bind("merchant", p.merchantId())
-        .bind("key", p.idempotencyKey())
-        .bind("status", p.status().wireName())
-        .bind("amount", p.amount().amountMinor())
-        .bind("currency", p.amount().currency().code())
-        .bind("metadata", json.writeValueAsString(p.metadata()))
-        .bind("method", p.card() != null ? "card" : "mobile_money")
-        .bind("created", p.createdAt());
+  /**
+   * Adds the insert of a new payment (status {@code processing}) to a single statement: a CTE
+   * named {@value #INSERTED} with the payment's one row, parameters {@code :payment_*}.
+   *
+   * @param after a CTE of at most one row (the idempotency claim): the payment is inserted only if
+   *     it has a row
+   */
+  void insertIn(SingleStatement statement, String after, Payment p) {
     MaskedCard card = p.card();
-    spec = bindNullable(spec, "brand", card == null ? null : card.brand());
-    spec = bindNullable(spec, "bin", card == null ? null : card.bin());
-    spec = bindNullable(spec, "last4", card == null ? null : card.last4());
-    spec = bindNullable(spec, "fingerprint", card == null ? null : card.fingerprint());
-    spec = bindNullable(spec, "operator", p.wallet() == null ? null : p.wallet().operator());
-    spec = bindNullable(spec, "msisdn", p.wallet() == null ? null : p.wallet().msisdn());
-    spec = bindNullable(spec, "reference", p.reference());
-    spec = bindNullable(spec, "description", p.description());
-    return spec.then();
+    statement.with(INSERTED + " AS (" + """
+                INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor,
+                    reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint,
+                    mobile_operator, msisdn, created_at, updated_at)
+                SELECT :payment_id, :payment_merchant, :payment_key, :payment_status, :payment_amount, :payment_currency, 0,
+                    :payment_reference, :payment_description, CAST(:payment_metadata AS jsonb), :payment_method,
+                    :payment_brand, :payment_bin, :payment_last4, :payment_fingerprint, :payment_operator, :payment_msisdn,
+                    :payment_created, :payment_created
+                FROM\s""" + after + """
+
+                RETURNING 1
+            )""")
+        .bind("payment_id", p.id())
+        .bind("payment_merchant", p.merchantId())
+        .bind("payment_key", p.idempotencyKey())
+        .bind("payment_status", p.status().wireName())
+        .bind("payment_amount", p.amount().amountMinor())
+        .bind("payment_currency", p.amount().currency().code())
+        .bind("payment_metadata", json.writeValueAsString(p.metadata()))
+        .bind("payment_method", card != null ? "card" : "mobile_money")
+        .bind("payment_created", p.createdAt())
+        .bind("payment_brand", card == null ? null : card.brand(), String.class)
+        .bind("payment_bin", card == null ? null : card.bin(), String.class)
+        .bind("payment_last4", card == null ? null : card.last4(), String.class)
+        .bind("payment_fingerprint", card == null ? null : card.fingerprint(), String.class)
+        .bind("payment_operator", p.wallet() == null ? null : p.wallet().operator(), String.class)
+        .bind("payment_msisdn", p.wallet() == null ? null : p.wallet().msisdn(), String.class)
+        .bind("payment_reference", p.reference(), String.class)
+        .bind("payment_description", p.description(), String.class);
   }
 
   /**
@@ -74,46 +91,66 @@ final class PaymentRepository {
    * @return error {@link IllegalStateException} if the payment was not in {@code previous}
    */
   Mono<Void> updateOutcome(Payment p, PaymentStatus previous) {
-    GenericExecuteSpec spec = db.sql("""
-        UPDATE payments SET status = :status, provider = :provider, fee_minor = :fee, risk_score = :score,
-            risk_decision = :decision, risk_reasons = :reasons, failure_code = :failureCode,
-            failure_message = :failureMessage, updated_at = :updated
-        WHERE id = :id AND status = :previous""")
-        .bind("id", p.id())
-        .bind("status", p.status().wireName())
-        .bind("previous", previous.wireName())
-        .bind("fee", p.fee().amountMinor())
-        .bind("updated", p.updatedAt());
-    spec = bindNullable(spec, "provider", p.provider());
-    Payment.Risk risk = p.risk();
-    spec = risk == null
-        ? spec.bindNull("score", Integer.class).bindNull("decision", String.class).bind("reasons", new String[0])
-        : spec.bind("score", risk.score()).bind("decision", risk.decision()).bind("reasons", risk.reasons().toArray(String[]::new));
-    Payment.Failure failure = p.failure();
-    spec = bindNullable(spec, "failureCode", failure == null ? null : failure.code());
-    spec = bindNullable(spec, "failureMessage", failure == null ? null : failure.message());
-    return spec.fetch().rowsUpdated().flatMap(rows -> rows == 1 ? Mono.<Void>empty()
-        : Mono.error(new IllegalStateException("payment " + p.id() + " was not " + previous.wireName())));
+    SingleStatement statement = new SingleStatement();
+    outcomeIn(statement, p, previous, List.of());
+    return statement.execute(db);
   }
 
-  /** Records rail attempts; a rail reference can belong to one attempt only. */
-  Mono<Void> insertAttempts(List<PaymentAttempt> attempts) {
-    return Flux.fromIterable(attempts).concatMap(a -> {
-      GenericExecuteSpec spec = db.sql("""
-          INSERT INTO payment_attempts (id, payment_id, rail, outcome, rail_reference, response_code, failure_code,
-              started_at, latency_ms)
-          VALUES (:id, :payment, :rail, :outcome, :reference, :responseCode, :failureCode, :started, :latency)""")
-          .bind("id", a.id())
-          .bind("payment", a.paymentId())
-          .bind("rail", a.rail())
-          .bind("outcome", a.outcome())
-          .bind("started", a.startedAt())
-          .bind("latency", a.latencyMs());
-      spec = bindNullable(spec, "reference", a.railReference());
-      spec = bindNullable(spec, "responseCode", a.responseCode());
-      spec = bindNullable(spec, "failureCode", a.failureCode());
-      return spec.then();
-    }).then();
+  /**
+   * Adds {@link #updateOutcome} and the rail attempts to a single statement: CTEs named {@value
+   * #OUTCOME} (the payment's one row, locked) and {@code payment_attempt_rows}, parameters {@code
+   * :payment_*}, and the requirement that the payment was in {@code previous} (else the statement
+   * writes nothing and fails with {@link IllegalStateException}). A rail reference can belong to
+   * one attempt only (unique index).
+   */
+  void outcomeIn(SingleStatement statement, Payment p, PaymentStatus previous, List<PaymentAttempt> attempts) {
+    Payment.Risk risk = p.risk();
+    Payment.Failure failure = p.failure();
+    statement.with(OUTCOME + " AS (" + """
+                UPDATE payments SET status = :payment_status, provider = :payment_provider, fee_minor = :payment_fee,
+                    risk_score = :payment_score, risk_decision = :payment_decision, risk_reasons = :payment_reasons,
+                    failure_code = :payment_failure_code, failure_message = :payment_failure_message,
+                    updated_at = :payment_updated
+                WHERE id = :payment_id AND status = :payment_previous
+                RETURNING 1
+            )""")
+        .bind("payment_id", p.id())
+        .bind("payment_status", p.status().wireName())
+        .bind("payment_previous", previous.wireName())
+        .bind("payment_fee", p.fee().amountMinor())
+        .bind("payment_updated", p.updatedAt())
+        .bind("payment_provider", p.provider(), String.class)
+        .bind("payment_score", risk == null ? null : risk.score(), Integer.class)
+        .bind("payment_decision", risk == null ? null : risk.decision(), String.class)
+        .bind("payment_reasons", risk == null ? new String[0] : risk.reasons().toArray(String[]::new))
+        .bind("payment_failure_code", failure == null ? null : failure.code(), String.class)
+        .bind("payment_failure_message", failure == null ? null : failure.message(), String.class)
+        .require("(SELECT count(*) FROM " + OUTCOME + ") = 1", "payment " + p.id() + " was not " + previous.wireName());
+    if (attempts.isEmpty()) {
+      return;
+    }
+    statement.with("""
+            payment_attempt_rows AS (
+                INSERT INTO payment_attempts (id, payment_id, rail, outcome, rail_reference, response_code, failure_code,
+                    started_at, latency_ms)
+                SELECT a.id, :payment_id, a.rail, a.outcome, a.rail_reference, a.response_code, a.failure_code,
+                    a.started_at, a.latency_ms
+                FROM unnest(CAST(:payment_attempt_ids AS text[]), CAST(:payment_attempt_rails AS text[]),
+                    CAST(:payment_attempt_outcomes AS text[]), CAST(:payment_attempt_references AS text[]),
+                    CAST(:payment_attempt_response_codes AS text[]), CAST(:payment_attempt_failure_codes AS text[]),
+                    CAST(:payment_attempt_started AS timestamptz[]), CAST(:payment_attempt_latencies AS bigint[]))
+                    AS a(id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
+                WHERE EXISTS (SELECT 1 FROM\s""" + OUTCOME + """
+            )
+            )""")
+        .bind("payment_attempt_ids", attempts.stream().map(PaymentAttempt::id).toArray(String[]::new))
+        .bind("payment_attempt_rails", attempts.stream().map(PaymentAttempt::rail).toArray(String[]::new))
+        .bind("payment_attempt_outcomes", attempts.stream().map(PaymentAttempt::outcome).toArray(String[]::new))
+        .bind("payment_attempt_references", attempts.stream().map(PaymentAttempt::railReference).toArray(String[]::new))
+        .bind("payment_attempt_response_codes", attempts.stream().map(PaymentAttempt::responseCode).toArray(String[]::new))
+        .bind("payment_attempt_failure_codes", attempts.stream().map(PaymentAttempt::failureCode).toArray(String[]::new))
+        .bind("payment_attempt_started", attempts.stream().map(a -> a.startedAt().toString()).toArray(String[]::new))
+        .bind("payment_attempt_latencies", attempts.stream().map(PaymentAttempt::latencyMs).toArray(Long[]::new));
   }
 
   /** The merchant's payment with this id, or empty (also when it belongs to another merchant). */
