@@ -171,7 +171,7 @@ public final class IdempotencyStore {
         .bind("idempotency_resources", completions.stream().map(Completion::resourceId).toArray(String[]::new))
         .bind("idempotency_statuses", completions.stream().map(Completion::status).toArray(Integer[]::new))
         .bind("idempotency_bodies", completions.stream().map(Completion::body).toArray(String[]::new))
-        .require("(SELECT count(*) FROM idempotency_completion) = " + completions.size(),
+        .requireRows("idempotency_completion", completions.size(),
             completions.size() == 1 ? "idempotency key was not in progress" : "an idempotency key of the batch was not in progress");
   }
 

@@ -141,7 +141,7 @@ final class PaymentRepository {
         .bind("payment_failure_messages", updated.stream()
             .map(p -> p.failure() == null ? null : p.failure().message()).toArray(String[]::new))
         .bind("payment_updated", updated.stream().map(p -> p.updatedAt().toString()).toArray(String[]::new))
-        .require("(SELECT count(*) FROM " + OUTCOME + ") = " + outcomes.size(), outcomes.size() == 1
+        .requireRows(OUTCOME, outcomes.size(), outcomes.size() == 1
             ? "payment " + updated.getFirst().id() + " was not " + outcomes.getFirst().previous().wireName()
             : "a payment of the batch was not in its expected status");
     List<PaymentAttempt> attempts = outcomes.stream().flatMap(o -> o.attempts().stream()).toList();
