@@ -194,6 +194,13 @@ class PaymentOutcomeStatementIntegrationTests extends IntegrationTest {
     assertThat(pendingBalance()).isEqualTo(7 * 9_710L);
   }
 
+  @Test
+  void connectionsPlanEachStatementOnce() {
+    // Array-bound statements would otherwise be re-planned on every execution (PostgresSessionConfiguration).
+    assertThat(db.sql("SHOW plan_cache_mode").map(row -> row.get(0, String.class)).one().block(WAIT))
+        .isEqualTo("force_generic_plan");
+  }
+
   private void assertNothingOfTheOutcomeWritten() {
     assertThat(count("SELECT count(*) FROM payment_attempts WHERE payment_id = :id")).isZero();
     assertThat(count("SELECT count(*) FROM outbox WHERE aggregate_id = :id")).as("only payment.created").isEqualTo(1);
