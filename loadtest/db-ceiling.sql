@@ -1,9 +1,9 @@
 -- The gateway's own database work for ONE succeeded card payment, statement for statement as
--- PaymentPipeline and OutcomeWriter issue it (docs/adr/0063-single-statement-payment-writes.md;
--- the CTEs of common.SingleStatement with the values bound): statement 1 claims the idempotency
--- key and records the processing payment with its payment.created event (sequence 1: no lock, no
--- read); statement 2 stores the outcome, the attempt, payment.succeeded, the stored answer and the
--- capture entry. Each is its own transaction (autocommit), as in the gateway.
+-- PaymentPipeline issues it (docs/adr/0063-single-statement-payment-writes.md: the CTEs of
+-- common.SingleStatement with the values bound): statement 1 claims the idempotency key and records
+-- the processing payment with its payment.created event (sequence 1: no lock, no read); statement 2
+-- stores the outcome, the attempt, payment.succeeded, the stored answer and the capture entry.
+-- Each is its own transaction (autocommit), as in the gateway.
 -- loadtest/bench.sh drives it with pgbench -M prepared -c 8 -j 2 -T 30: one pgbench "transaction"
 -- = one payment. (pgbench takes any :word for a variable, even inside a string: the account ids
 -- spell ':' as chr(58).) Ids are derived from one random 63-bit number per payment; bodies are
@@ -21,75 +21,59 @@ WITH idempotency_claim AS (
     INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor, reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint, mobile_operator, msisdn, created_at, updated_at)
     SELECT 'pay_' || CAST(:n AS text), 'mer_demo', 'key-' || CAST(:n AS text), 'processing', 1500, 'KES', 0, 'order-1001', NULL, CAST('{}' AS jsonb), 'card', 'visa', '424242', '4242', 'ef80c2dc5ccd87a6e7b67d25f4d152392a97e3d12da70d64732e760479a9029f', NULL, NULL, now(), now()
     FROM idempotency_claim
-    RETURNING id
+    RETURNING 1
 ), outbox_event AS (
     INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
-    SELECT e.event_id, e.aggregate_id, e.merchant_id, e.type, s.sequence, e.head || s.sequence || e.tail
-    FROM unnest(ARRAY['evt_c' || CAST(:n AS text)], ARRAY['pay_' || CAST(:n AS text)], ARRAY['mer_demo'], ARRAY['payment.created'],
-        ARRAY['{"id":"evt_01a200f779b87fc68e1a6c23fa26bf2e","type":"payment.created","occurred_at":"2026-11-22T01:55:48.279708Z","merchant_id":"mer_demo","sequence":'],
-        ARRAY[',"data":{"id":"pay_01a200f779b77de8ac00d596fb871379","object":"payment","status":"processing","amount":1500,"currency":"KES","reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"attempts":0,"created_at":"2026-11-22T01:55:48.279708Z","updated_at":"2026-11-22T01:55:48.279708Z"}}'])
-        AS e(event_id, aggregate_id, merchant_id, type, head, tail)
-    JOIN payment_insert a ON a.id = e.aggregate_id
-    CROSS JOIN LATERAL (SELECT CAST(1 AS bigint) AS sequence) s
+    SELECT 'evt_c' || CAST(:n AS text), 'pay_' || CAST(:n AS text), 'mer_demo', 'payment.created', s.sequence,
+        '{"id":"evt_01a200f779b87fc68e1a6c23fa26bf2e","type":"payment.created","occurred_at":"2026-11-22T01:55:48.279708Z","merchant_id":"mer_demo","sequence":' || s.sequence || ',"data":{"id":"pay_01a200f779b77de8ac00d596fb871379","object":"payment","status":"processing","amount":1500,"currency":"KES","reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"attempts":0,"created_at":"2026-11-22T01:55:48.279708Z","updated_at":"2026-11-22T01:55:48.279708Z"}}'
+    FROM (SELECT CAST(1 AS bigint) AS sequence FROM payment_insert) s
 )
 SELECT count(*) AS inserted FROM payment_insert;
 WITH payment_outcome AS (
-    UPDATE payments p SET status = o.status, provider = o.provider, fee_minor = o.fee, risk_score = o.score, risk_decision = o.decision,
-        risk_reasons = ARRAY(SELECT jsonb_array_elements_text(CAST(o.reasons AS jsonb))),
-        failure_code = o.failure_code, failure_message = o.failure_message, updated_at = o.updated
-    FROM unnest(ARRAY['pay_' || CAST(:n AS text)], ARRAY['succeeded'], ARRAY['processing'], ARRAY['acquirer_a'], ARRAY[CAST(44 AS bigint)],
-        ARRAY[0], ARRAY['allow'], ARRAY['[]'], CAST(ARRAY[NULL] AS text[]), CAST(ARRAY[NULL] AS text[]), ARRAY[now()])
-        AS o(id, status, previous, provider, fee, score, decision, reasons, failure_code, failure_message, updated)
-    WHERE p.id = o.id AND p.status = o.previous
-    RETURNING p.id
+    UPDATE payments SET status = 'succeeded', provider = 'acquirer_a', fee_minor = 44, risk_score = 0, risk_decision = 'allow',
+        risk_reasons = '{}', failure_code = NULL, failure_message = NULL, updated_at = now()
+    WHERE id = 'pay_' || CAST(:n AS text) AND status = 'processing'
+    RETURNING 1
 ), payment_attempt_rows AS (
     INSERT INTO payment_attempts (id, payment_id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
-    SELECT a.* FROM unnest(ARRAY['att_' || CAST(:n AS text) || '_1'], ARRAY['pay_' || CAST(:n AS text)], ARRAY['acquirer_a'], ARRAY['approved'],
-        ARRAY['auth_' || CAST(:n AS text)], ARRAY['00'], CAST(ARRAY[NULL] AS text[]), ARRAY[now()], ARRAY[CAST(21 AS bigint)])
-        AS a(id, payment_id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
-    WHERE a.payment_id IN (SELECT id FROM payment_outcome)
+    SELECT a.id, 'pay_' || CAST(:n AS text), a.rail, a.outcome, a.rail_reference, a.response_code, a.failure_code, a.started_at, a.latency_ms
+    FROM unnest(ARRAY['att_' || CAST(:n AS text) || '_1'], ARRAY['acquirer_a'], ARRAY['approved'], ARRAY['auth_' || CAST(:n AS text)],
+        ARRAY['00'], CAST(ARRAY[NULL] AS text[]), ARRAY[now()], ARRAY[CAST(21 AS bigint)])
+        AS a(id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
+    WHERE EXISTS (SELECT 1 FROM payment_outcome)
 ), outbox_event AS (
     INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
-    SELECT e.event_id, e.aggregate_id, e.merchant_id, e.type, s.sequence, e.head || s.sequence || e.tail
-    FROM unnest(ARRAY['evt_s' || CAST(:n AS text)], ARRAY['pay_' || CAST(:n AS text)], ARRAY['mer_demo'], ARRAY['payment.succeeded'],
-        ARRAY['{"id":"evt_01a200f77a3e70e0af8f0be1cc79ddce","type":"payment.succeeded","occurred_at":"2026-11-22T01:55:48.403100Z","merchant_id":"mer_demo","sequence":'],
-        ARRAY[',"data":{"id":"pay_01a200f779b77de8ac00d596fb871379","object":"payment","status":"succeeded","amount":1500,"currency":"KES","fee":44,"reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"provider":"acquirer_a","attempts":1,"risk":{"score":0,"decision":"allow","reasons":[]},"created_at":"2026-11-22T01:55:48.279708Z","updated_at":"2026-11-22T01:55:48.403100Z"}}'])
-        AS e(event_id, aggregate_id, merchant_id, type, head, tail)
-    JOIN payment_outcome a ON a.id = e.aggregate_id
-    CROSS JOIN LATERAL (SELECT CAST(outbox_next_sequence(e.aggregate_id) AS bigint) AS sequence) s
+    SELECT 'evt_s' || CAST(:n AS text), 'pay_' || CAST(:n AS text), 'mer_demo', 'payment.succeeded', s.sequence,
+        '{"id":"evt_01a200f77a3e70e0af8f0be1cc79ddce","type":"payment.succeeded","occurred_at":"2026-11-22T01:55:48.403100Z","merchant_id":"mer_demo","sequence":' || s.sequence || ',"data":{"id":"pay_01a200f779b77de8ac00d596fb871379","object":"payment","status":"succeeded","amount":1500,"currency":"KES","fee":44,"reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"provider":"acquirer_a","attempts":1,"risk":{"score":0,"decision":"allow","reasons":[]},"created_at":"2026-11-22T01:55:48.279708Z","updated_at":"2026-11-22T01:55:48.403100Z"}}'
+    FROM (SELECT CAST(outbox_next_sequence('pay_' || CAST(:n AS text)) AS bigint) AS sequence FROM payment_outcome) s
 ), idempotency_completion AS (
-    UPDATE idempotency_keys k SET state = 'completed', resource_id = c.resource, response_status = c.status, response_body = c.body
-    FROM unnest(ARRAY['mer_demo'], ARRAY['key-' || CAST(:n AS text)], ARRAY['pay_' || CAST(:n AS text)], ARRAY[201],
-        ARRAY['{"id":"pay_01a200f768347e8fa75923db0c2f99cc","object":"payment","status":"succeeded","amount":1500,"currency":"KES","fee":44,"reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"provider":"acquirer_a","attempts":1,"risk":{"score":0,"decision":"allow","reasons":[]},"created_at":"2026-11-22T01:55:43.796384Z","updated_at":"2026-11-22T01:55:44.920885Z"}'])
-        AS c(merchant_id, idempotency_key, resource, status, body)
-    WHERE k.merchant_id = c.merchant_id AND k.idempotency_key = c.idempotency_key AND k.state = 'in_progress'
+    UPDATE idempotency_keys SET state = 'completed', resource_id = 'pay_' || CAST(:n AS text), response_status = 201,
+        response_body = '{"id":"pay_01a200f768347e8fa75923db0c2f99cc","object":"payment","status":"succeeded","amount":1500,"currency":"KES","fee":44,"reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"provider":"acquirer_a","attempts":1,"risk":{"score":0,"decision":"allow","reasons":[]},"created_at":"2026-11-22T01:55:43.796384Z","updated_at":"2026-11-22T01:55:44.920885Z"}'
+    WHERE merchant_id = 'mer_demo' AND idempotency_key = 'key-' || CAST(:n AS text) AND state = 'in_progress'
     RETURNING 1
 ), ledger_legs AS (
-    SELECT l.* FROM unnest(ARRAY['je_' || CAST(:n AS text), 'je_' || CAST(:n AS text), 'je_' || CAST(:n AS text)],
-        CAST(translate('{rail;acquirer_a;clearing;KES,merchant;mer_demo;pending;KES,gateway;fees;KES}', ';', chr(58)) AS text[]),
-        CAST('{D,C,C}' AS text[]), CAST('{1500,1456,44}' AS bigint[]), CAST('{D,C,C}' AS text[]), CAST('{f,t,f}' AS boolean[]),
-        CAST('{KES,KES,KES}' AS text[]))
-        AS l(entry_id, account, direction, amount, normal_side, non_negative, currency)
+    SELECT l.* FROM unnest(CAST(translate('{gateway;fees;KES,merchant;mer_demo;pending;KES,rail;acquirer_a;clearing;KES}', ';', chr(58)) AS text[]),
+        CAST('{C,C,D}' AS text[]), CAST('{44,1456,1500}' AS bigint[]), CAST('{C,C,D}' AS text[]), CAST('{f,t,f}' AS boolean[]))
+        AS l(account, direction, amount, normal_side, non_negative)
     WHERE EXISTS (SELECT 1 FROM payment_outcome)
 ), ledger_entry AS (
     INSERT INTO journal_entries (id, kind, payment_id, refund_id)
-    SELECT * FROM unnest(ARRAY['je_' || CAST(:n AS text)], ARRAY['capture'], ARRAY['pay_' || CAST(:n AS text)], CAST(ARRAY[NULL] AS text[]))
+    VALUES ('je_' || CAST(:n AS text), 'capture', 'pay_' || CAST(:n AS text), NULL)
 ), ledger_system_accounts AS (
     INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-    SELECT DISTINCT account, currency, normal_side, false, CAST(NULL AS bigint) FROM ledger_legs WHERE NOT non_negative
+    SELECT account, 'KES', normal_side, false, NULL FROM ledger_legs WHERE NOT non_negative
     ON CONFLICT (id) DO NOTHING
 ), ledger_increases AS (
     INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-    SELECT account, currency, normal_side, true, sum(amount) FROM ledger_legs WHERE non_negative AND direction = normal_side
-    GROUP BY account, currency, normal_side ORDER BY account
+    SELECT account, 'KES', normal_side, true, amount
+    FROM ledger_legs WHERE non_negative AND direction = normal_side ORDER BY account
     ON CONFLICT (id) DO UPDATE SET balance_minor = ledger_accounts.balance_minor + EXCLUDED.balance_minor
 ), ledger_decreases AS (
-    UPDATE ledger_accounts a SET balance_minor = a.balance_minor - d.amount
-    FROM (SELECT account, sum(amount) AS amount FROM ledger_legs WHERE non_negative AND direction <> normal_side GROUP BY account) d
-    WHERE a.id = d.account
+    UPDATE ledger_accounts a SET balance_minor = a.balance_minor - l.amount
+    FROM ledger_legs l WHERE a.id = l.account AND l.non_negative AND l.direction <> l.normal_side
 ), ledger_postings AS (
     INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
-    SELECT entry_id, account, direction, amount, currency FROM ledger_legs
+    SELECT 'je_' || CAST(:n AS text), account, direction, amount, 'KES' FROM ledger_legs
 )
-SELECT malipo_require((SELECT count(*) FROM payment_outcome) = CAST(1 AS bigint), 'payment was not processing')
-   AND malipo_require((SELECT count(*) FROM idempotency_completion) = CAST(1 AS bigint), 'idempotency key was not in progress');
+SELECT malipo_require((SELECT count(*) FROM payment_outcome) = 1, 'payment was not processing')
+   AND malipo_require((SELECT count(*) FROM idempotency_completion) = 1, 'idempotency key was not in progress');

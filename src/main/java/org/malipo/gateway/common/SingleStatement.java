@@ -73,18 +73,17 @@ public final class SingleStatement {
   }
 
   /**
-   * Adds a condition the statement must meet, or write nothing at all: that a CTE returned
-   * exactly {@code expected} rows (a guarded update moved every row it was given). The count is
-   * a bound parameter, so statements of any size share one prepared statement.
+   * Adds a condition the statement must meet, or write nothing at all.
    *
-   * @param cte the name of a CTE with a {@code RETURNING} clause
+   * @param condition an SQL boolean expression over the CTEs, e.g. {@code (SELECT count(*) FROM
+   *     payment_outcome) = 1}
    * @param failure the message of the {@link IllegalStateException} when it does not hold
    * @return this
    */
-  public SingleStatement requireRows(String cte, int expected, String failure) {
+  public SingleStatement require(String condition, String failure) {
     String parameter = "require_" + requirements.size();
-    requirements.add("malipo_require((SELECT count(*) FROM " + cte + ") = :" + parameter + "_rows, :" + parameter + ")");
-    return bind(parameter + "_rows", (long) expected).bind(parameter, failure);
+    requirements.add("malipo_require(" + condition + ", :" + parameter + ")");
+    return bind(parameter, failure);
   }
 
   /**
@@ -102,7 +101,7 @@ public final class SingleStatement {
 
   /**
    * The statement with the caller's main query instead of the requirements (for a statement
-   * whose answer is a row, such as a claim); {@link #requireRows} must not have been used.
+   * whose answer is a row, such as a claim); {@link #require} must not have been used.
    *
    * @param select the main query, e.g. {@code SELECT count(*) AS claimed FROM idempotency_claim}
    */

@@ -1,9 +1,7 @@
 package org.malipo.gateway.events;
 
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.SingleStatement;
@@ -56,36 +54,21 @@ public final class OutboxWriter {
   }
 
   /**
-   * One event to write in a statement ({@link #appendAllIn}).
-   *
-   * @param aggregateId the payment id; the Kafka key, so one payment's events stay in order
-   * @param type e.g. {@code payment.succeeded}
-   * @param data the resource as the API shows it
-   */
-  public record Event(String aggregateId, String merchantId, String type, Instant occurredAt, Object data) {}
-
-  /**
    * Adds {@link #append} to a caller's single statement: a CTE named {@code outbox_event},
-   * parameters {@code :outbox_*}; one such call per statement.
+   * parameters {@code :outbox_*}; at most one event per statement.
    *
-   * @param after a CTE of the statement with an {@code id} column: the event is written only if
-   *     its aggregate is among its rows, and after that CTE's row locks are held; null for none
+   * @param after a CTE of the statement of at most one row, read first so that its row locks are
+   *     held before the sequence is taken (the event is written only if it has a row); null for none
    * @return the event id ({@code evt_…})
    */
   public String appendIn(SingleStatement statement, String after, String aggregateId, String merchantId, String type,
       Instant occurredAt, Object data) {
-    return eventsIn(statement, after, List.of(new Event(aggregateId, merchantId, type, occurredAt, data)), false)
-        .getFirst();
-  }
-
-  /**
-   * Adds events of several aggregates to a caller's single statement, like {@link #appendIn}:
-   * each numbered after the earlier events of its aggregate.
-   *
-   * @return the event ids ({@code evt_…}), in the order of {@code events}
-   */
-  public List<String> appendAllIn(SingleStatement statement, String after, List<Event> events) {
-    return eventsIn(statement, after, events, false);
+    // Writers of one aggregate (a payment's outcome, its refunds, its callbacks) may commit
+    // concurrently: outbox_next_sequence (V7) takes a transaction-scoped advisory lock on the
+    // aggregate and then reads the highest sequence with a snapshot taken after the lock, so
+    // sequences follow commit order and never collide, whatever row locks the caller holds.
+    return insertIn(statement, after, "outbox_next_sequence(:outbox_aggregate)", aggregateId, merchantId, type,
+        occurredAt, data);
   }
 
   /**
@@ -96,58 +79,43 @@ public final class OutboxWriter {
    *
    * <p>Added to a caller's single statement, like {@link #appendIn}.
    *
+   * @param after a CTE of at most one row; the event is written only if it has a row
    * @return the event id ({@code evt_…})
    */
   public String appendFirstIn(SingleStatement statement, String after, String aggregateId, String merchantId,
       String type, Instant occurredAt, Object data) {
-    return eventsIn(statement, after, List.of(new Event(aggregateId, merchantId, type, occurredAt, data)), true)
-        .getFirst();
+    return insertIn(statement, after, "1", aggregateId, merchantId, type, occurredAt, data);
   }
 
-  private List<String> eventsIn(SingleStatement statement, String after, List<Event> events, boolean first) {
-    List<String> ids = new ArrayList<>(events.size());
-    List<String> heads = new ArrayList<>(events.size());
-    List<String> tails = new ArrayList<>(events.size());
-    for (Event e : events) {
-      String eventId = Ids.next("evt");
-      Map<String, Object> event = new LinkedHashMap<>();
-      event.put("id", eventId);
-      event.put("type", e.type());
-      event.put("occurred_at", e.occurredAt().toString());
-      event.put("merchant_id", e.merchantId());
-      event.put("sequence", SEQUENCE_PLACEHOLDER);
-      event.put("data", e.data());
-      // The database numbers the event in the same statement: Jackson writes the JSON around the
-      // number, the statement puts the number in. The placeholder is the first occurrence, since
-      // "sequence" is written before "data".
-      String payload = json.writeValueAsString(event);
-      int at = payload.indexOf(SEQUENCE_TOKEN);
-      ids.add(eventId);
-      heads.add(payload.substring(0, at + SEQUENCE_TOKEN.length() - PLACEHOLDER_DIGITS.length()));
-      tails.add(payload.substring(at + SEQUENCE_TOKEN.length()));
-    }
-    // Writers of one aggregate (a payment's outcome, its refunds, its callbacks) may commit
-    // concurrently: outbox_next_sequence (V7) takes a transaction-scoped advisory lock on the
-    // aggregate and then reads the highest sequence with a snapshot taken after the lock, so
-    // sequences follow commit order and never collide, whatever row locks the caller holds.
-    String sequence = first ? "1" : "outbox_next_sequence(e.aggregate_id)";
+  private String insertIn(SingleStatement statement, String after, String sequence, String aggregateId,
+      String merchantId, String type, Instant occurredAt, Object data) {
+    String eventId = Ids.next("evt");
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("id", eventId);
+    event.put("type", type);
+    event.put("occurred_at", occurredAt.toString());
+    event.put("merchant_id", merchantId);
+    event.put("sequence", SEQUENCE_PLACEHOLDER);
+    event.put("data", data);
+    // The database numbers the event in the same statement: Jackson writes the JSON around the
+    // number, the statement puts the number in. The placeholder is the first occurrence, since
+    // "sequence" is written before "data".
+    String payload = json.writeValueAsString(event);
+    int at = payload.indexOf(SEQUENCE_TOKEN);
     statement.with("""
             outbox_event AS (
                 INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
-                SELECT e.event_id, e.aggregate_id, e.merchant_id, e.type, s.sequence, e.head || s.sequence || e.tail
-                FROM unnest(CAST(:outbox_events AS text[]), CAST(:outbox_aggregates AS text[]),
-                    CAST(:outbox_merchants AS text[]), CAST(:outbox_types AS text[]), CAST(:outbox_heads AS text[]),
-                    CAST(:outbox_tails AS text[])) AS e(event_id, aggregate_id, merchant_id, type, head, tail)
-                %s
-                CROSS JOIN LATERAL (SELECT CAST(%s AS bigint) AS sequence) s
-            )""".formatted(after == null ? "" : "JOIN " + after + " a ON a.id = e.aggregate_id", sequence))
-        .bind("outbox_events", ids.toArray(String[]::new))
-        .bind("outbox_aggregates", events.stream().map(Event::aggregateId).toArray(String[]::new))
-        .bind("outbox_merchants", events.stream().map(Event::merchantId).toArray(String[]::new))
-        .bind("outbox_types", events.stream().map(Event::type).toArray(String[]::new))
-        .bind("outbox_heads", heads.toArray(String[]::new))
-        .bind("outbox_tails", tails.toArray(String[]::new));
-    return ids;
+                SELECT :outbox_event, :outbox_aggregate, :outbox_merchant, :outbox_type, s.sequence,
+                    :outbox_payload_head || s.sequence || :outbox_payload_tail
+                FROM (SELECT CAST(%s AS bigint) AS sequence%s) s
+            )""".formatted(sequence, after == null ? "" : " FROM " + after))
+        .bind("outbox_event", eventId)
+        .bind("outbox_aggregate", aggregateId)
+        .bind("outbox_merchant", merchantId)
+        .bind("outbox_type", type)
+        .bind("outbox_payload_head", payload.substring(0, at + SEQUENCE_TOKEN.length() - PLACEHOLDER_DIGITS.length()))
+        .bind("outbox_payload_tail", payload.substring(at + SEQUENCE_TOKEN.length()));
+    return eventId;
   }
 
   /** Tells the relay that rows were committed, so it need not wait for its next poll. */

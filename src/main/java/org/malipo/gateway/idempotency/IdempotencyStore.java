@@ -1,6 +1,5 @@
 package org.malipo.gateway.idempotency;
 
-import java.util.List;
 import java.util.Map;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
@@ -139,40 +138,20 @@ public final class IdempotencyStore {
    */
   public void completeIn(SingleStatement statement, String merchantId, String key, String resourceId, int status,
       String body) {
-    completeAllIn(statement, List.of(new Completion(merchantId, key, resourceId, status, body)));
-  }
-
-  /**
-   * One claimed key's answer ({@link #completeAllIn}).
-   *
-   * @param resourceId the id of what the request created ({@code pay_…})
-   * @param status the HTTP status answered
-   * @param body the JSON body answered
-   */
-  public record Completion(String merchantId, String key, String resourceId, int status, String body) {}
-
-  /**
-   * Adds the completion of several claimed keys to a caller's single statement, like {@link
-   * #completeIn}: every key must have been in progress, or the statement writes nothing.
-   */
-  public void completeAllIn(SingleStatement statement, List<Completion> completions) {
     statement.with("""
             idempotency_completion AS (
-                UPDATE idempotency_keys k SET state = 'completed', resource_id = c.resource,
-                    response_status = c.status, response_body = c.body
-                FROM unnest(CAST(:idempotency_merchants AS text[]), CAST(:idempotency_keys AS text[]),
-                    CAST(:idempotency_resources AS text[]), CAST(:idempotency_statuses AS int[]),
-                    CAST(:idempotency_bodies AS text[])) AS c(merchant_id, idempotency_key, resource, status, body)
-                WHERE k.merchant_id = c.merchant_id AND k.idempotency_key = c.idempotency_key AND k.state = 'in_progress'
+                UPDATE idempotency_keys SET state = 'completed', resource_id = :idempotency_resource,
+                    response_status = :idempotency_status, response_body = :idempotency_body
+                WHERE merchant_id = :idempotency_merchant AND idempotency_key = :idempotency_key
+                    AND state = 'in_progress'
                 RETURNING 1
             )""")
-        .bind("idempotency_merchants", completions.stream().map(Completion::merchantId).toArray(String[]::new))
-        .bind("idempotency_keys", completions.stream().map(Completion::key).toArray(String[]::new))
-        .bind("idempotency_resources", completions.stream().map(Completion::resourceId).toArray(String[]::new))
-        .bind("idempotency_statuses", completions.stream().map(Completion::status).toArray(Integer[]::new))
-        .bind("idempotency_bodies", completions.stream().map(Completion::body).toArray(String[]::new))
-        .requireRows("idempotency_completion", completions.size(),
-            completions.size() == 1 ? "idempotency key was not in progress" : "an idempotency key of the batch was not in progress");
+        .bind("idempotency_merchant", merchantId)
+        .bind("idempotency_key", key)
+        .bind("idempotency_resource", resourceId)
+        .bind("idempotency_status", status)
+        .bind("idempotency_body", body)
+        .require("(SELECT count(*) FROM idempotency_completion) = 1", "idempotency key was not in progress");
   }
 
 }

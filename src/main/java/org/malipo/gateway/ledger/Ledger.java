@@ -1,9 +1,8 @@
 package org.malipo.gateway.ledger;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.SingleStatement;
@@ -43,45 +42,33 @@ public final class Ledger {
    */
   public Mono<String> postCapture(String paymentId, String merchantId, String rail, Money amount, Money fee) {
     SingleStatement statement = new SingleStatement();
-    List<String> entryIds = capturesIn(statement, null, List.of(new Capture(paymentId, merchantId, rail, amount, fee)));
-    return statement.execute(db).thenReturn(entryIds.getFirst());
+    String entryId = captureIn(statement, null, paymentId, merchantId, rail, amount, fee);
+    return statement.execute(db).thenReturn(entryId);
   }
 
   /**
-   * The capture of one succeeded payment, as {@link #postCapture} posts it.
-   *
-   * @param amount captured amount, minor units
-   * @param fee the merchant's fee, minor units, 0 ≤ fee ≤ amount
-   */
-  public record Capture(String paymentId, String merchantId, String rail, Money amount, Money fee) {}
-
-  /**
-   * Adds the captures of one or more payments to a caller's single statement (their outcomes,
-   * written in one round trip): one journal entry per payment, each merchant's balance row
-   * updated once by the sum of its credits. CTEs named {@code ledger_*}, parameters {@code
-   * :ledger_*}.
+   * Adds the capture of {@link #postCapture} to a caller's single statement (the payment's outcome,
+   * written in one round trip): CTEs named {@code ledger_*}, parameters {@code :ledger_*}.
    *
    * @param after a CTE of the statement whose rows must exist (and whose row locks must be held)
-   *     before the legs are posted, e.g. the payments' guarded update; null for none
-   * @return the journal entry ids, in the order of {@code captures}; the statement fails on a
-   *     second capture of the same payment (unique index)
+   *     before the legs are posted, e.g. the payment's guarded update; null for none
+   * @param amount captured amount, minor units
+   * @param fee the merchant's fee, minor units, 0 ≤ fee ≤ amount
+   * @return the journal entry id; the statement fails on a second capture of the same payment
    */
-  public List<String> capturesIn(SingleStatement statement, String after, List<Capture> captures) {
-    List<Entry> entries = new ArrayList<>(captures.size());
-    for (Capture capture : captures) {
-      String currency = capture.amount().currency().code();
-      List<Leg> legs = new ArrayList<>(3);
-      legs.add(new Leg(Accounts.railClearing(capture.rail(), currency), 'D', capture.amount().amountMinor(), 'D', false));
-      Money net = capture.amount().minus(capture.fee());
-      if (net.amountMinor() > 0) {
-        legs.add(new Leg(Accounts.merchantPending(capture.merchantId(), currency), 'C', net.amountMinor(), 'C', true));
-      }
-      if (capture.fee().amountMinor() > 0) {
-        legs.add(new Leg(Accounts.gatewayFees(currency), 'C', capture.fee().amountMinor(), 'C', false));
-      }
-      entries.add(new Entry("capture", capture.paymentId(), null, currency, legs));
+  public String captureIn(SingleStatement statement, String after, String paymentId, String merchantId, String rail,
+      Money amount, Money fee) {
+    String currency = amount.currency().code();
+    List<Leg> legs = new ArrayList<>(3);
+    legs.add(new Leg(Accounts.railClearing(rail, currency), 'D', amount.amountMinor(), 'D', false));
+    Money net = amount.minus(fee);
+    if (net.amountMinor() > 0) {
+      legs.add(new Leg(Accounts.merchantPending(merchantId, currency), 'C', net.amountMinor(), 'C', true));
     }
-    return entriesIn(statement, after, entries);
+    if (fee.amountMinor() > 0) {
+      legs.add(new Leg(Accounts.gatewayFees(currency), 'C', fee.amountMinor(), 'C', false));
+    }
+    return entryIn(statement, after, "capture", paymentId, null, currency, legs);
   }
 
   /**
@@ -157,60 +144,42 @@ public final class Ledger {
 
   private Mono<String> post(String kind, String paymentId, String refundId, String currency, List<Leg> legs) {
     SingleStatement statement = new SingleStatement();
-    List<String> entryIds = entriesIn(statement, null, List.of(new Entry(kind, paymentId, refundId, currency, legs)));
-    return statement.execute(db).thenReturn(entryIds.getFirst());
+    String entryId = entryIn(statement, null, kind, paymentId, refundId, currency, legs);
+    return statement.execute(db).thenReturn(entryId);
   }
 
-  /** One journal entry to post: its legs balance per currency. */
-  private record Entry(String kind, String paymentId, String refundId, String currency, List<Leg> legs) {}
-
-  private static List<String> entriesIn(SingleStatement statement, String after, List<Entry> entries) {
-    List<String> entryIds = new ArrayList<>(entries.size());
-    List<String> legEntries = new ArrayList<>();
-    List<String> legCurrencies = new ArrayList<>();
-    List<Leg> legs = new ArrayList<>();
-    for (Entry entry : entries) {
-      assertBalanced(entry.legs());
-      String entryId = Ids.next("je");
-      entryIds.add(entryId);
-      for (Leg leg : entry.legs()) {
-        legEntries.add(entryId);
-        legCurrencies.add(entry.currency());
-        legs.add(leg);
-      }
-    }
-    assertOneDirectionPerCheckedAccount(legs);
-    // One statement, one round trip: the merchant balance rows are locked (in account order, so
-    // concurrent statements cannot deadlock) only until its commit, each once however many
-    // entries credit it. Shared system accounts are only created if missing (DO NOTHING takes no
-    // row lock); their balance is derived from the postings (docs/adr/0007-hot-ledger-accounts.md).
+  private static String entryIn(SingleStatement statement, String after, String kind, String paymentId,
+      String refundId, String currency, List<Leg> legs) {
+    assertBalanced(legs);
+    // A stable order on the account rows, so concurrent entries lock them without deadlocking.
+    List<Leg> ordered = legs.stream().sorted(Comparator.comparing(Leg::account)).toList();
+    String entryId = Ids.next("je");
+    // One statement, one round trip: the merchant balance row lock is held only until commit.
+    // Shared system accounts are only created if missing (DO NOTHING takes no row lock); their
+    // balance is derived from the postings (docs/adr/0007-hot-ledger-accounts.md).
     statement.with("""
             ledger_legs AS (
-                SELECT l.* FROM unnest(CAST(:ledger_leg_entries AS text[]), CAST(:ledger_accounts AS text[]),
-                    CAST(:ledger_directions AS text[]), CAST(:ledger_amounts AS bigint[]), CAST(:ledger_sides AS text[]),
-                    CAST(:ledger_non_negative AS boolean[]), CAST(:ledger_currencies AS text[]))
-                    AS l(entry_id, account, direction, amount, normal_side, non_negative, currency)"""
+                SELECT l.* FROM unnest(CAST(:ledger_accounts AS text[]), CAST(:ledger_directions AS text[]),
+                    CAST(:ledger_amounts AS bigint[]), CAST(:ledger_sides AS text[]), CAST(:ledger_non_negative AS boolean[]))
+                    AS l(account, direction, amount, normal_side, non_negative)"""
             + (after == null ? "" : "\n    WHERE EXISTS (SELECT 1 FROM " + after + ")") + """
             )""")
         .with("""
             ledger_entry AS (
                 INSERT INTO journal_entries (id, kind, payment_id, refund_id)
-                SELECT * FROM unnest(CAST(:ledger_entries AS text[]), CAST(:ledger_kinds AS text[]),
-                    CAST(:ledger_payments AS text[]), CAST(:ledger_refunds AS text[]))
+                VALUES (:ledger_entry, :ledger_kind, :ledger_payment, :ledger_refund)
             )""")
         .with("""
             ledger_system_accounts AS (
                 INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-                SELECT DISTINCT account, currency, normal_side, false, CAST(NULL AS bigint)
-                FROM ledger_legs WHERE NOT non_negative
+                SELECT account, :ledger_currency, normal_side, false, NULL FROM ledger_legs WHERE NOT non_negative
                 ON CONFLICT (id) DO NOTHING
             )""")
         .with("""
             ledger_increases AS (
                 INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-                SELECT account, currency, normal_side, true, sum(amount)
-                FROM ledger_legs WHERE non_negative AND direction = normal_side
-                GROUP BY account, currency, normal_side ORDER BY account
+                SELECT account, :ledger_currency, normal_side, true, amount
+                FROM ledger_legs WHERE non_negative AND direction = normal_side ORDER BY account
                 ON CONFLICT (id) DO UPDATE SET balance_minor = ledger_accounts.balance_minor + EXCLUDED.balance_minor
             )""")
         .with("""
@@ -218,43 +187,25 @@ public final class Ledger {
                 -- An UPDATE, not an upsert: PostgreSQL checks an upsert's proposed row before it sees
                 -- the conflict, so a negative proposed balance would always fail the CHECK. A debit on
                 -- an account that does not exist yet then fails the postings' foreign key: an overdraft.
-                UPDATE ledger_accounts a SET balance_minor = a.balance_minor - d.amount
-                FROM (SELECT account, sum(amount) AS amount FROM ledger_legs
-                      WHERE non_negative AND direction <> normal_side GROUP BY account) d
-                WHERE a.id = d.account
+                UPDATE ledger_accounts a SET balance_minor = a.balance_minor - l.amount
+                FROM ledger_legs l WHERE a.id = l.account AND l.non_negative AND l.direction <> l.normal_side
             )""")
         .with("""
             ledger_postings AS (
                 INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
-                SELECT entry_id, account, direction, amount, currency FROM ledger_legs
+                SELECT :ledger_entry, account, direction, amount, :ledger_currency FROM ledger_legs
             )""")
-        .bind("ledger_entries", entryIds.toArray(String[]::new))
-        .bind("ledger_kinds", entries.stream().map(Entry::kind).toArray(String[]::new))
-        .bind("ledger_payments", entries.stream().map(Entry::paymentId).toArray(String[]::new))
-        .bind("ledger_refunds", entries.stream().map(Entry::refundId).toArray(String[]::new))
-        .bind("ledger_leg_entries", legEntries.toArray(String[]::new))
-        .bind("ledger_currencies", legCurrencies.toArray(String[]::new))
-        .bind("ledger_accounts", legs.stream().map(Leg::account).toArray(String[]::new))
-        .bind("ledger_directions", legs.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))
-        .bind("ledger_amounts", legs.stream().map(Leg::amountMinor).toArray(Long[]::new))
-        .bind("ledger_sides", legs.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
-        .bind("ledger_non_negative", legs.stream().map(Leg::nonNegative).toArray(Boolean[]::new));
-    return entryIds;
-  }
-
-  /**
-   * PostgreSQL applies only one of two changes to the same row in one statement (its docs, "WITH
-   * Queries", data-modifying statements), so a checked account may be credited or debited in one
-   * statement, never both.
-   */
-  private static void assertOneDirectionPerCheckedAccount(List<Leg> legs) {
-    Map<String, Boolean> increases = new HashMap<>();
-    for (Leg leg : legs) {
-      if (leg.nonNegative() && !increases.computeIfAbsent(leg.account(), a -> leg.direction() == leg.normalSide())
-          .equals(leg.direction() == leg.normalSide())) {
-        throw new IllegalArgumentException("account credited and debited in one statement: " + leg.account());
-      }
-    }
+        .bind("ledger_entry", entryId)
+        .bind("ledger_kind", kind)
+        .bind("ledger_payment", paymentId)
+        .bind("ledger_refund", refundId, String.class)
+        .bind("ledger_currency", currency)
+        .bind("ledger_accounts", ordered.stream().map(Leg::account).toArray(String[]::new))
+        .bind("ledger_directions", ordered.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))
+        .bind("ledger_amounts", ordered.stream().map(Leg::amountMinor).toArray(Long[]::new))
+        .bind("ledger_sides", ordered.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
+        .bind("ledger_non_negative", ordered.stream().map(Leg::nonNegative).toArray(Boolean[]::new));
+    return entryId;
   }
 
   private static void assertBalanced(List<Leg> legs) {

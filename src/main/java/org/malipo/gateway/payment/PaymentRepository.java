@@ -63,7 +63,7 @@ final class PaymentRepository {
                     :payment_created, :payment_created
                 FROM\s""" + after + """
 
-                RETURNING id
+                RETURNING 1
             )""")
         .bind("payment_id", p.id())
         .bind("payment_merchant", p.merchantId())
@@ -92,59 +92,40 @@ final class PaymentRepository {
    */
   Mono<Void> updateOutcome(Payment p, PaymentStatus previous) {
     SingleStatement statement = new SingleStatement();
-    outcomesIn(statement, List.of(new Outcome(p, previous, List.of())));
+    outcomeIn(statement, p, previous, List.of());
     return statement.execute(db);
   }
 
   /**
-   * A payment's new state and the rail attempts that led to it ({@link #outcomesIn}).
-   *
-   * @param previous the status the payment must still have
+   * Adds {@link #updateOutcome} and the rail attempts to a single statement: CTEs named {@value
+   * #OUTCOME} (the payment's one row, locked) and {@code payment_attempt_rows}, parameters {@code
+   * :payment_*}, and the requirement that the payment was in {@code previous} (else the statement
+   * writes nothing and fails with {@link IllegalStateException}). A rail reference can belong to
+   * one attempt only (unique index).
    */
-  record Outcome(Payment payment, PaymentStatus previous, List<PaymentAttempt> attempts) {}
-
-  /**
-   * Adds {@link #updateOutcome} of one or more payments and their rail attempts to a single
-   * statement: CTEs named {@value #OUTCOME} (an {@code id} row per updated payment, its row
-   * locked) and {@code payment_attempt_rows}, parameters {@code :payment_*}, and the requirement
-   * that every payment was in its {@code previous} status (else the statement writes nothing and
-   * fails with {@link IllegalStateException}). A rail reference can belong to one attempt only
-   * (unique index).
-   */
-  void outcomesIn(SingleStatement statement, List<Outcome> outcomes) {
-    List<Payment> updated = outcomes.stream().map(Outcome::payment).toList();
+  void outcomeIn(SingleStatement statement, Payment p, PaymentStatus previous, List<PaymentAttempt> attempts) {
+    Payment.Risk risk = p.risk();
+    Payment.Failure failure = p.failure();
     statement.with(OUTCOME + " AS (" + """
-
-                UPDATE payments p SET status = o.status, provider = o.provider, fee_minor = o.fee,
-                    risk_score = o.score, risk_decision = o.decision,
-                    risk_reasons = ARRAY(SELECT jsonb_array_elements_text(CAST(o.reasons AS jsonb))),
-                    failure_code = o.failure_code, failure_message = o.failure_message, updated_at = o.updated
-                FROM unnest(CAST(:payment_ids AS text[]), CAST(:payment_statuses AS text[]),
-                    CAST(:payment_previous AS text[]), CAST(:payment_providers AS text[]), CAST(:payment_fees AS bigint[]),
-                    CAST(:payment_scores AS int[]), CAST(:payment_decisions AS text[]), CAST(:payment_reasons AS text[]),
-                    CAST(:payment_failure_codes AS text[]), CAST(:payment_failure_messages AS text[]),
-                    CAST(:payment_updated AS timestamptz[]))
-                    AS o(id, status, previous, provider, fee, score, decision, reasons, failure_code, failure_message, updated)
-                WHERE p.id = o.id AND p.status = o.previous
-                RETURNING p.id
+                UPDATE payments SET status = :payment_status, provider = :payment_provider, fee_minor = :payment_fee,
+                    risk_score = :payment_score, risk_decision = :payment_decision, risk_reasons = :payment_reasons,
+                    failure_code = :payment_failure_code, failure_message = :payment_failure_message,
+                    updated_at = :payment_updated
+                WHERE id = :payment_id AND status = :payment_previous
+                RETURNING 1
             )""")
-        .bind("payment_ids", updated.stream().map(Payment::id).toArray(String[]::new))
-        .bind("payment_statuses", updated.stream().map(p -> p.status().wireName()).toArray(String[]::new))
-        .bind("payment_previous", outcomes.stream().map(o -> o.previous().wireName()).toArray(String[]::new))
-        .bind("payment_providers", updated.stream().map(Payment::provider).toArray(String[]::new))
-        .bind("payment_fees", updated.stream().map(p -> p.fee().amountMinor()).toArray(Long[]::new))
-        .bind("payment_scores", updated.stream().map(p -> p.risk() == null ? null : p.risk().score()).toArray(Integer[]::new))
-        .bind("payment_decisions", updated.stream().map(p -> p.risk() == null ? null : p.risk().decision()).toArray(String[]::new))
-        .bind("payment_reasons", updated.stream()
-            .map(p -> json.writeValueAsString(p.risk() == null ? List.of() : p.risk().reasons())).toArray(String[]::new))
-        .bind("payment_failure_codes", updated.stream().map(p -> p.failure() == null ? null : p.failure().code()).toArray(String[]::new))
-        .bind("payment_failure_messages", updated.stream()
-            .map(p -> p.failure() == null ? null : p.failure().message()).toArray(String[]::new))
-        .bind("payment_updated", updated.stream().map(p -> p.updatedAt().toString()).toArray(String[]::new))
-        .requireRows(OUTCOME, outcomes.size(), outcomes.size() == 1
-            ? "payment " + updated.getFirst().id() + " was not " + outcomes.getFirst().previous().wireName()
-            : "a payment of the batch was not in its expected status");
-    List<PaymentAttempt> attempts = outcomes.stream().flatMap(o -> o.attempts().stream()).toList();
+        .bind("payment_id", p.id())
+        .bind("payment_status", p.status().wireName())
+        .bind("payment_previous", previous.wireName())
+        .bind("payment_fee", p.fee().amountMinor())
+        .bind("payment_updated", p.updatedAt())
+        .bind("payment_provider", p.provider(), String.class)
+        .bind("payment_score", risk == null ? null : risk.score(), Integer.class)
+        .bind("payment_decision", risk == null ? null : risk.decision(), String.class)
+        .bind("payment_reasons", risk == null ? new String[0] : risk.reasons().toArray(String[]::new))
+        .bind("payment_failure_code", failure == null ? null : failure.code(), String.class)
+        .bind("payment_failure_message", failure == null ? null : failure.message(), String.class)
+        .require("(SELECT count(*) FROM " + OUTCOME + ") = 1", "payment " + p.id() + " was not " + previous.wireName());
     if (attempts.isEmpty()) {
       return;
     }
@@ -152,17 +133,17 @@ final class PaymentRepository {
             payment_attempt_rows AS (
                 INSERT INTO payment_attempts (id, payment_id, rail, outcome, rail_reference, response_code, failure_code,
                     started_at, latency_ms)
-                SELECT a.* FROM unnest(CAST(:payment_attempt_ids AS text[]), CAST(:payment_attempt_payments AS text[]),
-                    CAST(:payment_attempt_rails AS text[]), CAST(:payment_attempt_outcomes AS text[]),
-                    CAST(:payment_attempt_references AS text[]), CAST(:payment_attempt_response_codes AS text[]),
-                    CAST(:payment_attempt_failure_codes AS text[]), CAST(:payment_attempt_started AS timestamptz[]),
-                    CAST(:payment_attempt_latencies AS bigint[]))
-                    AS a(id, payment_id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
-                WHERE a.payment_id IN (SELECT id FROM\s""" + OUTCOME + """
+                SELECT a.id, :payment_id, a.rail, a.outcome, a.rail_reference, a.response_code, a.failure_code,
+                    a.started_at, a.latency_ms
+                FROM unnest(CAST(:payment_attempt_ids AS text[]), CAST(:payment_attempt_rails AS text[]),
+                    CAST(:payment_attempt_outcomes AS text[]), CAST(:payment_attempt_references AS text[]),
+                    CAST(:payment_attempt_response_codes AS text[]), CAST(:payment_attempt_failure_codes AS text[]),
+                    CAST(:payment_attempt_started AS timestamptz[]), CAST(:payment_attempt_latencies AS bigint[]))
+                    AS a(id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
+                WHERE EXISTS (SELECT 1 FROM\s""" + OUTCOME + """
             )
             )""")
         .bind("payment_attempt_ids", attempts.stream().map(PaymentAttempt::id).toArray(String[]::new))
-        .bind("payment_attempt_payments", attempts.stream().map(PaymentAttempt::paymentId).toArray(String[]::new))
         .bind("payment_attempt_rails", attempts.stream().map(PaymentAttempt::rail).toArray(String[]::new))
         .bind("payment_attempt_outcomes", attempts.stream().map(PaymentAttempt::outcome).toArray(String[]::new))
         .bind("payment_attempt_references", attempts.stream().map(PaymentAttempt::railReference).toArray(String[]::new))
