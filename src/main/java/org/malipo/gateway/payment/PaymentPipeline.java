@@ -161,7 +161,7 @@ final class PaymentPipeline {
               .map(claim -> switch (claim) {
                 case Claim.Replay replay -> new Started(null, replay);
                 // stored() answers a replay or a problem; a claim is only ever made by claimIn.
-                case Claim.Claimed claimed -> throw new IllegalStateException("idempotency key claimed concurrently");
+                case Claim.Claimed claimed -> throw new IllegalStateException("IdempotencyStore.stored answered Claimed");
               });
         });
   }
