@@ -2,7 +2,8 @@
 -- PaymentPipeline issues it (docs/adr/0063-single-statement-payment-writes.md: the CTEs of
 -- common.SingleStatement with the values bound): statement 1 claims the idempotency key and records
 -- the processing payment with its payment.created event (sequence 1: no lock, no read); statement 2
--- stores the outcome, the attempt, payment.succeeded, the stored answer and the capture entry.
+-- stores the outcome, the attempt, the capture entry, payment.succeeded and the stored answer (in
+-- the order PaymentPipeline adds them, so the balance row is locked last; ADR 0063).
 -- Each is its own transaction (autocommit), as in the gateway.
 -- loadtest/bench.sh drives it with pgbench -M prepared -c 8 -j 2 -T 30: one pgbench "transaction"
 -- = one payment. (pgbench takes any :word for a variable, even inside a string: the account ids
@@ -41,16 +42,6 @@ WITH payment_outcome AS (
         ARRAY['00'], CAST(ARRAY[NULL] AS text[]), ARRAY[now()], ARRAY[CAST(21 AS bigint)])
         AS a(id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
     WHERE EXISTS (SELECT 1 FROM payment_outcome)
-), outbox_event AS (
-    INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
-    SELECT 'evt_s' || CAST(:n AS text), 'pay_' || CAST(:n AS text), 'mer_demo', 'payment.succeeded', s.sequence,
-        '{"id":"evt_01a200f77a3e70e0af8f0be1cc79ddce","type":"payment.succeeded","occurred_at":"2026-11-22T01:55:48.403100Z","merchant_id":"mer_demo","sequence":' || s.sequence || ',"data":{"id":"pay_01a200f779b77de8ac00d596fb871379","object":"payment","status":"succeeded","amount":1500,"currency":"KES","fee":44,"reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"provider":"acquirer_a","attempts":1,"risk":{"score":0,"decision":"allow","reasons":[]},"created_at":"2026-11-22T01:55:48.279708Z","updated_at":"2026-11-22T01:55:48.403100Z"}}'
-    FROM (SELECT CAST(outbox_next_sequence('pay_' || CAST(:n AS text)) AS bigint) AS sequence FROM payment_outcome) s
-), idempotency_completion AS (
-    UPDATE idempotency_keys SET state = 'completed', resource_id = 'pay_' || CAST(:n AS text), response_status = 201,
-        response_body = '{"id":"pay_01a200f768347e8fa75923db0c2f99cc","object":"payment","status":"succeeded","amount":1500,"currency":"KES","fee":44,"reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"provider":"acquirer_a","attempts":1,"risk":{"score":0,"decision":"allow","reasons":[]},"created_at":"2026-11-22T01:55:43.796384Z","updated_at":"2026-11-22T01:55:44.920885Z"}'
-    WHERE merchant_id = 'mer_demo' AND idempotency_key = 'key-' || CAST(:n AS text) AND state = 'in_progress'
-    RETURNING 1
 ), ledger_legs AS (
     SELECT l.* FROM unnest(CAST(translate('{gateway;fees;KES,merchant;mer_demo;pending;KES,rail;acquirer_a;clearing;KES}', ';', chr(58)) AS text[]),
         CAST('{C,C,D}' AS text[]), CAST('{44,1456,1500}' AS bigint[]), CAST('{C,C,D}' AS text[]), CAST('{f,t,f}' AS boolean[]))
@@ -74,6 +65,16 @@ WITH payment_outcome AS (
 ), ledger_postings AS (
     INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
     SELECT 'je_' || CAST(:n AS text), account, direction, amount, 'KES' FROM ledger_legs
+), outbox_event AS (
+    INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
+    SELECT 'evt_s' || CAST(:n AS text), 'pay_' || CAST(:n AS text), 'mer_demo', 'payment.succeeded', s.sequence,
+        '{"id":"evt_01a200f77a3e70e0af8f0be1cc79ddce","type":"payment.succeeded","occurred_at":"2026-11-22T01:55:48.403100Z","merchant_id":"mer_demo","sequence":' || s.sequence || ',"data":{"id":"pay_01a200f779b77de8ac00d596fb871379","object":"payment","status":"succeeded","amount":1500,"currency":"KES","fee":44,"reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"provider":"acquirer_a","attempts":1,"risk":{"score":0,"decision":"allow","reasons":[]},"created_at":"2026-11-22T01:55:48.279708Z","updated_at":"2026-11-22T01:55:48.403100Z"}}'
+    FROM (SELECT CAST(outbox_next_sequence('pay_' || CAST(:n AS text)) AS bigint) AS sequence FROM payment_outcome) s
+), idempotency_completion AS (
+    UPDATE idempotency_keys SET state = 'completed', resource_id = 'pay_' || CAST(:n AS text), response_status = 201,
+        response_body = '{"id":"pay_01a200f768347e8fa75923db0c2f99cc","object":"payment","status":"succeeded","amount":1500,"currency":"KES","fee":44,"reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"provider":"acquirer_a","attempts":1,"risk":{"score":0,"decision":"allow","reasons":[]},"created_at":"2026-11-22T01:55:43.796384Z","updated_at":"2026-11-22T01:55:44.920885Z"}'
+    WHERE merchant_id = 'mer_demo' AND idempotency_key = 'key-' || CAST(:n AS text) AND state = 'in_progress'
+    RETURNING 1
 )
 SELECT malipo_require((SELECT count(*) FROM payment_outcome) = 1, 'payment was not processing')
    AND malipo_require((SELECT count(*) FROM idempotency_completion) = 1, 'idempotency key was not in progress');

@@ -19,9 +19,10 @@ import reactor.core.publisher.Mono;
  * (docs/adr/0063-single-statement-payment-writes.md).
  *
  * <p>Rules for contributors: CTE names and parameter names carry the owner's prefix (they share
- * one namespace); a CTE that must run after another's row lock selects {@code FROM} it, because
- * PostgreSQL runs a data-modifying CTE when it is first read, and the ones nobody reads after the
- * main query, in the order written.
+ * one namespace); a CTE that must run after another's row lock selects {@code FROM} it. PostgreSQL
+ * runs a data-modifying CTE when it is first read, and the ones nobody reads after the main query,
+ * <em>last written first</em> (its executor queues them with {@code lcons}): a caller that wants a
+ * lock taken as late as possible adds its CTEs early, right after the CTE they depend on.
  *
  * <p>A requirement that does not hold raises SQLSTATE {@value #REQUIREMENT_FAILED} from {@code
  * malipo_require} (V8), which aborts the whole statement; {@link #execute} signals it as an

@@ -240,15 +240,17 @@ final class PaymentPipeline {
     Mono<Void> writes = Mono.defer(() -> {
       SingleStatement statement = new SingleStatement();
       payments.outcomeIn(statement, result, PaymentStatus.PROCESSING, calls.attempts());
+      // Added right after the payment's CTEs, so it runs after the event's sequence and holds the
+      // merchant's balance row for the shortest time (SingleStatement: unread CTEs run last first).
+      if (result.status() == PaymentStatus.SUCCEEDED) {
+        ledger.captureIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(), result.provider(),
+            result.amount(), result.fee());
+      }
       if (result.status() != PaymentStatus.PROCESSING) {
         outbox.appendIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(),
             "payment." + result.status().wireName(), now, PaymentView.of(result));
       }
       idempotency.completeIn(statement, result.merchantId(), result.idempotencyKey(), result.id(), CREATED, body);
-      if (result.status() == PaymentStatus.SUCCEEDED) {
-        ledger.captureIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(), result.provider(),
-            result.amount(), result.fee());
-      }
       return statement.execute(db);
     });
     // The rail has answered: committing that answer is retried on transient database errors, never
