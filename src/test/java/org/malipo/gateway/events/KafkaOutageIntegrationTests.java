@@ -32,8 +32,13 @@ class KafkaOutageIntegrationTests extends ProxiedInstanceTest {
 
   private static final int PAYMENTS = 4;
   private static final Duration PROMPTLY = Duration.ofMillis(2_500);
-  /** The relay's pass in progress gives up after the producer's delivery timeout (15 s), then the next one publishes. */
-  private static final Duration REPUBLISHED = Duration.ofSeconds(45);
+  /**
+   * The relay's pass in progress gives up after the producer's delivery timeout (15 s), then the
+   * next one publishes; usually within ~20 s. One full-suite run on a busy 2-core machine took
+   * longer than 45 s (not yet explained: the gateway log was not kept): the bound is on
+   * "published once, eventually", so it leaves room for two failed passes and the reconnect.
+   */
+  private static final Duration REPUBLISHED = Duration.ofSeconds(90);
 
   @Test
   void paymentsSucceedAndEveryEventIsPublishedOnceWhenKafkaReturns() {
