@@ -6,7 +6,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.StringJoiner;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
 import reactor.core.publisher.Mono;
@@ -34,10 +33,9 @@ public final class SingleStatement {
   /** SQLSTATE raised by {@code malipo_require()} when a requirement does not hold. */
   public static final String REQUIREMENT_FAILED = "MP001";
 
-  private final StringJoiner ctes = new StringJoiner(",\n", "WITH ", "\n");
+  private final List<String> ctes = new ArrayList<>();
   private final Map<String, Object> values = new LinkedHashMap<>();
   private final List<String> requirements = new ArrayList<>();
-  private int size;
 
   /**
    * Adds a CTE, written as {@code name AS (…)}.
@@ -46,7 +44,6 @@ public final class SingleStatement {
    */
   public SingleStatement with(String cte) {
     ctes.add(cte);
-    size++;
     return this;
   }
 
@@ -114,10 +111,10 @@ public final class SingleStatement {
   }
 
   private GenericExecuteSpec spec(DatabaseClient db, String select) {
-    if (size == 0) {
+    if (ctes.isEmpty()) {
       throw new IllegalStateException("no CTE added");
     }
-    GenericExecuteSpec spec = db.sql(ctes + select);
+    GenericExecuteSpec spec = db.sql("WITH " + String.join(",\n", ctes) + "\n" + select);
     for (Map.Entry<String, Object> value : values.entrySet()) {
       spec = spec.bind(value.getKey(), value.getValue());
     }
