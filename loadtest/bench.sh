@@ -9,6 +9,9 @@
 #   STEPS            card payments/s per step (50 100 150 200 250 500 1000 1500 2000 3000: the
 #                    issue's steps from 250/s, and below them the rates this 2-core machine holds)
 #   DURATION         seconds per step (30)
+#   SETTLE           seconds each Gatling run sends load at the step's rate before its measured
+#                    phase, left out of every figure (10): the load generator's fresh JVM compiles
+#                    its own code first, and on two shared cores that reads as the gateway's latency
 #   WARMUP           warm-up seconds at WARMUP_RATE/s before the first step (120, at 100/s: C2 is
 #                    still compiling after 30 s, and a cold step reads 2x its warm p99)
 #   CEILING_SECONDS  pgbench duration of the database ceiling (30; 0 skips it)
@@ -27,6 +30,7 @@ cd "$repo_root"
 
 STEPS="${STEPS:-50 100 150 200 250 500 1000 1500 2000 3000}"
 DURATION="${DURATION:-30}"
+SETTLE="${SETTLE:-10}"
 WARMUP="${WARMUP:-120}"
 WARMUP_RATE="${WARMUP_RATE:-100}"
 CEILING_SECONDS="${CEILING_SECONDS:-30}"
@@ -81,7 +85,10 @@ PSQL=(psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -v ON_ERROR_STOP=1 -qAt)
 mkdir -p "$OUT"
 rm -rf "$OUT/gatling" "$OUT/steps.tsv" "$OUT/kafka.addr"
 started_pids=()
+gatling_pid=""
 cleanup() {
+  # A Gatling run still going (the script failed mid-step): its forked JVM first, then Maven.
+  if [ -n "$gatling_pid" ]; then pkill -P "$gatling_pid" 2>/dev/null || true; kill "$gatling_pid" 2>/dev/null || true; fi
   for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $CEILING_DB WITH (FORCE)" >/dev/null 2>&1 || true
@@ -160,20 +167,30 @@ heap_after_gc() {
 }
 prom_sum() { curl -fs "$BASE_URL/actuator/prometheus" | awk -v m="$1" 'index($0, m) == 1 {sum += $NF} END {printf "%.0f", sum}'; }
 
-# Runs Gatling once: gatling <label> <rate> <seconds> [extra -D...]. Prints its console summary to
-# $OUT/<label>.txt; the HTML report lands in $OUT/gatling/.
-gatling() {
+# Starts one Gatling run in the background (gatling_pid): gatling_start <label> <rate> <seconds>
+# [extra -D...]. Its console summary goes to $OUT/<label>.txt; gatling_wait <label> waits for it and
+# keeps its HTML report as $OUT/gatling/<label>. With -DsettleSeconds the simulation writes
+# $OUT/markers/measure-start and measure-end around its measured phase (wait_marker).
+gatling_start() {
   local label="$1" rate="$2" seconds="$3"; shift 3
-  local marker="$OUT/.gatling-$label"
-  touch "$marker"
+  touch "$OUT/.gatling-$label"
+  rm -rf "$OUT/markers"; mkdir -p "$OUT/markers"
   ./mvnw -q -f loadtest/pom.xml gatling:test -DbaseUrl="$BASE_URL" -Drate="$rate" -Dduration="$seconds" \
-    -DrampSeconds=0 -DmaxErrorPercent=100 -DmaxConnections=2000 "$@" > "$OUT/$label.txt" 2>&1 || true
-  # Keep the step's HTML report under its own name.
-  local report
+    -DrampSeconds=0 -DmaxErrorPercent=100 -DmaxConnections=2000 -DmarkerDir="$OUT/markers" "$@" > "$OUT/$label.txt" 2>&1 &
+  gatling_pid=$!
+}
+gatling_wait() {
+  local label="$1" marker="$OUT/.gatling-$1" report
+  wait "$gatling_pid" || true
+  gatling_pid=""
   report="$(find loadtest/target/gatling -mindepth 1 -maxdepth 1 -type d -newer "$marker" | sort | tail -n 1)"
   mkdir -p "$OUT/gatling"
   [ -z "$report" ] || { rm -rf "${OUT:?}/gatling/$label"; mv "$report" "$OUT/gatling/$label"; }
   rm -f "$marker"
+}
+# wait_marker <name>: returns when the running simulation wrote it, or (status 1) when Gatling ended first.
+wait_marker() {
+  while [ ! -e "$OUT/markers/$1" ]; do kill -0 "$gatling_pid" 2>/dev/null || return 1; sleep 0.2; done
 }
 # One column (total|ok|ko) of a "> name ... |  total | ok | ko" line of Gatling's summary.
 stat() {
@@ -185,20 +202,31 @@ num() { [ -n "$1" ] && [ "$1" != "-" ] && echo "$1" || echo 0; }
 printf 'step\toffered\tachieved\tp50\tp95\tp99\tmax\terrors\tcpu\theap\tcpums\n' > "$OUT/steps.tsv"
 printf 'step\tmachine\tgateway\tpostgres\tkafka\tredis\tgatling\n' > "$OUT/processes.tsv"
 # Every process of the machine competes for the same two cores: CPU ticks of PostgreSQL (all its
-# processes), the Kafka broker, Redis, and the load generator (Gatling and its Maven, waited for by
-# this shell: its children's ticks), to say where a payment's CPU goes.
+# processes), the Kafka broker, Redis, and the load generator (the running Gatling: Maven and the
+# JVM it forked), to say where a payment's CPU goes.
 ticks_of() { local sum=0 pid t; for pid in "$@"; do t="$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null)" && sum=$((sum + t)); done; echo "$sum"; }
+tree_ticks() { # a process and its descendants
+  local sum child
+  sum="$(ticks_of "$1")"
+  for child in $(pgrep -P "$1"); do sum=$((sum + $(tree_ticks "$child"))); done
+  echo "$sum"
+}
 process_ticks() {
-  echo "$(cpu_ticks) $(ticks_of $(pgrep -x postgres)) $(ticks_of "$kafka_pid") $(ticks_of $(pgrep -x redis-server)) $(awk '{print $16 + $17}' /proc/$$/stat)"
+  echo "$(cpu_ticks) $(ticks_of $(pgrep -x postgres)) $(ticks_of "$kafka_pid") $(ticks_of $(pgrep -x redis-server)) $(tree_ticks "$gatling_pid")"
 }
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 # run_step <label> <rate> <seconds> [gatling -D...]: one measured step, appended to steps.tsv.
 run_step() {
   local label="$1" rate="$2" seconds="$3"; shift 3
   local t0 c0 t1 c1 p0 p1 m0 m1
+  # Every figure is taken over the measured phase only: not Maven's start, not the settling
+  # seconds, not the report written afterwards.
+  gatling_start "$label" "$rate" "$seconds" -DsettleSeconds="$SETTLE" "$@"
+  wait_marker measure-start || log "$label: Gatling ended before its measured phase (see $OUT/$label.txt)"
   t0="$(date +%s.%N)"; c0="$(cpu_ticks)"; p0="$(process_ticks)"; m0="$(machine_ticks)"
-  gatling "$label" "$rate" "$seconds" "$@"
+  wait_marker measure-end || true
   t1="$(date +%s.%N)"; c1="$(cpu_ticks)"; p1="$(process_ticks)"; m1="$(machine_ticks)"
+  gatling_wait "$label"
   local count ok ko p50 p95 p99 max errors achieved cpu heap cpums
   count="$(num "$(stat "$label" "request count" total)")"
   ok="$(num "$(stat "$label" "request count" ok)")"
@@ -209,8 +237,7 @@ run_step() {
   max="$(stat "$label" "max response time" total)"
   errors="$(awk -v k="$ko" -v n="$count" 'BEGIN {printf "%.2f", (n > 0) ? 100 * k / n : 100}')"
   achieved="$(awk -v o="$ok" -v s="$seconds" 'BEGIN {printf "%.0f", o / s}')"
-  # CPU over the whole Gatling run (its JVM start and stop included: a slight under-estimate),
-  # in % of one core; 200 % = both cores of a 2-core machine.
+  # CPU over the measured phase, in % of one core; 200 % = both cores of a 2-core machine.
   cpu="$(awk -v a="$c0" -v b="$c1" -v t="$clk_tck" -v s0="$t0" -v s1="$t1" 'BEGIN {printf "%.0f", 100 * (b - a) / t / (s1 - s0)}')"
   # Gateway CPU time per successful payment (ms), net of the idle background work: the cost figure
   # that contention on a shared machine disturbs least.
@@ -243,7 +270,8 @@ idle_cpu="$(awk -v a="$ic0" -v b="$ic1" -v t="$clk_tck" -v s0="$i0" -v s1="$i1" 
 log "idle gateway CPU: $idle_cpu % of one core"
 if [ "$WARMUP" -gt 0 ]; then
   log "warm-up: $WARMUP_RATE/s for $WARMUP s"
-  gatling warmup "$WARMUP_RATE" "$WARMUP"
+  gatling_start warmup "$WARMUP_RATE" "$WARMUP"
+  gatling_wait warmup
 fi
 max_sustainable=0
 if [[ " $SCENARIOS " == *" card "* ]]; then
@@ -357,9 +385,9 @@ fi
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
   tail -n +2 "$OUT/steps.tsv" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10}'
   echo
-  echo "CPU per successful payment by process (ms; over each Gatling run, its JVM start included), and how busy the whole machine was:"
+  echo "CPU per successful payment by process (ms; over each step's measured phase), and how busy the whole machine was:"
   echo
-  echo "| step | machine busy % | gateway | PostgreSQL | Kafka broker | Redis | Gatling + Maven | sum |"
+  echo "| step | machine busy % | gateway | PostgreSQL | Kafka broker | Redis | Gatling | sum |"
   echo "|---|---|---|---|---|---|---|---|"
   tail -n +2 "$OUT/processes.tsv" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %.2f |\n", $1, $2, $3, $4, $5, $6, $7, $3 + $4 + $5 + $6 + $7}'
   echo

@@ -2,6 +2,8 @@ package org.malipo.loadtest;
 
 import static io.gatling.javaapi.core.CoreDsl.StringBody;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
+import static io.gatling.javaapi.core.CoreDsl.doIfOrElse;
+import static io.gatling.javaapi.core.CoreDsl.exec;
 import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.rampUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
@@ -15,13 +17,17 @@ import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Simulation;
 import io.gatling.javaapi.http.HttpProtocolBuilder;
+import io.gatling.javaapi.http.HttpRequestActionBuilder;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -43,14 +49,23 @@ import java.util.concurrent.TimeUnit;
  * expires, so runs longer than the token's lifetime keep working. The token request is not part of
  * the measured statistics.
  *
+ * <p>With {@code settleSeconds} &gt; 0 the load runs at {@code rate} for that long after the ramp
+ * before the measured phase, and its requests are silent (Gatling leaves them out of every
+ * statistic): a load generator that starts a fresh JVM for each step is still compiling its own
+ * code during its first seconds, and on a 2-core machine shared with the gateway that shows up as
+ * the gateway's latency. With {@code markerDir} set, the files {@code measure-start} and
+ * {@code measure-end} are written there when the measured phase starts and when the last virtual
+ * user has finished, so loadtest/bench.sh can take its CPU figures over the measured phase only.
+ *
  * <p>With {@code method=mpesa} the payments are M-Pesa STK pushes to the sandbox's succeeding test
  * number instead, each checked for {@code 201} and {@code status: pending} (the callback finishes
  * them later); loadtest/bench.sh uses it for its mobile-money scenario.
  *
  * <p>System properties (all optional): {@code baseUrl} (http://127.0.0.1:8080), {@code clientId}
  * (demo_client), {@code clientSecret} (demo_secret), {@code rate} (payments per second, 50),
- * {@code duration} (seconds, 30), {@code rampSeconds} (5), {@code currency} (KES), {@code amount}
- * (minor units, 1500), {@code maxErrorPercent} (1), {@code maxConnections} (200), {@code method} ({@code card} or
+ * {@code duration} (seconds, 30), {@code rampSeconds} (5), {@code settleSeconds} (0),
+ * {@code markerDir} (none), {@code currency} (KES), {@code amount} (minor units, 1500),
+ * {@code maxErrorPercent} (1), {@code maxConnections} (200), {@code method} ({@code card} or
  * {@code mpesa}).
  *
  * <p>The gateway must already be running; {@code loadtest/run.sh} checks that before starting.
@@ -63,6 +78,8 @@ public final class CardPaymentSimulation extends Simulation {
   private final double ratePerSecond = positive("rate", Double.parseDouble(property("rate", "50")));
   private final long durationSeconds = positive("duration", Long.parseLong(property("duration", "30")));
   private final long rampSeconds = Long.parseLong(property("rampSeconds", "5"));
+  private final long settleSeconds = Long.parseLong(property("settleSeconds", "0"));
+  private final String markerDir = property("markerDir", "");
   private final String currency = property("currency", "KES");
   private final long amountMinor = positive("amount", Long.parseLong(property("amount", "1500")));
   private final double maxErrorPercent = Double.parseDouble(property("maxErrorPercent", "1"));
@@ -83,21 +100,29 @@ public final class CardPaymentSimulation extends Simulation {
       .shareConnections()
       .maxConnectionsPerHost(maxConnections);
 
+  private final HttpRequestActionBuilder createPayment = http(mpesa ? "create mpesa payment" : "create card payment")
+      .post("/v1/payments")
+      .header("Authorization", session -> "Bearer " + tokens.current())
+      .header("Idempotency-Key", "#{idempotencyKey}")
+      .header("Content-Type", "application/json")
+      .body(StringBody(session -> paymentJson(session.getString("idempotencyKey"))))
+      // A substring, not a JSON path: on a 2-core box the load generator's CPU is the gateway's.
+      .check(status().is(201), substring(mpesa ? "\"status\":\"pending\"" : "\"status\":\"succeeded\""));
+
+  /** System.nanoTime() at which the measured phase starts; set in before(). */
+  private volatile long measureFromNanos = Long.MIN_VALUE;
+
   private final ScenarioBuilder cardPayments = scenario(mpesa ? "mpesa payments" : "card payments")
       // One fresh key per payment: every request is a new payment, never an idempotent replay.
       .exec(session -> session.set("idempotencyKey", UUID.randomUUID().toString()))
-      .exec(http(mpesa ? "create mpesa payment" : "create card payment")
-          .post("/v1/payments")
-          .header("Authorization", session -> "Bearer " + tokens.current())
-          .header("Idempotency-Key", "#{idempotencyKey}")
-          .header("Content-Type", "application/json")
-          .body(StringBody(session -> paymentJson(session.getString("idempotencyKey"))))
-          // A substring, not a JSON path: on a 2-core box the load generator's CPU is the gateway's.
-          .check(status().is(201), substring(mpesa ? "\"status\":\"pending\"" : "\"status\":\"succeeded\"")));
+      // Requests sent while settling are real payments, left out of the statistics.
+      .exec(doIfOrElse(session -> System.nanoTime() < measureFromNanos)
+          .then(exec(createPayment.silent()))
+          .orElse(exec(createPayment)));
 
   {
-    if (rampSeconds < 0) {
-      throw new IllegalArgumentException("rampSeconds must be >= 0, was " + rampSeconds);
+    if (rampSeconds < 0 || settleSeconds < 0) {
+      throw new IllegalArgumentException("rampSeconds and settleSeconds must be >= 0, were " + rampSeconds + " and " + settleSeconds);
     }
     if (maxErrorPercent < 0 || maxErrorPercent > 100) {
       throw new IllegalArgumentException("maxErrorPercent must be within 0..100, was " + maxErrorPercent);
@@ -111,7 +136,7 @@ public final class CardPaymentSimulation extends Simulation {
     if (rampSeconds > 0) {
       injection.add(rampUsersPerSec(1).to(ratePerSecond).during(Duration.ofSeconds(rampSeconds)));
     }
-    injection.add(constantUsersPerSec(ratePerSecond).during(Duration.ofSeconds(durationSeconds)));
+    injection.add(constantUsersPerSec(ratePerSecond).during(Duration.ofSeconds(settleSeconds + durationSeconds)));
 
     setUp(cardPayments.injectOpen(injection).protocols(httpProtocol))
         .assertions(global().failedRequests().percent().lt(maxErrorPercent));
@@ -121,11 +146,27 @@ public final class CardPaymentSimulation extends Simulation {
   public void before() {
     // Fail before any load is sent if the gateway refuses the credentials.
     tokens.start();
+    long settleNanos = TimeUnit.SECONDS.toNanos(rampSeconds + settleSeconds);
+    measureFromNanos = System.nanoTime() + settleNanos;
+    if (!markerDir.isEmpty()) {
+      tokens.scheduler().schedule(() -> writeMarker("measure-start"), settleNanos, TimeUnit.NANOSECONDS);
+    }
   }
 
   @Override
   public void after() {
     tokens.stop();
+    if (!markerDir.isEmpty()) {
+      writeMarker("measure-end");
+    }
+  }
+
+  private void writeMarker(String name) {
+    try {
+      Files.writeString(Path.of(markerDir, name), Long.toString(System.currentTimeMillis()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the marker " + name + " to " + markerDir, e);
+    }
   }
 
   private String paymentJson(String idempotencyKey) {
@@ -191,6 +232,11 @@ public final class CardPaymentSimulation extends Simulation {
 
     String current() {
       return accessToken;
+    }
+
+    /** The refresher's single thread, also used for the simulation's phase markers. */
+    ScheduledExecutorService scheduler() {
+      return refresher;
     }
 
     void start() {
