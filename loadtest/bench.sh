@@ -202,17 +202,14 @@ num() { [ -n "$1" ] && [ "$1" != "-" ] && echo "$1" || echo 0; }
 printf 'step\toffered\tachieved\tp50\tp95\tp99\tmax\terrors\tcpu\theap\tcpums\n' > "$OUT/steps.tsv"
 printf 'step\tmachine\tgateway\tpostgres\tkafka\tredis\tgatling\n' > "$OUT/processes.tsv"
 # Every process of the machine competes for the same two cores: CPU ticks of PostgreSQL (all its
-# processes), the Kafka broker, Redis, and the load generator (the running Gatling: Maven and the
-# JVM it forked), to say where a payment's CPU goes.
+# processes), the Kafka broker, Redis, and the load generator (the Gatling JVM's own CPU time, which
+# the simulation writes into its markers), to say where a payment's CPU goes.
 ticks_of() { local sum=0 pid t; for pid in "$@"; do t="$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null)" && sum=$((sum + t)); done; echo "$sum"; }
-tree_ticks() { # a process and its descendants
-  local sum child
-  sum="$(ticks_of "$1")"
-  for child in $(pgrep -P "$1"); do sum=$((sum + $(tree_ticks "$child"))); done
-  echo "$sum"
-}
 process_ticks() {
-  echo "$(cpu_ticks) $(ticks_of $(pgrep -x postgres)) $(ticks_of "$kafka_pid") $(ticks_of $(pgrep -x redis-server)) $(tree_ticks "$gatling_pid")"
+  echo "$(cpu_ticks) $(ticks_of $(pgrep -x postgres)) $(ticks_of "$kafka_pid") $(ticks_of $(pgrep -x redis-server))"
+}
+marker_ticks() { # the Gatling JVM's CPU time in a marker, in clock ticks (0 when it is missing)
+  awk -v t="$clk_tck" '{printf "%.0f", $1 * t / 1e9; found = 1} END {if (!found) print 0}' "$OUT/markers/$1" 2>/dev/null || echo 0
 }
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
 # run_step <label> <rate> <seconds> [gatling -D...]: one measured step, appended to steps.tsv.
@@ -223,9 +220,9 @@ run_step() {
   # seconds, not the report written afterwards.
   gatling_start "$label" "$rate" "$seconds" -DsettleSeconds="$SETTLE" "$@"
   wait_marker measure-start || log "$label: Gatling ended before its measured phase (see $OUT/$label.txt)"
-  t0="$(date +%s.%N)"; c0="$(cpu_ticks)"; p0="$(process_ticks)"; m0="$(machine_ticks)"
+  t0="$(date +%s.%N)"; c0="$(cpu_ticks)"; p0="$(process_ticks) $(marker_ticks measure-start)"; m0="$(machine_ticks)"
   wait_marker measure-end || true
-  t1="$(date +%s.%N)"; c1="$(cpu_ticks)"; p1="$(process_ticks)"; m1="$(machine_ticks)"
+  t1="$(date +%s.%N)"; c1="$(cpu_ticks)"; p1="$(process_ticks) $(marker_ticks measure-end)"; m1="$(machine_ticks)"
   gatling_wait "$label"
   local count ok ko p50 p95 p99 max errors achieved cpu heap cpums
   count="$(num "$(stat "$label" "request count" total)")"

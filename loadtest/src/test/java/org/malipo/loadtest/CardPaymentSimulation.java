@@ -20,6 +20,7 @@ import io.gatling.javaapi.http.HttpProtocolBuilder;
 import io.gatling.javaapi.http.HttpRequestActionBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -55,7 +56,8 @@ import java.util.concurrent.TimeUnit;
  * code during its first seconds, and on a 2-core machine shared with the gateway that shows up as
  * the gateway's latency. With {@code markerDir} set, the files {@code measure-start} and
  * {@code measure-end} are written there when the measured phase starts and when the last virtual
- * user has finished, so loadtest/bench.sh can take its CPU figures over the measured phase only.
+ * user has finished, each holding this JVM's CPU time so far in ns, so loadtest/bench.sh can take
+ * its CPU figures, the load generator's own included, over the measured phase only.
  *
  * <p>With {@code method=mpesa} the payments are M-Pesa STK pushes to the sandbox's succeeding test
  * number instead, each checked for {@code 201} and {@code status: pending} (the callback finishes
@@ -161,9 +163,11 @@ public final class CardPaymentSimulation extends Simulation {
     }
   }
 
+  /** A marker holds the load generator's own CPU time so far (ns): its cost per payment, without Maven's. */
   private void writeMarker(String name) {
+    long cpuNanos = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     try {
-      Files.writeString(Path.of(markerDir, name), Long.toString(System.currentTimeMillis()));
+      Files.writeString(Path.of(markerDir, name), Long.toString(cpuNanos));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the marker " + name + " to " + markerDir, e);
     }
