@@ -1,5 +1,6 @@
 package org.malipo.gateway.events;
 
+import java.util.List;
 import java.util.function.Function;
 import reactor.core.Disposable;
 import reactor.core.publisher.Mono;
@@ -14,18 +15,19 @@ public interface EventConsumer {
   /**
    * Starts consuming {@code malipo.payments.v1} as consumer group {@code groupId}.
    *
-   * <p>Events reach {@code handler} one at a time, in partition order, with backpressure: no more
-   * is fetched while the handler is busy. An event's offset is committed only after the Mono the
+   * <p>Events reach {@code handler} in batches of what one fetch brought (1 to 100 events, never
+   * empty), each batch in partition order, one batch at a time, with backpressure: no more is
+   * fetched while the handler is busy. A batch's offsets are committed only after the Mono the
    * handler returned completed, so an event is handled at least once; the handler must be
-   * idempotent by {@link ConsumedEvent#eventId()}. A handler error is retried with bounded
-   * back-off; if it keeps failing the subscription restarts from the last committed offset, so no
-   * event is ever skipped.
+   * idempotent by {@link ConsumedEvent#eventId()}. A handler error is retried, for the whole batch,
+   * with bounded back-off; if it keeps failing the subscription restarts from the last committed
+   * offset, so no event is ever skipped.
    *
    * @param groupId the Kafka consumer group
-   * @param handler records what the event needs; completes when that is durable
+   * @param handler records what the batch's events need; completes when that is durable
    * @return disposing it stops consuming
    */
-  Disposable consume(String groupId, Function<ConsumedEvent, Mono<Void>> handler);
+  Disposable consume(String groupId, Function<List<ConsumedEvent>, Mono<Void>> handler);
 
   /**
    * An event read from the topic.

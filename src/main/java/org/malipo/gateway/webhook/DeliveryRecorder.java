@@ -1,8 +1,14 @@
 package org.malipo.gateway.webhook;
 
+import java.time.Instant;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.events.EventConsumer.ConsumedEvent;
 import org.malipo.gateway.events.EventConsumer;
+import org.malipo.gateway.webhook.WebhookEndpoints.Endpoint;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -15,7 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * Consumes {@code malipo.payments.v1} and records one pending delivery per (event, live enabled
  * endpoint of the event's merchant subscribed to its type, created before the event occurred),
- * all in one transaction; the offset is committed only after that transaction (via
+ * a consumed batch in one transaction; the offsets are committed only after that transaction (via
  * {@link EventConsumer}). Sending is the {@link DeliveryDispatcher}'s job, woken here.
  */
 @Component
@@ -44,24 +50,28 @@ final class DeliveryRecorder extends BackgroundJob {
     this.json = json;
   }
 
-  /** Records the deliveries of one event; idempotent by (endpoint, event id). */
-  Mono<Void> handle(ConsumedEvent event) {
-    JsonNode tree = json.readTree(event.payload());
-    String eventId = tree.path("id").asString();
-    String type = tree.path("type").asString();
-    String merchantId = tree.path("merchant_id").asString();
-    java.time.Instant occurredAt = java.time.Instant.parse(tree.path("occurred_at").asString());
-    // The endpoints are read before the transaction (READ COMMITTED: the same snapshot rule either
-    // way), so an event no endpoint listens to (the common case) costs one statement, not three.
-    // At most max-endpoints-per-merchant (16) endpoints are collected.
-    return endpoints.subscribed(merchantId, type)
-        // An endpoint registered after the event was not listening to it.
-        .filter(endpoint -> !endpoint.createdAt().isAfter(occurredAt))
-        .collectList()
-        .flatMap(listening -> listening.isEmpty() ? Mono.just(0L)
-            : tx.transactional(Flux.fromIterable(listening)
-                .flatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, event.payload(), false),
-                    RECORD_CONCURRENCY)
+  /**
+   * Records the deliveries of one consumed batch of events in one transaction; idempotent by
+   * (endpoint, event id). The endpoints of the batch's merchants are read once, before the
+   * transaction (READ COMMITTED: the same snapshot rule either way), so a batch that no endpoint
+   * listens to (the common case) costs one statement, not one per event.
+   */
+  Mono<Void> handle(List<ConsumedEvent> batch) {
+    List<Occurred> events = batch.stream().map(this::parse).toList();
+    Set<String> merchants = events.stream().map(Occurred::merchantId).collect(Collectors.toCollection(LinkedHashSet::new));
+    return endpoints.enabled(merchants)
+        .collectMultimap(Endpoint::merchantId)
+        .map(byMerchant -> events.stream()
+            .flatMap(event -> byMerchant.getOrDefault(event.merchantId(), List.of()).stream()
+                .filter(endpoint -> endpoint.events().contains(event.type()))
+                // An endpoint registered after the event was not listening to it.
+                .filter(endpoint -> !endpoint.createdAt().isAfter(event.occurredAt()))
+                .map(endpoint -> new Due(endpoint.id(), event)))
+            .toList())
+        .flatMap(due -> due.isEmpty() ? Mono.just(0L)
+            : tx.transactional(Flux.fromIterable(due)
+                .flatMap(d -> deliveries.record(d.endpointId(), d.event().merchantId(), d.event().eventId(), d.event().type(),
+                    d.event().payload(), false), RECORD_CONCURRENCY)
                 .count()))
         .doOnNext(count -> {
           if (count > 0) {
@@ -69,6 +79,18 @@ final class DeliveryRecorder extends BackgroundJob {
           }
         })
         .then();
+  }
+
+  /** What the fan-out reads of an event. */
+  private record Occurred(String eventId, String type, String merchantId, Instant occurredAt, String payload) {}
+
+  /** One delivery to record. */
+  private record Due(String endpointId, Occurred event) {}
+
+  private Occurred parse(ConsumedEvent event) {
+    JsonNode tree = json.readTree(event.payload());
+    return new Occurred(tree.path("id").asString(), tree.path("type").asString(), tree.path("merchant_id").asString(),
+        Instant.parse(tree.path("occurred_at").asString()), event.payload());
   }
 
   /**

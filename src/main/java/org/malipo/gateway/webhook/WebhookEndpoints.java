@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import org.malipo.gateway.common.Ids;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -79,6 +80,18 @@ final class WebhookEndpoints {
             SELECT * FROM webhook_endpoints WHERE merchant_id = :merchant AND deleted_at IS NULL
             ORDER BY id DESC LIMIT :limit""")
         .bind("merchant", merchantId).bind("limit", limit)
+        .map((row, meta) -> toEndpoint(row))
+        .all();
+  }
+
+  /**
+   * Live, enabled endpoints of any of these merchants, whatever they subscribed to: the webhook
+   * fan-out reads them once per consumed batch of events (at most
+   * {@code max-endpoints-per-merchant} per merchant).
+   */
+  Flux<Endpoint> enabled(Collection<String> merchantIds) {
+    return db.sql("SELECT * FROM webhook_endpoints WHERE merchant_id = ANY(:merchants) AND deleted_at IS NULL AND enabled")
+        .bind("merchants", merchantIds.toArray(String[]::new))
         .map((row, meta) -> toEndpoint(row))
         .all();
   }
