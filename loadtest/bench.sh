@@ -105,19 +105,15 @@ create_migrated_db() {
 
 # PostgreSQL's default is autovacuum = on, but this machine kind runs its server with it off, so a
 # fresh benchmark database would never be analyzed: the planner keeps guessing table sizes and
-# picks worse plans as the tables grow (one ANALYZE in the middle of a 150/s step cut PostgreSQL's
-# CPU from 65 % to 41 % of a core; docs/performance.md). Where the server's autovacuum is off,
-# bench.sh does its work on its own databases: VACUUM (ANALYZE) now, and every $1 s in the
-# background (autovacuum's CPU would be PostgreSQL's too, so it stays in the figures).
-autovacuum_standin() { # autovacuum_standin <database> <interval s>: starts the loop, sets standin_pid
-  standin_pid=""
+# picks worse plans (one ANALYZE in the middle of a 150/s step cut PostgreSQL's CPU from 65 % to
+# 41 % of a core; docs/performance.md, "Fourth pass"). Where the server's autovacuum is off, the
+# script stands in for its auto-analyze once the tables have grown: after the warm-up, and after 5 s
+# of the ceiling's load. (A full VACUUM every 30 s was tried too: unthrottled, unlike autovacuum,
+# its bursts cost more latency than the statistics saved.)
+analyze_if_no_autovacuum() { # analyze_if_no_autovacuum <database>
   [ "$("${PSQL[@]}" -d postgres -c 'SHOW autovacuum')" = "off" ] || return 0
-  "${PSQL[@]}" -d "$1" -c "VACUUM (ANALYZE)" >/dev/null
-  ( while sleep "$2"; do "${PSQL[@]}" -d "$1" -c "VACUUM (ANALYZE)" >/dev/null 2>&1 || true; done ) &
-  standin_pid=$!
-  started_pids+=("$standin_pid")
+  "${PSQL[@]}" -d "$1" -c "ANALYZE"
 }
-stop_standin() { [ -z "${standin_pid:-}" ] || { kill "$standin_pid" 2>/dev/null || true; wait "$standin_pid" 2>/dev/null || true; }; }
 
 # --- 1. database ceiling -----------------------------------------------------------------------
 db_ceiling=""
@@ -129,10 +125,9 @@ if [ "$CEILING_SECONDS" -gt 0 ]; then
   # like the gateway's database after its warm-up.
   "$PGBENCH" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -n -M prepared -c 8 -j 2 -T 5 \
     -f loadtest/db-ceiling.sql "$CEILING_DB" > "$OUT/pgbench-warmup.txt" 2>&1 || { cat "$OUT/pgbench-warmup.txt" >&2; die "pgbench failed"; }
-  autovacuum_standin "$CEILING_DB" 30
+  analyze_if_no_autovacuum "$CEILING_DB"
   "$PGBENCH" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -n -M prepared -c 8 -j 2 -T "$CEILING_SECONDS" \
     -f loadtest/db-ceiling.sql "$CEILING_DB" > "$OUT/pgbench.txt" 2>&1 || { cat "$OUT/pgbench.txt" >&2; die "pgbench failed"; }
-  stop_standin
   db_ceiling="$(awk '/^tps = / {printf "%.0f", $3}' "$OUT/pgbench.txt")"
   # Every payment must have committed whole: one capture entry per succeeded payment.
   check="$("${PSQL[@]}" -d "$CEILING_DB" -c "SELECT (SELECT count(*) FROM payments WHERE status = 'succeeded') = (SELECT count(*) FROM journal_entries WHERE kind = 'capture')")"
@@ -292,7 +287,7 @@ if [ "$WARMUP" -gt 0 ]; then
   gatling_start warmup "$WARMUP_RATE" "$WARMUP"
   gatling_wait warmup
 fi
-autovacuum_standin "$BENCH_DB" 30
+analyze_if_no_autovacuum "$BENCH_DB"
 max_sustainable=0
 if [[ " $SCENARIOS " == *" card "* ]]; then
   for rate in $STEPS; do
