@@ -40,6 +40,8 @@ PORT="${BENCH_PORT:-8089}"
 DB_HOST="${MALIPO_DB_HOST:-127.0.0.1}"
 DB_PORT="${MALIPO_DB_PORT:-5432}"
 DB_USER="${MALIPO_DB_USER:-postgres}"
+REDIS_HOST="${MALIPO_REDIS_HOST:-127.0.0.1}"
+REDIS_PORT="${MALIPO_REDIS_PORT:-6379}"
 export PGPASSWORD="${MALIPO_DB_PASSWORD:-}"
 BENCH_DB="malipo_bench_$$"
 CEILING_DB="malipo_ceiling_$$"
@@ -92,6 +94,10 @@ cleanup() {
   for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $CEILING_DB WITH (FORCE)" >/dev/null 2>&1 || true
+  # The bench profile's Redis keys (idempotency answers kept 24 h, counters): the machine's Redis is
+  # shared with the tests, whose FLUSHALL must not wade through a run's 100,000 cached answers.
+  redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern 'malipo-bench:*' 2>/dev/null \
+    | xargs -r -n 1000 redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" UNLINK >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
