@@ -3,9 +3,13 @@ package org.malipo.gateway.common;
 import io.r2dbc.spi.Parameters;
 import io.r2dbc.spi.R2dbcException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
 import reactor.core.publisher.Mono;
@@ -27,15 +31,67 @@ import reactor.core.publisher.Mono;
  * malipo_require} (V8), which aborts the whole statement; {@link #execute} signals it as an
  * {@link IllegalStateException} carrying the requirement's message. Not thread-safe: build, then
  * execute once.
+ *
+ * <p>One statement can carry several units of work of the same kind (group commit,
+ * docs/adr/0061-ledger-group-commit.md): each is written into its own {@link #part}, whose CTE and
+ * parameter names get a suffix, so the owners' SQL is the same for one unit or many.
  */
 public final class SingleStatement {
 
   /** SQLSTATE raised by {@code malipo_require()} when a requirement does not hold. */
   public static final String REQUIREMENT_FAILED = "MP001";
 
-  private final List<String> ctes = new ArrayList<>();
-  private final Map<String, Object> values = new LinkedHashMap<>();
-  private final List<String> requirements = new ArrayList<>();
+  /** A {@code ::} cast, or an identifier with the {@code :} of a named parameter before it. */
+  private static final Pattern NAMES = Pattern.compile("::|(:?)\\b([A-Za-z_][A-Za-z0-9_]*)\\b");
+
+  private final List<String> ctes;
+  private final Map<String, Object> values;
+  private final List<String> requirements;
+  /** "" for the statement itself, {@code _<index>} for a part. */
+  private final String suffix;
+  /** The CTEs declared in this part so far (their names without the suffix). */
+  private final Set<String> declared = new HashSet<>();
+
+  /** An empty statement. */
+  public SingleStatement() {
+    this(new ArrayList<>(), new LinkedHashMap<>(), new ArrayList<>(), "");
+  }
+
+  private SingleStatement(List<String> ctes, Map<String, Object> values, List<String> requirements, String suffix) {
+    this.ctes = ctes;
+    this.values = values;
+    this.requirements = requirements;
+    this.suffix = suffix;
+  }
+
+  /**
+   * A part of this statement for one of several units of work written together: what is added
+   * to the part is added to this statement, with every {@code :parameter} and every CTE declared
+   * earlier in the same part renamed to {@code <name>_<index>}. Owners write their SQL as for a
+   * statement of their own; the part keeps the units' names apart. Names that are not the part's
+   * own (tables, columns, CTEs of the statement itself) are left as they are, so a CTE name must
+   * not also be a table or column name that a later CTE of the same part mentions.
+   *
+   * @param index distinct for each part of this statement, ≥ 0
+   * @throws IllegalStateException when called on a part
+   */
+  public SingleStatement part(int index) {
+    if (!suffix.isEmpty()) {
+      throw new IllegalStateException("a part has no parts");
+    }
+    if (index < 0) {
+      throw new IllegalArgumentException("part index must be >= 0: " + index);
+    }
+    return new SingleStatement(ctes, values, requirements, "_" + index);
+  }
+
+  /**
+   * The name this statement or part gives to one of its CTEs or parameters: {@code name} itself
+   * in a statement, {@code name_<index>} in a part.
+   */
+  public String name(String name) {
+    return name + suffix;
+  }
 
   /**
    * Adds a CTE, written as {@code name AS (…)}.
@@ -43,8 +99,28 @@ public final class SingleStatement {
    * @return this
    */
   public SingleStatement with(String cte) {
-    ctes.add(cte);
+    int as = cte.indexOf(" AS (");
+    if (as <= 0) {
+      throw new IllegalArgumentException("a CTE is written as name AS (...): " + cte);
+    }
+    declared.add(cte.substring(0, as).strip());
+    ctes.add(renamed(cte));
     return this;
+  }
+
+  /** The text with this part's own names suffixed; unchanged in the statement itself. */
+  private String renamed(String sql) {
+    if (suffix.isEmpty()) {
+      return sql;
+    }
+    Matcher names = NAMES.matcher(sql);
+    StringBuilder out = new StringBuilder(sql.length() + 64);
+    while (names.find()) {
+      String name = names.group(2);
+      boolean ours = name != null && (!names.group(1).isEmpty() || declared.contains(name));
+      names.appendReplacement(out, Matcher.quoteReplacement(ours ? names.group() + suffix : names.group()));
+    }
+    return names.appendTail(out).toString();
   }
 
   /**
@@ -55,7 +131,7 @@ public final class SingleStatement {
    * @return this
    */
   public SingleStatement bind(String name, Object value, Class<?> type) {
-    if (values.putIfAbsent(name, value == null ? Parameters.in(type) : Parameters.in(value)) != null) {
+    if (values.putIfAbsent(name(name), value == null ? Parameters.in(type) : Parameters.in(value)) != null) {
       throw new IllegalArgumentException("parameter bound twice: " + name);
     }
     return this;
@@ -79,9 +155,13 @@ public final class SingleStatement {
    * @return this
    */
   public SingleStatement require(String condition, String failure) {
+    // Numbered across the whole statement, so not renamed again as a part's parameter.
     String parameter = "require_" + requirements.size();
-    requirements.add("malipo_require(" + condition + ", :" + parameter + ")");
-    return bind(parameter, failure);
+    requirements.add("malipo_require(" + renamed(condition) + ", :" + parameter + ")");
+    if (values.putIfAbsent(parameter, Parameters.in(failure)) != null) {
+      throw new IllegalArgumentException("parameter bound twice: " + parameter);
+    }
+    return this;
   }
 
   /**
@@ -92,6 +172,9 @@ public final class SingleStatement {
    *     error otherwise (nothing of the statement is written either way)
    */
   public Mono<Void> execute(DatabaseClient db) {
+    if (!suffix.isEmpty()) {
+      throw new IllegalStateException("a part is executed by its statement");
+    }
     String select = requirements.isEmpty() ? "SELECT 1" : "SELECT " + String.join(" AND ", requirements);
     return spec(db, select).then().onErrorMap(SingleStatement::isRequirementFailure,
         error -> new IllegalStateException(requirementMessage(error), error));
@@ -104,6 +187,9 @@ public final class SingleStatement {
    * @param select the main query, e.g. {@code SELECT count(*) AS claimed FROM idempotency_claim}
    */
   public GenericExecuteSpec query(DatabaseClient db, String select) {
+    if (!suffix.isEmpty()) {
+      throw new IllegalStateException("a part is executed by its statement");
+    }
     if (!requirements.isEmpty()) {
       throw new IllegalStateException("requirements are checked by execute(), not by a caller's query");
     }

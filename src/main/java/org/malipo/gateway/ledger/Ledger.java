@@ -58,6 +58,12 @@ public final class Ledger {
    */
   public String captureIn(SingleStatement statement, String after, String paymentId, String merchantId, String rail,
       Money amount, Money fee) {
+    return entryIn(statement, after, "capture", paymentId, null, amount.currency().code(),
+        captureLegs(merchantId, rail, amount, fee));
+  }
+
+  /** Debit the rail's clearing account; credit the merchant's pending balance and the gateway's fees. */
+  private static List<Leg> captureLegs(String merchantId, String rail, Money amount, Money fee) {
     String currency = amount.currency().code();
     List<Leg> legs = new ArrayList<>(3);
     legs.add(new Leg(Accounts.railClearing(rail, currency), 'D', amount.amountMinor(), 'D', false));
@@ -68,7 +74,56 @@ public final class Ledger {
     if (fee.amountMinor() > 0) {
       legs.add(new Leg(Accounts.gatewayFees(currency), 'C', fee.amountMinor(), 'C', false));
     }
-    return entryIn(statement, after, "capture", paymentId, null, currency, legs);
+    return legs;
+  }
+
+  /**
+   * A capture in a statement that carries several payments' outcomes ({@link #capturesIn}).
+   *
+   * @param part the payment's part of the statement ({@link SingleStatement#part})
+   * @param after a CTE of that part whose row must exist before the legs are posted (the
+   *     payment's guarded update), as the owner named it; null for none
+   * @param amount captured amount, minor units
+   * @param fee the merchant's fee, minor units, 0 ≤ fee ≤ amount
+   */
+  public record Capture(SingleStatement part, String after, String paymentId, String merchantId, String rail,
+      Money amount, Money fee) {}
+
+  /**
+   * Adds the captures of several payments to one statement (group commit,
+   * docs/adr/0061-ledger-group-commit.md): each keeps its own journal entry and postings, in its
+   * payment's part; each balance row is changed once, by the sum of the batch's legs on it, so a
+   * merchant's row is locked once per batch. Captures only credit checked accounts, so the sums
+   * cannot overdraw one.
+   *
+   * @param statement the statement that holds the parts
+   * @return the journal entry ids, in the order of {@code captures}; the statement fails when any
+   *     payment is captured twice (unique index)
+   */
+  public List<String> capturesIn(SingleStatement statement, List<Capture> captures) {
+    if (captures.isEmpty()) {
+      throw new IllegalArgumentException("no capture");
+    }
+    List<String> entryIds = new ArrayList<>(captures.size());
+    List<String> sources = new ArrayList<>(captures.size());
+    for (Capture capture : captures) {
+      SingleStatement part = capture.part();
+      entryIds.add(entryRowsIn(part, capture.after(), "capture", capture.paymentId(),
+          null, capture.amount().currency().code(), captureLegs(capture.merchantId(), capture.rail(), capture.amount(),
+              capture.fee())));
+      sources.add("SELECT l.*, CAST(:%s AS text) AS currency FROM %s l"
+          .formatted(part.name("ledger_currency"), part.name("ledger_legs")));
+    }
+    // One row per account and direction: the sum of the batch's legs.
+    statement.with("""
+        ledger_batch_legs AS (
+            SELECT account, direction, CAST(sum(amount) AS bigint) AS amount, normal_side, non_negative, currency
+            FROM (%s) legs
+            GROUP BY account, direction, normal_side, non_negative, currency
+        )""".formatted(String.join("\n        UNION ALL ", sources)));
+    accountsIn(statement, "ledger_batch_legs", "currency");
+    captures.forEach(capture -> postingsIn(capture.part()));
+    return entryIds;
   }
 
   /**
@@ -150,13 +205,20 @@ public final class Ledger {
 
   private static String entryIn(SingleStatement statement, String after, String kind, String paymentId,
       String refundId, String currency, List<Leg> legs) {
+    String entryId = entryRowsIn(statement, after, kind, paymentId, refundId, currency, legs);
+    // One statement, one round trip: the merchant balance row lock is held only until commit.
+    accountsIn(statement, "ledger_legs", ":ledger_currency");
+    postingsIn(statement);
+    return entryId;
+  }
+
+  /** The entry's legs (CTE {@code ledger_legs}) and its journal entry row. */
+  private static String entryRowsIn(SingleStatement statement, String after, String kind, String paymentId,
+      String refundId, String currency, List<Leg> legs) {
     assertBalanced(legs);
     // A stable order on the account rows, so concurrent entries lock them without deadlocking.
     List<Leg> ordered = legs.stream().sorted(Comparator.comparing(Leg::account)).toList();
     String entryId = Ids.next("je");
-    // One statement, one round trip: the merchant balance row lock is held only until commit.
-    // Shared system accounts are only created if missing (DO NOTHING takes no row lock); their
-    // balance is derived from the postings (docs/adr/0007-hot-ledger-accounts.md).
     statement.with("""
             ledger_legs AS (
                 SELECT l.* FROM unnest(CAST(:ledger_accounts AS text[]), CAST(:ledger_directions AS text[]),
@@ -169,32 +231,6 @@ public final class Ledger {
                 INSERT INTO journal_entries (id, kind, payment_id, refund_id)
                 VALUES (:ledger_entry, :ledger_kind, :ledger_payment, :ledger_refund)
             )""")
-        .with("""
-            ledger_system_accounts AS (
-                INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-                SELECT account, :ledger_currency, normal_side, false, NULL FROM ledger_legs WHERE NOT non_negative
-                ON CONFLICT (id) DO NOTHING
-            )""")
-        .with("""
-            ledger_increases AS (
-                INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
-                SELECT account, :ledger_currency, normal_side, true, amount
-                FROM ledger_legs WHERE non_negative AND direction = normal_side ORDER BY account
-                ON CONFLICT (id) DO UPDATE SET balance_minor = ledger_accounts.balance_minor + EXCLUDED.balance_minor
-            )""")
-        .with("""
-            ledger_decreases AS (
-                -- An UPDATE, not an upsert: PostgreSQL checks an upsert's proposed row before it sees
-                -- the conflict, so a negative proposed balance would always fail the CHECK. A debit on
-                -- an account that does not exist yet then fails the postings' foreign key: an overdraft.
-                UPDATE ledger_accounts a SET balance_minor = a.balance_minor - l.amount
-                FROM ledger_legs l WHERE a.id = l.account AND l.non_negative AND l.direction <> l.normal_side
-            )""")
-        .with("""
-            ledger_postings AS (
-                INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
-                SELECT :ledger_entry, account, direction, amount, :ledger_currency FROM ledger_legs
-            )""")
         .bind("ledger_entry", entryId)
         .bind("ledger_kind", kind)
         .bind("ledger_payment", paymentId)
@@ -206,6 +242,49 @@ public final class Ledger {
         .bind("ledger_sides", ordered.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
         .bind("ledger_non_negative", ordered.stream().map(Leg::nonNegative).toArray(Boolean[]::new));
     return entryId;
+  }
+
+  /**
+   * The balances the legs change. {@code legs} must hold at most one row per account and
+   * direction: PostgreSQL applies only one of two changes to the same row in one statement.
+   *
+   * @param legs the CTE with the legs ({@code account, direction, amount, normal_side,
+   *     non_negative})
+   * @param currency an SQL expression for the legs' currency
+   */
+  private static void accountsIn(SingleStatement statement, String legs, String currency) {
+    // Shared system accounts are only created if missing (DO NOTHING takes no row lock); their
+    // balance is derived from the postings (docs/adr/0007-hot-ledger-accounts.md).
+    statement.with("""
+            ledger_system_accounts AS (
+                INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
+                SELECT account, %2$s, normal_side, false, NULL FROM %1$s WHERE NOT non_negative
+                ON CONFLICT (id) DO NOTHING
+            )""".formatted(legs, currency))
+        .with("""
+            ledger_increases AS (
+                INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
+                SELECT account, %2$s, normal_side, true, amount
+                FROM %1$s WHERE non_negative AND direction = normal_side ORDER BY account
+                ON CONFLICT (id) DO UPDATE SET balance_minor = ledger_accounts.balance_minor + EXCLUDED.balance_minor
+            )""".formatted(legs, currency))
+        .with("""
+            ledger_decreases AS (
+                -- An UPDATE, not an upsert: PostgreSQL checks an upsert's proposed row before it sees
+                -- the conflict, so a negative proposed balance would always fail the CHECK. A debit on
+                -- an account that does not exist yet then fails the postings' foreign key: an overdraft.
+                UPDATE ledger_accounts a SET balance_minor = a.balance_minor - l.amount
+                FROM %1$s l WHERE a.id = l.account AND l.non_negative AND l.direction <> l.normal_side
+            )""".formatted(legs));
+  }
+
+  /** The postings of the entry whose legs are the statement's (or part's) {@code ledger_legs}. */
+  private static void postingsIn(SingleStatement statement) {
+    statement.with("""
+            ledger_postings AS (
+                INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
+                SELECT :ledger_entry, account, direction, amount, :ledger_currency FROM ledger_legs
+            )""");
   }
 
   private static void assertBalanced(List<Leg> legs) {

@@ -20,7 +20,6 @@ import org.malipo.gateway.fraud.RiskAssessment;
 import org.malipo.gateway.idempotency.IdempotencyCache;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
 import org.malipo.gateway.idempotency.IdempotencyStore;
-import org.malipo.gateway.ledger.Ledger;
 import org.malipo.gateway.rail.MobileMoneyPayer;
 import org.malipo.gateway.rail.PaymentMethodType;
 import org.malipo.gateway.rail.RailAdapter;
@@ -62,7 +61,7 @@ final class PaymentPipeline {
   private final IdempotencyCache cache;
   private final FraudScorer fraud;
   private final RailRouter router;
-  private final Ledger ledger;
+  private final OutcomeWriter outcomes;
   private final OutboxWriter outbox;
   private final PaymentRepository payments;
   private final PaymentProperties properties;
@@ -72,7 +71,7 @@ final class PaymentPipeline {
   private final Clock clock;
 
   PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, KeyedHashes fingerprints,
-      IdempotencyStore idempotency, IdempotencyCache cache, FraudScorer fraud, RailRouter router, Ledger ledger, OutboxWriter outbox,
+      IdempotencyStore idempotency, IdempotencyCache cache, FraudScorer fraud, RailRouter router, OutcomeWriter outcomes, OutboxWriter outbox,
       PaymentRepository payments, PaymentProperties properties, StageMetrics metrics, JsonMapper json,
       DatabaseClient db, Clock clock) {
     this.strictJson = strictJson;
@@ -82,7 +81,7 @@ final class PaymentPipeline {
     this.cache = cache;
     this.fraud = fraud;
     this.router = router;
-    this.ledger = ledger;
+    this.outcomes = outcomes;
     this.outbox = outbox;
     this.payments = payments;
     this.properties = properties;
@@ -228,31 +227,15 @@ final class PaymentPipeline {
   }
 
   /**
-   * The second write, one statement: the guarded outcome update, the attempts, the outcome's
-   * event, the stored answer and, for a succeeded payment, the capture. Any of them failing writes
-   * none of them (docs/adr/0063-single-statement-payment-writes.md).
+   * The second write, one statement ({@link OutcomeWriter}): the guarded outcome update, the
+   * attempts, the outcome's event, the stored answer and, for a succeeded payment, the capture.
+   * Any of them failing writes none of them (docs/adr/0063-single-statement-payment-writes.md).
    */
   private Mono<Answer> commitOutcome(Payment assessed, RailCalls calls) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
     Payment result = decide(assessed, calls, now);
     String body = json.writeValueAsString(PaymentView.of(result));
-    // Built anew for each try: ids (journal entry, event) are minted when the statement is built.
-    Mono<Void> writes = Mono.defer(() -> {
-      SingleStatement statement = new SingleStatement();
-      payments.outcomeIn(statement, result, PaymentStatus.PROCESSING, calls.attempts());
-      // Added right after the payment's CTEs, so it runs after the event's sequence and holds the
-      // merchant's balance row for the shortest time (SingleStatement: unread CTEs run last first).
-      if (result.status() == PaymentStatus.SUCCEEDED) {
-        ledger.captureIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(), result.provider(),
-            result.amount(), result.fee());
-      }
-      if (result.status() != PaymentStatus.PROCESSING) {
-        outbox.appendIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(),
-            "payment." + result.status().wireName(), now, PaymentView.of(result));
-      }
-      idempotency.completeIn(statement, result.merchantId(), result.idempotencyKey(), result.id(), CREATED, body);
-      return statement.execute(db);
-    });
+    Mono<Void> writes = outcomes.write(new OutcomeWriter.Outcome(result, calls.attempts(), body, CREATED, now));
     // The rail has answered: committing that answer is retried on transient database errors, never
     // on a rule violation, so a charged payment is not left unrecorded by one lost connection.
     return metrics.timed("ledger", writes.thenReturn(result))

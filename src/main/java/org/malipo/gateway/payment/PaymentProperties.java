@@ -1,5 +1,6 @@
 package org.malipo.gateway.payment;
 
+import java.time.Duration;
 import java.util.Map;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -11,14 +12,43 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     use {@code defaultMaxAmountMinor}
  * @param defaultMaxAmountMinor fallback maximum in minor units
  * @param cardFeeBasisPoints the merchant's card fee in basis points of the amount (290 = 2.90 %)
+ * @param groupCommit whether and how the outcomes of concurrent succeeded payments share one
+ *     statement
  */
 @ConfigurationProperties("malipo.payments")
-record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmountMinor, Integer cardFeeBasisPoints) {
+record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmountMinor, Integer cardFeeBasisPoints,
+    GroupCommit groupCommit) {
 
   PaymentProperties {
     maxAmountMinor = maxAmountMinor == null ? Map.of() : Map.copyOf(maxAmountMinor);
     defaultMaxAmountMinor = defaultMaxAmountMinor == null ? 10_000_000_000L : defaultMaxAmountMinor;
     cardFeeBasisPoints = cardFeeBasisPoints == null ? 290 : cardFeeBasisPoints;
+    groupCommit = groupCommit == null ? new GroupCommit(null, null, null, null) : groupCommit;
+  }
+
+  /**
+   * Group commit of succeeded payments' outcomes ({@code malipo.payments.group-commit.*};
+   * docs/adr/0061-ledger-group-commit.md).
+   *
+   * @param enabled off by default: each outcome is its own statement
+   * @param maxWait how long the first outcome of a batch waits for companions (2 ms; at most 10 ms)
+   * @param maxBatch outcomes per statement (16, at most 64): each size is one more statement that
+   *     every connection prepares, so the sizes are bounded
+   * @param maxQueued outcomes waiting for a batch; beyond it an outcome is written alone, never
+   *     refused (2,000)
+   */
+  record GroupCommit(Boolean enabled, Duration maxWait, Integer maxBatch, Integer maxQueued) {
+    GroupCommit {
+      enabled = enabled != null && enabled;
+      maxWait = maxWait == null ? Duration.ofMillis(2) : maxWait;
+      maxBatch = maxBatch == null ? 16 : maxBatch;
+      maxQueued = maxQueued == null ? 2_000 : maxQueued;
+      if (maxWait.isNegative() || maxWait.compareTo(Duration.ofMillis(10)) > 0 || maxBatch < 1 || maxBatch > 64
+          || maxQueued < 1) {
+        throw new IllegalArgumentException(
+            "group commit needs 0 <= max-wait <= 10 ms, 1 <= max-batch <= 64, max-queued >= 1");
+      }
+    }
   }
 
   /** The largest amount one payment may have in {@code currency}, in minor units. */

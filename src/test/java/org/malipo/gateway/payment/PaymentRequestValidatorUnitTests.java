@@ -18,7 +18,7 @@ class PaymentRequestValidatorUnitTests {
   private static final Clock NOVEMBER_2026 = Clock.fixed(Instant.parse("2026-11-21T10:00:00Z"), ZoneOffset.UTC);
 
   private final PaymentRequestValidator validator = new PaymentRequestValidator(
-      new PaymentProperties(Map.of("KES", 1_000_000L), null, null),
+      new PaymentProperties(Map.of("KES", 1_000_000L), null, null, null),
       new org.malipo.gateway.common.KeyedHashes("a-test-fingerprint-key"), NOVEMBER_2026);
 
   private static PaymentMethodRequest card(String number, int month, int year, String cvc) {

@@ -1,0 +1,214 @@
+package org.malipo.gateway.payment;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.annotation.PreDestroy;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.malipo.gateway.common.SingleStatement;
+import org.malipo.gateway.events.OutboxWriter;
+import org.malipo.gateway.idempotency.IdempotencyStore;
+import org.malipo.gateway.ledger.Ledger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.core.NestedExceptionUtils;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.stereotype.Component;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.FluxSink;
+import reactor.core.publisher.Mono;
+import reactor.core.publisher.Sinks;
+
+/**
+ * Writes what the rails answered for a new payment: the guarded move out of {@code processing},
+ * the attempts, the outcome's event, the stored answer and, for a succeeded payment, the capture,
+ * as one statement (docs/adr/0063-single-statement-payment-writes.md).
+ *
+ * <p>With {@code malipo.payments.group-commit.enabled}, the outcomes of concurrent succeeded
+ * payments share one statement (docs/adr/0061-ledger-group-commit.md): the first waits at most
+ * {@code max-wait} for companions, a statement carries at most {@code max-batch}, one group
+ * statement is in flight at a time, and at most {@code max-queued} wait (beyond that an outcome is
+ * written alone, never refused). Each payment keeps its own rows, found by key with scalar
+ * parameters; the balance rows are changed once per batch. A batch that fails wrote nothing (one
+ * statement); each of its outcomes is then written alone, so one payment's failure is reported to
+ * that payment only. Other outcomes (failed, pending, unknown) are always written alone: they
+ * post nothing to the ledger, and keeping batches to one shape bounds the statement texts that
+ * each connection prepares to {@code max-batch}.
+ */
+@Component
+final class OutcomeWriter {
+
+  private static final Logger log = LoggerFactory.getLogger(OutcomeWriter.class);
+
+  /** Writes of a failed batch's outcomes, one by one, that run at once. */
+  private static final int FALLBACK_CONCURRENCY = 8;
+
+  private final DatabaseClient db;
+  private final PaymentRepository payments;
+  private final OutboxWriter outbox;
+  private final IdempotencyStore idempotency;
+  private final Ledger ledger;
+  private final PaymentProperties.GroupCommit groupCommit;
+  private final AtomicInteger queued = new AtomicInteger();
+  private final DistributionSummary batchSizes;
+  private final Counter fallbacks;
+  private volatile FluxSink<Pending> batches;
+
+  /**
+   * A payment's outcome to write.
+   *
+   * @param result the payment as the rails left it ({@code processing} when the outcome is unknown)
+   * @param attempts every rail attempt made
+   * @param answer the JSON body answered to the merchant, stored with the idempotency key
+   * @param answerStatus the HTTP status answered
+   * @param at when the outcome was decided (the event's {@code occurred_at})
+   */
+  record Outcome(Payment result, List<PaymentAttempt> attempts, String answer, int answerStatus, Instant at) {}
+
+  private record Pending(Outcome outcome, Sinks.One<Void> written) {}
+
+  OutcomeWriter(DatabaseClient db, PaymentRepository payments, OutboxWriter outbox, IdempotencyStore idempotency,
+      Ledger ledger, PaymentProperties properties, MeterRegistry meters) {
+    this.db = db;
+    this.payments = payments;
+    this.outbox = outbox;
+    this.idempotency = idempotency;
+    this.ledger = ledger;
+    this.groupCommit = properties.groupCommit();
+    this.batchSizes = DistributionSummary.builder("malipo.payments.group_commit.batch_size")
+        .description("Succeeded payments' outcomes written by one group-commit statement").register(meters);
+    this.fallbacks = Counter.builder("malipo.payments.group_commit.fallbacks")
+        .description("Group-commit statements that failed and were rewritten payment by payment").register(meters);
+    Gauge.builder("malipo.payments.group_commit.queued", queued, AtomicInteger::get)
+        .description("Payment outcomes waiting for a group-commit statement").register(meters);
+    if (groupCommit.enabled()) {
+      log.info("group commit of payment outcomes: on (max-wait {} ms, max-batch {}, max-queued {})",
+          groupCommit.maxWait().toMillis(), groupCommit.maxBatch(), groupCommit.maxQueued());
+      startBatching();
+    }
+  }
+
+  /**
+   * Writes one outcome, alone or in a group-commit batch. Lazy: each subscription writes anew,
+   * so a caller's retry submits the outcome again.
+   *
+   * @return completes when the outcome is committed; error {@link IllegalStateException} when the
+   *     payment was no longer {@code processing} or its key no longer in progress, the translated
+   *     database error otherwise (nothing of this outcome written in either case)
+   */
+  Mono<Void> write(Outcome outcome) {
+    return Mono.defer(() -> {
+      FluxSink<Pending> sink = batches;
+      if (sink == null || outcome.result().status() != PaymentStatus.SUCCEEDED) {
+        return writeAlone(outcome);
+      }
+      if (queued.incrementAndGet() > groupCommit.maxQueued()) {
+        queued.decrementAndGet();
+        return writeAlone(outcome);
+      }
+      Sinks.One<Void> written = Sinks.one();
+      sink.next(new Pending(outcome, written));
+      return written.asMono();
+    });
+  }
+
+  private void startBatching() {
+    // The queue behind create() is bounded by max-queued (counted in write()).
+    Flux.<Pending>create(sink -> batches = sink, FluxSink.OverflowStrategy.BUFFER)
+        .bufferTimeout(groupCommit.maxBatch(), groupCommit.maxWait(), true)
+        .concatMap(this::writeBatch, 1)
+        .subscribe(done -> { }, error -> log.error("group commit stopped", error));
+  }
+
+  private Mono<Void> writeBatch(List<Pending> batch) {
+    queued.addAndGet(-batch.size());
+    batchSizes.record(batch.size());
+    Mono<Void> statement = batch.size() == 1
+        ? writeAlone(batch.getFirst().outcome())
+        : writeTogether(batch.stream().map(Pending::outcome).toList());
+    return statement
+        .doOnSuccess(done -> batch.forEach(pending -> pending.written().tryEmitEmpty()))
+        .onErrorResume(error -> {
+          if (batch.size() == 1) {
+            batch.getFirst().written().tryEmitError(error);
+            return Mono.empty();
+          }
+          fallbacks.increment();
+          // The most specific cause: the translated exception's message repeats the whole statement.
+          log.warn("group commit of {} outcomes failed, writing them one by one: {}", batch.size(),
+              NestedExceptionUtils.getMostSpecificCause(error).toString());
+          return Flux.fromIterable(batch)
+              .flatMap(pending -> writeAlone(pending.outcome())
+                  .doOnSuccess(done -> pending.written().tryEmitEmpty())
+                  .onErrorResume(alone -> {
+                    pending.written().tryEmitError(alone);
+                    return Mono.empty();
+                  }), FALLBACK_CONCURRENCY)
+              .then();
+        });
+  }
+
+  /** The outcome as a statement of its own. */
+  private Mono<Void> writeAlone(Outcome outcome) {
+    // Built anew for each try: ids (journal entry, event) are minted when the statement is built.
+    return Mono.defer(() -> {
+      SingleStatement statement = new SingleStatement();
+      Payment result = outcome.result();
+      payments.outcomeIn(statement, result, PaymentStatus.PROCESSING, outcome.attempts());
+      // Added right after the payment's CTEs, so it runs after the event's sequence and holds the
+      // merchant's balance row for the shortest time (SingleStatement: unread CTEs run last first).
+      if (result.status() == PaymentStatus.SUCCEEDED) {
+        ledger.captureIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(), result.provider(),
+            result.amount(), result.fee());
+      }
+      eventAndAnswerIn(statement, outcome);
+      return statement.execute(db);
+    });
+  }
+
+  /** Succeeded outcomes, each in its own part of one statement: all of them are written, or none. */
+  private Mono<Void> writeTogether(List<Outcome> outcomes) {
+    return Mono.defer(() -> {
+      SingleStatement statement = new SingleStatement();
+      List<SingleStatement> parts = new ArrayList<>(outcomes.size());
+      List<Ledger.Capture> captures = new ArrayList<>(outcomes.size());
+      for (Outcome outcome : outcomes) {
+        SingleStatement part = statement.part(parts.size());
+        Payment result = outcome.result();
+        payments.outcomeIn(part, result, PaymentStatus.PROCESSING, outcome.attempts());
+        captures.add(new Ledger.Capture(part, PaymentRepository.OUTCOME, result.id(), result.merchantId(),
+            result.provider(), result.amount(), result.fee()));
+        parts.add(part);
+      }
+      ledger.capturesIn(statement, captures);
+      for (int i = 0; i < outcomes.size(); i++) {
+        eventAndAnswerIn(parts.get(i), outcomes.get(i));
+      }
+      return statement.execute(db);
+    });
+  }
+
+  private void eventAndAnswerIn(SingleStatement statement, Outcome outcome) {
+    Payment result = outcome.result();
+    if (result.status() != PaymentStatus.PROCESSING) {
+      outbox.appendIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(),
+          "payment." + result.status().wireName(), outcome.at(), PaymentView.of(result));
+    }
+    idempotency.completeIn(statement, result.merchantId(), result.idempotencyKey(), result.id(),
+        outcome.answerStatus(), outcome.answer());
+  }
+
+  /** Stops batching; outcomes already queued are still written. */
+  @PreDestroy
+  void stop() {
+    FluxSink<Pending> sink = batches;
+    if (sink != null) {
+      batches = null;
+      sink.complete();
+    }
+  }
+}
