@@ -3,7 +3,7 @@
 # from a clean checkout:
 #   loadtest/bench.sh
 #   STEPS="50 100 200" DURATION=10 WARMUP=10 CEILING_SECONDS=10 loadtest/bench.sh     # a quick run
-#   SCENARIOS="card mobile overload" loadtest/bench.sh                                 # the default
+#   SCENARIOS="card mobile overload group-commit" loadtest/bench.sh                    # the default
 #   JFR=1 STEPS=500 loadtest/bench.sh      # + a JFR recording of the steps (target/bench/gateway.jfr)
 # Environment (all optional):
 #   STEPS            card payments/s per step (50 100 150 200 250 500 1000 1500 2000 3000: the
@@ -15,8 +15,11 @@
 #   WARMUP           warm-up seconds at WARMUP_RATE/s before the first step (120, at 100/s: C2 is
 #                    still compiling after 30 s, and a cold step reads 2x its warm p99)
 #   CEILING_SECONDS  pgbench duration of the database ceiling (30; 0 skips it)
-#   SCENARIOS        any of: card mobile overload (the default: all three) statements (SQL statements
-#                    per payment, counted from the PostgreSQL server log: needs read access to it)
+#   SCENARIOS        any of: card mobile overload group-commit (the default: all four; group-commit
+#                    repeats the warm-up and card steps on a fresh gateway and database with
+#                    --malipo.payments.group-commit.enabled=true, rows card-gc-*) statements (SQL
+#                    statements per payment, counted from the PostgreSQL server log: needs read
+#                    access to it)
 #   MOBILE_RATE      M-Pesa payments/s of the mobile-money scenario (100, for DURATION s)
 #   OVERLOAD_RATE    offered rate of the overload scenario (10 x max_sustainable)
 #   GATEWAY_JVM_OPTS JVM flags of the gateway (see below); JFR=1 adds a recording
@@ -34,7 +37,7 @@ SETTLE="${SETTLE:-10}"
 WARMUP="${WARMUP:-120}"
 WARMUP_RATE="${WARMUP_RATE:-100}"
 CEILING_SECONDS="${CEILING_SECONDS:-30}"
-SCENARIOS="${SCENARIOS:-card mobile overload}"
+SCENARIOS="${SCENARIOS:-card mobile overload group-commit}"
 MOBILE_RATE="${MOBILE_RATE:-100}"
 PORT="${BENCH_PORT:-8089}"
 DB_HOST="${MALIPO_DB_HOST:-127.0.0.1}"
@@ -44,6 +47,7 @@ REDIS_HOST="${MALIPO_REDIS_HOST:-127.0.0.1}"
 REDIS_PORT="${MALIPO_REDIS_PORT:-6379}"
 export PGPASSWORD="${MALIPO_DB_PASSWORD:-}"
 BENCH_DB="malipo_bench_$$"
+GROUP_COMMIT_DB="malipo_bench_gc_$$"
 CEILING_DB="malipo_ceiling_$$"
 OUT="$repo_root/target/bench"
 BASE_URL="http://127.0.0.1:$PORT"
@@ -93,7 +97,8 @@ cleanup() {
   if [ -n "$gatling_pid" ]; then pkill -P "$gatling_pid" 2>/dev/null || true; kill "$gatling_pid" 2>/dev/null || true; fi
   for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $CEILING_DB WITH (FORCE)" >/dev/null 2>&1 || true
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $CEILING_DB WITH (FORCE)" \
+    -c "DROP DATABASE IF EXISTS $GROUP_COMMIT_DB WITH (FORCE)" >/dev/null 2>&1 || true
   # The bench profile's Redis keys (idempotency answers kept 24 h, counters): the machine's Redis is
   # shared with the tests, whose FLUSHALL must not wade through a run's 100,000 cached answers.
   redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern 'malipo-bench:*' 2>/dev/null \
@@ -156,29 +161,39 @@ started_pids+=("$kafka_pid")
 for _ in $(seq 120); do [ -s "$OUT/kafka.addr" ] && break; sleep 0.5; done
 [ -s "$OUT/kafka.addr" ] || die "Kafka did not start (see $OUT/kafka.log)"
 
-# An empty database of its own: the gateway's Flyway migrates it and the local profile seeds mer_demo.
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "CREATE DATABASE $BENCH_DB" >/dev/null
-jfr_opts=()
-if [ "${JFR:-0}" = "1" ]; then
-  jfr_opts=("-XX:StartFlightRecording=name=bench,settings=profile,filename=$OUT/gateway.jfr,dumponexit=true")
-fi
-# shellcheck disable=SC2086
-MALIPO_DB_NAME="$BENCH_DB" MALIPO_KAFKA_BOOTSTRAP="$(cat "$OUT/kafka.addr")" \
-  java $GATEWAY_JVM_OPTS "${jfr_opts[@]}" -cp "$classpath" org.malipo.gateway.LocalMalipoApplication \
-  --spring.profiles.active=bench --server.port="$PORT" ${EXTRA_ARGS:-} > "$OUT/gateway.log" 2>&1 &
-gateway_pid=$!
-started_pids+=("$gateway_pid")
-if [[ " $SCENARIOS " == *" statements "* ]]; then
-  # Every statement of the gateway's connections to this throwaway database goes to the server log.
-  "${PSQL[@]}" -d postgres -c "ALTER DATABASE $BENCH_DB SET log_statement = 'all'" >/dev/null
-fi
-for _ in $(seq 600); do
-  curl -fs -o /dev/null "$BASE_URL/actuator/health/readiness" && break
-  kill -0 "$gateway_pid" 2>/dev/null || die "the gateway exited (see $OUT/gateway.log)"
-  sleep 0.5
-done
-curl -fs -o /dev/null "$BASE_URL/actuator/health/readiness" || die "the gateway is not ready (see $OUT/gateway.log)"
-log "gateway pid $gateway_pid ready on $BASE_URL ($GATEWAY_JVM_OPTS)"
+# start_gateway <name> <database> [Spring arguments...]: the gateway on an empty database of its own
+# (its Flyway migrates it, the local profile seeds mer_demo), in the background (gateway_pid), ready;
+# it logs to $OUT/<name>.log (and with JFR=1 records to $OUT/<name>.jfr).
+start_gateway() {
+  local name="$1" database="$2"; shift 2
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" -c "CREATE DATABASE $database" >/dev/null
+  local jfr_opts=()
+  if [ "${JFR:-0}" = "1" ]; then
+    jfr_opts=("-XX:StartFlightRecording=name=bench,settings=profile,filename=$OUT/$name.jfr,dumponexit=true")
+  fi
+  # shellcheck disable=SC2086
+  MALIPO_DB_NAME="$database" MALIPO_KAFKA_BOOTSTRAP="$(cat "$OUT/kafka.addr")" \
+    java $GATEWAY_JVM_OPTS "${jfr_opts[@]}" -cp "$classpath" org.malipo.gateway.LocalMalipoApplication \
+    --spring.profiles.active=bench --server.port="$PORT" ${EXTRA_ARGS:-} "$@" > "$OUT/$name.log" 2>&1 &
+  gateway_pid=$!
+  started_pids+=("$gateway_pid")
+  if [[ " $SCENARIOS " == *" statements "* ]]; then
+    # Every statement of the gateway's connections to this throwaway database goes to the server log.
+    "${PSQL[@]}" -d postgres -c "ALTER DATABASE $database SET log_statement = 'all'" >/dev/null
+  fi
+  for _ in $(seq 600); do
+    curl -fs -o /dev/null "$BASE_URL/actuator/health/readiness" && break
+    kill -0 "$gateway_pid" 2>/dev/null || die "the gateway exited (see $OUT/$name.log)"
+    sleep 0.5
+  done
+  curl -fs -o /dev/null "$BASE_URL/actuator/health/readiness" || die "the gateway is not ready (see $OUT/$name.log)"
+  log "gateway pid $gateway_pid ready on $BASE_URL ($GATEWAY_JVM_OPTS $* on $database)"
+}
+stop_gateway() {
+  kill "$gateway_pid" 2>/dev/null || true
+  wait "$gateway_pid" 2>/dev/null || true
+}
+start_gateway gateway "$BENCH_DB"
 
 # --- measuring helpers -------------------------------------------------------------------------
 clk_tck="$(getconf CLK_TCK)"
@@ -288,20 +303,35 @@ heap_idle="$(heap_after_gc)"
 i0="$(date +%s.%N)"; ic0="$(cpu_ticks)"; sleep 10; i1="$(date +%s.%N)"; ic1="$(cpu_ticks)"
 idle_cpu="$(awk -v a="$ic0" -v b="$ic1" -v t="$clk_tck" -v s0="$i0" -v s1="$i1" 'BEGIN {printf "%.1f", 100 * (b - a) / t / (s1 - s0)}')"
 log "idle gateway CPU: $idle_cpu % of one core"
-if [ "$WARMUP" -gt 0 ]; then
+# warm_up_and_step <database> <label prefix>: the warm-up, statistics, then the card steps; sets
+# max_found to the highest step with p99 <= 50 ms and < 0.1 % errors.
+warm_up_and_step() {
+  local database="$1" prefix="$2" rate
+  if [ "$WARMUP" -gt 0 ]; then
+    log "warm-up: $WARMUP_RATE/s for $WARMUP s"
+    gatling_start "warmup-$prefix" "$WARMUP_RATE" "$WARMUP"
+    gatling_wait "warmup-$prefix"
+  fi
+  analyze_if_no_autovacuum "$database"
+  max_found=0
+  for rate in $STEPS; do
+    run_step "$prefix-$rate" "$rate" "$DURATION"
+    if passes "$prefix-$rate" 50 0.1; then max_found="$rate"; fi
+    # A step that clearly failed says everything the higher ones would.
+    if ! passes "$prefix-$rate" 1000 5; then log "$prefix-$rate failed clearly (p99 > 1 s or errors > 5 %): stopping the steps"; break; fi
+  done
+}
+max_sustainable=0
+if [[ " $SCENARIOS " == *" card "* ]]; then
+  warm_up_and_step "$BENCH_DB" card
+  max_sustainable="$max_found"
+elif [ "$WARMUP" -gt 0 ]; then
   log "warm-up: $WARMUP_RATE/s for $WARMUP s"
   gatling_start warmup "$WARMUP_RATE" "$WARMUP"
   gatling_wait warmup
-fi
-analyze_if_no_autovacuum "$BENCH_DB"
-max_sustainable=0
-if [[ " $SCENARIOS " == *" card "* ]]; then
-  for rate in $STEPS; do
-    run_step "card-$rate" "$rate" "$DURATION"
-    if passes "card-$rate" 50 0.1; then max_sustainable="$rate"; fi
-    # A step that clearly failed says everything the higher ones would.
-    if ! passes "card-$rate" 1000 5; then log "card-$rate failed clearly (p99 > 1 s or errors > 5 %): stopping the steps"; break; fi
-  done
+  analyze_if_no_autovacuum "$BENCH_DB"
+else
+  analyze_if_no_autovacuum "$BENCH_DB"
 fi
 
 # --- 4. mobile money: STK pushes that stay pending until the sandbox calls back 2 s later ------
@@ -391,7 +421,30 @@ if [[ " $SCENARIOS " == *" statements "* ]]; then
   log "statements: $statements_line"
 fi
 
-# --- 7. the table -----------------------------------------------------------------------------
+# --- 7. group commit: the card steps again, on a gateway that batches outcomes (ADR 0061) -------
+group_commit_line=""
+if [[ " $SCENARIOS " == *" group-commit "* ]]; then
+  log "group commit: a fresh gateway and database with --malipo.payments.group-commit.enabled=true"
+  stop_gateway
+  start_gateway gateway-gc "$GROUP_COMMIT_DB" --malipo.payments.group-commit.enabled=true
+  batches0="$(prom_sum malipo_payments_group_commit_batch_size_count)"
+  batched0="$(prom_sum malipo_payments_group_commit_batch_size_sum)"
+  warm_up_and_step "$GROUP_COMMIT_DB" card-gc
+  max_sustainable_gc="$max_found"
+  batches=$(( $(prom_sum malipo_payments_group_commit_batch_size_count) - batches0 ))
+  batched=$(( $(prom_sum malipo_payments_group_commit_batch_size_sum) - batched0 ))
+  fallbacks="$(prom_sum malipo_payments_group_commit_fallbacks_total)"
+  # Every payment must have committed whole: one capture entry per succeeded payment.
+  check="$("${PSQL[@]}" -d "$GROUP_COMMIT_DB" -c "SELECT (SELECT count(*) FROM payments WHERE status = 'succeeded') = (SELECT count(*) FROM journal_entries WHERE kind = 'capture')")"
+  [ "$check" = "t" ] || die "group commit: payments and capture entries disagree"
+  group_commit_line="max_sustainable = $max_sustainable_gc card payments/s; $batched outcomes in $batches statements (warm-up and steps: $(awk -v a="$batched" -v b="$batches" 'BEGIN {printf "%.1f", (b > 0) ? a / b : 0}') per statement), $fallbacks batches rewritten payment by payment; every succeeded payment has its capture entry"
+  if [ -n "$db_ceiling" ] && [ "$db_ceiling" -gt 0 ]; then
+    group_commit_line="$group_commit_line; ratio = $(awk -v m="$max_sustainable_gc" -v c="$db_ceiling" 'BEGIN {printf "%.2f", m / c}')"
+  fi
+  log "group commit: $group_commit_line"
+fi
+
+# --- 8. the table -----------------------------------------------------------------------------
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty')"
 ratio="-"
 if [ -n "$db_ceiling" ] && [ "$db_ceiling" -gt 0 ]; then
@@ -418,6 +471,7 @@ fi
   [ -z "$mobile_line" ] || echo "- mobile money: $mobile_line"
   [ -z "$overload_line" ] || echo "- overload: $overload_line"
   [ -z "$statements_line" ] || echo "- statements: $statements_line"
+  [ -z "$group_commit_line" ] || echo "- group commit (card-gc-* rows, ADR 0061): $group_commit_line"
   echo "- gateway CPU % is of one core (200 % = both cores); net CPU ms/payment subtracts the idle gateway's $idle_cpu %; heap after GC idle: $heap_idle MiB"
   echo "- Gatling reports: target/bench/gatling/"
 } > "$OUT/results.md"
