@@ -15,6 +15,8 @@
 #   WARMUP           warm-up seconds at WARMUP_RATE/s before the first step (120, at 100/s: C2 is
 #                    still compiling after 30 s, and a cold step reads 2x its warm p99)
 #   CEILING_SECONDS  pgbench duration of the database ceiling (30; 0 skips it)
+#   CEILING_BATCH    outcomes per statement of the ceiling with group commit (8; measured when
+#                    SCENARIOS has group-commit)
 #   SCENARIOS        any of: card mobile overload group-commit (the default: all four; group-commit
 #                    repeats the warm-up and card steps on a fresh gateway and database with
 #                    --malipo.payments.group-commit.enabled=true, rows card-gc-*) statements (SQL
@@ -127,24 +129,40 @@ analyze_if_no_autovacuum() { # analyze_if_no_autovacuum <database>
 }
 
 # --- 1. database ceiling -----------------------------------------------------------------------
-db_ceiling=""
-if [ "$CEILING_SECONDS" -gt 0 ]; then
-  log "db_ceiling: pgbench -M prepared -c 8 -j 2 -T $CEILING_SECONDS of loadtest/db-ceiling.sql on $CEILING_DB"
+# ceiling <pgbench script> <payments per pgbench transaction> <label>: payments/s on a fresh database.
+ceiling() {
+  local script="$1" per="$2" label="$3" tps check
+  log "$label: pgbench -M prepared -c 8 -j 2 -T $CEILING_SECONDS of $script on $CEILING_DB"
   create_migrated_db "$CEILING_DB"
   "${PSQL[@]}" -d "$CEILING_DB" -c "INSERT INTO merchants (id, name, country) VALUES ('mer_demo', 'Bench', 'KE')" >/dev/null
   # 5 s of the same load first, so the tables the ceiling is measured on have rows and statistics,
   # like the gateway's database after its warm-up.
   "$PGBENCH" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -n -M prepared -c 8 -j 2 -T 5 \
-    -f loadtest/db-ceiling.sql "$CEILING_DB" > "$OUT/pgbench-warmup.txt" 2>&1 || { cat "$OUT/pgbench-warmup.txt" >&2; die "pgbench failed"; }
+    -f "$script" "$CEILING_DB" > "$OUT/$label-warmup.txt" 2>&1 || { cat "$OUT/$label-warmup.txt" >&2; die "pgbench failed"; }
   analyze_if_no_autovacuum "$CEILING_DB"
   "$PGBENCH" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -n -M prepared -c 8 -j 2 -T "$CEILING_SECONDS" \
-    -f loadtest/db-ceiling.sql "$CEILING_DB" > "$OUT/pgbench.txt" 2>&1 || { cat "$OUT/pgbench.txt" >&2; die "pgbench failed"; }
-  db_ceiling="$(awk '/^tps = / {printf "%.0f", $3}' "$OUT/pgbench.txt")"
+    -f "$script" "$CEILING_DB" > "$OUT/$label.txt" 2>&1 || { cat "$OUT/$label.txt" >&2; die "pgbench failed"; }
+  tps="$(awk '/^tps = / {print $3}' "$OUT/$label.txt")"
   # Every payment must have committed whole: one capture entry per succeeded payment.
   check="$("${PSQL[@]}" -d "$CEILING_DB" -c "SELECT (SELECT count(*) FROM payments WHERE status = 'succeeded') = (SELECT count(*) FROM journal_entries WHERE kind = 'capture')")"
-  [ "$check" = "t" ] || die "db_ceiling: payments and capture entries disagree"
+  [ "$check" = "t" ] || die "$label: payments and capture entries disagree"
   "${PSQL[@]}" -d postgres -c "DROP DATABASE $CEILING_DB WITH (FORCE)" >/dev/null
-  log "db_ceiling = $db_ceiling payments/s"
+  ceiling_result="$(awk -v t="$tps" -v p="$per" 'BEGIN {printf "%.0f", t * p}')"
+  log "$label = $ceiling_result payments/s"
+}
+db_ceiling=""
+db_ceiling_gc=""
+CEILING_BATCH="${CEILING_BATCH:-8}"
+if [ "$CEILING_SECONDS" -gt 0 ]; then
+  ceiling loadtest/db-ceiling.sql 1 pgbench
+  db_ceiling="$ceiling_result"
+  if [[ " $SCENARIOS " == *" group-commit "* ]]; then
+    # The same payments, CEILING_BATCH of them per outcome statement (ADR 0061).
+    java loadtest/GroupCommitCeilingScript.java loadtest/db-ceiling.sql "$CEILING_BATCH" > "$OUT/db-ceiling-gc.sql" \
+      || die "could not write the group-commit ceiling's script"
+    ceiling "$OUT/db-ceiling-gc.sql" "$CEILING_BATCH" pgbench-gc
+    db_ceiling_gc="$ceiling_result"
+  fi
 fi
 
 # --- 2. build and start Kafka and the gateway --------------------------------------------------
@@ -466,6 +484,7 @@ fi
   tail -n +2 "$OUT/processes.tsv" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %.2f |\n", $1, $2, $3, $4, $5, $6, $7, $3 + $4 + $5 + $6 + $7}'
   echo
   echo "- db_ceiling = ${db_ceiling:-not measured} payments/s (pgbench -M prepared -c 8 -j 2 -T $CEILING_SECONDS, loadtest/db-ceiling.sql)"
+  [ -z "$db_ceiling_gc" ] || echo "- db_ceiling with group commit = $db_ceiling_gc payments/s (the same payments, $CEILING_BATCH outcomes per statement: target/bench/db-ceiling-gc.sql)"
   echo "- max_sustainable = $max_sustainable card payments/s (highest step with p99 <= 50 ms and < 0.1 % errors)"
   echo "- ratio = max_sustainable / db_ceiling = $ratio"
   [ -z "$mobile_line" ] || echo "- mobile money: $mobile_line"

@@ -91,7 +91,12 @@ class GroupCommitIntegrationTests extends IntegrationTest {
       assertThat(countFor(p, "SELECT sum(CASE s.direction WHEN 'D' THEN s.amount_minor ELSE -s.amount_minor END)"
           + " FROM journal_entries j JOIN postings s ON s.entry_id = j.id WHERE j.payment_id = :id")).isZero();
     }
-    assertThat(balance(Accounts.merchantPending(merchant, "KES"))).isEqualTo(batch.size() * NET);
+    String account = Accounts.merchantPending(merchant, "KES");
+    assertThat(balance(account)).isEqualTo(batch.size() * NET);
+    // INVARIANTS.md 15: the stored balance is the sum of the account's postings.
+    assertThat(db.sql("SELECT sum(CASE direction WHEN 'C' THEN amount_minor ELSE -amount_minor END) FROM postings"
+            + " WHERE account_id = :account").bind("account", account)
+        .map(row -> ((Number) row.get(0)).longValue()).one().block(WAIT)).isEqualTo(batch.size() * NET);
   }
 
   @Test
