@@ -110,6 +110,7 @@ trap cleanup EXIT
 
 # A database migrated by the gateway's own Flyway scripts (plain SQL, applied in version order).
 create_migrated_db() {
+  local script
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null
   for script in $(ls src/main/resources/db/migration/V*.sql | sort -V); do
     "${PSQL[@]}" -d "$1" -1 -f "$script" >/dev/null
@@ -131,17 +132,17 @@ analyze_if_no_autovacuum() { # analyze_if_no_autovacuum <database>
 # --- 1. database ceiling -----------------------------------------------------------------------
 # ceiling <pgbench script> <payments per pgbench transaction> <label>: payments/s on a fresh database.
 ceiling() {
-  local script="$1" per="$2" label="$3" tps check
-  log "$label: pgbench -M prepared -c 8 -j 2 -T $CEILING_SECONDS of $script on $CEILING_DB"
+  local sql_file="$1" per="$2" label="$3" tps check
+  log "$label: pgbench -M prepared -c 8 -j 2 -T $CEILING_SECONDS of $sql_file on $CEILING_DB"
   create_migrated_db "$CEILING_DB"
   "${PSQL[@]}" -d "$CEILING_DB" -c "INSERT INTO merchants (id, name, country) VALUES ('mer_demo', 'Bench', 'KE')" >/dev/null
   # 5 s of the same load first, so the tables the ceiling is measured on have rows and statistics,
   # like the gateway's database after its warm-up.
   "$PGBENCH" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -n -M prepared -c 8 -j 2 -T 5 \
-    -f "$script" "$CEILING_DB" > "$OUT/$label-warmup.txt" 2>&1 || { cat "$OUT/$label-warmup.txt" >&2; die "pgbench failed"; }
+    -f "$sql_file" "$CEILING_DB" > "$OUT/$label-warmup.txt" 2>&1 || { cat "$OUT/$label-warmup.txt" >&2; die "pgbench failed"; }
   analyze_if_no_autovacuum "$CEILING_DB"
   "$PGBENCH" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -n -M prepared -c 8 -j 2 -T "$CEILING_SECONDS" \
-    -f "$script" "$CEILING_DB" > "$OUT/$label.txt" 2>&1 || { cat "$OUT/$label.txt" >&2; die "pgbench failed"; }
+    -f "$sql_file" "$CEILING_DB" > "$OUT/$label.txt" 2>&1 || { cat "$OUT/$label.txt" >&2; die "pgbench failed"; }
   tps="$(awk '/^tps = / {print $3}' "$OUT/$label.txt")"
   # Every payment must have committed whole: one capture entry per succeeded payment.
   check="$("${PSQL[@]}" -d "$CEILING_DB" -c "SELECT (SELECT count(*) FROM payments WHERE status = 'succeeded') = (SELECT count(*) FROM journal_entries WHERE kind = 'capture')")"
