@@ -30,8 +30,9 @@ import reactor.core.publisher.Sinks;
  *
  * <p>With {@code malipo.payments.group-commit.enabled}, the outcomes of concurrent succeeded
  * payments share one statement (docs/adr/0061-ledger-group-commit.md): the first waits at most
- * {@code max-wait} for companions, a statement carries at most {@code max-batch}, one group
- * statement is in flight at a time, and at most {@code max-queued} wait (beyond that an outcome is
+ * {@code max-wait} for companions, a statement carries at most {@code max-batch}, at most {@code
+ * max-in-flight} group statements run at once (the next batches fill meanwhile; a slow statement
+ * does not hold up every outcome behind it), and at most {@code max-queued} wait (beyond that an outcome is
  * written alone, never refused). Each payment keeps its own rows, found by key with scalar
  * parameters; the balance rows are changed once per batch. A batch that fails wrote nothing (one
  * statement); each of its outcomes is then written alone, so one payment's failure is reported to
@@ -86,8 +87,8 @@ final class OutcomeWriter {
     Gauge.builder("malipo.payments.group_commit.queued", queued, AtomicInteger::get)
         .description("Payment outcomes waiting for a group-commit statement").register(meters);
     if (groupCommit.enabled()) {
-      log.info("group commit of payment outcomes: on (max-wait {} ms, max-batch {}, max-queued {})",
-          groupCommit.maxWait().toMillis(), groupCommit.maxBatch(), groupCommit.maxQueued());
+      log.info("group commit of payment outcomes: on (max-wait {} ms, max-batch {}, max-in-flight {}, max-queued {})",
+          groupCommit.maxWait().toMillis(), groupCommit.maxBatch(), groupCommit.maxInFlight(), groupCommit.maxQueued());
       startBatching();
     }
   }
@@ -120,7 +121,7 @@ final class OutcomeWriter {
     // The queue behind create() is bounded by max-queued (counted in write()).
     Flux.<Pending>create(sink -> batches = sink, FluxSink.OverflowStrategy.BUFFER)
         .bufferTimeout(groupCommit.maxBatch(), groupCommit.maxWait(), true)
-        .concatMap(this::writeBatch, 1)
+        .flatMap(this::writeBatch, groupCommit.maxInFlight(), 1)
         .subscribe(done -> { }, error -> log.error("group commit stopped", error));
   }
 

@@ -23,7 +23,7 @@ record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmount
     maxAmountMinor = maxAmountMinor == null ? Map.of() : Map.copyOf(maxAmountMinor);
     defaultMaxAmountMinor = defaultMaxAmountMinor == null ? 10_000_000_000L : defaultMaxAmountMinor;
     cardFeeBasisPoints = cardFeeBasisPoints == null ? 290 : cardFeeBasisPoints;
-    groupCommit = groupCommit == null ? new GroupCommit(null, null, null, null) : groupCommit;
+    groupCommit = groupCommit == null ? new GroupCommit(null, null, null, null, null) : groupCommit;
   }
 
   /**
@@ -34,19 +34,22 @@ record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmount
    * @param maxWait how long the first outcome of a batch waits for companions (2 ms; at most 10 ms)
    * @param maxBatch outcomes per statement (16, at most 64): each size is one more statement that
    *     every connection prepares, so the sizes are bounded
+   * @param maxInFlight group statements running at once (2): batches of one merchant then wait for
+   *     each other only at its balance row, which each takes last
    * @param maxQueued outcomes waiting for a batch; beyond it an outcome is written alone, never
    *     refused (2,000)
    */
-  record GroupCommit(Boolean enabled, Duration maxWait, Integer maxBatch, Integer maxQueued) {
+  record GroupCommit(Boolean enabled, Duration maxWait, Integer maxBatch, Integer maxInFlight, Integer maxQueued) {
     GroupCommit {
       enabled = enabled != null && enabled;
       maxWait = maxWait == null ? Duration.ofMillis(2) : maxWait;
       maxBatch = maxBatch == null ? 16 : maxBatch;
+      maxInFlight = maxInFlight == null ? 2 : maxInFlight;
       maxQueued = maxQueued == null ? 2_000 : maxQueued;
       if (maxWait.isNegative() || maxWait.compareTo(Duration.ofMillis(10)) > 0 || maxBatch < 1 || maxBatch > 64
-          || maxQueued < 1) {
-        throw new IllegalArgumentException(
-            "group commit needs 0 <= max-wait <= 10 ms, 1 <= max-batch <= 64, max-queued >= 1");
+          || maxInFlight < 1 || maxInFlight > 16 || maxQueued < 1) {
+        throw new IllegalArgumentException("group commit needs 0 <= max-wait <= 10 ms, 1 <= max-batch <= 64,"
+            + " 1 <= max-in-flight <= 16, max-queued >= 1");
       }
     }
   }

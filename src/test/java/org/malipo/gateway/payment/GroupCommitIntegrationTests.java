@@ -58,7 +58,7 @@ class GroupCommitIntegrationTests extends IntegrationTest {
 
   private OutcomeWriter groupCommit(int maxBatch) {
     PaymentProperties properties = new PaymentProperties(null, null, null,
-        new PaymentProperties.GroupCommit(true, Duration.ofMillis(10), maxBatch, 100));
+        new PaymentProperties.GroupCommit(true, Duration.ofMillis(10), maxBatch, 2, 100));
     writer = new OutcomeWriter(db, payments, outbox, idempotency, ledger, properties, meters);
     return writer;
   }
