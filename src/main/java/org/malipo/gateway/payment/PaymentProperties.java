@@ -31,7 +31,8 @@ record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmount
    * docs/adr/0061-ledger-group-commit.md).
    *
    * @param enabled off by default: each outcome is its own statement
-   * @param maxWait how long the first outcome of a batch waits for companions (2 ms; at most 10 ms)
+   * @param maxWait how long the first outcome of a batch waits for companions (2 ms; more than 0, at most
+   *     10 ms)
    * @param maxBatch outcomes per statement (16, at most 64): each size is one more statement that
    *     every connection prepares, so the sizes are bounded
    * @param maxInFlight group statements running at once (2): batches of one merchant then wait for
@@ -46,9 +47,9 @@ record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmount
       maxBatch = maxBatch == null ? 16 : maxBatch;
       maxInFlight = maxInFlight == null ? 2 : maxInFlight;
       maxQueued = maxQueued == null ? 2_000 : maxQueued;
-      if (maxWait.isNegative() || maxWait.compareTo(Duration.ofMillis(10)) > 0 || maxBatch < 1 || maxBatch > 64
+      if (!maxWait.isPositive() || maxWait.compareTo(Duration.ofMillis(10)) > 0 || maxBatch < 1 || maxBatch > 64
           || maxInFlight < 1 || maxInFlight > 16 || maxQueued < 1) {
-        throw new IllegalArgumentException("group commit needs 0 <= max-wait <= 10 ms, 1 <= max-batch <= 64,"
+        throw new IllegalArgumentException("group commit needs 0 < max-wait <= 10 ms, 1 <= max-batch <= 64,"
             + " 1 <= max-in-flight <= 16, max-queued >= 1");
       }
     }
