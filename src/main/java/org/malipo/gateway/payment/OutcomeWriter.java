@@ -122,7 +122,11 @@ final class OutcomeWriter {
     Flux.<Pending>create(sink -> batches = sink, FluxSink.OverflowStrategy.BUFFER)
         .bufferTimeout(groupCommit.maxBatch(), groupCommit.maxWait(), true)
         .flatMap(this::writeBatch, groupCommit.maxInFlight(), 1)
-        .subscribe(done -> { }, error -> log.error("group commit stopped", error));
+        .subscribe(done -> { }, error -> {
+          // Not expected (a batch's errors go to its payments); if it happens, write alone from now on.
+          batches = null;
+          log.error("group commit stopped; outcomes are written one by one", error);
+        });
   }
 
   private Mono<Void> writeBatch(List<Pending> batch) {
@@ -203,7 +207,10 @@ final class OutcomeWriter {
         outcome.answerStatus(), outcome.answer());
   }
 
-  /** Stops batching; outcomes already queued are still written. */
+  /**
+   * Stops batching; outcomes already queued are still written. Called when the context closes,
+   * after the web server stopped taking requests, so no new outcome races the completion.
+   */
   @PreDestroy
   void stop() {
     FluxSink<Pending> sink = batches;
