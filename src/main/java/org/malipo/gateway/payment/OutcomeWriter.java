@@ -209,7 +209,8 @@ final class OutcomeWriter {
 
   /**
    * Stops batching; outcomes already queued are still written. Called when the context closes,
-   * after the web server stopped taking requests, so no new outcome races the completion.
+   * after the web server stopped taking requests; an outcome submitted in the same instant is
+   * dropped with the sink, and its payment stays {@code processing}, as after a crash.
    */
   @PreDestroy
   void stop() {
