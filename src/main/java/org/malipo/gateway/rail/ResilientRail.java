@@ -11,6 +11,7 @@ import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOper
 import io.github.resilience4j.reactor.ratelimiter.operator.RateLimiterOperator;
 import io.github.resilience4j.reactor.timelimiter.TimeLimiterOperator;
 import io.github.resilience4j.timelimiter.TimeLimiter;
+import io.netty.handler.timeout.ReadTimeoutException;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -182,13 +183,25 @@ public final class ResilientRail extends ForwardingRail {
       case RequestNotPermitted e ->
           new RailOutcome.NotAttempted(rail, "rate_limited: over " + rateLimiter.getRateLimiterConfig().getLimitForPeriod()
               + " calls per second", true);
-      case TimeoutException e ->
+      // The HTTP client's response timeout is the same duration as the time limiter's; on a busy
+      // machine either timer may fire first, and both mean the rail did not answer in time.
+      case Throwable e when e instanceof TimeoutException || readTimedOut(e) ->
           new RailOutcome.Unknown(rail, "timeout: no answer within "
               + timeLimiter.getTimeLimiterConfig().getTimeoutDuration().toMillis() + " ms");
       case RailException e -> new RailOutcome.Unknown(rail, e.getMessage());
       // The class name only: a foreign message could quote the request.
       default -> new RailOutcome.Unknown(rail, "transport_error: " + error.getClass().getSimpleName());
     };
+  }
+
+  /** Whether the HTTP client gave up waiting for the answer (Netty's read timeout, at any depth). */
+  private static boolean readTimedOut(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof ReadTimeoutException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private void logUnknown(RailOutcome outcome, RailRequest request) {

@@ -16,12 +16,15 @@ import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.netty.handler.timeout.ReadTimeoutException;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,6 +32,7 @@ import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.CardData;
+import org.malipo.gateway.rail.PaymentMethodType;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailException;
 import org.malipo.gateway.rail.RailOutcome;
@@ -36,6 +40,9 @@ import org.malipo.gateway.rail.RailRequest;
 import org.malipo.gateway.rail.ResilientRail;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.web.reactive.function.client.WebClientRequestException;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.test.StepVerifier;
@@ -294,6 +301,41 @@ class CardRailTests {
         .expectComplete()
         .verifyThenAssertThat(VERIFY_TIMEOUT)
         .tookLessThan(Duration.ofMillis(1_500));
+  }
+
+  @Test
+  void unknownWithTheTimeoutReasonWhenTheHttpClientTimesOutFirst() {
+    RailAdapter real = adapter(Map.of("timeout", "300ms"));
+    // What WebClient signals when Reactor Netty's response timeout fires before the time limiter.
+    RailAdapter timingOut = new RailAdapter() {
+      @Override
+      public String name() {
+        return real.name();
+      }
+
+      @Override
+      public PaymentMethodType methodType() {
+        return real.methodType();
+      }
+
+      @Override
+      public Set<CurrencyUnit> currencies() {
+        return real.currencies();
+      }
+
+      @Override
+      public Mono<RailOutcome> authorize(RailRequest request) {
+        return Mono.error(new WebClientRequestException(ReadTimeoutException.INSTANCE, HttpMethod.POST,
+            URI.create(acquirer.baseUrl()), new HttpHeaders()));
+      }
+    };
+
+    ResilientRail.of(timingOut, cardRails.limits(RAIL)).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Unknown.class,
+            unknown -> assertThat(unknown.reason()).isEqualTo("timeout: no answer within 300 ms")))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
   }
 
   @Test
