@@ -87,8 +87,8 @@ final class OutcomeWriter {
     Gauge.builder("malipo.payments.group_commit.queued", queued, AtomicInteger::get)
         .description("Payment outcomes waiting for a group-commit statement").register(meters);
     if (groupCommit.enabled()) {
-      log.info("group commit of payment outcomes: on (max-wait {} ms, max-batch {}, max-in-flight {}, max-queued {})",
-          groupCommit.maxWait().toMillis(), groupCommit.maxBatch(), groupCommit.maxInFlight(), groupCommit.maxQueued());
+      log.info("group commit of payment outcomes: on (max-wait {} µs, max-batch {}, max-in-flight {}, max-queued {})",
+          groupCommit.maxWait().toNanos() / 1_000, groupCommit.maxBatch(), groupCommit.maxInFlight(), groupCommit.maxQueued());
       startBatching();
     }
   }

@@ -31,8 +31,9 @@ record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmount
    * docs/adr/0061-ledger-group-commit.md).
    *
    * @param enabled off by default: each outcome is its own statement
-   * @param maxWait how long the first outcome of a batch waits for companions (2 ms; more than 0, at most
-   *     10 ms)
+   * @param maxWait how long the first outcome of a batch waits for companions (100 µs; more than 0, at
+   *     most 10 ms): batches form mostly while statements are in flight, so a lone outcome hardly
+   *     waits (docs/performance.md, "Fifth pass" §5: 2 ms cost the gateway CPU and latency)
    * @param maxBatch outcomes per statement (16, at most 64): each size is one more statement that
    *     every connection prepares, so the sizes are bounded
    * @param maxInFlight group statements running at once (2): batches of one merchant then wait for
@@ -43,7 +44,7 @@ record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmount
   record GroupCommit(Boolean enabled, Duration maxWait, Integer maxBatch, Integer maxInFlight, Integer maxQueued) {
     GroupCommit {
       enabled = enabled != null && enabled;
-      maxWait = maxWait == null ? Duration.ofMillis(2) : maxWait;
+      maxWait = maxWait == null ? Duration.ofNanos(100_000) : maxWait;
       maxBatch = maxBatch == null ? 16 : maxBatch;
       maxInFlight = maxInFlight == null ? 2 : maxInFlight;
       maxQueued = maxQueued == null ? 2_000 : maxQueued;
