@@ -24,7 +24,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +31,7 @@ import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.CardData;
-import org.malipo.gateway.rail.PaymentMethodType;
+import org.malipo.gateway.rail.ForwardingRail;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailException;
 import org.malipo.gateway.rail.RailOutcome;
@@ -307,22 +306,7 @@ class CardRailTests {
   void unknownWithTheTimeoutReasonWhenTheHttpClientTimesOutFirst() {
     RailAdapter real = adapter(Map.of("timeout", "300ms"));
     // What WebClient signals when Reactor Netty's response timeout fires before the time limiter.
-    RailAdapter timingOut = new RailAdapter() {
-      @Override
-      public String name() {
-        return real.name();
-      }
-
-      @Override
-      public PaymentMethodType methodType() {
-        return real.methodType();
-      }
-
-      @Override
-      public Set<CurrencyUnit> currencies() {
-        return real.currencies();
-      }
-
+    RailAdapter timingOut = new ForwardingRail(real) {
       @Override
       public Mono<RailOutcome> authorize(RailRequest request) {
         return Mono.error(new WebClientRequestException(ReadTimeoutException.INSTANCE, HttpMethod.POST,
