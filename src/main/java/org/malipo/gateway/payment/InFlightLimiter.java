@@ -3,7 +3,9 @@ package org.malipo.gateway.payment;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
@@ -16,12 +18,19 @@ import org.springframework.web.server.ServerWebExchange;
 import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
+import reactor.core.publisher.SignalType;
 
 /**
  * The global ceiling of payment requests in flight on this instance: above
  * {@code malipo.payments.max-in-flight}, a new {@code POST /v1/payments} is answered
  * {@code 503 overloaded} with {@code Retry-After} before any I/O, so memory stays flat under any
  * overload. Gauge {@code malipo.payments.in_flight}, counter {@code malipo.payments.shed}.
+ *
+ * <p>Timer {@code malipo.payments.own_time}: the time in the gateway of each admitted payment that
+ * reached a rail, without its rail calls' ({@link RailWait}), the part of a payment's latency this
+ * instance's CPU, pools and database make; a slow acquirer shows in {@code malipo.pipeline.stage}
+ * ({@code stage=rail}), not here. The ceiling stays fixed: a limit adapting to this time was
+ * measured and not adopted (docs/adr/0064-fixed-in-flight-ceiling.md).
  *
  * <p>It runs before authentication and the per-merchant rate limit: the rate limiter asks Redis,
  * and a shed answer must cost no I/O (a few ms p99 however loaded the gateway is).
@@ -34,11 +43,15 @@ final class InFlightLimiter implements WebFilter {
   private final int maxInFlight;
   private final ProblemWriter problems;
   private final Counter shed;
+  private final Timer ownTime;
 
   InFlightLimiter(@Value("${malipo.payments.max-in-flight:2000}") int maxInFlight, ProblemWriter problems, MeterRegistry meters) {
     this.maxInFlight = maxInFlight;
     this.problems = problems;
     this.shed = meters.counter("malipo.payments.shed");
+    this.ownTime = Timer.builder("malipo.payments.own_time")
+        .description("A payment's time in the gateway without its rail calls")
+        .register(meters);
     Gauge.builder("malipo.payments.in_flight", inFlight, AtomicInteger::get).register(meters);
   }
 
@@ -55,6 +68,16 @@ final class InFlightLimiter implements WebFilter {
               "The gateway is at its in-flight limit; retry shortly.")
           .withHeaders(Map.of("Retry-After", "1")));
     }
-    return chain.filter(exchange).doFinally(signal -> inFlight.decrementAndGet());
+    long start = System.nanoTime();
+    RailWait railWait = new RailWait();
+    return chain.filter(exchange)
+        .contextWrite(context -> RailWait.into(context, railWait))
+        .doFinally(signal -> {
+          inFlight.decrementAndGet();
+          // A cancelled request (the client left) did not run its course.
+          if (signal == SignalType.ON_COMPLETE && railWait.reachedRail()) {
+            ownTime.record(System.nanoTime() - start - railWait.nanos(), TimeUnit.NANOSECONDS);
+          }
+        });
   }
 }

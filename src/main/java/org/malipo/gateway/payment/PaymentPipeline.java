@@ -210,16 +210,18 @@ final class PaymentPipeline {
         command.instrument(), payment.reference());
     Instant startedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
     long startNanos = System.nanoTime();
-    return rail.authorize(request).flatMap(outcome -> {
-      long latencyMs = Duration.ofNanos(System.nanoTime() - startNanos).toMillis();
+    return rail.authorize(request).flatMap(outcome -> Mono.deferContextual(context -> {
+      long railNanos = System.nanoTime() - startNanos;
+      // malipo.payments.own_time leaves the rails' time out of the gateway's own.
+      RailWait.record(context, railNanos);
       List<PaymentAttempt> attempts = new ArrayList<>(done);
-      attempts.add(toAttempt(attemptId, payment.id(), startedAt, latencyMs, outcome));
+      attempts.add(toAttempt(attemptId, payment.id(), startedAt, Duration.ofNanos(railNanos).toMillis(), outcome));
       // Fail over only when the rail surely did not charge (docs/adr/0003-rail-outcomes.md).
       if (outcome instanceof RailOutcome.NotAttempted && index + 1 < candidates.size()) {
         return callRails(command, payment, candidates, index + 1, attempts);
       }
       return Mono.just(new RailCalls(outcome, attempts));
-    });
+    }));
   }
 
   static String attemptId(String paymentId, int number) {
