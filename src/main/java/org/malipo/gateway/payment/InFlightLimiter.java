@@ -33,7 +33,8 @@ import reactor.core.publisher.SignalType;
  * measured and not adopted (docs/adr/0064-fixed-in-flight-ceiling.md).
  *
  * <p>It runs before authentication and the per-merchant rate limit: the rate limiter asks Redis,
- * and a shed answer must cost no I/O (a few ms p99 however loaded the gateway is).
+ * and a shed answer must cost no I/O (0.16 ms of CPU each; how fast it leaves still depends on how
+ * busy the cores are, docs/performance.md "Sixth pass").
  */
 @Component
 @Order(-200) // after the request id, security headers and body size filters; before BearerTokenFilter (-100)
