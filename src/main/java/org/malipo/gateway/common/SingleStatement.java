@@ -200,11 +200,10 @@ public final class SingleStatement {
     if (ctes.isEmpty()) {
       throw new IllegalStateException("no CTE added");
     }
-    GenericExecuteSpec spec = db.sql("WITH " + String.join(",\n", ctes) + "\n" + select);
-    for (Map.Entry<String, Object> value : values.entrySet()) {
-      spec = spec.bind(value.getKey(), value.getValue());
-    }
-    return spec;
+    // All at once: each bind(name, value) of Spring's immutable spec copies every binding so far,
+    // which made binding a statement quadratic in its parameters (~1 % of the gateway's CPU at
+    // 200 payments/s, and a 16-payment group-commit statement has hundreds).
+    return db.sql("WITH " + String.join(",\n", ctes) + "\n" + select).bindValues(values);
   }
 
   private static boolean isRequirementFailure(Throwable error) {
