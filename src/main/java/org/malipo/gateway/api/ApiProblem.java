@@ -14,12 +14,15 @@ public final class ApiProblem extends RuntimeException {
   private final ProblemCode code;
   private final String param;
   private final Map<String, String> headers;
+  private final Map<String, String> extensions;
 
-  private ApiProblem(ProblemCode code, String detail, String param, Map<String, String> headers) {
+  private ApiProblem(ProblemCode code, String detail, String param, Map<String, String> headers,
+      Map<String, String> extensions) {
     super(detail, null, false, false);
     this.code = Objects.requireNonNull(code, "code");
     this.param = param;
     this.headers = Map.copyOf(headers);
+    this.extensions = Map.copyOf(extensions);
   }
 
   /**
@@ -29,7 +32,7 @@ public final class ApiProblem extends RuntimeException {
    * @param detail a human-readable explanation of this occurrence
    */
   public static ApiProblem of(ProblemCode code, String detail) {
-    return new ApiProblem(code, detail, null, Map.of());
+    return new ApiProblem(code, detail, null, Map.of(), Map.of());
   }
 
   /**
@@ -40,7 +43,7 @@ public final class ApiProblem extends RuntimeException {
    * @param detail a human-readable explanation of this occurrence
    */
   public static ApiProblem param(ProblemCode code, String param, String detail) {
-    return new ApiProblem(code, detail, param, Map.of());
+    return new ApiProblem(code, detail, param, Map.of(), Map.of());
   }
 
   /**
@@ -49,7 +52,22 @@ public final class ApiProblem extends RuntimeException {
    * @param extraHeaders header names and values added to the answer
    */
   public ApiProblem withHeaders(Map<String, String> extraHeaders) {
-    return new ApiProblem(code, getMessage(), param, extraHeaders);
+    return new ApiProblem(code, getMessage(), param, extraHeaders, extensions);
+  }
+
+  /**
+   * This problem with extension members (RFC 9457 §3.2), for example {@code payment_id} so a
+   * client learns where its money is after a failure that came after the payment was recorded.
+   *
+   * @param members snake_case names and string values, added to the problem's JSON object
+   */
+  public ApiProblem withExtensions(Map<String, String> members) {
+    return new ApiProblem(code, getMessage(), param, headers, members);
+  }
+
+  /** Extension members of the answer; empty when none. */
+  public Map<String, String> extensions() {
+    return extensions;
   }
 
   /** The stable code. */

@@ -58,6 +58,7 @@ public final class ProblemWriter {
     body.put("status", code.status().value());
     body.put("detail", problem.getMessage() == null ? code.title() : problem.getMessage());
     body.put("code", code.wireName());
+    problem.extensions().forEach(body::putIfAbsent);
     if (problem.param() != null) {
       body.put("param", problem.param());
     }

@@ -42,8 +42,9 @@ final class CallbackController {
   }
 
   @RequestMapping(path = "/mpesa/{token}", method = RequestMethod.POST, produces = MediaType.APPLICATION_JSON_VALUE)
-  Mono<Map<String, Object>> mpesa(@PathVariable String token, @RequestBody(required = false) Mono<byte[]> body) {
-    return store(MpesaRail.NAME, properties.mpesaToken(), token, null, body).thenReturn(MPESA_ACK);
+  Mono<Map<String, Object>> mpesa(@PathVariable String token, @RequestParam(name = "ref", required = false) String ref,
+      @RequestBody(required = false) Mono<byte[]> body) {
+    return store(MpesaRail.NAME, properties.mpesaToken(), token, ref, body).thenReturn(MPESA_ACK);
   }
 
   @RequestMapping(path = "/mtn-momo/{token}", method = {RequestMethod.PUT, RequestMethod.POST})

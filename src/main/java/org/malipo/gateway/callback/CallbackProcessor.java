@@ -29,13 +29,19 @@ import reactor.util.concurrent.Queues;
 /**
  * Processes inbox rows: read the callback in the rail's format, match it to an attempt by the
  * rail's reference, check amount, currency and payer, confirm a success by the rail's status
- * query (per rail, on by default), then apply it and record the verdict in one transaction.
+ * query (per rail, on by default; successes and failures alike, so a forged or mistaken report
+ * changes nothing), then apply it and record the verdict in one transaction.
  *
  * <p>Verdicts: {@code rejected} (unreadable, or the status query contradicts a success),
  * {@code orphan} (no attempt after every retry), {@code mismatch} (amount, currency or payer
  * differ: quarantined and alerted, never applied), {@code applied}, {@code duplicate},
- * {@code late}. A row whose payment is not yet pending, or whose success the rail has not yet
- * confirmed, is retried with doubling delays, at most {@code max-attempts} times.
+ * {@code late}. A row whose attempt is not known yet is retried with doubling delays, at most
+ * {@code max-attempts} times (then {@code orphan}). A report the rail has not confirmed yet is
+ * re-checked with doubling delays (at most {@code unconfirmed-max-backoff} apart) for {@code
+ * unconfirmed-window} (24 h) from its arrival; a success still unconfirmed then becomes an
+ * operator-visible exception with the money in suspense ({@link ExceptionCases}), never a silent
+ * {@code failed}. A callback carries our attempt id in its URL, so it finds its attempt even when the
+ * rail's reference was never learnt (a push whose answer was lost).
  *
  * <p>Bounded: {@code batch-size} rows claimed at once, {@code concurrency} processed at once;
  * ticks arriving while a pass runs are dropped.
@@ -52,11 +58,16 @@ final class CallbackProcessor extends BackgroundJob {
   private final TransactionalOperator tx;
   private final MeterRegistry meters;
   private final StrictJson strictJson;
+  private final ExceptionCases exceptions;
+  private final java.time.Clock clock;
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
 
   CallbackProcessor(Inbox inbox, PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
-      ReactiveTransactionManager transactionManager, MeterRegistry meters, StrictJson strictJson) {
+      ReactiveTransactionManager transactionManager, MeterRegistry meters, StrictJson strictJson,
+      ExceptionCases exceptions, java.time.Clock clock) {
     this.strictJson = strictJson;
+    this.exceptions = exceptions;
+    this.clock = clock;
     this.inbox = inbox;
     this.resolutions = resolutions;
     this.rails = rails;
@@ -135,31 +146,49 @@ final class CallbackProcessor extends BackgroundJob {
           attempt.paymentId(), mismatch);
       return decide(row, Inbox.Verdict.MISMATCH, mismatch, attempt.railReference(), attempt.paymentId());
     }
-    if (attempt.status() == PaymentStatus.PROCESSING) {
-      return exhausted(row)
-          ? decide(row, Inbox.Verdict.REJECTED, "payment never became pending", attempt.railReference(), attempt.paymentId())
-          : inbox.retryLater(row.id(), backoff(row), "payment not yet pending");
-    }
     boolean reportsSuccess = callback.outcome() instanceof RailOutcome.Approved;
     if (attempt.status().isFinal() && !(reportsSuccess && attempt.status() == PaymentStatus.FAILED)) {
-      // Already resolved (by another copy of this callback or by the sweeper): a repeat success or
-      // any failure changes nothing, so the rail is not asked again. Only money reported for a
+      // Already resolved (by another copy of this callback or by the reconciler): a repeat success
+      // or any failure changes nothing, so the rail is not asked again. Only money reported for a
       // failed payment (late funds) still needs the rail's confirmation below.
       return apply(row, attempt, callback.outcome());
     }
-    Mono<RailOutcome> confirmed = reportsSuccess && confirms(rail)
-        ? rail.queryStatus(attempt.railReference())
-        : Mono.just(callback.outcome());
+    // The reference the rail gave in the callback where the attempt never learnt it (lost answer).
+    String reference = attempt.railReference() != null ? attempt.railReference() : callback.railReference();
+    Mono<RailOutcome> confirmed = confirms(rail) ? rail.queryStatus(reference) : Mono.just(callback.outcome());
     return confirmed.flatMap(outcome -> switch (outcome) {
       case RailOutcome.Approved approved -> apply(row, attempt, approved);
-      case RailOutcome.Declined declined when callback.outcome() instanceof RailOutcome.Approved ->
+      case RailOutcome.Declined declined when reportsSuccess ->
           decide(row, Inbox.Verdict.REJECTED, "status query reports " + declined.failureCode() + ", not success",
-              attempt.railReference(), attempt.paymentId());
+              reference, attempt.paymentId());
       case RailOutcome.Declined declined -> apply(row, attempt, declined);
-      default -> exhausted(row)
-          ? decide(row, Inbox.Verdict.REJECTED, "success not confirmed by the rail", attempt.railReference(), attempt.paymentId())
-          : inbox.retryLater(row.id(), backoff(row), "success not yet confirmed");
+      default -> unconfirmed(row, attempt, callback, reference);
     });
+  }
+
+  /**
+   * The rail has not confirmed the report yet: re-checked until {@code unconfirmed-window} from
+   * its arrival; then a success becomes an exception with the money in suspense, a failure is
+   * left to the reconciler's status queries (no money moved).
+   */
+  private Mono<Void> unconfirmed(Inbox.Row row, Attempt attempt, RailCallback callback, String reference) {
+    boolean windowOver = row.receivedAt().plus(properties.unconfirmedWindow()).isBefore(clock.instant());
+    if (!windowOver) {
+      Duration wait = properties.retryBackoff().multipliedBy(1L << Math.min(row.attempts() - 1, 20));
+      return inbox.retryLater(row.id(), wait.compareTo(properties.unconfirmedMaxBackoff()) > 0
+          ? properties.unconfirmedMaxBackoff() : wait, "not yet confirmed by the rail");
+    }
+    if (!(callback.outcome() instanceof RailOutcome.Approved)) {
+      return decide(row, Inbox.Verdict.REJECTED, "failure never confirmed by the rail; left to status queries",
+          reference, attempt.paymentId());
+    }
+    meters.counter("malipo.callbacks.unconfirmed", "rail", row.rail()).increment();
+    log.error("ALERT inbox row {}: success for payment {} not confirmed by the rail within {}; exception opened",
+        row.id(), attempt.paymentId(), properties.unconfirmedWindow());
+    return tx.transactional(exceptions.openUnconfirmedSuccess(attempt.paymentId(), row.rail(),
+            "callback " + row.id() + " reported success; the rail's status query never confirmed it")
+        .then(decide(row, Inbox.Verdict.REJECTED, "success not confirmed within " + properties.unconfirmedWindow()
+            + "; operator exception opened", reference, attempt.paymentId())));
   }
 
   private Mono<Void> apply(Inbox.Row row, Attempt attempt, RailOutcome outcome) {

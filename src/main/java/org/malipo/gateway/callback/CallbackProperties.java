@@ -22,15 +22,19 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param pendingFirstCheck time after the rail accepted before a pending payment's first status
  *     query; default 60 s
  * @param pendingCheckInterval first interval between status queries, doubling; default 30 s
- * @param pendingMaxChecks status queries before a still-pending payment fails with
- *     {@code timeout}; default 5
  * @param sweepInterval how often due pending payments are looked for; default 5 s
+ * @param processingFirstCheck time after a payment's last change before a {@code processing}
+ *     payment is reconciled: an attempt in flight (or unknown) is queried, a payment with no attempt
+ *     is failed as never sent; longer than any rail's timeout; default 30 s
+ * @param unconfirmedWindow how long an unconfirmed report, or an unsettled payment, is re-checked
+ *     before it becomes an operator-visible exception; default 24 h
+ * @param unconfirmedMaxBackoff the longest wait between two checks of an unconfirmed report; default 5 min
  */
 @ConfigurationProperties("malipo.callbacks")
 public record CallbackProperties(String mpesaToken, String mtnMomoToken, String baseUrl, Boolean confirmMpesa,
     Boolean confirmMtnMomo, Duration pollInterval, Integer batchSize, Integer concurrency, Integer maxAttempts,
-    Duration retryBackoff, Duration pendingFirstCheck, Duration pendingCheckInterval, Integer pendingMaxChecks,
-    Duration sweepInterval) {
+    Duration retryBackoff, Duration pendingFirstCheck, Duration pendingCheckInterval,
+    Duration sweepInterval, Duration processingFirstCheck, Duration unconfirmedWindow, Duration unconfirmedMaxBackoff) {
 
   /** Replaces null components by their defaults. */
   public CallbackProperties {
@@ -46,8 +50,10 @@ public record CallbackProperties(String mpesaToken, String mtnMomoToken, String 
     retryBackoff = retryBackoff == null ? Duration.ofMillis(500) : retryBackoff;
     pendingFirstCheck = pendingFirstCheck == null ? Duration.ofSeconds(60) : pendingFirstCheck;
     pendingCheckInterval = pendingCheckInterval == null ? Duration.ofSeconds(30) : pendingCheckInterval;
-    pendingMaxChecks = pendingMaxChecks == null ? 5 : pendingMaxChecks;
     sweepInterval = sweepInterval == null ? Duration.ofSeconds(5) : sweepInterval;
+    processingFirstCheck = processingFirstCheck == null ? Duration.ofSeconds(30) : processingFirstCheck;
+    unconfirmedWindow = unconfirmedWindow == null ? Duration.ofHours(24) : unconfirmedWindow;
+    unconfirmedMaxBackoff = unconfirmedMaxBackoff == null ? Duration.ofMinutes(5) : unconfirmedMaxBackoff;
   }
 
   @Override

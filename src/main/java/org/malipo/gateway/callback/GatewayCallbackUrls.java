@@ -32,9 +32,14 @@ final class GatewayCallbackUrls implements CallbackUrls {
         ? "http://127.0.0.1:" + environment.getProperty("local.server.port", environment.getProperty("server.port", "8080"))
         : properties.baseUrl();
     return switch (operator) {
-      case MPESA -> base + "/v1/callbacks/mpesa/" + properties.mpesaToken();
-      case MTN_MOMO -> base + "/v1/callbacks/mtn-momo/" + properties.mtnMomoToken()
-          + (referenceHint == null ? "" : "?ref=" + URLEncoder.encode(referenceHint, StandardCharsets.UTF_8));
+      // The hint (our attempt id) rides in the URL: a callback then finds its attempt even when the
+      // push's answer, and with it the rail's reference, was lost (docs/adr/0065).
+      case MPESA -> base + "/v1/callbacks/mpesa/" + properties.mpesaToken() + query(referenceHint);
+      case MTN_MOMO -> base + "/v1/callbacks/mtn-momo/" + properties.mtnMomoToken() + query(referenceHint);
     };
+  }
+
+  private static String query(String referenceHint) {
+    return referenceHint == null ? "" : "?ref=" + URLEncoder.encode(referenceHint, StandardCharsets.UTF_8);
   }
 }

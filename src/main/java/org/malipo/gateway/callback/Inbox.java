@@ -27,7 +27,7 @@ final class Inbox {
   }
 
   /** One claimed row; {@code attempts} counts this processing. */
-  record Row(long id, String rail, String referenceHint, byte[] body, int attempts) {}
+  record Row(long id, String rail, String referenceHint, byte[] body, int attempts, java.time.Instant receivedAt) {}
 
   private final DatabaseClient db;
 
@@ -54,12 +54,12 @@ final class Inbox {
                   WHERE verdict IS NULL AND next_attempt_at <= now() AND (claimed_until IS NULL OR claimed_until < now())
                   ORDER BY id LIMIT :limit FOR UPDATE SKIP LOCKED) due
             WHERE i.id = due.id
-            RETURNING i.id, i.rail, i.reference_hint, i.body, i.attempts""")
+            RETURNING i.id, i.rail, i.reference_hint, i.body, i.attempts, i.received_at""")
         .bind("leaseMs", LEASE.toMillis())
         .bind("limit", limit)
         .map(row -> new Row(row.get("id", Long.class), row.get("rail", String.class),
             row.get("reference_hint", String.class), row.get("body", String.class).getBytes(StandardCharsets.UTF_8),
-            row.get("attempts", Integer.class)))
+            row.get("attempts", Integer.class), row.get("received_at", java.time.Instant.class)))
         .all();
   }
 

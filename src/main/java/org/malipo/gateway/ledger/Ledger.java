@@ -197,6 +197,21 @@ public final class Ledger {
         new Leg(Accounts.suspense(currency), 'C', amount.amountMinor(), 'C', false)));
   }
 
+  /**
+   * Moves money a rail reported but never confirmed into suspense while an operator works the
+   * exception: debit the rail's clearing account, credit suspense. At most once per payment
+   * (unique index).
+   *
+   * @param amount the payment's amount, minor units
+   * @return the journal entry id
+   */
+  public Mono<String> postSuspense(String paymentId, String rail, Money amount) {
+    String currency = amount.currency().code();
+    return post("suspense", paymentId, null, currency, List.of(
+        new Leg(Accounts.railClearing(rail, currency), 'D', amount.amountMinor(), 'D', false),
+        new Leg(Accounts.suspense(currency), 'C', amount.amountMinor(), 'C', false)));
+  }
+
   private Mono<String> post(String kind, String paymentId, String refundId, String currency, List<Leg> legs) {
     SingleStatement statement = new SingleStatement();
     String entryId = entryIn(statement, null, kind, paymentId, refundId, currency, legs);

@@ -24,9 +24,10 @@ import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
 
 /**
- * Writes what the rails answered for a new payment: the guarded move out of {@code processing},
- * the attempts, the outcome's event, the stored answer and, for a succeeded payment, the capture,
- * as one statement (docs/adr/0063-single-statement-payment-writes.md).
+ * The one writer of every payment outcome (docs/adr/0065-payment-lifecycle.md), whoever learnt it:
+ * the synchronous rail answer, a callback or the reconciler. It writes the guarded status change,
+ * the attempts' answers, the outcome's event, the stored answer of the idempotency key and, for a
+ * succeeded payment, the capture, as one statement (docs/adr/0063-single-statement-payment-writes.md).
  *
  * <p>With {@code malipo.payments.group-commit.enabled}, the outcomes of concurrent succeeded
  * payments share one statement (docs/adr/0061-ledger-group-commit.md): the first waits at most
@@ -63,12 +64,25 @@ final class OutcomeWriter {
    * A payment's outcome to write.
    *
    * @param result the payment as the rails left it ({@code processing} when the outcome is unknown)
-   * @param attempts every rail attempt made
-   * @param answer the JSON body answered to the merchant, stored with the idempotency key
-   * @param answerStatus the HTTP status answered
+   * @param previous the status the payment must still have (the guard)
+   * @param attempts the answers of the rail attempts made (rows committed before each call)
+   * @param answer the JSON body of the payment after the outcome, stored with the idempotency key
+   * @param answerStatus the HTTP status stored with it
+   * @param key what to do with the payment's idempotency key
    * @param at when the outcome was decided (the event's {@code occurred_at})
    */
-  record Outcome(Payment result, List<PaymentAttempt> attempts, String answer, int answerStatus, Instant at) {}
+  record Outcome(Payment result, PaymentStatus previous, List<PaymentAttempt> attempts, String answer,
+      int answerStatus, KeyCompletion key, Instant at) {}
+
+  /** What an outcome does to the payment's idempotency key. */
+  enum KeyCompletion {
+    /** The request that holds the key answers now: its key must be in progress and is completed. */
+    REQUIRED,
+    /** A later answer (callback, reconciler): completes the key if no answer was stored yet. */
+    IF_IN_PROGRESS,
+    /** The outcome is not known yet: the key stays in progress, so no retry starts a second payment. */
+    NONE
+  }
 
   private record Pending(Outcome outcome, Sinks.One<Void> written) {}
 
@@ -97,14 +111,18 @@ final class OutcomeWriter {
    * Writes one outcome, alone or in a group-commit batch. Lazy: each subscription writes anew,
    * so a caller's retry submits the outcome again.
    *
+   * Only a request's own succeeded outcome is batched; a later answer ({@link
+   * KeyCompletion#IF_IN_PROGRESS}) is written alone, in the caller's transaction if it has one.
+   *
    * @return completes when the outcome is committed; error {@link IllegalStateException} when the
-   *     payment was no longer {@code processing} or its key no longer in progress, the translated
-   *     database error otherwise (nothing of this outcome written in either case)
+   *     payment was no longer in {@code previous} with as many attempts, or its key no longer in
+   *     progress, the translated database error otherwise (nothing of this outcome written in
+   *     either case)
    */
   Mono<Void> write(Outcome outcome) {
     return Mono.defer(() -> {
       FluxSink<Pending> sink = batches;
-      if (sink == null || outcome.result().status() != PaymentStatus.SUCCEEDED) {
+      if (sink == null || outcome.result().status() != PaymentStatus.SUCCEEDED || outcome.key() != KeyCompletion.REQUIRED) {
         return writeAlone(outcome);
       }
       if (queued.incrementAndGet() > groupCommit.maxQueued()) {
@@ -163,7 +181,7 @@ final class OutcomeWriter {
     return Mono.defer(() -> {
       SingleStatement statement = new SingleStatement();
       Payment result = outcome.result();
-      payments.outcomeIn(statement, result, PaymentStatus.PROCESSING, outcome.attempts());
+      payments.outcomeIn(statement, result, outcome.previous(), outcome.attempts());
       // Added right after the payment's CTEs, so it runs after the event's sequence and holds the
       // merchant's balance row for the shortest time (SingleStatement: unread CTEs run last first).
       if (result.status() == PaymentStatus.SUCCEEDED) {
@@ -184,7 +202,7 @@ final class OutcomeWriter {
       for (Outcome outcome : outcomes) {
         SingleStatement part = statement.part(parts.size());
         Payment result = outcome.result();
-        payments.outcomeIn(part, result, PaymentStatus.PROCESSING, outcome.attempts());
+        payments.outcomeIn(part, result, outcome.previous(), outcome.attempts());
         captures.add(new Ledger.Capture(part, PaymentRepository.OUTCOME, result.id(), result.merchantId(),
             result.provider(), result.amount(), result.fee()));
         parts.add(part);
@@ -199,12 +217,14 @@ final class OutcomeWriter {
 
   private void eventAndAnswerIn(SingleStatement statement, Outcome outcome) {
     Payment result = outcome.result();
-    if (result.status() != PaymentStatus.PROCESSING) {
+    if (result.status() != outcome.previous()) {
       outbox.appendIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(),
           "payment." + result.status().wireName(), outcome.at(), PaymentView.of(result));
     }
-    idempotency.completeIn(statement, result.merchantId(), result.idempotencyKey(), result.id(),
-        outcome.answerStatus(), outcome.answer());
+    if (outcome.key() != KeyCompletion.NONE) {
+      idempotency.completeIn(statement, result.merchantId(), result.idempotencyKey(), result.id(),
+          outcome.answerStatus(), outcome.answer(), outcome.key() == KeyCompletion.REQUIRED);
+    }
   }
 
   /**

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.rail.RailOutcome;
 
 /**
  * A payment as stored: amounts in minor units, the card only as {@link MaskedCard}.
@@ -12,7 +13,7 @@ import org.malipo.gateway.common.Money;
  * @param wallet the mobile-money payer; null for cards
  * @param fee the merchant's fee in minor units of the payment currency (zero until captured)
  * @param provider the rail that answered last, or null before any rail call
- * @param attempts number of rail calls made
+ * @param attempts number of rail calls started (each committed as an attempt before it left)
  */
 record Payment(
     String id,
@@ -49,14 +50,64 @@ record Payment(
    * @param code stable snake_case code, e.g. {@code card_declined}
    * @param message customer-safe explanation
    */
-  record Failure(String code, String message) {}
+  record Failure(String code, String message) {
 
-  Payment withOutcome(PaymentStatus next, String nextProvider, Failure nextFailure, Money nextFee, int nextAttempts, Instant at) {
+    /** Fraud rules blocked the payment; no rail was called. */
+    static final Failure RISK_DECLINED = new Failure("risk_declined", "The payment was declined by risk checks.");
+
+    /** No rail took the payment, or none was ever called; nothing was charged. */
+    static final Failure PROVIDER_UNAVAILABLE = new Failure("provider_unavailable",
+        "No payment provider could take the payment; nothing was charged.");
+
+    static Failure declined(RailOutcome.Declined declined) {
+      return new Failure(declined.failureCode(), declined.message());
+    }
+  }
+
+  /**
+   * The one decision of what a rail's answer does to this payment (STYLE.md example 1): an
+   * exhaustive switch over the outcome, used by the synchronous answer, callbacks and the
+   * reconciler alike. An approval captures with the method's fee; a decline or a rail that surely
+   * did not process fails with nothing charged; a pending answer waits for the callback; an
+   * unknown answer leaves the payment {@code processing} for the status query, never guessed.
+   *
+   * @param pricing the merchant's rates
+   * @param at when the answer was decided, the payment's new {@code updated_at}
+   * @return the payment after the outcome; error {@link IllegalStateException} when the state
+   *     machine forbids the move (a final payment is never reopened)
+   */
+  Payment resolve(RailOutcome outcome, Pricing pricing, Instant at) {
+    Money zeroFee = new Money(0, amount.currency());
+    return switch (outcome) {
+      case RailOutcome.Approved a -> moveTo(PaymentStatus.SUCCEEDED, a.rail(), null, pricing.feeFor(this), at);
+      case RailOutcome.Declined d -> moveTo(PaymentStatus.FAILED, d.rail(), Failure.declined(d), zeroFee, at);
+      case RailOutcome.Pending p -> moveTo(PaymentStatus.PENDING, p.rail(), null, zeroFee, at);
+      case RailOutcome.NotAttempted n -> moveTo(PaymentStatus.FAILED, n.rail(), Failure.PROVIDER_UNAVAILABLE, zeroFee, at);
+      case RailOutcome.Unknown u -> new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference,
+          description, metadata, card, wallet, u.rail(), risk, failure, attempts, createdAt, at);
+    };
+  }
+
+  /**
+   * Fails the payment without a rail's answer: fraud blocked it, no rail was available, or it was
+   * never sent (no attempt was started). Nothing was charged.
+   */
+  Payment fail(Failure why, Instant at) {
+    return moveTo(PaymentStatus.FAILED, provider, why, new Money(0, amount.currency()), at);
+  }
+
+  /** This payment with one more attempt started on {@code rail}. */
+  Payment withAttemptStarted(String rail, Instant at) {
+    return new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card,
+        wallet, rail, risk, failure, attempts + 1, createdAt, at);
+  }
+
+  private Payment moveTo(PaymentStatus next, String nextProvider, Failure nextFailure, Money nextFee, Instant at) {
     if (!status.canMoveTo(next)) {
       throw new IllegalStateException("payment " + id + " cannot move from " + status + " to " + next);
     }
     return new Payment(id, merchantId, idempotencyKey, next, amount, nextFee, reference, description, metadata, card,
-        wallet, nextProvider, risk, nextFailure, nextAttempts, createdAt, at);
+        wallet, nextProvider, risk, nextFailure, attempts, createdAt, at);
   }
 
   Payment withRisk(Risk assessed) {

@@ -11,6 +11,9 @@ import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.KeyedHashes;
 import org.malipo.gateway.common.Money;
+import java.util.Map;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.common.SingleStatement;
 import org.malipo.gateway.common.StageMetrics;
 import org.malipo.gateway.events.OutboxWriter;
@@ -26,6 +29,7 @@ import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
 import org.malipo.gateway.routing.RailRouter;
+import org.slf4j.LoggerFactory;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
@@ -36,23 +40,27 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The payment pipeline (DESIGN.md §2) as one composed chain:
- * {@code validate → claimIdempotencyKey → scoreFraud → chooseRails → callRails → commitOutcome}.
+ * {@code validate → claimIdempotencyKey → scoreFraud → chooseRails → (startAttempt → callRail)* →
+ * commitOutcome}.
  *
- * <p>Two transactions per payment, each one SQL statement (one round trip; docs/adr/0063). The
- * first claims the idempotency key and records the payment as {@code processing} with its {@code
- * payment.created} event, so a crash during the rail call leaves a payment to reconcile, never a
- * charge without a record. The second writes the outcome, the attempts, the ledger entry, the
- * event and the stored answer together.
+ * <p>A payment is a durable process, not a request (docs/adr/0065-payment-lifecycle.md). Once its
+ * key is claimed it runs detached from the HTTP exchange ({@link DetachedPayments}): the answer
+ * waits for it at most {@code malipo.payments.answer-timeout} and otherwise is the payment as it
+ * stands. The first write claims the key and records the payment as {@code processing} with its
+ * {@code payment.created} event; before each rail call the attempt is committed ({@code
+ * in_flight}), so after a crash the reconciler knows whether the rail may have been called; the
+ * last write records the outcome through the one writer ({@link OutcomeWriter}). Each write is one
+ * SQL statement (docs/adr/0063).
  *
  * <p>Attempt ids are derived from the payment id ({@code att_<payment hex>_<n>}) and sent to the
- * rail as its idempotency reference, so the possible attempts of a payment interrupted by a crash
- * can be enumerated and queried (docs/adr/0005-payment-transactions.md).
+ * rail as its idempotency reference, so an attempt in flight can be queried by the reconciler.
  */
 @Component
 final class PaymentPipeline {
 
   static final String CREATE_PATH = "POST /v1/payments";
   private static final int CREATED = 201;
+  private static final Map<String, String> RETRY_SOON = Map.of("Retry-After", "1");
 
   private final StrictJson strictJson;
   private final PaymentRequestValidator validator;
@@ -65,15 +73,17 @@ final class PaymentPipeline {
   private final OutboxWriter outbox;
   private final PaymentRepository payments;
   private final PaymentProperties properties;
+  private final Pricing pricing;
+  private final DetachedPayments detached;
   private final StageMetrics metrics;
   private final JsonMapper json;
   private final DatabaseClient db;
   private final Clock clock;
 
   PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, KeyedHashes fingerprints,
-      IdempotencyStore idempotency, IdempotencyCache cache, FraudScorer fraud, RailRouter router, OutcomeWriter outcomes, OutboxWriter outbox,
-      PaymentRepository payments, PaymentProperties properties, StageMetrics metrics, JsonMapper json,
-      DatabaseClient db, Clock clock) {
+      IdempotencyStore idempotency, IdempotencyCache cache, FraudScorer fraud, RailRouter router, OutcomeWriter outcomes,
+      OutboxWriter outbox, PaymentRepository payments, PaymentProperties properties, Pricing pricing,
+      DetachedPayments detached, StageMetrics metrics, JsonMapper json, DatabaseClient db, Clock clock) {
     this.strictJson = strictJson;
     this.validator = validator;
     this.fingerprints = fingerprints;
@@ -85,6 +95,8 @@ final class PaymentPipeline {
     this.outbox = outbox;
     this.payments = payments;
     this.properties = properties;
+    this.pricing = pricing;
+    this.detached = detached;
     this.metrics = metrics;
     this.json = json;
     this.db = db;
@@ -97,28 +109,29 @@ final class PaymentPipeline {
    * @param status HTTP status
    * @param body JSON body
    * @param replayed true when this is the stored answer of an earlier request with the same key
+   * @param stored true when the answer is the one stored with the key (so a cache may keep it);
+   *     false for a payment answered as it stands while it still runs
    */
-  record Answer(int status, String body, boolean replayed) {}
+  record Answer(int status, String body, boolean replayed, boolean stored) {}
 
   /**
    * Runs one payment request through the pipeline.
    *
    * @param body the raw JSON body
    * @return the answer: {@code 201} with the payment (declines and fraud blocks are failed
-   *     payments, not errors), or the replay of an earlier answer; errors are {@code ApiProblem}s
-   *     for bad input and idempotency conflicts
+   *     payments, not errors; a payment still running after the answer timeout is answered as it
+   *     stands, {@code processing}), or the replay of an earlier answer; errors are {@code
+   *     ApiProblem}s for bad input and idempotency conflicts, and, for a failure after the payment
+   *     was recorded, {@code 503} naming its {@code payment_id} (retry with the same key)
    */
   Mono<Answer> create(Principal principal, String idempotencyKey, byte[] body) {
     return metrics.timed("validate", Mono.fromCallable(() -> validate(principal, idempotencyKey, body)))
         .flatMap(command -> cache.replay(command.merchantId(), command.idempotencyKey(), command.requestFingerprint())
-            .map(replay -> new Answer(replay.status(), replay.body(), true))
-            .switchIfEmpty(Mono.defer(() -> metrics.timed("idempotency", this::claimOutcome, claim(command))
-                .flatMap(started -> started.replay() != null
-                    ? Mono.just(new Answer(started.replay().status(), started.replay().body(), true))
-                    : process(command, started.payment()))
-                // Only committed answers reach this point: cache them for the next retry.
-                .flatMap(answer -> cache.remember(command.merchantId(), command.idempotencyKey(),
-                    command.requestFingerprint(), answer.status(), answer.body()).thenReturn(answer)))))
+            .map(replay -> new Answer(replay.status(), replay.body(), true, true))
+            .switchIfEmpty(Mono.defer(() -> {
+              Payment payment = newPayment(command);
+              return detached.run(start(command, payment), properties.answerTimeout(), asItStands(payment));
+            })))
         .checkpoint("payment.create");
   }
 
@@ -127,6 +140,47 @@ final class PaymentPipeline {
     String fingerprint = fingerprints.of(CREATE_PATH + "\n" + strictJson.canonical(tree));
     CreatePaymentRequest request = strictJson.bind(tree, CreatePaymentRequest.class);
     return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request);
+  }
+
+  /** From the claim to the answer: what runs detached from the exchange. */
+  private Mono<Answer> start(PaymentCommand command, Payment payment) {
+    return metrics.timed("idempotency", this::claimOutcome, claim(command, payment))
+        .flatMap(started -> started.replay() != null
+            ? Mono.just(new Answer(started.replay().status(), started.replay().body(), true, true))
+            : process(command, started.payment())
+                // Another writer (the reconciler) moved the payment first: it is answered as it stands.
+                .onErrorResume(IllegalStateException.class, lost -> asItStands(payment))
+                .onErrorMap(error -> !(error instanceof ApiProblem), error -> recordedButUnfinished(payment, error)))
+        // Only answers stored with the key are cached for the next retry.
+        .flatMap(answer -> !answer.stored() ? Mono.just(answer)
+            : cache.remember(command.merchantId(), command.idempotencyKey(), command.requestFingerprint(),
+                answer.status(), answer.body()).thenReturn(answer));
+  }
+
+  /**
+   * The answer when the payment outlasts the answer timeout: the payment as it stands, which the
+   * merchant reads again later or learns from its events; the key stays in progress until the
+   * payment is final.
+   */
+  private Mono<Answer> asItStands(Payment payment) {
+    return payments.find(payment.merchantId(), payment.id())
+        .map(current -> new Answer(CREATED, json.writeValueAsString(PaymentView.of(current)), false, false))
+        .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.IDEMPOTENCY_IN_PROGRESS,
+                "The payment is still being recorded; retry shortly with the same Idempotency-Key.")
+            .withHeaders(RETRY_SOON)));
+  }
+
+  /**
+   * A failure after the payment was recorded: the client must learn where its money is and retry
+   * with the same key, which returns the payment once it is final (never a second charge).
+   */
+  private static ApiProblem recordedButUnfinished(Payment payment, Throwable error) {
+    LoggerFactory.getLogger(PaymentPipeline.class).warn("payment {}: failed after it was recorded, left to the reconciler: {}",
+        payment.id(), error.toString());
+    return ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE, "Payment " + payment.id() + " was recorded but could not be"
+            + " finished now; it will reach a final status. Retry with the same Idempotency-Key to get it.")
+        .withHeaders(RETRY_SOON)
+        .withExtensions(Map.of("payment_id", payment.id()));
   }
 
   /** Either the new processing payment or the replay of the key's first answer. */
@@ -141,16 +195,18 @@ final class PaymentPipeline {
    * processing payment and its {@code payment.created} event. A key that was taken gets its
    * stored answer, or the idempotency problem, from a second look-up.
    */
-  private Mono<Started> claim(PaymentCommand command) {
-    Payment payment = newPayment(command);
+  private Mono<Started> claim(PaymentCommand command, Payment payment) {
     SingleStatement statement = new SingleStatement();
-    idempotency.claimIn(statement, command.merchantId(), command.idempotencyKey(), command.requestFingerprint());
+    idempotency.claimIn(statement, command.merchantId(), command.idempotencyKey(), command.requestFingerprint(),
+        payment.id());
     payments.insertIn(statement, IdempotencyStore.CLAIM, payment);
     outbox.appendFirstIn(statement, PaymentRepository.INSERTED, payment.id(), payment.merchantId(), "payment.created",
         payment.createdAt(), PaymentView.of(payment));
     return statement.query(db, "SELECT count(*) AS inserted FROM " + PaymentRepository.INSERTED)
         .map(row -> row.get("inserted", Long.class))
         .one()
+        // The statement's outcome is not known when the connection fails mid-way: say so.
+        .onErrorMap(error -> !(error instanceof ApiProblem), error -> recordedButUnfinished(payment, error))
         .flatMap(inserted -> {
           if (inserted == 1) {
             outbox.committed();
@@ -184,43 +240,49 @@ final class PaymentPipeline {
           Payment assessed = processing.withRisk(new Payment.Risk(risk.score(), risk.decision().wireName(),
               risk.reasons(), risk.degraded()));
           if (risk.decision() == RiskAssessment.Decision.BLOCK) {
-            return commitOutcome(assessed, new RailCalls(null, List.of()));
+            return commitOutcome(new RailCalls(assessed, null, List.of()));
           }
           List<RailAdapter> candidates = command.instrument() instanceof MobileMoneyPayer payer
               ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(), command.amount().currency())
               : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency());
-          return metrics.timed("rail", calls -> outcomeName(calls.last()), callRails(command, assessed, candidates, 0, List.of()))
-              .flatMap(calls -> commitOutcome(assessed, calls));
+          return metrics.timed("rail", calls -> outcomeName(calls.last()),
+                  callRails(command, candidates, 0, new RailCalls(assessed, null, List.of())))
+              .flatMap(this::commitOutcome);
         });
   }
 
   /**
-   * What the rails said: the last outcome (null when no rail was called) and every attempt made.
+   * What the rails said: the payment with its attempts started, the last outcome (null when no
+   * rail was called) and the answer of every attempt.
    */
-  private record RailCalls(RailOutcome last, List<PaymentAttempt> attempts) {}
+  private record RailCalls(Payment payment, RailOutcome last, List<PaymentAttempt> attempts) {}
 
-  private Mono<RailCalls> callRails(PaymentCommand command, Payment payment, List<RailAdapter> candidates, int index,
-      List<PaymentAttempt> done) {
+  private Mono<RailCalls> callRails(PaymentCommand command, List<RailAdapter> candidates, int index, RailCalls done) {
     if (candidates.isEmpty()) {
-      return Mono.just(new RailCalls(null, List.of()));
+      return Mono.just(done);
     }
     RailAdapter rail = candidates.get(index);
-    String attemptId = attemptId(payment.id(), done.size() + 1);
+    Instant startedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Payment payment = done.payment().withAttemptStarted(rail.name(), startedAt);
+    String attemptId = attemptId(payment.id(), payment.attempts());
     RailRequest request = new RailRequest(payment.id(), attemptId, payment.merchantId(), payment.amount(),
         command.instrument(), payment.reference());
-    Instant startedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    long startNanos = System.nanoTime();
-    return rail.authorize(request).flatMap(outcome -> Mono.deferContextual(context -> {
-      long railNanos = System.nanoTime() - startNanos;
-      // malipo.payments.own_time leaves the rails' time out of the gateway's own.
-      RailWait.record(context, railNanos);
-      List<PaymentAttempt> attempts = new ArrayList<>(done);
-      attempts.add(toAttempt(attemptId, payment.id(), startedAt, Duration.ofNanos(railNanos).toMillis(), outcome));
-      // Fail over only when the rail surely did not charge (docs/adr/0003-rail-outcomes.md).
-      if (outcome instanceof RailOutcome.NotAttempted && index + 1 < candidates.size()) {
-        return callRails(command, payment, candidates, index + 1, attempts);
-      }
-      return Mono.just(new RailCalls(outcome, attempts));
+    // Intent before the rail: committed first, so a crash during the call leaves an attempt to query.
+    return payments.startAttempt(payment, attemptId, startedAt).then(Mono.defer(() -> {
+      long startNanos = System.nanoTime();
+      return rail.authorize(request).flatMap(outcome -> Mono.deferContextual(context -> {
+        long railNanos = System.nanoTime() - startNanos;
+        // malipo.payments.own_time leaves the rails' time out of the gateway's own.
+        RailWait.record(context, railNanos);
+        List<PaymentAttempt> attempts = new ArrayList<>(done.attempts());
+        attempts.add(toAttempt(attemptId, payment.id(), startedAt, Duration.ofNanos(railNanos).toMillis(), outcome));
+        RailCalls calls = new RailCalls(payment, outcome, attempts);
+        // Fail over only when the rail surely did not charge (docs/adr/0003-rail-outcomes.md).
+        if (outcome instanceof RailOutcome.NotAttempted && index + 1 < candidates.size()) {
+          return callRails(command, candidates, index + 1, calls);
+        }
+        return Mono.just(calls);
+      }));
     }));
   }
 
@@ -229,51 +291,39 @@ final class PaymentPipeline {
   }
 
   /**
-   * The second write, one statement ({@link OutcomeWriter}): the guarded outcome update, the
-   * attempts, the outcome's event, the stored answer and, for a succeeded payment, the capture.
-   * Any of them failing writes none of them (docs/adr/0063-single-statement-payment-writes.md).
+   * The last write, one statement ({@link OutcomeWriter}): the guarded outcome update, the
+   * attempts' answers, the outcome's event, the stored answer and, for a succeeded payment, the
+   * capture. Any of them failing writes none of them (docs/adr/0063). An unknown outcome leaves
+   * the key in progress: the reconciler completes it with the final answer.
    */
-  private Mono<Answer> commitOutcome(Payment assessed, RailCalls calls) {
+  private Mono<Answer> commitOutcome(RailCalls calls) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    Payment result = decide(assessed, calls, now);
+    Payment result = decide(calls, now);
     String body = json.writeValueAsString(PaymentView.of(result));
-    Mono<Void> writes = outcomes.write(new OutcomeWriter.Outcome(result, calls.attempts(), body, CREATED, now));
+    OutcomeWriter.KeyCompletion key = result.status() == PaymentStatus.PROCESSING
+        ? OutcomeWriter.KeyCompletion.NONE : OutcomeWriter.KeyCompletion.REQUIRED;
+    Mono<Void> writes = outcomes.write(new OutcomeWriter.Outcome(result, PaymentStatus.PROCESSING, calls.attempts(),
+        body, CREATED, key, now));
     // The rail has answered: committing that answer is retried on transient database errors, never
-    // on a rule violation, so a charged payment is not left unrecorded by one lost connection.
+    // on a rule violation, so a charged payment is not left unrecorded by one lost connection; if
+    // it still fails, the attempt stays in flight and the reconciler asks the rail.
     return metrics.timed("ledger", writes.thenReturn(result))
         .retryWhen(Retry.backoff(3, Duration.ofMillis(50)).maxBackoff(Duration.ofMillis(500))
             .filter(error -> !(error instanceof DataIntegrityViolationException) && !(error instanceof IllegalStateException)))
         .doOnNext(committed -> outbox.committed())
-        .thenReturn(new Answer(CREATED, body, false));
+        .thenReturn(new Answer(CREATED, body, false, key != OutcomeWriter.KeyCompletion.NONE));
   }
 
-  private Payment decide(Payment assessed, RailCalls calls, Instant now) {
-    int attempts = calls.attempts().size();
-    Money zeroFee = new Money(0, assessed.amount().currency());
-    RailOutcome last = calls.last();
-    if (last == null) {
-      Payment.Failure failure = assessed.risk() != null && "block".equals(assessed.risk().decision())
-          ? new Payment.Failure("risk_declined", "The payment was declined by risk checks.")
-          : new Payment.Failure("provider_unavailable", "No payment provider is available for this payment.");
-      return assessed.withOutcome(PaymentStatus.FAILED, null, failure, zeroFee, attempts, now);
+  private Payment decide(RailCalls calls, Instant now) {
+    Payment assessed = calls.payment();
+    if (calls.last() == null) {
+      return assessed.fail(assessed.risk() != null && RiskAssessment.Decision.BLOCK.wireName().equals(assessed.risk().decision())
+          ? Payment.Failure.RISK_DECLINED : Payment.Failure.PROVIDER_UNAVAILABLE, now);
     }
-    return switch (last) {
-      case RailOutcome.Approved approved -> assessed.withOutcome(PaymentStatus.SUCCEEDED, approved.rail(), null,
-          assessed.amount().basisPoints(properties.cardFeeBasisPoints()), attempts, now);
-      case RailOutcome.Declined declined -> assessed.withOutcome(PaymentStatus.FAILED, declined.rail(),
-          new Payment.Failure(declined.failureCode(), declined.message()), zeroFee, attempts, now);
-      case RailOutcome.Pending pending -> assessed.withOutcome(PaymentStatus.PENDING, pending.rail(), null, zeroFee, attempts, now);
-      case RailOutcome.NotAttempted notAttempted -> assessed.withOutcome(PaymentStatus.FAILED, notAttempted.rail(),
-          new Payment.Failure("provider_unavailable", "No payment provider could take the payment; nothing was charged."),
-          zeroFee, attempts, now);
-      // May have been charged: stays processing until the rail's status resolves it; never failed over.
-      case RailOutcome.Unknown unknown -> new Payment(assessed.id(), assessed.merchantId(), assessed.idempotencyKey(),
-          PaymentStatus.PROCESSING, assessed.amount(), zeroFee, assessed.reference(), assessed.description(),
-          assessed.metadata(), assessed.card(), assessed.wallet(), unknown.rail(), assessed.risk(), null, attempts, assessed.createdAt(), now);
-    };
+    return assessed.resolve(calls.last(), pricing, now);
   }
 
-  private static PaymentAttempt toAttempt(String attemptId, String paymentId, Instant startedAt, long latencyMs, RailOutcome outcome) {
+  static PaymentAttempt toAttempt(String attemptId, String paymentId, Instant startedAt, long latencyMs, RailOutcome outcome) {
     return switch (outcome) {
       case RailOutcome.Approved a -> new PaymentAttempt(attemptId, paymentId, a.rail(), "approved", a.railReference(),
           a.responseCode(), null, startedAt, latencyMs);

@@ -11,18 +11,19 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param maxAmountMinor per-currency maximum of one payment in minor units; currencies not listed
  *     use {@code defaultMaxAmountMinor}
  * @param defaultMaxAmountMinor fallback maximum in minor units
- * @param cardFeeBasisPoints the merchant's card fee in basis points of the amount (290 = 2.90 %)
+ * @param answerTimeout how long {@code POST /v1/payments} waits for its payment before answering
+ *     with the payment as it stands (10 s); the payment runs on to a final status either way
  * @param groupCommit whether and how the outcomes of concurrent succeeded payments share one
  *     statement
  */
 @ConfigurationProperties("malipo.payments")
-record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmountMinor, Integer cardFeeBasisPoints,
+record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmountMinor, Duration answerTimeout,
     GroupCommit groupCommit) {
 
   PaymentProperties {
     maxAmountMinor = maxAmountMinor == null ? Map.of() : Map.copyOf(maxAmountMinor);
     defaultMaxAmountMinor = defaultMaxAmountMinor == null ? 10_000_000_000L : defaultMaxAmountMinor;
-    cardFeeBasisPoints = cardFeeBasisPoints == null ? 290 : cardFeeBasisPoints;
+    answerTimeout = answerTimeout == null ? Duration.ofSeconds(10) : answerTimeout;
     groupCommit = groupCommit == null ? new GroupCommit(null, null, null, null, null) : groupCommit;
   }
 

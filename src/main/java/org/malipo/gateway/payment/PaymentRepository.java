@@ -8,7 +8,6 @@ import java.util.Map;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.SingleStatement;
-import org.malipo.gateway.rail.RailOutcome;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
 import org.springframework.stereotype.Component;
@@ -29,7 +28,7 @@ final class PaymentRepository {
       + " p.fee_minor, p.reference, p.description, p.metadata::text AS metadata, p.card_brand, p.card_bin,"
       + " p.card_last4, p.card_fingerprint, p.mobile_operator, p.msisdn, p.provider, p.risk_score, p.risk_decision, p.risk_reasons,"
       + " p.failure_code, p.failure_message, p.created_at, p.updated_at,"
-      + " (SELECT count(*) FROM payment_attempts a WHERE a.payment_id = p.id) AS attempts";
+      + " CAST(p.attempts_started AS bigint) AS attempts";
 
   /** The name of the new payment's CTE in a single statement ({@link #insertIn}). */
   static final String INSERTED = "payment_insert";
@@ -85,6 +84,40 @@ final class PaymentRepository {
   }
 
   /**
+   * Commits the intent to call a rail before the request leaves (docs/adr/0065-payment-lifecycle.md):
+   * the attempt row with outcome {@code in_flight}, and the payment's provider and attempts started,
+   * guarded by the payment still being {@code processing} with {@code started.attempts() - 1}
+   * attempts. After a crash the reconciler therefore knows whether the rail may have been called.
+   *
+   * @param started the payment with the new attempt counted ({@link Payment#withAttemptStarted})
+   * @param attemptId the attempt's id, also the rail's idempotency reference
+   * @return completes when committed; error {@link IllegalStateException} when the payment moved
+   *     on meanwhile (the reconciler failed it as never sent): the rail must then not be called
+   */
+  Mono<Void> startAttempt(Payment started, String attemptId, Instant startedAt) {
+    SingleStatement statement = new SingleStatement();
+    statement.with("""
+            payment_intent AS (
+                UPDATE payments SET provider = :intent_rail, attempts_started = :intent_attempts, updated_at = :intent_at
+                WHERE id = :intent_payment AND status = 'processing' AND attempts_started = :intent_attempts - 1
+                RETURNING 1
+            )""")
+        .with("""
+            attempt_intent AS (
+                INSERT INTO payment_attempts (id, payment_id, rail, outcome, started_at, latency_ms)
+                SELECT :intent_attempt, :intent_payment, :intent_rail, 'in_flight', :intent_at, 0 FROM payment_intent
+                RETURNING 1
+            )""")
+        .bind("intent_payment", started.id())
+        .bind("intent_attempt", attemptId)
+        .bind("intent_rail", started.provider())
+        .bind("intent_attempts", started.attempts())
+        .bind("intent_at", startedAt)
+        .require("(SELECT count(*) FROM attempt_intent) = 1", "payment " + started.id() + " is no longer processing");
+    return statement.execute(db);
+  }
+
+  /**
    * Writes the new status, provider, risk, failure and fee, guarded by the previous status so
    * two writers can never both move the same payment (the state machine holds in the database).
    *
@@ -97,11 +130,13 @@ final class PaymentRepository {
   }
 
   /**
-   * Adds {@link #updateOutcome} and the rail attempts to a single statement: CTEs named {@value
-   * #OUTCOME} (the payment's one row, locked) and {@code payment_attempt_rows}, parameters {@code
-   * :payment_*}, and the requirement that the payment was in {@code previous} (else the statement
-   * writes nothing and fails with {@link IllegalStateException}). A rail reference can belong to
-   * one attempt only (unique index).
+   * Adds {@link #updateOutcome} and the rail attempts' answers to a single statement: CTEs named
+   * {@value #OUTCOME} (the payment's one row, locked) and {@code payment_attempt_rows}, parameters
+   * {@code :payment_*}, and the requirement that the payment was in {@code previous} with {@code
+   * p.attempts()} attempts started (else the statement writes nothing and fails with {@link
+   * IllegalStateException}). Each attempt row, committed before its call ({@link #startAttempt}),
+   * gets its answer if it had none yet ({@code in_flight}, {@code unknown} or {@code pending}); a
+   * rail reference can belong to one attempt only (unique index).
    */
   void outcomeIn(SingleStatement statement, Payment p, PaymentStatus previous, List<PaymentAttempt> attempts) {
     Payment.Risk risk = p.risk();
@@ -111,12 +146,13 @@ final class PaymentRepository {
                     risk_score = :payment_score, risk_decision = :payment_decision, risk_reasons = :payment_reasons,
                     failure_code = :payment_failure_code, failure_message = :payment_failure_message,
                     updated_at = :payment_updated
-                WHERE id = :payment_id AND status = :payment_previous
+                WHERE id = :payment_id AND status = :payment_previous AND attempts_started = :payment_attempts
                 RETURNING 1
             )""")
         .bind("payment_id", p.id())
         .bind("payment_status", p.status().wireName())
         .bind("payment_previous", previous.wireName())
+        .bind("payment_attempts", p.attempts())
         .bind("payment_fee", p.fee().amountMinor())
         .bind("payment_updated", p.updatedAt())
         .bind("payment_provider", p.provider(), String.class)
@@ -125,31 +161,30 @@ final class PaymentRepository {
         .bind("payment_reasons", risk == null ? new String[0] : risk.reasons().toArray(String[]::new))
         .bind("payment_failure_code", failure == null ? null : failure.code(), String.class)
         .bind("payment_failure_message", failure == null ? null : failure.message(), String.class)
-        .require("(SELECT count(*) FROM " + OUTCOME + ") = 1", "payment " + p.id() + " was not " + previous.wireName());
+        .require("(SELECT count(*) FROM " + OUTCOME + ") = 1", "payment " + p.id() + " was not " + previous.wireName()
+            + " with " + p.attempts() + " attempts");
     if (attempts.isEmpty()) {
       return;
     }
     statement.with("""
             payment_attempt_rows AS (
-                INSERT INTO payment_attempts (id, payment_id, rail, outcome, rail_reference, response_code, failure_code,
-                    started_at, latency_ms)
-                SELECT a.id, :payment_id, a.rail, a.outcome, a.rail_reference, a.response_code, a.failure_code,
-                    a.started_at, a.latency_ms
-                FROM unnest(CAST(:payment_attempt_ids AS text[]), CAST(:payment_attempt_rails AS text[]),
-                    CAST(:payment_attempt_outcomes AS text[]), CAST(:payment_attempt_references AS text[]),
-                    CAST(:payment_attempt_response_codes AS text[]), CAST(:payment_attempt_failure_codes AS text[]),
-                    CAST(:payment_attempt_started AS timestamptz[]), CAST(:payment_attempt_latencies AS bigint[]))
-                    AS a(id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
-                WHERE EXISTS (SELECT 1 FROM\s""" + OUTCOME + """
+                UPDATE payment_attempts t SET outcome = a.outcome, rail_reference = COALESCE(t.rail_reference, a.rail_reference),
+                    response_code = a.response_code, failure_code = a.failure_code,
+                    latency_ms = GREATEST(t.latency_ms, a.latency_ms)
+                FROM unnest(CAST(:payment_attempt_ids AS text[]), CAST(:payment_attempt_outcomes AS text[]),
+                    CAST(:payment_attempt_references AS text[]), CAST(:payment_attempt_response_codes AS text[]),
+                    CAST(:payment_attempt_failure_codes AS text[]), CAST(:payment_attempt_latencies AS bigint[]))
+                    AS a(id, outcome, rail_reference, response_code, failure_code, latency_ms)
+                WHERE t.id = a.id AND t.payment_id = :payment_id AND t.outcome IN ('in_flight', 'unknown', 'pending')
+                    AND EXISTS (SELECT 1 FROM\s""" + OUTCOME + """
             )
+                RETURNING 1
             )""")
         .bind("payment_attempt_ids", attempts.stream().map(PaymentAttempt::id).toArray(String[]::new))
-        .bind("payment_attempt_rails", attempts.stream().map(PaymentAttempt::rail).toArray(String[]::new))
         .bind("payment_attempt_outcomes", attempts.stream().map(PaymentAttempt::outcome).toArray(String[]::new))
         .bind("payment_attempt_references", attempts.stream().map(PaymentAttempt::railReference).toArray(String[]::new))
         .bind("payment_attempt_response_codes", attempts.stream().map(PaymentAttempt::responseCode).toArray(String[]::new))
         .bind("payment_attempt_failure_codes", attempts.stream().map(PaymentAttempt::failureCode).toArray(String[]::new))
-        .bind("payment_attempt_started", attempts.stream().map(a -> a.startedAt().toString()).toArray(String[]::new))
         .bind("payment_attempt_latencies", attempts.stream().map(PaymentAttempt::latencyMs).toArray(Long[]::new));
   }
 
@@ -203,24 +238,6 @@ final class PaymentRepository {
         .one();
   }
 
-  /**
-   * Stores a rail's later final answer on the attempt that was pending or unknown (callback or
-   * status query); an unknown attempt also gets the rail's reference from the answer.
-   */
-  Mono<Void> recordAttemptOutcome(String attemptId, RailOutcome outcome) {
-    GenericExecuteSpec spec = switch (outcome) {
-      case RailOutcome.Approved a -> bindNullable(db.sql("UPDATE payment_attempts SET outcome = 'approved', "
-          + "response_code = :code, failure_code = NULL, rail_reference = COALESCE(rail_reference, :reference) "
-          + "WHERE id = :id").bind("code", a.responseCode()), "reference", a.railReference());
-      case RailOutcome.Declined d -> bindNullable(bindNullable(db.sql("UPDATE payment_attempts SET outcome = 'declined', "
-          + "response_code = :code, failure_code = :failure, rail_reference = COALESCE(rail_reference, :reference) "
-          + "WHERE id = :id"), "code", d.responseCode()).bind("failure", d.failureCode()), "reference", d.railReference());
-      case RailOutcome.NotAttempted n -> db.sql("UPDATE payment_attempts SET outcome = 'not_attempted' WHERE id = :id");
-      default -> throw new IllegalArgumentException("not final: " + outcome);
-    };
-    return spec.bind("id", attemptId).then();
-  }
-
   /** Whether the merchant has a payment with this id. */
   Mono<Boolean> exists(String merchantId, String id) {
     return db.sql("SELECT 1 FROM payments WHERE merchant_id = :merchant AND id = :id")
@@ -256,9 +273,5 @@ final class PaymentRepository {
         attempts == null ? 0 : attempts.intValue(),
         row.get("created_at", Instant.class),
         row.get("updated_at", Instant.class));
-  }
-
-  private static GenericExecuteSpec bindNullable(GenericExecuteSpec spec, String name, String value) {
-    return value == null ? spec.bindNull(name, String.class) : spec.bind(name, value);
   }
 }

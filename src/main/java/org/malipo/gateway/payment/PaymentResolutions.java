@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.ledger.Ledger;
@@ -14,6 +15,7 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Resolves pending payments with a rail's final answer that arrived later (a callback or a status
@@ -35,16 +37,20 @@ public final class PaymentResolutions {
   private final PaymentRepository payments;
   private final Ledger ledger;
   private final OutboxWriter outbox;
-  private final PaymentProperties properties;
+  private final OutcomeWriter outcomes;
+  private final Pricing pricing;
+  private final JsonMapper json;
   private final Clock clock;
 
   PaymentResolutions(DatabaseClient db, PaymentRepository payments, Ledger ledger, OutboxWriter outbox,
-      PaymentProperties properties, Clock clock) {
+      OutcomeWriter outcomes, Pricing pricing, JsonMapper json, Clock clock) {
     this.db = db;
     this.payments = payments;
     this.ledger = ledger;
     this.outbox = outbox;
-    this.properties = properties;
+    this.outcomes = outcomes;
+    this.pricing = pricing;
+    this.json = json;
     this.clock = clock;
   }
 
@@ -79,15 +85,19 @@ public final class PaymentResolutions {
    * @return the attempt, or empty when neither is known
    */
   public Mono<Attempt> findAttempt(String rail, String railReference, String attemptId) {
-    String sql = """
-        SELECT a.id, a.payment_id, a.rail, a.rail_reference, p.status, p.amount_minor, p.currency, p.msisdn
-        FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
-        WHERE a.rail = :rail AND\s""" + (railReference != null ? "a.rail_reference = :reference" : "a.id = :reference");
-    String key = railReference != null ? railReference : attemptId;
-    if (key == null) {
+    if (railReference == null && attemptId == null) {
       return Mono.empty();
     }
-    return db.sql(sql).bind("rail", rail).bind("reference", key)
+    // By the rail's reference, or by our attempt id where the rail's reference was never learnt
+    // (the push's answer was lost): the callback then brings the reference (docs/adr/0065).
+    return db.sql("""
+            SELECT a.id, a.payment_id, a.rail, a.rail_reference, p.status, p.amount_minor, p.currency, p.msisdn
+            FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
+            WHERE a.rail = :rail AND (a.rail_reference = :reference OR (a.id = :attempt AND a.rail_reference IS NULL))
+            ORDER BY (a.rail_reference = :reference) DESC NULLS LAST LIMIT 1""")
+        .bind("rail", rail)
+        .bind("reference", railReference == null ? "" : railReference)
+        .bind("attempt", attemptId == null ? "" : attemptId)
         .map(row -> new Attempt(row.get("id", String.class), row.get("payment_id", String.class),
             row.get("rail", String.class), row.get("rail_reference", String.class),
             PaymentStatus.fromWire(row.get("status", String.class)),
@@ -101,8 +111,8 @@ public final class PaymentResolutions {
    * Applies a final answer ({@link RailOutcome.Approved} or {@link RailOutcome.Declined}) to the
    * attempt's payment, inside the caller's transaction.
    *
-   * @return what happened; error {@link IllegalStateException} when the payment is not yet
-   *     {@code pending} (its creating transaction has not committed the rail's answer): retry later
+   * @return what happened; error {@link IllegalStateException} when the payment waits for an
+   *     action ({@code requires_action})
    */
   public Mono<Result> apply(Attempt attempt, RailOutcome outcome) {
     if (!(outcome instanceof RailOutcome.Approved) && !(outcome instanceof RailOutcome.Declined)) {
@@ -110,24 +120,13 @@ public final class PaymentResolutions {
     }
     boolean success = outcome instanceof RailOutcome.Approved;
     return payments.findForUpdate(attempt.paymentId()).flatMap(payment -> switch (payment.status()) {
-      case PENDING -> resolve(payment, attempt, outcome).thenReturn(Result.APPLIED);
+      // Processing too: a push whose answer was lost, or a callback faster than the push's answer
+      // (the synchronous writer's guard then loses and it answers the payment as it stands).
+      case PROCESSING, PENDING -> record(payment, attempt, outcome).thenReturn(Result.APPLIED);
       case SUCCEEDED -> Mono.just(success ? Result.DUPLICATE : Result.LATE);
       case FAILED -> success ? lateFunds(payment, attempt) : Mono.just(Result.DUPLICATE);
       default -> Mono.error(new IllegalStateException("payment " + payment.id() + " is " + payment.status().wireName()));
     });
-  }
-
-  private Mono<Void> resolve(Payment pending, Attempt attempt, RailOutcome outcome) {
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    Money zero = new Money(0, pending.amount().currency());
-    Payment result = switch (outcome) {
-      case RailOutcome.Approved approved -> pending.withOutcome(PaymentStatus.SUCCEEDED, attempt.rail(), null,
-          pending.amount().basisPoints(properties.cardFeeBasisPoints()), pending.attempts(), now);
-      case RailOutcome.Declined declined -> pending.withOutcome(PaymentStatus.FAILED, attempt.rail(),
-          new Payment.Failure(declined.failureCode(), declined.message()), zero, pending.attempts(), now);
-      default -> throw new IllegalArgumentException("not final: " + outcome);
-    };
-    return recordOutcome(result, PaymentStatus.PENDING, attempt, outcome, now);
   }
 
   /**
@@ -136,9 +135,9 @@ public final class PaymentResolutions {
    * Locks the payment row: {@link RailOutcome.Approved} → {@code succeeded} with its one capture;
    * {@link RailOutcome.Declined} → {@code failed} with the decline's code;
    * {@link RailOutcome.NotAttempted} (the rail never processed the request and now refuses it) →
-   * {@code failed} with {@code provider_unavailable}. Each with its outbox event and the answer
-   * stored on the attempt. The key's stored answer stays the first one ({@code processing}), as
-   * every replay must be; the merchant reads the outcome from the payment and its events.
+   * {@code failed} with {@code provider_unavailable}. Each with its outbox event, the answer
+   * stored on the attempt, and the key completed with the final answer (it stayed in progress
+   * while the outcome was unknown, so a retry with the same key now gets the final payment).
    *
    * @return {@link Result#APPLIED}, or {@link Result#DUPLICATE} when the payment is no longer
    *     {@code processing} (another instance resolved it first); error
@@ -150,76 +149,83 @@ public final class PaymentResolutions {
       return Mono.error(new IllegalArgumentException("not a final outcome: " + outcome));
     }
     return payments.findForUpdate(attempt.paymentId()).flatMap(payment -> payment.status() == PaymentStatus.PROCESSING
-        ? resolveProcessing(payment, attempt, outcome).thenReturn(Result.APPLIED)
+        ? record(payment, attempt, outcome).thenReturn(Result.APPLIED)
         : Mono.just(Result.DUPLICATE));
   }
 
-  private Mono<Void> resolveProcessing(Payment processing, Attempt attempt, RailOutcome outcome) {
-    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    Money zero = new Money(0, processing.amount().currency());
-    Payment result = switch (outcome) {
-      case RailOutcome.Approved approved -> processing.withOutcome(PaymentStatus.SUCCEEDED, attempt.rail(), null,
-          processing.amount().basisPoints(properties.cardFeeBasisPoints()), processing.attempts(), now);
-      case RailOutcome.Declined declined -> processing.withOutcome(PaymentStatus.FAILED, attempt.rail(),
-          new Payment.Failure(declined.failureCode(), declined.message()), zero, processing.attempts(), now);
-      default -> processing.withOutcome(PaymentStatus.FAILED, attempt.rail(), new Payment.Failure("provider_unavailable",
-          "The payment provider did not process the payment; nothing was charged."), zero, processing.attempts(), now);
-    };
-    log.info("payment {}: unknown attempt {} resolved by status query: {}", result.id(), attempt.attemptId(),
-        result.status().wireName());
-    return recordOutcome(result, PaymentStatus.PROCESSING, attempt, outcome, now);
-  }
-
   /**
-   * The writes of a resolved payment, in the caller's transaction: the guarded status change from
-   * {@code previous}, the attempt's answer, the payment's event and, for a success, its one capture.
+   * Fails a {@code processing} payment that no attempt was ever started for: the rail was surely
+   * never called (the instance stopped between the claim and the intent write), so nothing was
+   * charged ({@code provider_unavailable}). Guarded by the payment still having no attempt: an
+   * attempt starting meanwhile wins and this changes nothing. Completes the key if in progress.
+   *
+   * @return {@link Result#APPLIED}, or {@link Result#DUPLICATE} when the payment moved on
    */
-  private Mono<Void> recordOutcome(Payment result, PaymentStatus previous, Attempt attempt, RailOutcome outcome,
-      Instant now) {
-    Mono<Void> writes = payments.updateOutcome(result, previous)
-        .then(payments.recordAttemptOutcome(attempt.attemptId(), outcome))
-        .then(outbox.append(result.id(), result.merchantId(), "payment." + result.status().wireName(), now,
-            PaymentView.of(result)).then());
-    if (result.status() == PaymentStatus.SUCCEEDED) {
-      writes = writes.then(ledger.postCapture(result.id(), result.merchantId(), attempt.rail(), result.amount(),
-          result.fee()).then());
-    }
-    return writes;
+  public Mono<Result> failNeverSent(String paymentId) {
+    return payments.findForUpdate(paymentId).flatMap(payment -> {
+      if (payment.status() != PaymentStatus.PROCESSING || payment.attempts() != 0) {
+        return Mono.just(Result.DUPLICATE);
+      }
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+      log.info("payment {}: never sent to a rail; failed as provider_unavailable", paymentId);
+      return write(payment, payment.fail(Payment.Failure.PROVIDER_UNAVAILABLE, now), List.of(), now)
+          .thenReturn(Result.APPLIED);
+    });
   }
 
   /**
-   * Claims {@code processing} payments whose last attempt is unknown and whose next status query
-   * is due, like {@link #claimDue}: the first {@code firstAfter} after the attempt was recorded,
-   * then with doubling intervals from {@code interval} (at most 64 times it). Such payments are
-   * never failed for lack of an answer: only the rail can say whether it charged.
+   * Records a rail's later answer for one attempt through the one writer, in the caller's
+   * transaction: the decision is the aggregate's ({@link Payment#resolve}), the writes are the
+   * same as for a synchronous answer (docs/adr/0065-payment-lifecycle.md).
+   */
+  private Mono<Void> record(Payment current, Attempt attempt, RailOutcome outcome) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Payment result = current.resolve(outcome, pricing, now);
+    log.info("payment {}: attempt {} answered later: {}", result.id(), attempt.attemptId(), result.status().wireName());
+    PaymentAttempt answer = PaymentPipeline.toAttempt(attempt.attemptId(), result.id(), now, 0, outcome);
+    return write(current, result, List.of(answer), now);
+  }
+
+  private Mono<Void> write(Payment current, Payment result, List<PaymentAttempt> answers, Instant now) {
+    String body = json.writeValueAsString(PaymentView.of(result));
+    return outcomes.write(new OutcomeWriter.Outcome(result, current.status(), answers, body, 201,
+        OutcomeWriter.KeyCompletion.IF_IN_PROGRESS, now));
+  }
+
+  /**
+   * Claims {@code processing} payments left unchanged for {@code firstAfter} (longer than any
+   * rail call), whose next check is due: with an attempt in flight or unknown (its answer was lost,
+   * or the instance stopped during the call), or with no attempt at all (stopped before the rail
+   * was called). Then checked again with doubling intervals from {@code interval} (at most 64 times
+   * it). The claim is a guarded update ({@code FOR UPDATE SKIP LOCKED}) that pushes the next check
+   * out, so two instances never check the same payment at once.
    *
    * @param limit at most this many
-   * @return each with its unknown attempt ({@link Attempt#railReference()} null until answered)
+   * @return each with its last attempt ({@link Attempt#attemptId()} null when none was started)
    */
-  public Flux<DuePayment> claimUnknown(Duration firstAfter, Duration interval, int limit) {
+  public Flux<DuePayment> claimProcessing(Duration firstAfter, Duration interval, int limit) {
     return db.sql("""
             UPDATE payments p SET status_checks = p.status_checks + 1,
                 next_status_check_at = now() + CAST(:intervalMs AS bigint) * power(2, LEAST(p.status_checks, 6))
                     * interval '1 millisecond'
             FROM (SELECT id FROM payments q
                   WHERE status = 'processing'
-                    AND EXISTS (SELECT 1 FROM payment_attempts a WHERE a.payment_id = q.id AND a.outcome = 'unknown')
                     AND COALESCE(next_status_check_at, updated_at + CAST(:firstMs AS bigint) * interval '1 millisecond') <= now()
                   ORDER BY updated_at LIMIT :limit FOR UPDATE SKIP LOCKED) due
+                LEFT JOIN LATERAL (SELECT a.id, a.rail, a.rail_reference FROM payment_attempts a
+                                   WHERE a.payment_id = due.id ORDER BY a.started_at DESC, a.id DESC LIMIT 1) last ON true
             WHERE p.id = due.id
-            RETURNING p.id, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn,
-                (SELECT a.id FROM payment_attempts a WHERE a.payment_id = p.id AND a.outcome = 'unknown'
-                 ORDER BY a.started_at DESC LIMIT 1) AS attempt_id,
-                (SELECT a.rail FROM payment_attempts a WHERE a.payment_id = p.id AND a.outcome = 'unknown'
-                 ORDER BY a.started_at DESC LIMIT 1) AS rail""")
+            RETURNING p.id, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn, p.created_at,
+                last.id AS attempt_id, last.rail, last.rail_reference""")
         .bind("intervalMs", interval.toMillis())
         .bind("firstMs", firstAfter.toMillis())
         .bind("limit", limit)
         .map(row -> new DuePayment(new Attempt(row.get("attempt_id", String.class), row.get("id", String.class),
-            row.get("rail", String.class), null, PaymentStatus.fromWire(row.get("status", String.class)),
+            row.get("rail", String.class), row.get("rail_reference", String.class),
+            PaymentStatus.fromWire(row.get("status", String.class)),
             new Money(row.get("amount_minor", Long.class),
                 org.malipo.gateway.common.CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
-            row.get("msisdn", String.class)), row.get("status_checks", Integer.class)))
+            row.get("msisdn", String.class)), row.get("status_checks", Integer.class), row.get("created_at", Instant.class)))
         .all();
   }
 
@@ -244,7 +250,7 @@ public final class PaymentResolutions {
    *
    * @param statusChecks queries made so far, this one included
    */
-  public record DuePayment(Attempt attempt, int statusChecks) {}
+  public record DuePayment(Attempt attempt, int statusChecks, Instant createdAt) {}
 
   /**
    * Claims pending payments whose next status query is due: the first {@code firstAfter} after the
@@ -264,7 +270,7 @@ public final class PaymentResolutions {
                     AND COALESCE(next_status_check_at, updated_at + CAST(:firstMs AS bigint) * interval '1 millisecond') <= now()
                   ORDER BY updated_at LIMIT :limit FOR UPDATE SKIP LOCKED) due
             WHERE p.id = due.id
-            RETURNING p.id, p.provider, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn,
+            RETURNING p.id, p.provider, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn, p.created_at,
                 (SELECT a.id FROM payment_attempts a WHERE a.payment_id = p.id AND a.outcome = 'pending'
                  ORDER BY a.started_at DESC LIMIT 1) AS attempt_id,
                 (SELECT a.rail_reference FROM payment_attempts a WHERE a.payment_id = p.id AND a.outcome = 'pending'
@@ -277,7 +283,7 @@ public final class PaymentResolutions {
             PaymentStatus.fromWire(row.get("status", String.class)),
             new Money(row.get("amount_minor", Long.class),
                 org.malipo.gateway.common.CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
-            row.get("msisdn", String.class)), row.get("status_checks", Integer.class)))
+            row.get("msisdn", String.class)), row.get("status_checks", Integer.class), row.get("created_at", Instant.class)))
         .all();
   }
 }

@@ -56,6 +56,11 @@ public abstract class ForwardingRail implements RailAdapter {
   }
 
   @Override
+  public String statusReference(String attemptId, String railReference) {
+    return delegate.statusReference(attemptId, railReference);
+  }
+
+  @Override
   public RailCallback readCallback(byte[] body, String referenceHint) {
     return delegate.readCallback(body, referenceHint);
   }

@@ -66,6 +66,19 @@ public interface RailAdapter {
   }
 
   /**
+   * The key this rail's {@link #queryStatus} takes for an attempt, or null when the attempt cannot
+   * be queried yet (then only the rail's callback can settle it). The default: the rail's own
+   * reference once known, else our attempt id, which the rail received as its idempotency
+   * reference (card acquirers).
+   *
+   * @param attemptId our attempt id ({@code att_…})
+   * @param railReference the rail's reference of the attempt, or null when its answer was lost
+   */
+  default String statusReference(String attemptId, String railReference) {
+    return railReference != null ? railReference : attemptId;
+  }
+
+  /**
    * Reads one callback body in the rail's wire format. Pure CPU, no I/O.
    *
    * @param body the raw body as received

@@ -99,10 +99,11 @@ final class RefundService {
     String fingerprint = fingerprints.of("POST /v1/payments/" + paymentId + "/refunds\n" + strictJson.canonical(tree));
     CreateRefundRequest request = strictJson.bind(tree, CreateRefundRequest.class);
     validate(request);
-    Mono<Reserved> reserve = idempotency.claim(principal.merchantId(), idempotencyKey, fingerprint)
+    String refundId = Ids.next("ref");
+    Mono<Reserved> reserve = idempotency.claim(principal.merchantId(), idempotencyKey, fingerprint, refundId)
         .flatMap(claim -> switch (claim) {
           case Claim.Replay replay -> Mono.just(new Reserved(null, null, replay));
-          case Claim.Claimed claimed -> reserve(principal.merchantId(), paymentId, idempotencyKey, request)
+          case Claim.Claimed claimed -> reserve(principal.merchantId(), paymentId, refundId, idempotencyKey, request)
               .flatMap(reserved -> audit.record(context, AuditAction.REFUND_CREATED, reserved.refund().id(),
                   Map.of("payment_id", paymentId, "amount", reserved.refund().amount().amountMinor(),
                       "currency", reserved.refund().amount().currency().code()))
@@ -131,13 +132,14 @@ final class RefundService {
   /** A refund reserved in the database, with the authorization to refund; or a replay. */
   private record Reserved(Refund refund, String railReference, Claim.Replay replay) {}
 
-  private Mono<Reserved> reserve(String merchantId, String paymentId, String key, CreateRefundRequest request) {
+  private Mono<Reserved> reserve(String merchantId, String paymentId, String refundId, String key,
+      CreateRefundRequest request) {
     return refunds.lockPayment(merchantId, paymentId)
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such payment: " + paymentId)))
         .flatMap(payment -> {
           Money amount = refundAmount(payment, request);
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-          Refund refund = new Refund(Ids.next("ref"), payment.id(), merchantId, key, "pending", amount,
+          Refund refund = new Refund(refundId, payment.id(), merchantId, key, "pending", amount,
               request.reason(), payment.provider(), null, payment.settled(), null, null, now, now);
           return refunds.insert(refund)
               .then(refunds.addRefunded(payment.id(), amount.amountMinor()))

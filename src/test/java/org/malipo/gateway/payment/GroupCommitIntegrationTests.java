@@ -17,6 +17,7 @@ import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.SingleStatement;
+import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.ledger.Accounts;
@@ -38,6 +39,8 @@ class GroupCommitIntegrationTests extends IntegrationTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
   private static final Money AMOUNT = new Money(10_000, CurrencyUnit.KES);
   private static final Money FEE = new Money(290, CurrencyUnit.KES);
+  /** 290 basis points of {@code AMOUNT}: {@code FEE}. */
+  private static final Pricing PRICING = new Pricing(290, null, null);
   private static final long NET = 9_710;
 
   @Autowired PaymentRepository payments;
@@ -127,9 +130,9 @@ class GroupCommitIntegrationTests extends IntegrationTest {
     assertThat(batchSizes().max()).isGreaterThan(1);
     assertThat(meters.get("malipo.payments.group_commit.fallbacks").counter().count()).isGreaterThanOrEqualTo(1);
     assertThat(results).hasSize(8)
-        .contains(lost.id() + ": IllegalStateException: payment " + lost.id() + " was not processing");
+        .contains(lost.id() + ": IllegalStateException: payment " + lost.id() + " was not processing with 1 attempts");
     assertThat(results.stream().filter(r -> r.endsWith(": ok"))).hasSize(7);
-    assertThat(countFor(lost, "SELECT count(*) FROM payment_attempts WHERE payment_id = :id")).isZero();
+    assertThat(countFor(lost, "SELECT count(*) FROM payment_attempts WHERE payment_id = :id AND outcome <> 'in_flight'")).isZero();
     assertThat(countFor(lost, "SELECT count(*) FROM journal_entries WHERE payment_id = :id")).isZero();
     assertThat(countFor(lost, "SELECT count(*) FROM idempotency_keys WHERE idempotency_key = :key AND state = 'in_progress'"))
         .isEqualTo(1);
@@ -161,11 +164,12 @@ class GroupCommitIntegrationTests extends IntegrationTest {
     String merchant = newMerchant();
     Payment processing = newProcessingPayment(merchant);
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    Payment declined = processing.withOutcome(PaymentStatus.FAILED, "acquirer_a",
-        new Payment.Failure("card_declined", "The card was declined."), new Money(0, CurrencyUnit.KES), 1, now);
+    Payment declined = processing.resolve(
+        new RailOutcome.Declined("acquirer_a", null, "05", "card_declined", "The card was declined."), PRICING, now);
     OutcomeWriter writer = groupCommit(8);
 
-    writer.write(new OutcomeWriter.Outcome(declined, List.of(), "{}", 201, now)).as(StepVerifier::create)
+    writer.write(new OutcomeWriter.Outcome(declined, PaymentStatus.PROCESSING, List.of(), "{}", 201,
+        OutcomeWriter.KeyCompletion.REQUIRED, now)).as(StepVerifier::create)
         .expectComplete().verify(WAIT);
 
     assertThat(batchSizes().count()).isZero();
@@ -183,10 +187,11 @@ class GroupCommitIntegrationTests extends IntegrationTest {
 
   private static OutcomeWriter.Outcome succeeded(Payment processing) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    Payment succeeded = processing.withOutcome(PaymentStatus.SUCCEEDED, "acquirer_a", null, FEE, 1, now);
+    Payment succeeded = processing.resolve(new RailOutcome.Approved("acquirer_a", "ref-" + processing.id(), "00"), PRICING, now);
     PaymentAttempt attempt = new PaymentAttempt(PaymentPipeline.attemptId(processing.id(), 1), processing.id(),
         "acquirer_a", "approved", "ref-" + processing.id(), "00", null, now, 20);
-    return new OutcomeWriter.Outcome(succeeded, List.of(attempt), "{\"id\":\"" + processing.id() + "\"}", 201, now);
+    return new OutcomeWriter.Outcome(succeeded, PaymentStatus.PROCESSING, List.of(attempt),
+        "{\"id\":\"" + processing.id() + "\"}", 201, OutcomeWriter.KeyCompletion.REQUIRED, now);
   }
 
   private String newMerchant() {
@@ -203,13 +208,16 @@ class GroupCommitIntegrationTests extends IntegrationTest {
         new Money(0, CurrencyUnit.KES), "order-1", null, Map.of(), new MaskedCard("visa", "424242", "4242", "fp"),
         null, null, new Payment.Risk(12, "allow", List.of("new_card"), false), null, 0, now, now);
     SingleStatement claim = new SingleStatement();
-    idempotency.claimIn(claim, merchantId, payment.idempotencyKey(), "fingerprint");
+    idempotency.claimIn(claim, merchantId, payment.idempotencyKey(), "fingerprint", payment.id());
     payments.insertIn(claim, IdempotencyStore.CLAIM, payment);
     outbox.appendFirstIn(claim, PaymentRepository.INSERTED, payment.id(), merchantId, "payment.created", now,
         PaymentView.of(payment));
     assertThat(claim.query(db, "SELECT count(*) AS n FROM " + PaymentRepository.INSERTED)
         .map(row -> row.get("n", Long.class)).one().block(WAIT)).isEqualTo(1);
-    return payment;
+    // Intent before the rail, as the pipeline commits it.
+    Payment started = payment.withAttemptStarted("acquirer_a", now);
+    payments.startAttempt(started, PaymentPipeline.attemptId(payment.id(), 1), now).block(WAIT);
+    return started;
   }
 
   private DistributionSummary batchSizes() {

@@ -13,6 +13,7 @@ import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.SingleStatement;
+import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.ledger.Accounts;
@@ -34,6 +35,8 @@ class PaymentOutcomeStatementIntegrationTests extends IntegrationTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
   private static final Money AMOUNT = new Money(10_000, CurrencyUnit.KES);
   private static final Money FEE = new Money(290, CurrencyUnit.KES);
+  /** 290 basis points of {@code AMOUNT}: {@code FEE}. */
+  private static final Pricing PRICING = new Pricing(290, null, null);
 
   @Autowired PaymentRepository payments;
   @Autowired OutboxWriter outbox;
@@ -55,24 +58,27 @@ class PaymentOutcomeStatementIntegrationTests extends IntegrationTest {
         new Money(0, CurrencyUnit.KES), "order-1", null, Map.of(), new MaskedCard("visa", "424242", "4242", "fp"),
         null, null, null, null, 0, now, now);
     SingleStatement claim = new SingleStatement();
-    idempotency.claimIn(claim, merchantId, key, "fingerprint");
+    idempotency.claimIn(claim, merchantId, key, "fingerprint", processing.id());
     payments.insertIn(claim, IdempotencyStore.CLAIM, processing);
     outbox.appendFirstIn(claim, PaymentRepository.INSERTED, processing.id(), merchantId, "payment.created", now,
         PaymentView.of(processing));
     assertThat(claim.query(db, "SELECT count(*) AS n FROM " + PaymentRepository.INSERTED)
         .map(row -> row.get("n", Long.class)).one().block(WAIT)).isEqualTo(1);
+    // Intent before the rail, as the pipeline commits it.
+    processing = processing.withAttemptStarted("acquirer_a", now);
+    payments.startAttempt(processing, PaymentPipeline.attemptId(processing.id(), 1), now).block(WAIT);
   }
 
   private SingleStatement succeededOutcome() {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    Payment succeeded = processing.withOutcome(PaymentStatus.SUCCEEDED, "acquirer_a", null, FEE, 1, now);
+    Payment succeeded = processing.resolve(new RailOutcome.Approved("acquirer_a", "ref-" + processing.id(), "00"), PRICING, now);
     PaymentAttempt attempt = new PaymentAttempt(PaymentPipeline.attemptId(processing.id(), 1), processing.id(),
         "acquirer_a", "approved", "ref-" + processing.id(), "00", null, now, 20);
     SingleStatement statement = new SingleStatement();
     payments.outcomeIn(statement, succeeded, PaymentStatus.PROCESSING, List.of(attempt));
     outbox.appendIn(statement, PaymentRepository.OUTCOME, succeeded.id(), succeeded.merchantId(), "payment.succeeded",
         now, PaymentView.of(succeeded));
-    idempotency.completeIn(statement, succeeded.merchantId(), succeeded.idempotencyKey(), succeeded.id(), 201, "{}");
+    idempotency.completeIn(statement, succeeded.merchantId(), succeeded.idempotencyKey(), succeeded.id(), 201, "{}", true);
     ledger.captureIn(statement, PaymentRepository.OUTCOME, succeeded.id(), succeeded.merchantId(), "acquirer_a",
         AMOUNT, FEE);
     return statement;
@@ -130,7 +136,7 @@ class PaymentOutcomeStatementIntegrationTests extends IntegrationTest {
 
     succeededOutcome().execute(db).as(StepVerifier::create).expectError(DataIntegrityViolationException.class).verify(WAIT);
     assertThat(count("SELECT count(*) FROM payments WHERE id = :id AND status = 'processing'")).isEqualTo(1);
-    assertThat(count("SELECT count(*) FROM payment_attempts WHERE payment_id = :id")).isZero();
+    assertThat(count("SELECT count(*) FROM payment_attempts WHERE payment_id = :id AND outcome <> 'in_flight'")).isZero();
     assertThat(count("SELECT count(*) FROM outbox WHERE aggregate_id = :id")).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id")).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM idempotency_keys WHERE idempotency_key = :key AND state = 'in_progress'"))
@@ -138,7 +144,7 @@ class PaymentOutcomeStatementIntegrationTests extends IntegrationTest {
   }
 
   private void assertNothingOfTheOutcomeWritten() {
-    assertThat(count("SELECT count(*) FROM payment_attempts WHERE payment_id = :id")).isZero();
+    assertThat(count("SELECT count(*) FROM payment_attempts WHERE payment_id = :id AND outcome <> 'in_flight'")).isZero();
     assertThat(count("SELECT count(*) FROM outbox WHERE aggregate_id = :id")).as("only payment.created").isEqualTo(1);
     assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id")).isZero();
     assertThat(count("SELECT count(*) FROM ledger_accounts WHERE id = '"

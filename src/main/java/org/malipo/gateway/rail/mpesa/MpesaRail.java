@@ -130,7 +130,7 @@ public final class MpesaRail implements RailAdapter {
           String phone = request.payer().digits();
           return json.writeValueAsBytes(new StkPush(shortcode, password(timestamp), timestamp,
               "CustomerPayBillOnline", amount.amountMinor() / 100, phone, shortcode, phone,
-              callbackUrls.callbackUrl(MobileMoneyOperator.MPESA, null), accountReference(request), "Payment"));
+              callbackUrls.callbackUrl(MobileMoneyOperator.MPESA, request.attemptId()), accountReference(request), "Payment"));
         })
         .flatMap(body -> call(STK_PUSH_PATH, body))
         .<RailOutcome>map(this::pushOutcome)
@@ -145,6 +145,12 @@ public final class MpesaRail implements RailAdapter {
         })
         .flatMap(body -> call(STK_QUERY_PATH, body))
         .<RailOutcome>map(reply -> queryOutcome(checkoutRequestId, reply));
+  }
+
+  /** The STK query takes the CheckoutRequestID only: an attempt whose push answer was lost waits for its callback. */
+  @Override
+  public String statusReference(String attemptId, String railReference) {
+    return railReference;
   }
 
   /**
@@ -166,7 +172,7 @@ public final class MpesaRail implements RailAdapter {
     }
     int code = resultCode.asInt();
     if (code != 0) {
-      return new RailCallback(checkoutRequestId, null, declined(checkoutRequestId, Integer.toString(code),
+      return new RailCallback(checkoutRequestId, referenceHint, declined(checkoutRequestId, Integer.toString(code),
           callback.path("ResultDesc").asString("")), null, null);
     }
     Money amount = null;
@@ -182,7 +188,7 @@ public final class MpesaRail implements RailAdapter {
         default -> { }
       }
     }
-    return new RailCallback(checkoutRequestId, null,
+    return new RailCallback(checkoutRequestId, referenceHint,
         new RailOutcome.Approved(NAME, checkoutRequestId, receipt == null ? "0" : receipt), amount, phone);
   }
 

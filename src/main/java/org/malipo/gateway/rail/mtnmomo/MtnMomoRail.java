@@ -108,6 +108,12 @@ public final class MtnMomoRail implements RailAdapter {
   /** {@code payer}: MSISDN in international form without {@code +}. */
   record Party(String partyIdType, String partyId) {}
 
+  /** The status GET takes our X-Reference-Id, derived from the attempt id, known even when the answer was lost. */
+  @Override
+  public String statusReference(String attemptId, String railReference) {
+    return railReference != null ? railReference : referenceId(attemptId);
+  }
+
   /** Our X-Reference-Id for an attempt: stable, so a retried attempt is a 409, not a second debit. */
   public static String referenceId(String attemptId) {
     return UUID.nameUUIDFromBytes(attemptId.getBytes(StandardCharsets.UTF_8)).toString();

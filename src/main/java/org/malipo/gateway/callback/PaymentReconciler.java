@@ -1,0 +1,154 @@
+package org.malipo.gateway.callback;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import org.malipo.gateway.common.BackgroundJob;
+import org.malipo.gateway.payment.PaymentResolutions;
+import org.malipo.gateway.payment.PaymentResolutions.DuePayment;
+import org.malipo.gateway.rail.RailAdapter;
+import org.malipo.gateway.rail.RailOutcome;
+import org.malipo.gateway.rail.RailRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.stereotype.Component;
+import org.springframework.transaction.ReactiveTransactionManager;
+import org.springframework.transaction.reactive.TransactionalOperator;
+import reactor.core.Disposable;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/**
+ * The one reconciler of payments that are not final (docs/adr/0065-payment-lifecycle.md). Every
+ * {@code sweep-interval} it claims due payments (a guarded update, safe on many instances;
+ * {@value #BATCH} a pass, {@value #CONCURRENCY} at once, each rail call limited like any other)
+ * and settles them through the rail's status query and the one writer:
+ *
+ * <table>
+ *   <caption>Cases and their give-up policy</caption>
+ *   <tr><th>case</th><th>first check</th><th>action</th><th>gives up</th></tr>
+ *   <tr><td>processing, no attempt</td><td>{@code processing-first-check}</td>
+ *       <td>failed {@code provider_unavailable}: surely never sent</td><td>never needed</td></tr>
+ *   <tr><td>processing, attempt in flight or unknown</td><td>{@code processing-first-check}</td>
+ *       <td>status query by the attempt's key; a final answer is applied; never re-sent, never
+ *       failed over</td><td>after {@code unconfirmed-window}: exception {@code unknown_attempt},
+ *       still queried</td></tr>
+ *   <tr><td>pending (callback awaited)</td><td>{@code pending-first-check}</td>
+ *       <td>status query; fails only when the rail says so (e.g. the STK push expired)</td>
+ *       <td>after {@code unconfirmed-window}: exception {@code unknown_attempt}, still queried</td></tr>
+ * </table>
+ *
+ * <p>Checks back off by doubling from {@code pending-check-interval}. Unconfirmed callbacks are
+ * re-checked by {@link CallbackProcessor} under the same window. Counter {@code
+ * malipo.reconciler.checks{case, answer}}.
+ */
+@Component
+final class PaymentReconciler extends BackgroundJob {
+
+  private static final Logger log = LoggerFactory.getLogger(PaymentReconciler.class);
+  private static final int BATCH = 50;
+  private static final int CONCURRENCY = 8;
+
+  private final PaymentResolutions resolutions;
+  private final RailRegistry rails;
+  private final CallbackProperties properties;
+  private final ExceptionCases exceptions;
+  private final TransactionalOperator tx;
+  private final MeterRegistry meters;
+  private final Clock clock;
+
+  PaymentReconciler(PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
+      ExceptionCases exceptions, ReactiveTransactionManager transactionManager, MeterRegistry meters, Clock clock) {
+    this.resolutions = resolutions;
+    this.rails = rails;
+    this.properties = properties;
+    this.exceptions = exceptions;
+    this.tx = TransactionalOperator.create(transactionManager);
+    this.meters = meters;
+    this.clock = clock;
+  }
+
+  @Override
+  protected Disposable launch() {
+    return everyInterval(properties.sweepInterval(), log, "payment reconciliation", this::reconcile);
+  }
+
+  /** One pass over processing and pending payments; emits how many were checked. */
+  Mono<Long> reconcile() {
+    Flux<Long> processing = resolutions.claimProcessing(properties.processingFirstCheck(),
+            properties.pendingCheckInterval(), BATCH)
+        .flatMap(due -> guarded(due, checkProcessing(due)), CONCURRENCY);
+    Flux<Long> pending = resolutions.claimDue(properties.pendingFirstCheck(), properties.pendingCheckInterval(), BATCH)
+        .flatMap(due -> guarded(due, checkPending(due)), CONCURRENCY);
+    return processing.concatWith(pending).count();
+  }
+
+  private Mono<Long> guarded(DuePayment due, Mono<Void> check) {
+    return check.onErrorResume(error -> {
+      log.warn("payment {}: reconciliation failed, retried later: {}", due.attempt().paymentId(), error.toString());
+      return Mono.empty();
+    }).thenReturn(1L);
+  }
+
+  private Mono<Void> checkProcessing(DuePayment due) {
+    if (due.attempt().attemptId() == null) {
+      count("never_sent", "failed");
+      return tx.transactional(resolutions.failNeverSent(due.attempt().paymentId())).then();
+    }
+    return query(due).flatMap(outcome -> switch (outcome) {
+      case RailOutcome.Approved a -> apply(due, a, "processing", "approved");
+      case RailOutcome.Declined d -> apply(due, d, "processing", "declined");
+      case RailOutcome.NotAttempted n -> apply(due, n, "processing", "not_processed");
+      default -> unsettled(due, "processing", outcome);
+    });
+  }
+
+  private Mono<Void> checkPending(DuePayment due) {
+    return query(due).flatMap(outcome -> switch (outcome) {
+      case RailOutcome.Approved a -> tx.transactional(resolutions.apply(due.attempt(), a)).doOnSuccess(r -> count("pending", "approved")).then();
+      case RailOutcome.Declined d -> tx.transactional(resolutions.apply(due.attempt(), d)).doOnSuccess(r -> count("pending", "declined")).then();
+      default -> unsettled(due, "pending", outcome);
+    });
+  }
+
+  /** The rail's status of the attempt; unknown when the rail is gone or the attempt has no key yet. */
+  private Mono<RailOutcome> query(DuePayment due) {
+    String railName = String.valueOf(due.attempt().rail());
+    RailAdapter rail = rails.byName(railName).orElse(null);
+    String key = rail == null ? null : rail.statusReference(due.attempt().attemptId(), due.attempt().railReference());
+    if (key == null) {
+      return Mono.just(new RailOutcome.Unknown(railName, rail == null ? "rail not configured" : "no key to query yet"));
+    }
+    return rail.queryStatus(key);
+  }
+
+  private Mono<Void> apply(DuePayment due, RailOutcome outcome, String kase, String answer) {
+    count(kase, answer);
+    return tx.transactional(resolutions.resolveUnknown(due.attempt(), outcome)).then();
+  }
+
+  /**
+   * No final answer yet: checked again later; past the window an operator-visible exception is
+   * opened (once), and the checks go on, so a late answer still settles the payment.
+   */
+  private Mono<Void> unsettled(DuePayment due, String kase, RailOutcome outcome) {
+    count(kase, "still_unknown");
+    log.info("payment {}: attempt {} not settled after {} checks ({})", due.attempt().paymentId(),
+        due.attempt().attemptId(), due.statusChecks(), outcome instanceof RailOutcome.Unknown u ? u.reason()
+            : outcome.getClass().getSimpleName());
+    Duration age = Duration.between(due.createdAt(), clock.instant());
+    if (age.compareTo(properties.unconfirmedWindow()) < 0) {
+      return Mono.empty();
+    }
+    return exceptions.openUnknownAttempt(due.attempt().paymentId(), due.attempt().rail(),
+        "no final answer from the rail after " + due.statusChecks() + " status checks over " + age.toHours() + " h");
+  }
+
+  private void count(String kase, String answer) {
+    meters.counter("malipo.reconciler.checks", "case", kase, "answer", answer).increment();
+    if (kase.equals("processing")) {
+      // The name SREs already graph for unknown attempts (docs/adr/0042).
+      meters.counter("malipo.payments.unknown.queries", "answer", answer).increment();
+    }
+  }
+}
