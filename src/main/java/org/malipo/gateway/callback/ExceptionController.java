@@ -1,5 +1,6 @@
 package org.malipo.gateway.callback;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import java.util.List;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.PageSizes;
@@ -51,8 +52,9 @@ final class ExceptionController {
 
   /**
    * One exception case on the wire (snake_case): amount in minor units; {@code status} {@code open}
-   * or {@code resolved}.
+   * or {@code resolved}; absent members are omitted.
    */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record View(String id, String object, String kind, String status, String paymentId, String merchantId, String rail,
       long amount, String currency, String detail, String suspenseEntry, String openedAt, String resolvedAt) {
 

@@ -45,9 +45,9 @@ class UnknownCardAttemptIntegrationTests extends ProxiedInstanceTest {
     assertThat(attempts.getFirst().get("outcome")).isEqualTo("approved");
     assertThat((String) attempts.getFirst().get("rail_reference")).startsWith("auth_");
     assertThat(eventTypes(first.get("id").asString())).containsExactly("payment.created", "payment.succeeded");
-    // A retry with the key replays the first answer, as every replay does; the payment shows the outcome.
+    // The key stayed in progress while the outcome was unknown; a retry with it now gets the final payment.
     pay(key, "4012888888881881").expectStatus().isCreated().expectHeader().valueEquals("Idempotent-Replayed", "true")
-        .expectBody().jsonPath("$.status").isEqualTo("processing");
+        .expectBody().jsonPath("$.status").isEqualTo("succeeded");
     assertThat(gateway.bean(MeterRegistry.class).counter("malipo.payments.unknown.queries", "answer", "approved").count())
         .isPositive();
     LedgerAudit.assertHolds(db, merchant.merchantId());

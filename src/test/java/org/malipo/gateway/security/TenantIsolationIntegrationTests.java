@@ -135,6 +135,7 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       case "POST /v1/merchants" -> forbidden(post(a, "/v1/merchants", "{\"name\":\"X\",\"country\":\"KE\"}", null));
       case "GET /v1/ledger/trial_balance" -> forbidden(get("/v1/ledger/trial_balance"));
       case "GET /v1/audit_events" -> forbidden(get("/v1/audit_events?actor=" + bClient));
+      case "GET /v1/exceptions" -> forbidden(get("/v1/exceptions"));
       case "POST /v1/clients/{id}/revoke" -> forbidden(post(a, "/v1/clients/" + bClient + "/revoke", null, null));
       case "PUT /v1/sandbox/rails/{rail}/faults" -> forbidden(web.put().uri("/v1/sandbox/rails/acquirer_a/faults")
           .headers(h -> h.setBearerAuth(a.token())).contentType(MediaType.APPLICATION_JSON)
