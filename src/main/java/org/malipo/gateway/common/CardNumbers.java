@@ -53,18 +53,23 @@ public final class CardNumbers {
    * @param text any text, may be null
    */
   public static boolean containsCardNumber(String text) {
-    if (text == null) {
+    if (text == null || text.length() < TEXT_DIGITS_MIN) {
       return false;
     }
     int length = text.length();
-    // Digits of the current run without its separators, and where each of its groups starts.
-    StringBuilder digits = new StringBuilder(Math.min(length, 64));
-    int[] groupStarts = new int[length / 2 + 2]; // a group is a digit and a separator at least
+    // Digits of the current run without its separators, and where each of its groups starts;
+    // made on the first digit, so text without digits costs one pass and no allocation.
+    StringBuilder digits = null;
+    int[] groupStarts = null;
     int i = 0;
     while (i < length) {
       if (!isDigit(text.charAt(i))) {
         i++;
         continue;
+      }
+      if (digits == null) {
+        digits = new StringBuilder(Math.min(length, 64));
+        groupStarts = new int[length / 2 + 2]; // a group takes a digit and a separator at least
       }
       digits.setLength(0);
       int groups = 0;
