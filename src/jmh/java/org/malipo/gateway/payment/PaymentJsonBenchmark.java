@@ -24,7 +24,8 @@ import tools.jackson.databind.json.JsonMapper;
 /**
  * The CPU stages of a payment around its I/O: decoding the request as the pipeline does (strict
  * parse, canonical form, binding), the idempotency fingerprint (HMAC-SHA256 of path and canonical
- * body), and encoding the payment view the gateway answers, stores and publishes.
+ * body without card data, {@link RequestFingerprint}), and encoding the payment view the gateway
+ * answers, stores and publishes.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -39,7 +40,7 @@ public class PaymentJsonBenchmark {
   private StrictJson strictJson;
   private KeyedHashes fingerprints;
   private JsonMapper json;
-  private String canonical;
+  private JsonNode tree;
   private PaymentView view;
 
   /** The gateway's JSON set-up and one succeeded card payment. */
@@ -50,7 +51,7 @@ public class PaymentJsonBenchmark {
     strictJson = constructor.newInstance();
     fingerprints = new KeyedHashes("jmh-only-fingerprint-key");
     json = JsonMapper.builder().propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE).build();
-    canonical = strictJson.canonical(strictJson.readObject(BODY));
+    tree = strictJson.readObject(BODY);
     Money amount = new Money(1_500, CurrencyUnit.fromCode("KES").orElseThrow());
     Instant now = Instant.parse("2026-11-22T01:55:48.279708Z");
     view = PaymentView.of(new Payment("pay_01a200f779b77de8ac00d596fb871379", "mer_demo", "key", PaymentStatus.SUCCEEDED,
@@ -67,10 +68,10 @@ public class PaymentJsonBenchmark {
     return strictJson.bind(tree, CreatePaymentRequest.class);
   }
 
-  /** The idempotency fingerprint of a canonical request body. */
+  /** The idempotency fingerprint of a parsed card request (card token, canonical form, HMAC). */
   @Benchmark
   public String fingerprint() {
-    return fingerprints.of(PaymentPipeline.CREATE_PATH + "\n" + canonical);
+    return RequestFingerprint.of(fingerprints, strictJson, PaymentPipeline.CREATE_PATH, tree);
   }
 
   /** The payment view as JSON (answer, stored replay, event data). */

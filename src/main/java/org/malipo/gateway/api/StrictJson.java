@@ -5,6 +5,7 @@ import org.springframework.stereotype.Component;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadConstraints;
 import tools.jackson.core.StreamReadFeature;
+import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.core.json.JsonFactory;
 import tools.jackson.databind.DeserializationFeature;
@@ -25,7 +26,9 @@ import tools.jackson.databind.type.LogicalType;
  *
  * <p>Errors are {@link ApiProblem}s: {@code invalid_json} for anything that is not well-formed,
  * {@code parameter_unknown} with {@code param} for a field the type does not have,
- * {@code parameter_invalid} (or {@code amount_invalid} for {@code amount}) for a wrong type.
+ * {@code parameter_invalid} (or {@code amount_invalid} for {@code amount}) for a wrong type or
+ * an integer out of the field's range (an {@code amount} of 2^63 is {@code amount_invalid}, not
+ * {@code invalid_json}: the body is well-formed, the value is wrong).
  */
 @Component
 public final class StrictJson {
@@ -128,13 +131,19 @@ public final class StrictJson {
     } catch (UnrecognizedPropertyException e) {
       String param = path(e);
       throw ApiProblem.param(ProblemCode.PARAMETER_UNKNOWN, param, "Unknown parameter '" + param + "'.");
+    } catch (InputCoercionException e) {
+      // A well-formed integer too large for its field (a StreamReadException, but not bad JSON).
+      throw wrongValue(path(e));
     } catch (StreamReadException e) {
       throw ApiProblem.of(ProblemCode.INVALID_JSON, "The request body is not valid JSON: " + safeReason(e));
     } catch (JacksonException e) {
-      String param = path(e);
-      ProblemCode code = param.equals("amount") ? ProblemCode.AMOUNT_INVALID : ProblemCode.PARAMETER_INVALID;
-      throw ApiProblem.param(code, param, "'" + param + "' has the wrong type or format.");
+      throw wrongValue(path(e));
     }
+  }
+
+  private static ApiProblem wrongValue(String param) {
+    ProblemCode code = param.equals("amount") ? ProblemCode.AMOUNT_INVALID : ProblemCode.PARAMETER_INVALID;
+    return ApiProblem.param(code, param, "'" + param + "' has the wrong type, format or range.");
   }
 
   /**

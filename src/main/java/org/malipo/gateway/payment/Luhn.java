@@ -1,5 +1,7 @@
 package org.malipo.gateway.payment;
 
+import org.malipo.gateway.common.CardNumbers;
+
 /** The Luhn (mod 10) check of ISO/IEC 7812-1 Annex B, used on every card number. */
 final class Luhn {
 
@@ -8,26 +10,15 @@ final class Luhn {
   /** Whether {@code number} is 12-19 ASCII digits with a valid Luhn check digit. */
   static boolean isValidCardNumber(String number) {
     int length = number.length();
-    if (length < 12 || length > 19) {
+    if (length < 12 || length > CardNumbers.DIGITS_MAX) {
       return false;
     }
-    int sum = 0;
-    boolean doubleIt = false;
-    for (int i = length - 1; i >= 0; i--) {
+    for (int i = 0; i < length; i++) {
       char c = number.charAt(i);
       if (c < '0' || c > '9') {
         return false;
       }
-      int digit = c - '0';
-      if (doubleIt) {
-        digit *= 2;
-        if (digit > 9) {
-          digit -= 9;
-        }
-      }
-      sum += digit;
-      doubleIt = !doubleIt;
     }
-    return sum % 10 == 0;
+    return CardNumbers.passesLuhn(number, 0, length);
   }
 }

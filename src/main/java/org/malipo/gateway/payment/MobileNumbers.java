@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.rail.MobileMoneyOperator;
 
@@ -43,6 +44,17 @@ final class MobileNumbers {
           new Market("RW", CurrencyUnit.RWF, List.of("78", "79")),
           new Market("ZM", CurrencyUnit.ZMW, List.of("96", "76", "56"))));
 
+  /** Formatting between a number's digits, ignored: white space and dashes. */
+  private static final Pattern FORMATTING = Pattern.compile("[\\s-]");
+
+  /**
+   * What is left of a number once formatting is removed: ASCII digits, after a {@code +} for the
+   * international form. libphonenumber alone would also take letters (a vanity number), an
+   * extension ({@code x5}, {@code ext 5}, {@code ;ext=5}, {@code #5}), brackets, dots and other
+   * scripts' digits, none of which a wallet number has.
+   */
+  private static final Pattern DIGITS = Pattern.compile("\\+?[0-9]+");
+
   /** MoMo's sandbox settles EUR only (rails.md §2.3), whatever the payer's country. */
   static final CurrencyUnit MOMO_SANDBOX_CURRENCY = CurrencyUnit.EUR;
 
@@ -75,12 +87,16 @@ final class MobileNumbers {
    * Parses and checks a payer number for an operator.
    *
    * @param input E.164 ({@code +254708374149}); for an operator of one country also the national
-   *     form ({@code 0708374149})
+   *     form ({@code 0708374149}) or the number with its country code without {@code +}; white
+   *     space and dashes are ignored, any other character refuses the number
    * @return the wallet, or empty when the number is not a valid mobile number in one of the
-   *     operator's ranges
+   *     operator's ranges, or has a character that is not part of the number
    */
   Optional<Wallet> wallet(MobileMoneyOperator operator, String input) {
-    String compact = input.replaceAll("[\\s-]", "");
+    String compact = FORMATTING.matcher(input).replaceAll("");
+    if (!DIGITS.matcher(compact).matches()) {
+      return Optional.empty();
+    }
     List<Market> markets = MARKETS.get(operator);
     String defaultRegion = markets.size() == 1 ? markets.getFirst().region() : null;
     if (!compact.startsWith("+") && defaultRegion == null) {

@@ -137,7 +137,8 @@ final class PaymentPipeline {
 
   private PaymentCommand validate(Principal principal, String idempotencyKey, byte[] body) {
     JsonNode tree = strictJson.readObject(body);
-    String fingerprint = fingerprints.of(CREATE_PATH + "\n" + strictJson.canonical(tree));
+    // Card number, expiry and CVC stay out of the stored fingerprint; the card counts by its token.
+    String fingerprint = RequestFingerprint.of(fingerprints, strictJson, CREATE_PATH, tree);
     CreatePaymentRequest request = strictJson.bind(tree, CreatePaymentRequest.class);
     return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request);
   }

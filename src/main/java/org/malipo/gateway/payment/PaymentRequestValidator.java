@@ -7,6 +7,7 @@ import java.time.ZoneOffset;
 import java.util.Map;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
+import org.malipo.gateway.common.CardNumbers;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.payment.CreatePaymentRequest.PaymentMethodRequest;
@@ -18,6 +19,10 @@ import org.springframework.stereotype.Component;
 /**
  * Turns a parsed {@link CreatePaymentRequest} into a {@link PaymentCommand}, or fails with the
  * first problem found ({@code 400}, with {@code param}). Pure CPU, no I/O.
+ *
+ * <p>Card data belongs in {@code payment_method} only: a card number in {@code reference},
+ * {@code description} or {@code metadata} (a key or a value) is {@code parameter_invalid}, since
+ * those fields are stored and sent in events and webhooks as they are ({@link CardNumbers}).
  */
 @Component
 final class PaymentRequestValidator {
@@ -43,7 +48,9 @@ final class PaymentRequestValidator {
    * Validates a request of {@code merchantId}.
    *
    * @param requestFingerprint keyed hash of the canonical request, for idempotency
-   * @throws ApiProblem {@code parameter_missing}, {@code parameter_invalid}, {@code amount_invalid},
+   *     ({@link RequestFingerprint})
+   * @throws ApiProblem {@code parameter_missing}, {@code parameter_invalid} (also for a card
+   *     number in {@code reference}, {@code description} or {@code metadata}), {@code amount_invalid},
    *     {@code currency_unsupported} or {@code parameter_unknown}
    */
   PaymentCommand validate(String merchantId, String idempotencyKey, String requestFingerprint, CreatePaymentRequest request) {
@@ -55,8 +62,8 @@ final class PaymentRequestValidator {
     if (method.type() == null) {
       throw missing("payment_method.type");
     }
-    String reference = optionalText(request.reference(), "reference", 1, REFERENCE_MAX);
-    String description = optionalText(request.description(), "description", 0, DESCRIPTION_MAX);
+    String reference = freeText(request.reference(), "reference", 1, REFERENCE_MAX);
+    String description = freeText(request.description(), "description", 0, DESCRIPTION_MAX);
     Map<String, String> metadata = metadata(request.metadata());
     switch (method.type()) {
       case "card" -> {
@@ -173,7 +180,8 @@ final class PaymentRequestValidator {
     return new CardData(number, month, year, cvc);
   }
 
-  private static String optionalText(String value, String param, int min, int max) {
+  /** An optional text field of {@code min} to {@code max} characters without a card number. */
+  private static String freeText(String value, String param, int min, int max) {
     if (value == null) {
       return null;
     }
@@ -181,7 +189,19 @@ final class PaymentRequestValidator {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, param,
           param + " must be " + min + " to " + max + " characters.");
     }
+    rejectCardNumber(value, param);
     return value;
+  }
+
+  /**
+   * Refuses a card number in a stored free-text field. The detail never echoes the value; the
+   * param names the field ({@code metadata} alone for a key, which must not be echoed either).
+   */
+  private static void rejectCardNumber(String value, String param) {
+    if (CardNumbers.containsCardNumber(value)) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, param,
+          param + " must not contain a card number; card details go in payment_method only.");
+    }
   }
 
   private static Map<String, String> metadata(Map<String, String> metadata) {
@@ -198,10 +218,12 @@ final class PaymentRequestValidator {
         throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "metadata",
             "metadata keys must be 1 to " + METADATA_KEY_MAX + " characters.");
       }
+      rejectCardNumber(key, "metadata");
       if (pair.getValue() == null || pair.getValue().length() > METADATA_VALUE_MAX) {
         throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "metadata." + key,
             "metadata values must be strings of at most " + METADATA_VALUE_MAX + " characters.");
       }
+      rejectCardNumber(pair.getValue(), "metadata." + key);
     }
     return Map.copyOf(metadata);
   }

@@ -12,6 +12,7 @@ import org.malipo.gateway.audit.AuditAction;
 import org.malipo.gateway.audit.AuditContext;
 import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.Principal;
+import org.malipo.gateway.common.CardNumbers;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.KeyedHashes;
 import org.malipo.gateway.common.Money;
@@ -126,6 +127,12 @@ final class RefundService {
     }
     if (request.reason() != null && request.reason().length() > REASON_MAX) {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "reason", "reason must be at most 255 characters.");
+    }
+    // The reason is stored and sent in events and webhooks as written; so would a card number be.
+    // Refused before the key is claimed, so no stored idempotency fingerprint hashes one either.
+    if (CardNumbers.containsCardNumber(request.reason())) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "reason",
+          "reason must not contain a card number.");
     }
   }
 

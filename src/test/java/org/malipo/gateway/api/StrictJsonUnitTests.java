@@ -56,6 +56,25 @@ class StrictJsonUnitTests {
   }
 
   @Test
+  void refusesAnIntegerAmountOutOfLongRangeAsAmountInvalid() {
+    for (String amount : new String[] {"9223372036854775808", "-9223372036854775809", "1000000000000000000000000000000"}) {
+      ApiProblem problem = problem("{\"amount\":" + amount + "}");
+      assertThat(problem.code()).as(amount).isEqualTo(ProblemCode.AMOUNT_INVALID);
+      assertThat(problem.param()).as(amount).isEqualTo("amount");
+    }
+    // The largest long still binds: the range check is the validator's (per-currency maximum).
+    assertThat(json.read("{\"amount\":9223372036854775807}".getBytes(StandardCharsets.UTF_8), Body.class).amount())
+        .isEqualTo(Long.MAX_VALUE);
+  }
+
+  @Test
+  void refusesAnIntegerOutOfRangeElsewhereAsParameterInvalidNamingTheField() {
+    ApiProblem month = problem("{\"payment_method\":{\"exp_month\":2147483648}}");
+    assertThat(month.code()).isEqualTo(ProblemCode.PARAMETER_INVALID);
+    assertThat(month.param()).isEqualTo("payment_method.exp_month");
+  }
+
+  @Test
   void refusesWrongTypesElsewhereAsParameterInvalid() {
     ApiProblem number = problem("{\"currency\":404}");
     assertThat(number.code()).isEqualTo(ProblemCode.PARAMETER_INVALID);

@@ -26,6 +26,8 @@ class PaymentBadInputIntegrationTests extends IntegrationTest {
 
   private static final String CARD = "\"payment_method\": {\"type\": \"card\", \"number\": \"4242424242424242\","
       + " \"exp_month\": 12, \"exp_year\": 2030, \"cvc\": \"123\"}";
+  private static final String MPESA = "\"payment_method\": {\"type\": \"mobile_money\", \"operator\": \"mpesa\","
+      + " \"msisdn\": \"%s\"}";
 
   @Autowired DatabaseClient db;
   @Autowired ApiClients clients;
@@ -59,6 +61,29 @@ class PaymentBadInputIntegrationTests extends IntegrationTest {
             400, "parameter_invalid", "payment_method.number"),
         Arguments.of("past expiry", "{\"amount\": 100, \"currency\": \"KES\", " + CARD.replace("2030", "2020") + "}",
             400, "parameter_invalid", "payment_method.exp_year"),
+        Arguments.of("amount 2^63", "{\"amount\": 9223372036854775808, \"currency\": \"KES\", " + CARD + "}",
+            400, "amount_invalid", "amount"),
+        Arguments.of("amount below -2^63", "{\"amount\": -9223372036854775809, \"currency\": \"KES\", " + CARD + "}",
+            400, "amount_invalid", "amount"),
+        Arguments.of("amount 10^30 written as an integer",
+            "{\"amount\": 1000000000000000000000000000000, \"currency\": \"KES\", " + CARD + "}",
+            400, "amount_invalid", "amount"),
+        Arguments.of("card number in metadata",
+            "{\"amount\": 100, \"currency\": \"KES\", \"metadata\": {\"order_note\": \"card 4000000000000002\"}, "
+                + CARD + "}",
+            400, "parameter_invalid", "metadata.order_note"),
+        Arguments.of("card number with spaces in description",
+            "{\"amount\": 100, \"currency\": \"KES\", \"description\": \"paid with 5555 5555 5555 4444\", " + CARD + "}",
+            400, "parameter_invalid", "description"),
+        Arguments.of("card number with dashes in reference",
+            "{\"amount\": 100, \"currency\": \"KES\", \"reference\": \"4242-4242-4242-4242\", " + CARD + "}",
+            400, "parameter_invalid", "reference"),
+        Arguments.of("MSISDN with an extension letter",
+            "{\"amount\": 1000, \"currency\": \"KES\", " + MPESA.formatted("0712345678x") + "}",
+            400, "parameter_invalid", "payment_method.msisdn"),
+        Arguments.of("MSISDN with a spelt-out extension",
+            "{\"amount\": 1000, \"currency\": \"KES\", " + MPESA.formatted("+254 712 345 678 ext 5") + "}",
+            400, "parameter_invalid", "payment_method.msisdn"),
         Arguments.of("malformed JSON", "{\"amount\": 100, \"currency\": ", 400, "invalid_json", null),
         Arguments.of("duplicate keys", "{\"amount\": 100, \"amount\": 200, \"currency\": \"KES\", " + CARD + "}",
             400, "invalid_json", null),

@@ -183,6 +183,27 @@ class PaymentIntegrationTests extends IntegrationTest {
   }
 
   @Test
+  void sameKeyWithAnotherCardIsRefusedButTheSameCardWithAnotherExpiryOrCvcReplays() {
+    // The fingerprint knows the card only by its token (no expiry, no CVC: PCI DSS 3.3.1), so the
+    // same card with the same amount, currency and reference is the same request.
+    String key = UUID.randomUUID().toString();
+    byte[] first = pay(cardPayment("4242424242424242", 3_000), key).expectStatus().isCreated()
+        .expectBody().returnResult().getResponseBody();
+    String otherExpiryAndCvc = cardPayment("4242424242424242", 3_000)
+        .replace("\"exp_month\": 12", "\"exp_month\": 11").replace("2030", "2031").replace("\"123\"", "\"987\"");
+    byte[] again = pay(otherExpiryAndCvc, key).expectStatus().isCreated()
+        .expectHeader().valueEquals("Idempotent-Replayed", "true")
+        .expectBody().returnResult().getResponseBody();
+    assertThat(again).isEqualTo(first);
+    for (String different : List.of(cardPayment("5555555555554444", 3_000), cardPayment("4242424242424242", 3_001),
+        cardPayment("4242424242424242", 3_000).replace("order-42", "order-43"),
+        cardPayment("4242424242424242", 3_000).replace("\"KES\"", "\"UGX\""))) {
+      pay(different, key).expectStatus().isEqualTo(422)
+          .expectBody().jsonPath("$.code").isEqualTo("idempotency_key_reused");
+    }
+  }
+
+  @Test
   void anotherMerchantsPaymentIsNotFound() {
     String id = created(cardPayment("4242424242424242", 1_000)).get("id").asString();
     TestMerchant other = TestMerchants.create(db, clients, web, "payments:read");

@@ -143,6 +143,26 @@ class RefundIntegrationTests extends IntegrationTest {
   }
 
   @Test
+  void aCardNumberInTheReasonOrAnAmountOutOfRangeIsRefusedAndNothingIsStored() {
+    String payment = pay("4242424242424242", 10_000);
+    String key = UUID.randomUUID().toString();
+    refund(payment, "{\"amount\": 1000, \"reason\": \"refund to 4000 0000 0000 0002\"}", key)
+        .expectStatus().isBadRequest()
+        .expectHeader().contentType(MediaType.APPLICATION_PROBLEM_JSON)
+        .expectBody().jsonPath("$.code").isEqualTo("parameter_invalid").jsonPath("$.param").isEqualTo("reason");
+    refund(payment, "{\"amount\": 9223372036854775808}", key)
+        .expectStatus().isBadRequest()
+        .expectBody().jsonPath("$.code").isEqualTo("amount_invalid").jsonPath("$.param").isEqualTo("amount");
+    assertThat(db.sql("SELECT count(*) FROM refunds WHERE payment_id = :id").bind("id", payment)
+        .map(row -> row.get(0, Long.class)).one().block(DB)).isZero();
+    assertThat(db.sql("SELECT count(*) FROM idempotency_keys WHERE merchant_id = :m AND idempotency_key = :k")
+        .bind("m", merchant.merchantId()).bind("k", key).map(row -> row.get(0, Long.class)).one().block(DB)).isZero();
+    // The key was never claimed: it still works for a refund that is fine.
+    refund(payment, "{\"amount\": 1000, \"reason\": \"damaged\"}", key).expectStatus().isCreated()
+        .expectBody().jsonPath("$.status").isEqualTo("succeeded");
+  }
+
+  @Test
   void anotherMerchantsPaymentCannotBeRefundedOrListed() {
     String payment = pay("4242424242424242", 10_000);
     TestMerchant other = TestMerchants.create(db, clients, web, "payments:read", "refunds:write");

@@ -77,6 +77,34 @@ class CardDataIntegrationTests extends IntegrationTest {
     assertThat(event.value()).doesNotContain(PAN).doesNotContain("\"cvc\"").contains("\"last4\":\"4242\"");
   }
 
+  @Test
+  void theIdempotencyFingerprintKnowsTheCardOnlyByItsToken() {
+    TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
+    String first = UUID.randomUUID().toString();
+    String otherExpiryAndCvc = UUID.randomUUID().toString();
+    String otherCard = UUID.randomUUID().toString();
+    create(merchant, first, body(PAN, "2030"));
+    create(merchant, otherExpiryAndCvc, body(PAN, "2031").replace("\"123\"", "\"4567\""));
+    create(merchant, otherCard, body(DECLINED_PAN, "2030"));
+
+    // Equal fingerprints for another expiry and CVC: the stored hash carries nothing of either,
+    // so neither can be recovered from it by trying candidates under the key.
+    assertThat(fingerprint(merchant, otherExpiryAndCvc)).isEqualTo(fingerprint(merchant, first));
+    assertThat(fingerprint(merchant, otherCard)).isNotEqualTo(fingerprint(merchant, first));
+  }
+
+  private String fingerprint(TestMerchant merchant, String key) {
+    return db.sql("SELECT fingerprint FROM idempotency_keys WHERE merchant_id = :m AND idempotency_key = :k")
+        .bind("m", merchant.merchantId()).bind("k", key)
+        .map(row -> row.get(0, String.class)).one().block(Duration.ofSeconds(10));
+  }
+
+  private void create(TestMerchant merchant, String key, String body) {
+    web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", key).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(body).exchange().expectStatus().isCreated();
+  }
+
   private String pay(TestMerchant merchant, String pan, String expYear) {
     byte[] answer = web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
         .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
