@@ -18,6 +18,8 @@ import org.malipo.gateway.common.SingleStatement;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.rail.CardData;
+import org.malipo.gateway.rail.MobileMoneyOperator;
+import org.malipo.gateway.rail.MobileMoneyPayer;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRegistry;
 import org.malipo.gateway.rail.RailRequest;
@@ -132,12 +134,39 @@ class PaymentInterruptionIntegrationTests extends IntegrationTest {
     LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 
+  @Test
+  void anStkPushWhoseAnswerWasLostIsSettledByItsCallbackNotOrphaned() {
+    TestMerchants.TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
+    Payment claimed = claimed(merchant.merchantId(), null, new MobileWallet("mpesa", "+254708374149"));
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    Payment started = claimed.withAttemptStarted("mpesa", now);
+    String attemptId = PaymentPipeline.attemptId(started.id(), 1);
+    payments.startAttempt(started, attemptId, now).block(WAIT);
+    // The push reached Daraja (the customer is prompted) but its answer, the CheckoutRequestID,
+    // never came back: the attempt knows no rail reference. The callback URL carries the attempt id.
+    RailOutcome pushed = rails.byName("mpesa").orElseThrow().authorize(new RailRequest(started.id(), attemptId,
+        started.merchantId(), started.amount(), new MobileMoneyPayer(MobileMoneyOperator.MPESA, "+254708374149"), null))
+        .block(WAIT);
+    assertThat(pushed).isInstanceOf(RailOutcome.Pending.class);
+
+    JsonNode payment = awaitFinalById(merchant, started.id());
+    assertThat(payment.get("status").asString()).isEqualTo("succeeded");
+    assertThat(count("SELECT count(*) FROM inbox WHERE payment_id = :id AND verdict = 'applied'", started.id())).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM payment_attempts WHERE payment_id = :id AND outcome = 'approved'"
+        + " AND rail_reference = '" + ((RailOutcome.Pending) pushed).railReference() + "'", started.id())).isEqualTo(1);
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
   /** A payment as the claim writes it: key in progress, payment processing, its created event. */
   private Payment claimed(String merchantId) {
+    return claimed(merchantId, new MaskedCard("visa", "424242", "4242", "fp-crash"), null);
+  }
+
+  private Payment claimed(String merchantId, MaskedCard card, MobileWallet wallet) {
     Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
     Payment payment = new Payment(Ids.next("pay"), merchantId, UUID.randomUUID().toString(), PaymentStatus.PROCESSING,
         new Money(1_500, CurrencyUnit.KES), new Money(0, CurrencyUnit.KES), "order-crash", null, Map.of(),
-        new MaskedCard("visa", "424242", "4242", "fp-crash"), null, null, null, null, 0, now, now);
+        card, wallet, null, null, null, 0, now, now);
     SingleStatement claim = new SingleStatement();
     idempotency.claimIn(claim, merchantId, payment.idempotencyKey(), "fingerprint", payment.id());
     payments.insertIn(claim, IdempotencyStore.CLAIM, payment);
