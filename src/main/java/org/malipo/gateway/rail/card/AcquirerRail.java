@@ -108,13 +108,11 @@ final class AcquirerRail implements RailAdapter {
   @Override
   public Mono<RailOutcome> authorize(RailRequest request) {
     if (!currencies.contains(request.amount().currency())) {
-      return Mono.error(new RailException(
-          name + " does not settle " + request.amount().currency(), true, null));
+      return Mono.error(RailException.notCharged(name + " does not settle " + request.amount().currency()));
     }
     return Mono.fromCallable(() -> json.writeValueAsBytes(AuthorizationRequestBody.from(request)))
         .onErrorMap(JacksonException.class,
-            e -> new RailException(name + ": request could not be written (" + e.getClass().getSimpleName() + ")",
-                true, null))
+            e -> RailException.notCharged(name + ": request could not be written (" + e.getClass().getSimpleName() + ")"))
         .flatMap(body -> client.post()
             .uri(AUTHORIZATIONS_PATH)
             .header(HttpHeaders.AUTHORIZATION, bearer)
@@ -124,8 +122,7 @@ final class AcquirerRail implements RailAdapter {
             .bodyValue(body)
             .exchangeToMono(this::read))
         .onErrorMap(HttpReply::neverSent,
-            error -> new RailException(name + ": request not sent (" + rootCause(error).getClass().getSimpleName() + ")",
-                true, error));
+            error -> RailException.notCharged(name + ": request not sent (" + rootCause(error).getClass().getSimpleName() + ")", error));
   }
 
   /**
@@ -189,8 +186,7 @@ final class AcquirerRail implements RailAdapter {
         .exchangeToMono(response -> response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY)
             .map(bytes -> refundOutcomeOf(response.statusCode().value(), bytes)))
         .onErrorMap(HttpReply::neverSent,
-            error -> new RailException(name + ": refund not sent (" + rootCause(error).getClass().getSimpleName() + ")",
-                true, error));
+            error -> RailException.notCharged(name + ": refund not sent (" + rootCause(error).getClass().getSimpleName() + ")", error));
   }
 
   private RefundOutcome refundOutcomeOf(int status, byte[] body) {
@@ -225,7 +221,7 @@ final class AcquirerRail implements RailAdapter {
     }
     if (status.is4xxClientError() || status.is5xxServerError()) {
       return errorSummary(response).flatMap(summary ->
-          Mono.error(new RailException(name + " answered HTTP " + code + summary, true, null)));
+          Mono.error(RailException.notCharged(name + " answered HTTP " + code + summary)));
     }
     return response.releaseBody().then(Mono.fromSupplier(() -> unknown("HTTP " + code)));
   }
@@ -250,8 +246,8 @@ final class AcquirerRail implements RailAdapter {
         yield new RailOutcome.Declined(name, answer.authorizationId(), responseCode, failureCode,
             ResponseCodes.customerMessage(failureCode));
       }
-      case NOT_PROCESSED -> throw new RailException(name + " did not process the request (response code "
-          + responseCode + ")", true, null);
+      case NOT_PROCESSED -> throw RailException.notCharged(name + " did not process the request (response code "
+          + responseCode + ")");
       case UNKNOWN -> unknown("unhandled response code " + clip(responseCode));
     };
   }

@@ -123,7 +123,7 @@ public final class MpesaRail implements RailAdapter {
   public Mono<RailOutcome> authorize(RailRequest request) {
     Money amount = request.amount();
     if (amount.currency() != CurrencyUnit.KES || amount.amountMinor() % 100 != 0) {
-      return Mono.error(new RailException(NAME + " takes whole KES only", true, null));
+      return Mono.error(RailException.notCharged(NAME + " takes whole KES only"));
     }
     return Mono.fromCallable(() -> {
           String timestamp = TIMESTAMP.format(clock.instant().atZone(NAIROBI));
@@ -134,7 +134,7 @@ public final class MpesaRail implements RailAdapter {
         })
         .flatMap(body -> call(STK_PUSH_PATH, body))
         .<RailOutcome>map(this::pushOutcome)
-        .onErrorMap(HttpReply::neverSent, error -> new RailException(NAME + ": request not sent", true, error));
+        .onErrorMap(HttpReply::neverSent, error -> RailException.notCharged(NAME + ": request not sent", error));
   }
 
   @Override
@@ -208,7 +208,7 @@ public final class MpesaRail implements RailAdapter {
 
   private Mono<RailTokenCache.Token> token() {
     return tokens.token().onErrorMap(error -> !(error instanceof RailException),
-        error -> new RailException(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", true, error));
+        error -> RailException.notCharged(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", error));
   }
 
   private Mono<RailTokenCache.Token> fetchToken(String basic) {
@@ -222,7 +222,7 @@ public final class MpesaRail implements RailAdapter {
           // Daraja documents a number but sends a string ("3599"): accept both (rails.md §1.2).
           long expiresInSeconds = answer == null ? 0 : parseLong(answer.path("expires_in").asString("0"));
           if (token.isEmpty() || expiresInSeconds <= 0) {
-            throw new RailException(NAME + ": token request answered HTTP " + reply.status(), true, null);
+            throw RailException.notCharged(NAME + ": token request answered HTTP " + reply.status());
           }
           return new RailTokenCache.Token(token, clock.instant().plusSeconds(expiresInSeconds));
         });
@@ -256,7 +256,7 @@ public final class MpesaRail implements RailAdapter {
       return new RailOutcome.Unknown(NAME, "HTTP 504");
     }
     // A refused STK push created no CheckoutRequestID: nothing can complete later.
-    throw new RailException(NAME + " answered HTTP " + status + " " + clip(errorCode(reply)), true, null);
+    throw RailException.notCharged(NAME + " answered HTTP " + status + " " + clip(errorCode(reply)));
   }
 
   private RailOutcome queryOutcome(String checkoutRequestId, HttpReply reply) {

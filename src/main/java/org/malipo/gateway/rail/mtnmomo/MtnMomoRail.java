@@ -141,9 +141,9 @@ public final class MtnMomoRail implements RailAdapter {
           // RESOURCE_ALREADY_EXIST: this attempt's request exists already; its status tells the rest.
           case 409 -> new RailOutcome.Pending(NAME, referenceId);
           case 504 -> new RailOutcome.Unknown(NAME, "HTTP 504");
-          default -> throw new RailException(NAME + " answered HTTP " + reply.status() + " " + code(reply), true, null);
+          default -> throw RailException.notCharged(NAME + " answered HTTP " + reply.status() + " " + code(reply));
         })
-        .onErrorMap(HttpReply::neverSent, error -> new RailException(NAME + ": request not sent", true, error));
+        .onErrorMap(HttpReply::neverSent, error -> RailException.notCharged(NAME + ": request not sent", error));
   }
 
   @Override
@@ -244,7 +244,7 @@ public final class MtnMomoRail implements RailAdapter {
 
   private Mono<RailTokenCache.Token> token() {
     return tokens.token().onErrorMap(error -> !(error instanceof RailException),
-        error -> new RailException(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", true, error));
+        error -> RailException.notCharged(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", error));
   }
 
   private Mono<RailTokenCache.Token> fetchToken(String basic) {
@@ -259,7 +259,7 @@ public final class MtnMomoRail implements RailAdapter {
           String token = answer == null ? "" : answer.path("access_token").asString("");
           long expiresInSeconds = answer == null ? 0 : answer.path("expires_in").asLong(0);
           if (token.isEmpty() || expiresInSeconds <= 0) {
-            throw new RailException(NAME + ": token request answered HTTP " + reply.status(), true, null);
+            throw RailException.notCharged(NAME + ": token request answered HTTP " + reply.status());
           }
           return new RailTokenCache.Token(token, clock.instant().plusSeconds(expiresInSeconds));
         });
