@@ -7,6 +7,9 @@ import java.time.Duration;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -43,8 +46,12 @@ import tools.jackson.databind.json.JsonMapper;
  *       base64(shortcode + passkey + timestamp), {@code Timestamp} {@code yyyyMMddHHmmss} in
  *       Nairobi time, whole-shilling {@code Amount}; {@code ResponseCode "0"} →
  *       {@link RailOutcome.Pending} with the {@code CheckoutRequestID}; never a success.
- *   <li>Errors before acceptance (4xx, 5xx: no CheckoutRequestID exists) → {@link RailException}
- *       surely not charged; a 504 or an unreadable 200 → {@link RailOutcome.Unknown}.
+ *   <li>Errors Daraja documents as refusing the push before it is processed (rails.md §1.3; see
+ *       {@link #PUSH_REFUSALS}), a 401, a request never sent or no access token →
+ *       {@link RailException#notCharged}. Any other answer (500.003.1001 internal error, a proxy's
+ *       502/503/504, a body that is not Daraja's error envelope, an unreadable 200) →
+ *       {@link RailOutcome.Unknown}: the prompt may have gone out. A connection lost after sending
+ *       → {@link RailException#mayHaveCharged}.
  *   <li>STK query: {@code POST /mpesa/stkpushquery/v1/query}; {@code ResultCode "0"} →
  *       approved, other codes → declined with a mapped code, HTTP 500 {@code 500.001.1001} "being
  *       processed" → pending.
@@ -63,6 +70,30 @@ public final class MpesaRail implements RailAdapter {
   static final ZoneId NAIROBI = ZoneId.of("Africa/Nairobi");
   private static final String INVALID_TOKEN = "404.001.03";
   private static final String BEING_PROCESSED = "500.001.1001";
+
+  /**
+   * Daraja's error codes that refuse an STK push before it is processed, with the HTTP status each
+   * comes with (rails.md §1.2-1.3, [P]): invalid field, wrong URL, invalid or expired access token
+   * (after one refresh), not POST, and the API gateway's throttles ("System is busy" / "Spike Arrest
+   * Violation", the TPS limit; quota violation). Not here, so unknown: {@code 500.003.1001}
+   * internal server error and anything unlisted.
+   */
+  static final Map<String, Integer> PUSH_REFUSALS = Map.of(
+      "400.002.02", 400,
+      "404.001.01", 404,
+      INVALID_TOKEN, 404,
+      "405.001", 405,
+      "500.003.02", 500,
+      "500.003.03", 500);
+
+  /**
+   * {@code 500.001.1001} covers several messages (rails.md §1.3): on a push these refuse it
+   * ("Merchant does not exist", "Wrong credentials", "Unable to lock subscriber, a transaction is
+   * already in process…"); on a query the same code means "being processed". Only these messages,
+   * in lower case, make it a refusal.
+   */
+  static final List<String> PUSH_REFUSAL_MESSAGES =
+      List.of("merchant does not exist", "wrong credentials", "unable to lock subscriber");
 
   private final WebClient client;
   private final String shortcode;
@@ -132,9 +163,9 @@ public final class MpesaRail implements RailAdapter {
               "CustomerPayBillOnline", amount.amountMinor() / 100, phone, shortcode, phone,
               callbackUrls.callbackUrl(MobileMoneyOperator.MPESA, null), accountReference(request), "Payment"));
         })
-        .flatMap(body -> call(STK_PUSH_PATH, body))
-        .<RailOutcome>map(this::pushOutcome)
-        .onErrorMap(HttpReply::neverSent, error -> RailException.notCharged(NAME + ": request not sent", error));
+        .flatMap(body -> call(STK_PUSH_PATH, body)
+            .onErrorMap(error -> HttpReply.transportError(NAME + ": STK push", error)))
+        .<RailOutcome>map(this::pushOutcome);
   }
 
   @Override
@@ -252,11 +283,26 @@ public final class MpesaRail implements RailAdapter {
       }
       return declined(checkoutRequestId, responseCode, answer.path("ResponseDescription").asString(""));
     }
-    if (status == 504) {
-      return new RailOutcome.Unknown(NAME, "HTTP 504");
+    if (pushRefused(reply)) {
+      // A refused STK push created no CheckoutRequestID: nothing can complete later.
+      throw RailException.notCharged(NAME + " answered HTTP " + status + " " + clip(errorCode(reply)));
     }
-    // A refused STK push created no CheckoutRequestID: nothing can complete later.
-    throw RailException.notCharged(NAME + " answered HTTP " + status + " " + clip(errorCode(reply)));
+    // Not a refusal Daraja documents: the prompt may have gone out (a proxy's 502 after forwarding).
+    return new RailOutcome.Unknown(NAME, "HTTP " + status + " " + clip(errorCode(reply)));
+  }
+
+  /** Whether an STK push error answer is one Daraja documents as refusing it before processing. */
+  private boolean pushRefused(HttpReply reply) {
+    if (reply.status() == 401) {
+      return true; // an authentication failure: nothing is processed for an unauthenticated caller
+    }
+    String code = errorCode(reply);
+    if (BEING_PROCESSED.equals(code)) {
+      String message = errorMessage(reply).toLowerCase(Locale.ROOT);
+      return reply.status() == 500 && PUSH_REFUSAL_MESSAGES.stream().anyMatch(message::contains);
+    }
+    Integer documentedStatus = PUSH_REFUSALS.get(code);
+    return documentedStatus != null && documentedStatus == reply.status();
   }
 
   private RailOutcome queryOutcome(String checkoutRequestId, HttpReply reply) {
@@ -314,6 +360,11 @@ public final class MpesaRail implements RailAdapter {
   private String errorCode(HttpReply reply) {
     JsonNode answer = tree(reply.body());
     return answer == null ? "" : answer.path("errorCode").asString("");
+  }
+
+  private String errorMessage(HttpReply reply) {
+    JsonNode answer = tree(reply.body());
+    return answer == null ? "" : answer.path("errorMessage").asString("");
   }
 
   private JsonNode tree(byte[] body) {
