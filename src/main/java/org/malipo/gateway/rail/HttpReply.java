@@ -26,6 +26,28 @@ public record HttpReply(int status, byte[] body) {
   }
 
   /**
+   * Translates a transport error of one rail call, once, at the adapter edge (ADR 0003): a request
+   * that surely never left ({@link #neverSent}) is {@link RailException#notCharged}; anything else
+   * (a reset or premature close after the request was sent, an answer that could not be read, a
+   * response timeout) is {@link RailException#mayHaveCharged}, because the rail may have acted on
+   * it. A {@link RailException} passes unchanged. Only class names are quoted: a foreign message
+   * could quote the request.
+   *
+   * @param call names the call in the message, e.g. {@code "acquirer_a: authorization"}
+   * @param error the error the HTTP client signalled
+   * @return the error to signal instead
+   */
+  public static RailException transportError(String call, Throwable error) {
+    if (error instanceof RailException railException) {
+      return railException;
+    }
+    String what = " (" + rootCause(error).getClass().getSimpleName() + ")";
+    return neverSent(error)
+        ? RailException.notCharged(call + " not sent" + what, error)
+        : RailException.mayHaveCharged(call + " sent, but no answer was read" + what, error);
+  }
+
+  /**
    * Whether the request surely never reached the rail: no connection was made (refused, connect
    * timeout, unknown host, TLS handshake) or none was free in the pool.
    */
@@ -43,5 +65,14 @@ public record HttpReply(int status, byte[] body) {
       }
     }
     return false;
+  }
+
+  /** The innermost cause, at most 32 levels down (a cause chain can loop). */
+  private static Throwable rootCause(Throwable error) {
+    Throwable cause = error;
+    for (int depth = 0; depth < 32 && cause.getCause() != null && cause.getCause() != cause; depth++) {
+      cause = cause.getCause();
+    }
+    return cause;
   }
 }

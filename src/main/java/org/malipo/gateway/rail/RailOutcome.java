@@ -7,10 +7,12 @@ package org.malipo.gateway.rail;
  *   <li>{@link Approved}: money authorized and captured.
  *   <li>{@link Declined}: the issuer or rail refused; nothing charged; final.
  *   <li>{@link Pending}: accepted for processing; the outcome comes later (callback or query).
- *   <li>{@link NotAttempted}: surely not charged (connection refused, open circuit, bulkhead full,
- *       a 5xx before acceptance): safe to try the next rail.
- *   <li>{@link Unknown}: the request may have reached the rail (timeout after send, unreadable
- *       answer): never retried elsewhere; resolved by the rail's status query.
+ *   <li>{@link NotAttempted}: surely not charged (the request never left, open circuit, bulkhead
+ *       full, an answer the rail's own documentation lists as "not processed"): safe to try the
+ *       next rail.
+ *   <li>{@link Unknown}: the request may have reached the rail (timeout or reset after send, any
+ *       other 5xx such as a proxy's 502, an unreadable answer): never retried elsewhere; resolved
+ *       by the rail's status query (ADR 0003).
  * </ul>
  */
 public sealed interface RailOutcome {

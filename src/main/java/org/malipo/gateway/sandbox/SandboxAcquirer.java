@@ -240,6 +240,16 @@ final class SandboxAcquirer {
     }
   }
 
+  /**
+   * The answer of an acquirer whose fault switch says {@code fail} ({@link SandboxFaults}):
+   * {@code 503 {"error":"service_unavailable","response_code":"91"}}, given before anything is
+   * read or processed, so nothing is authorized, refunded or fenced. Documented as "not processed"
+   * in {@code docs/rails/sandbox-acquirer.md}, which is what lets the card rail fail over on it.
+   */
+  Reply unavailable() {
+    return error(503, "service_unavailable", "91");
+  }
+
   /** A reply with an {@link ErrorResponse} body. */
   Reply error(int status, String error, String responseCode) {
     return new Reply(status, json.writeValueAsBytes(new ErrorResponse(error, responseCode)));

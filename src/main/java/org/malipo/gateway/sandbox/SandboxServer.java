@@ -197,8 +197,8 @@ public final class SandboxServer implements AutoCloseable {
     String authorization = request.requestHeaders().get(HttpHeaderNames.AUTHORIZATION);
     String idempotencyKey = request.requestHeaders().get("Idempotency-Key");
     return readBody(request)
-        // An injected failure answers before processing (91: not processed), so nothing is charged.
-        .map(body -> faults.of(name).fail() ? acquirer.error(503, "service_unavailable", "91")
+        // An injected failure answers before processing (its documented "not processed" body), so nothing is charged.
+        .map(body -> faults.of(name).fail() ? acquirer.unavailable()
             : operation.apply(name, authorization, idempotencyKey, body))
         .onErrorResume(BodyTooLarge.class, e -> Mono.just(acquirer.error(413, "request_too_large", "30")))
         .delayUntil(reply -> delay(name))

@@ -212,7 +212,7 @@ class RailRouterUnitTests {
       RailOutcome outcome = next.get();
       // A refusal by the rail travels as the adapter's error, as AcquirerRail signals it.
       if (outcome instanceof RailOutcome.NotAttempted n && !n.shed()) {
-        return Mono.error(new org.malipo.gateway.rail.RailException(n.reason(), true, null));
+        return Mono.error(org.malipo.gateway.rail.RailException.notCharged(n.reason()));
       }
       return Mono.just(outcome);
     }

@@ -232,6 +232,39 @@ class SandboxAcquirerTests {
   }
 
   @Test
+  void theFaultSwitchAnswersTheDocumentedNotProcessedBodySoTheCardRailFailsOver() {
+    sandbox.faults().set("acquirer_a", new SandboxFaults.Fault(Duration.ZERO, true));
+    String idempotencyKey = Ids.next("att");
+
+    post("acquirer_a", KEY, idempotencyKey, body("4242424242424242", 1_500, "404"))
+        .as(StepVerifier::create)
+        .assertNext(refused -> {
+          assertThat(refused.status()).isEqualTo(503);
+          assertThat(refused.body().get("error").asString()).isEqualTo("service_unavailable");
+          assertThat(refused.body().get("response_code").asString()).isEqualTo("91");
+        })
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    try (CardRails rails = CardRails.create(new CardRailProperties(Map.of()), sandbox)) {
+      RailAdapter adapter = rails.adapters().getFirst();
+      authorize(ResilientRail.of(adapter, rails.limits(adapter.name())), "4242424242424242")
+          .as(StepVerifier::create)
+          .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.NotAttempted.class,
+              notAttempted -> assertThat(notAttempted.reason()).contains("503 service_unavailable (91)")))
+          .expectComplete()
+          .verify(VERIFY_TIMEOUT);
+    }
+
+    // Nothing was processed under the key: once the switch is off, it authorizes afresh.
+    sandbox.faults().clear();
+    post("acquirer_a", KEY, idempotencyKey, body("4242424242424242", 1_500, "404"))
+        .as(StepVerifier::create)
+        .assertNext(answer -> assertThat(answer.body().get("response_code").asString()).isEqualTo("00"))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
   void theStatusQueryFindsAnAuthorizationByItsIdempotencyKey() {
     String idempotencyKey = Ids.next("att");
     Answer authorized = post("acquirer_a", KEY, idempotencyKey, body("4242424242424242", 150_000, "404"))

@@ -13,9 +13,7 @@ import org.malipo.gateway.rail.RefundRequest;
 import java.util.Map;
 import tools.jackson.databind.JsonNode;
 import org.springframework.http.HttpHeaders;
-import org.springframework.http.HttpStatusCode;
 import org.springframework.http.MediaType;
-import org.springframework.web.reactive.function.client.ClientResponse;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Mono;
 import tools.jackson.core.JacksonException;
@@ -34,14 +32,21 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>200 with response code {@code 00} → {@link RailOutcome.Approved};
  *   <li>200 with a decline code → {@link RailOutcome.Declined} ({@code insufficient_funds} for 51,
  *       {@code expired_card} for 54, else {@code card_declined});
- *   <li>200 with a not-processed code (91, 96, 30 …), any other 4xx, a 5xx other than 504, or a
- *       request that never left (connection refused, no pooled connection) → error
- *       {@link RailException} with {@code surelyNotCharged = true};
- *   <li>409 or 422 (the Idempotency-Key is known with another request), 504 (an intermediary gave
- *       up after forwarding), an unreadable or unlisted 200 answer → {@link RailOutcome.Unknown};
- *   <li>anything else (connection reset after sending, response timeout) → that error, which the
- *       decorator turns into {@link RailOutcome.Unknown}.
+ *   <li>200 with a not-processed code (91, 96, 30 …), an error answer the acquirer documents as
+ *       "not processed" (its JSON error body with a listed {@code error} name, e.g. 500
+ *       {@code system_malfunction}, 503 {@code service_unavailable}; any 401), or a request that
+ *       never left (connection refused, no pooled connection) → error
+ *       {@link RailException#notCharged}: failover is safe;
+ *   <li>any other answer → {@link RailOutcome.Unknown}: 409 or 422 (the Idempotency-Key is known
+ *       with another request), a 5xx or 4xx without the documented body (a proxy's 502 with an HTML
+ *       page, a 503 with none, a 500 whose body is not JSON), 504, an unreadable or unlisted 200;
+ *   <li>a connection reset or premature close after sending, an answer that cannot be read →
+ *       error {@link RailException#mayHaveCharged}; a response timeout → that error; the decorator
+ *       turns both into {@link RailOutcome.Unknown}.
  * </ul>
+ *
+ * <p>Unknown is never "not charged" (ADR 0003): an unknown attempt is resolved by
+ * {@link #queryStatus}, never failed over.
  */
 final class AcquirerRail implements RailAdapter {
 
@@ -51,7 +56,6 @@ final class AcquirerRail implements RailAdapter {
   /** The look-up's 404 error: nothing was processed under the key, which is now fenced. */
   static final String UNKNOWN_KEY = "unknown_idempotency_key";
 
-  private static final byte[] NO_BODY = new byte[0];
   private static final int MAX_QUOTED_CHARS = 40;
 
   private final String name;
@@ -102,19 +106,17 @@ final class AcquirerRail implements RailAdapter {
   /**
    * Posts one authorization; the attempt id is the Idempotency-Key.
    *
-   * @return one outcome, or an error: {@link RailException} (surely not charged) or a transport
-   *     error after the request may have been sent
+   * @return one outcome, or an error: {@link RailException#notCharged} (never sent, or documented
+   *     "not processed"), {@link RailException#mayHaveCharged} (lost after sending) or a timeout
    */
   @Override
   public Mono<RailOutcome> authorize(RailRequest request) {
     if (!currencies.contains(request.amount().currency())) {
-      return Mono.error(new RailException(
-          name + " does not settle " + request.amount().currency(), true, null));
+      return Mono.error(RailException.notCharged(name + " does not settle " + request.amount().currency()));
     }
     return Mono.fromCallable(() -> json.writeValueAsBytes(AuthorizationRequestBody.from(request)))
         .onErrorMap(JacksonException.class,
-            e -> new RailException(name + ": request could not be written (" + e.getClass().getSimpleName() + ")",
-                true, null))
+            e -> RailException.notCharged(name + ": request could not be written (" + e.getClass().getSimpleName() + ")"))
         .flatMap(body -> client.post()
             .uri(AUTHORIZATIONS_PATH)
             .header(HttpHeaders.AUTHORIZATION, bearer)
@@ -122,10 +124,9 @@ final class AcquirerRail implements RailAdapter {
             .contentType(MediaType.APPLICATION_JSON)
             .accept(MediaType.APPLICATION_JSON)
             .bodyValue(body)
-            .exchangeToMono(this::read))
-        .onErrorMap(HttpReply::neverSent,
-            error -> new RailException(name + ": request not sent (" + rootCause(error).getClass().getSimpleName() + ")",
-                true, error));
+            .exchangeToMono(HttpReply::read)
+            .onErrorMap(error -> HttpReply.transportError(name + ": authorization", error)))
+        .map(this::authorizationOutcome);
   }
 
   /**
@@ -148,8 +149,8 @@ final class AcquirerRail implements RailAdapter {
         .uri(AUTHORIZATIONS_PATH + "/by-idempotency-key/{key}", attemptId)
         .header(HttpHeaders.AUTHORIZATION, bearer)
         .accept(MediaType.APPLICATION_JSON)
-        .exchangeToMono(response -> response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY)
-            .map(body -> statusOf(response.statusCode().value(), body)));
+        .exchangeToMono(HttpReply::read)
+        .map(reply -> statusOf(reply.status(), reply.body()));
   }
 
   private RailOutcome statusOf(int status, byte[] body) {
@@ -170,8 +171,10 @@ final class AcquirerRail implements RailAdapter {
   /**
    * Refunds a captured authorization: {@code POST /v1/refunds {authorization_id, amount, currency}}
    * with the refund id as Idempotency-Key. {@code 00} → refunded; another 200 code → refused
-   * ({@code refund_declined}); 4xx (other than 409/422) or 5xx, or a request never sent → not
-   * attempted; anything unreadable → unknown.
+   * ({@code refund_declined}); an error answer documented as "not processed" (as for
+   * authorizations) → not attempted; a request never sent → error {@link RailException#notCharged};
+   * any other answer (409, 422, a 5xx without the documented body, a 200 without a response code)
+   * → unknown; lost after sending → error {@link RailException#mayHaveCharged}.
    */
   @Override
   public Mono<RefundOutcome> refund(RefundRequest request) {
@@ -186,48 +189,52 @@ final class AcquirerRail implements RailAdapter {
         .contentType(MediaType.APPLICATION_JSON)
         .accept(MediaType.APPLICATION_JSON)
         .bodyValue(json.writeValueAsBytes(body))
-        .exchangeToMono(response -> response.bodyToMono(byte[].class).defaultIfEmpty(NO_BODY)
-            .map(bytes -> refundOutcomeOf(response.statusCode().value(), bytes)))
-        .onErrorMap(HttpReply::neverSent,
-            error -> new RailException(name + ": refund not sent (" + rootCause(error).getClass().getSimpleName() + ")",
-                true, error));
+        .exchangeToMono(HttpReply::read)
+        .onErrorMap(error -> HttpReply.transportError(name + ": refund", error))
+        .map(this::refundOutcomeOf);
   }
 
-  private RefundOutcome refundOutcomeOf(int status, byte[] body) {
-    if (status == 409 || status == 422 || status == 504) {
-      return new RefundOutcome.Unknown(name, "http_" + status);
-    }
+  private RefundOutcome refundOutcomeOf(HttpReply reply) {
+    int status = reply.status();
     if (status != 200) {
-      return new RefundOutcome.NotAttempted(name, "http_" + status + " " + summarize(body));
+      String summary = summarize(reply.body());
+      return ResponseCodes.notProcessedError(status, errorName(reply.body()))
+          ? new RefundOutcome.NotAttempted(name, "HTTP " + status + summary)
+          : new RefundOutcome.Unknown(name, "HTTP " + status + summary);
     }
+    JsonNode answer;
     try {
-      JsonNode answer = json.readTree(body);
-      String code = answer.path("response_code").asString("");
-      if ("00".equals(code)) {
-        return new RefundOutcome.Refunded(name, answer.path("refund_id").asString(null));
-      }
-      return new RefundOutcome.Refused(name, "refund_declined", "The acquirer refused the refund (code " + clip(code) + ").");
+      answer = json.readTree(reply.body());
     } catch (JacksonException e) {
       return new RefundOutcome.Unknown(name, "unreadable refund answer");
     }
+    String code = answer.path("response_code").asString("");
+    if (code.isEmpty()) {
+      // An empty body or one without a code is no refusal: the refund may have been made.
+      return new RefundOutcome.Unknown(name, "refund answer without response_code");
+    }
+    if ("00".equals(code)) {
+      return new RefundOutcome.Refunded(name, answer.path("refund_id").asString(null));
+    }
+    return new RefundOutcome.Refused(name, "refund_declined", "The acquirer refused the refund (code " + clip(code) + ").");
   }
 
-  private Mono<RailOutcome> read(ClientResponse response) {
-    HttpStatusCode status = response.statusCode();
-    int code = status.value();
-    if (status.is2xxSuccessful()) {
-      return response.bodyToMono(byte[].class)
-          .defaultIfEmpty(NO_BODY)
-          .map(this::outcomeOf);
+  /**
+   * Maps an authorization answer: 2xx by its response code; an error answer the acquirer documents
+   * as "not processed" → error {@link RailException#notCharged}; any other → unknown.
+   */
+  private RailOutcome authorizationOutcome(HttpReply reply) {
+    int status = reply.status();
+    if (status >= 200 && status < 300) {
+      return outcomeOf(reply.body());
     }
-    if (code == 409 || code == 422 || code == 504) {
-      return errorSummary(response).map(summary -> unknown("HTTP " + code + summary));
+    String summary = summarize(reply.body());
+    if (ResponseCodes.notProcessedError(status, errorName(reply.body()))) {
+      throw RailException.notCharged(name + " answered HTTP " + status + summary);
     }
-    if (status.is4xxClientError() || status.is5xxServerError()) {
-      return errorSummary(response).flatMap(summary ->
-          Mono.error(new RailException(name + " answered HTTP " + code + summary, true, null)));
-    }
-    return response.releaseBody().then(Mono.fromSupplier(() -> unknown("HTTP " + code)));
+    // 409/422 (this key is known), 504, or a status without the acquirer's documented body
+    // (a proxy's 502 after forwarding): the acquirer may have authorized.
+    return unknown("HTTP " + status + summary);
   }
 
   private RailOutcome outcomeOf(byte[] body) {
@@ -250,18 +257,10 @@ final class AcquirerRail implements RailAdapter {
         yield new RailOutcome.Declined(name, answer.authorizationId(), responseCode, failureCode,
             ResponseCodes.customerMessage(failureCode));
       }
-      case NOT_PROCESSED -> throw new RailException(name + " did not process the request (response code "
-          + responseCode + ")", true, null);
+      case NOT_PROCESSED -> throw RailException.notCharged(name + " did not process the request (response code "
+          + responseCode + ")");
       case UNKNOWN -> unknown("unhandled response code " + clip(responseCode));
     };
-  }
-
-  /** A short {@code " error_name (code)"} from an error body, empty when unreadable. */
-  private Mono<String> errorSummary(ClientResponse response) {
-    return response.bodyToMono(byte[].class)
-        .map(this::summarize)
-        .onErrorReturn("")
-        .defaultIfEmpty("");
   }
 
   private String errorName(byte[] body) {
@@ -272,6 +271,7 @@ final class AcquirerRail implements RailAdapter {
     }
   }
 
+  /** A short {@code " error_name (code)"} from an error body, empty when unreadable. */
   private String summarize(byte[] body) {
     try {
       JsonNode tree = json.readTree(body);
@@ -286,14 +286,6 @@ final class AcquirerRail implements RailAdapter {
   /** An unknown outcome; {@code ResilientRail} logs it once, with the attempt id. */
   private RailOutcome.Unknown unknown(String reason) {
     return new RailOutcome.Unknown(name, reason);
-  }
-
-  private static Throwable rootCause(Throwable error) {
-    Throwable cause = error;
-    while (cause.getCause() != null && cause.getCause() != cause) {
-      cause = cause.getCause();
-    }
-    return cause;
   }
 
   /** At most {@value #MAX_QUOTED_CHARS} characters of a foreign string quoted in a reason. */

@@ -4,12 +4,14 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * ISO 8583 field 39 response codes and what each means for a payment.
+ * What the acquirer's answers mean for a payment: ISO 8583 field 39 response codes in a 200
+ * answer, and the error answers it documents as "not processed".
  *
- * <p>Source: {@code shared/reference/rails.md} §7 (codes 00-96 agree across five or more public
- * code tables; scheme extras such as {@code N7} and {@code 1A} are less certain). Anything not
- * listed here is {@link Disposition#UNKNOWN}: an answer we do not understand is never taken as a
- * success or as a final decline.
+ * <p>Sources: {@code shared/reference/rails.md} §7 for the response codes (codes 00-96 agree
+ * across five or more public code tables; scheme extras such as {@code N7} and {@code 1A} are less
+ * certain); {@code docs/rails/sandbox-acquirer.md} ("Errors") for the error answers. Anything not
+ * listed here is {@link Disposition#UNKNOWN} or not "not processed": an answer we do not understand
+ * is never taken as a success, a final decline or proof that nothing was charged.
  */
 final class ResponseCodes {
 
@@ -52,6 +54,20 @@ final class ResponseCodes {
    * transmission" say an original may exist, 76/77 concern reversals.
    */
 
+  /**
+   * The acquirer's documented "not processed" error answers: HTTP status → the {@code error} names
+   * of its JSON body ({@code {"error": …, "response_code": …}}) that mean nothing was authorized
+   * or refunded. Not here, so never proof of "not charged": 409 and 422 (a request with this key
+   * exists), any status with another body (a proxy's 502 or 503 with an HTML or empty body, a 500
+   * whose body cannot be read) and 504.
+   */
+  private static final Map<Integer, Set<String>> NOT_PROCESSED_ERRORS = Map.of(
+      400, Set.of("format_error", "invalid_amount", "idempotency_key_missing"),
+      404, Set.of("unknown_authorization"),
+      413, Set.of("request_too_large"),
+      500, Set.of("system_malfunction"),
+      503, Set.of("service_unavailable"));
+
   private static final Map<String, String> FAILURE_CODES = Map.of("51", INSUFFICIENT_FUNDS, "54", EXPIRED_CARD);
 
   private static final Map<String, String> CUSTOMER_MESSAGES = Map.of(
@@ -76,6 +92,19 @@ final class ResponseCodes {
       return Disposition.NOT_PROCESSED;
     }
     return Disposition.UNKNOWN;
+  }
+
+  /**
+   * Whether an error answer is one the acquirer documents as "not processed": one of the errors
+   * above, or a 401 with any body (documented as {@code invalid_api_key}; a caller that is not
+   * authenticated has nothing processed, whoever answered).
+   *
+   * @param status the HTTP status
+   * @param error the {@code error} field of its JSON body, empty when there is none or the body is
+   *     not JSON
+   */
+  static boolean notProcessedError(int status, String error) {
+    return status == 401 || NOT_PROCESSED_ERRORS.getOrDefault(status, Set.of()).contains(error);
   }
 
   /** Our stable failure code for a declining {@code code}: {@code card_declined} unless more is known. */

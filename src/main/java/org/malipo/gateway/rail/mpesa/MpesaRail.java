@@ -7,6 +7,9 @@ import java.time.Duration;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
@@ -43,8 +46,12 @@ import tools.jackson.databind.json.JsonMapper;
  *       base64(shortcode + passkey + timestamp), {@code Timestamp} {@code yyyyMMddHHmmss} in
  *       Nairobi time, whole-shilling {@code Amount}; {@code ResponseCode "0"} →
  *       {@link RailOutcome.Pending} with the {@code CheckoutRequestID}; never a success.
- *   <li>Errors before acceptance (4xx, 5xx: no CheckoutRequestID exists) → {@link RailException}
- *       surely not charged; a 504 or an unreadable 200 → {@link RailOutcome.Unknown}.
+ *   <li>Errors Daraja documents as refusing the push before it is processed (rails.md §1.3; see
+ *       {@link #PUSH_REFUSALS}), a 401, a request never sent or no access token →
+ *       {@link RailException#notCharged}. Any other answer (500.003.1001 internal error, a proxy's
+ *       502/503/504, a body that is not Daraja's error envelope, an unreadable 200) →
+ *       {@link RailOutcome.Unknown}: the prompt may have gone out. A connection lost after sending
+ *       → {@link RailException#mayHaveCharged}.
  *   <li>STK query: {@code POST /mpesa/stkpushquery/v1/query}; {@code ResultCode "0"} →
  *       approved, other codes → declined with a mapped code, HTTP 500 {@code 500.001.1001} "being
  *       processed" → pending.
@@ -63,6 +70,30 @@ public final class MpesaRail implements RailAdapter {
   static final ZoneId NAIROBI = ZoneId.of("Africa/Nairobi");
   private static final String INVALID_TOKEN = "404.001.03";
   private static final String BEING_PROCESSED = "500.001.1001";
+
+  /**
+   * Daraja's error codes that refuse an STK push before it is processed, with the HTTP status each
+   * comes with (rails.md §1.2-1.3, [P]): invalid field, wrong URL, invalid or expired access token
+   * (after one refresh), not POST, and the API gateway's throttles ("System is busy" / "Spike Arrest
+   * Violation", the TPS limit; quota violation). Not here, so unknown: {@code 500.003.1001}
+   * internal server error and anything unlisted.
+   */
+  static final Map<String, Integer> PUSH_REFUSALS = Map.of(
+      "400.002.02", 400,
+      "404.001.01", 404,
+      INVALID_TOKEN, 404,
+      "405.001", 405,
+      "500.003.02", 500,
+      "500.003.03", 500);
+
+  /**
+   * {@code 500.001.1001} covers several messages (rails.md §1.3): on a push these refuse it
+   * ("Merchant does not exist", "Wrong credentials", "Unable to lock subscriber, a transaction is
+   * already in process…"); on a query the same code means "being processed". Only these messages,
+   * in lower case, make it a refusal.
+   */
+  static final List<String> PUSH_REFUSAL_MESSAGES =
+      List.of("merchant does not exist", "wrong credentials", "unable to lock subscriber");
 
   private final WebClient client;
   private final String shortcode;
@@ -123,7 +154,7 @@ public final class MpesaRail implements RailAdapter {
   public Mono<RailOutcome> authorize(RailRequest request) {
     Money amount = request.amount();
     if (amount.currency() != CurrencyUnit.KES || amount.amountMinor() % 100 != 0) {
-      return Mono.error(new RailException(NAME + " takes whole KES only", true, null));
+      return Mono.error(RailException.notCharged(NAME + " takes whole KES only"));
     }
     return Mono.fromCallable(() -> {
           String timestamp = TIMESTAMP.format(clock.instant().atZone(NAIROBI));
@@ -132,9 +163,9 @@ public final class MpesaRail implements RailAdapter {
               "CustomerPayBillOnline", amount.amountMinor() / 100, phone, shortcode, phone,
               callbackUrls.callbackUrl(MobileMoneyOperator.MPESA, request.attemptId()), accountReference(request), "Payment"));
         })
-        .flatMap(body -> call(STK_PUSH_PATH, body))
-        .<RailOutcome>map(this::pushOutcome)
-        .onErrorMap(HttpReply::neverSent, error -> new RailException(NAME + ": request not sent", true, error));
+        .flatMap(body -> call(STK_PUSH_PATH, body)
+            .onErrorMap(error -> HttpReply.transportError(NAME + ": STK push", error)))
+        .<RailOutcome>map(this::pushOutcome);
   }
 
   @Override
@@ -214,7 +245,7 @@ public final class MpesaRail implements RailAdapter {
 
   private Mono<RailTokenCache.Token> token() {
     return tokens.token().onErrorMap(error -> !(error instanceof RailException),
-        error -> new RailException(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", true, error));
+        error -> RailException.notCharged(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", error));
   }
 
   private Mono<RailTokenCache.Token> fetchToken(String basic) {
@@ -228,7 +259,7 @@ public final class MpesaRail implements RailAdapter {
           // Daraja documents a number but sends a string ("3599"): accept both (rails.md §1.2).
           long expiresInSeconds = answer == null ? 0 : parseLong(answer.path("expires_in").asString("0"));
           if (token.isEmpty() || expiresInSeconds <= 0) {
-            throw new RailException(NAME + ": token request answered HTTP " + reply.status(), true, null);
+            throw RailException.notCharged(NAME + ": token request answered HTTP " + reply.status());
           }
           return new RailTokenCache.Token(token, clock.instant().plusSeconds(expiresInSeconds));
         });
@@ -258,11 +289,26 @@ public final class MpesaRail implements RailAdapter {
       }
       return declined(checkoutRequestId, responseCode, answer.path("ResponseDescription").asString(""));
     }
-    if (status == 504) {
-      return new RailOutcome.Unknown(NAME, "HTTP 504");
+    if (pushRefused(reply)) {
+      // A refused STK push created no CheckoutRequestID: nothing can complete later.
+      throw RailException.notCharged(NAME + " answered HTTP " + status + " " + clip(errorCode(reply)));
     }
-    // A refused STK push created no CheckoutRequestID: nothing can complete later.
-    throw new RailException(NAME + " answered HTTP " + status + " " + clip(errorCode(reply)), true, null);
+    // Not a refusal Daraja documents: the prompt may have gone out (a proxy's 502 after forwarding).
+    return new RailOutcome.Unknown(NAME, "HTTP " + status + " " + clip(errorCode(reply)));
+  }
+
+  /** Whether an STK push error answer is one Daraja documents as refusing it before processing. */
+  private boolean pushRefused(HttpReply reply) {
+    if (reply.status() == 401) {
+      return true; // an authentication failure: nothing is processed for an unauthenticated caller
+    }
+    String code = errorCode(reply);
+    if (BEING_PROCESSED.equals(code)) {
+      String message = errorMessage(reply).toLowerCase(Locale.ROOT);
+      return reply.status() == 500 && PUSH_REFUSAL_MESSAGES.stream().anyMatch(message::contains);
+    }
+    Integer documentedStatus = PUSH_REFUSALS.get(code);
+    return documentedStatus != null && documentedStatus == reply.status();
   }
 
   private RailOutcome queryOutcome(String checkoutRequestId, HttpReply reply) {
@@ -320,6 +366,11 @@ public final class MpesaRail implements RailAdapter {
   private String errorCode(HttpReply reply) {
     JsonNode answer = tree(reply.body());
     return answer == null ? "" : answer.path("errorCode").asString("");
+  }
+
+  private String errorMessage(HttpReply reply) {
+    JsonNode answer = tree(reply.body());
+    return answer == null ? "" : answer.path("errorMessage").asString("");
   }
 
   private JsonNode tree(byte[] body) {

@@ -39,8 +39,12 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>{@code POST /collection/v1_0/requesttopay} with {@code X-Reference-Id} = a name-based UUID
  *       of our attempt id (so a retry of the same attempt is refused with 409, never charged
  *       twice), {@code X-Target-Environment}, {@code X-Callback-Url}; the amount is a string of
- *       major units. 202 → {@link RailOutcome.Pending}; 409 (already created) → pending too; other
- *       4xx and 5xx → {@link RailException} surely not charged (no request exists).
+ *       major units. 202 → {@link RailOutcome.Pending}; 409 (already created) → pending too; a 401
+ *       or an error whose {@code code} MoMo documents as refusing the request (see
+ *       {@link #REFUSALS}), a request never sent or no access token → {@link RailException#notCharged};
+ *       any other answer (INTERNAL_PROCESSING_ERROR, SERVICE_UNAVAILABLE, a proxy's 502/503/504, a
+ *       body without a code) → {@link RailOutcome.Unknown}, resolved by the status query under our
+ *       X-Reference-Id; a connection lost after sending → {@link RailException#mayHaveCharged}.
  *   <li>Status: {@code GET /collection/v1_0/requesttopay/{ref}}: SUCCESSFUL → approved, FAILED →
  *       declined with a mapped reason, PENDING → pending.
  * </ul>
@@ -54,6 +58,17 @@ public final class MtnMomoRail implements RailAdapter {
   static final String REQUEST_TO_PAY_PATH = "/collection/v1_0/requesttopay";
   static final String SUBSCRIPTION_KEY = "Ocp-Apim-Subscription-Key";
   static final Duration TOKEN_REFRESH_BEFORE = Duration.ofSeconds(60);
+
+  /**
+   * The error codes that refuse a request-to-pay before any request exists, as MoMo documents them
+   * for the POST (rails.md §2.3 and §2.5): a bad body, a wrong target environment, a callback host
+   * that is not the registered one, a currency the environment does not take. They come with 400
+   * or 500. Not here, so unknown: {@code INTERNAL_PROCESSING_ERROR} ("do not blindly retry a
+   * 500"), {@code SERVICE_UNAVAILABLE} (retryable, which does not say nothing was created) and
+   * anything unlisted.
+   */
+  static final Set<String> REFUSALS = Set.of(
+      "VALIDATION_ERROR", "NOT_ALLOWED_TARGET_ENVIRONMENT", "INVALID_CALLBACK_URL_HOST", "INVALID_CURRENCY");
 
   private final WebClient client;
   private final String subscriptionKey;
@@ -141,15 +156,27 @@ public final class MtnMomoRail implements RailAdapter {
             .header(SUBSCRIPTION_KEY, subscriptionKey)
             .contentType(MediaType.APPLICATION_JSON)
             .bodyValue(body)
-            .exchangeToMono(HttpReply::read)))
+            .exchangeToMono(HttpReply::read))
+            .onErrorMap(error -> HttpReply.transportError(NAME + ": request-to-pay", error)))
         .<RailOutcome>map(reply -> switch (reply.status()) {
           case 202 -> new RailOutcome.Pending(NAME, referenceId);
           // RESOURCE_ALREADY_EXIST: this attempt's request exists already; its status tells the rest.
           case 409 -> new RailOutcome.Pending(NAME, referenceId);
-          case 504 -> new RailOutcome.Unknown(NAME, "HTTP 504");
-          default -> throw new RailException(NAME + " answered HTTP " + reply.status() + " " + code(reply), true, null);
-        })
-        .onErrorMap(HttpReply::neverSent, error -> new RailException(NAME + ": request not sent", true, error));
+          default -> {
+            if (refused(reply)) {
+              throw RailException.notCharged(NAME + " answered HTTP " + reply.status() + " " + code(reply));
+            }
+            // Not a refusal MoMo documents: the request may exist; its status tells.
+            yield new RailOutcome.Unknown(NAME, "HTTP " + reply.status() + " " + code(reply));
+          }
+        });
+  }
+
+  /** Whether an error answer to a request-to-pay is one MoMo documents as refusing it before it exists. */
+  private boolean refused(HttpReply reply) {
+    int status = reply.status();
+    // A 401 after the token refresh: nothing is processed for an unauthenticated caller.
+    return status == 401 || ((status == 400 || status == 500) && REFUSALS.contains(code(reply)));
   }
 
   @Override
@@ -250,7 +277,7 @@ public final class MtnMomoRail implements RailAdapter {
 
   private Mono<RailTokenCache.Token> token() {
     return tokens.token().onErrorMap(error -> !(error instanceof RailException),
-        error -> new RailException(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", true, error));
+        error -> RailException.notCharged(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", error));
   }
 
   private Mono<RailTokenCache.Token> fetchToken(String basic) {
@@ -265,7 +292,7 @@ public final class MtnMomoRail implements RailAdapter {
           String token = answer == null ? "" : answer.path("access_token").asString("");
           long expiresInSeconds = answer == null ? 0 : answer.path("expires_in").asLong(0);
           if (token.isEmpty() || expiresInSeconds <= 0) {
-            throw new RailException(NAME + ": token request answered HTTP " + reply.status(), true, null);
+            throw RailException.notCharged(NAME + ": token request answered HTTP " + reply.status());
           }
           return new RailTokenCache.Token(token, clock.instant().plusSeconds(expiresInSeconds));
         });

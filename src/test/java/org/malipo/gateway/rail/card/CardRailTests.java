@@ -27,6 +27,8 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
@@ -36,6 +38,8 @@ import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailException;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
+import org.malipo.gateway.rail.RefundOutcome;
+import org.malipo.gateway.rail.RefundRequest;
 import org.malipo.gateway.rail.ResilientRail;
 import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
@@ -57,6 +61,7 @@ class CardRailTests {
   private static final Duration VERIFY_TIMEOUT = Duration.ofSeconds(5);
   private static final String RAIL = "acquirer_a";
   private static final String PATH = "/" + RAIL + "/v1/authorizations";
+  private static final String REFUND_PATH = "/" + RAIL + "/v1/refunds";
   private static final String API_KEY = "wiremock-acquirer-key";
   private static final String SUCCESS_CARD = "4242424242424242";
 
@@ -351,15 +356,99 @@ class CardRailTests {
   }
 
   @Test
-  void treatsEvery5xxAsNotAttempted() {
-    answer(aResponse().withStatus(503));
+  void notAttemptedWhenTheAcquirerAnswersItsDocumentedUnavailableBody() {
+    // What the sandbox's fault switch answers (docs/rails/sandbox-acquirer.md): safe to fail over.
+    answer(aResponse().withStatus(503).withHeader("Content-Type", "application/json")
+        .withBody("{\"error\":\"service_unavailable\",\"response_code\":\"91\"}"));
 
     resilient(Map.of()).authorize(kesRequest())
         .as(StepVerifier::create)
         .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.NotAttempted.class,
-            notAttempted -> assertThat(notAttempted.reason()).contains("503")))
+            notAttempted -> {
+              assertThat(notAttempted.reason()).contains("503").contains("service_unavailable");
+              assertThat(notAttempted.shed()).as("the acquirer refused, not the gateway").isFalse();
+            }))
         .expectComplete()
         .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void unknownWhenAProxyAnswers502WithAnHtmlPageAfterForwarding() {
+    answer(aResponse().withStatus(502).withHeader("Content-Type", "text/html")
+        .withBody("<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"));
+
+    resilient(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Unknown.class,
+            unknown -> assertThat(unknown.reason()).isEqualTo("HTTP 502")))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  /** Error answers without the acquirer's documented "not processed" body prove nothing. */
+  @ParameterizedTest(name = "HTTP {0} {1}")
+  @CsvSource(delimiter = '|', value = {
+      "502 | ''",
+      "503 | ''",
+      "503 | <html>Service Unavailable</html>",
+      "500 | ''",
+      "500 | {\"error\":\"system_malfunction\",",
+      "500 | {\"error\":\"internal_error\",\"response_code\":\"96\"}",
+      "503 | {\"error\":\"system_malfunction\",\"response_code\":\"96\"}",
+      "502 | {\"error\":\"service_unavailable\",\"response_code\":\"91\"}",
+      "404 | Not Found",
+      "403 | {\"error\":\"forbidden\"}",
+      "429 | ''"})
+  void unknownWhenAnErrorAnswerIsNotTheDocumentedNotProcessedBody(int status, String body) {
+    answer(aResponse().withStatus(status).withBody(body));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Unknown.class,
+            unknown -> assertThat(unknown.reason()).startsWith("HTTP " + status)))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  /** Each of the acquirer's documented "not processed" errors (docs/rails/sandbox-acquirer.md). */
+  @ParameterizedTest(name = "HTTP {0} {1}")
+  @CsvSource(delimiter = '|', value = {
+      "400 | {\"error\":\"format_error\",\"response_code\":\"30\"}",
+      "400 | {\"error\":\"invalid_amount\",\"response_code\":\"13\"}",
+      "400 | {\"error\":\"idempotency_key_missing\",\"response_code\":\"30\"}",
+      "401 | {\"error\":\"invalid_api_key\"}",
+      "401 | ''",
+      "413 | {\"error\":\"request_too_large\",\"response_code\":\"30\"}",
+      "500 | {\"error\":\"system_malfunction\",\"response_code\":\"96\"}",
+      "503 | {\"error\":\"service_unavailable\",\"response_code\":\"91\"}"})
+  void notChargedWhenTheAcquirerAnswersADocumentedNotProcessedError(int status, String body) {
+    answer(aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body));
+
+    adapter(Map.of()).authorize(kesRequest())
+        .as(StepVerifier::create)
+        .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(RailException.class, e -> {
+          assertThat(e.surelyNotCharged()).isTrue();
+          assertThat(e.getMessage()).contains("HTTP " + status);
+        }))
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void signalsMayHaveChargedWhenTheConnectionIsLostAfterTheRequestWasSent() {
+    RailAdapter adapter = adapter(Map.of());
+    for (Fault fault : List.of(Fault.CONNECTION_RESET_BY_PEER, Fault.EMPTY_RESPONSE)) {
+      acquirer.resetAll();
+      answer(aResponse().withFault(fault));
+      adapter.authorize(kesRequest())
+          .as(StepVerifier::create)
+          .as(fault.name())
+          .expectErrorSatisfies(error -> assertThat(error).isInstanceOfSatisfying(RailException.class, e -> {
+            assertThat(e.surelyNotCharged()).isFalse();
+            assertThat(e.getMessage()).contains("sent, but no answer was read");
+          }))
+          .verify(VERIFY_TIMEOUT);
+      acquirer.verify(1, postRequestedFor(urlEqualTo(PATH)));
+    }
   }
 
   @Test
@@ -481,7 +570,8 @@ class CardRailTests {
 
     resilient(Map.of()).authorize(kesRequest())
         .as(StepVerifier::create)
-        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Unknown.class,
+            unknown -> assertThat(unknown.reason()).startsWith(RAIL + ": authorization sent, but no answer was read")))
         .expectComplete()
         .verify(VERIFY_TIMEOUT);
     acquirer.verify(1, postRequestedFor(urlEqualTo(PATH)));
@@ -633,11 +723,124 @@ class CardRailTests {
         .verify(VERIFY_TIMEOUT);
   }
 
+  @Test
+  void statusQueryStaysUnknownOnTheFaultSwitchsDocumentedNotProcessedAnswer() {
+    // "Not processed" says this look-up was not served, not that the authorization never was.
+    acquirer.stubFor(get(urlEqualTo(lookupPath("att_f"))).willReturn(aResponse().withStatus(503)
+        .withHeader("Content-Type", "application/json")
+        .withBody("{\"error\":\"service_unavailable\",\"response_code\":\"91\"}")));
+
+    resilient(Map.of()).queryStatus("att_f")
+        .as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
   private static String lookupPath(String attemptId) {
     return PATH + "/by-idempotency-key/" + attemptId;
   }
 
+  // --- refunds --------------------------------------------------------------------------------
+
+  @Test
+  void refundsWithTheRefundIdAsIdempotencyKey() {
+    answerRefund(okJson("""
+        {"refund_id":"rfd_1","response_code":"00"}
+        """));
+
+    adapter(Map.of()).refund(refundRequest())
+        .as(StepVerifier::create)
+        .expectNext(new RefundOutcome.Refunded(RAIL, "rfd_1"))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+    LoggedRequest sent = acquirer.findAll(postRequestedFor(urlEqualTo(REFUND_PATH))).getFirst();
+    assertThat(sent.getHeader("Idempotency-Key")).isEqualTo("ref_1");
+    JsonNode body = json.readTree(sent.getBodyAsString());
+    assertThat(body.get("amount").asLong()).isEqualTo(50_000L);
+    assertThat(body.get("currency").asString()).isEqualTo("404");
+    assertThat(body.get("authorization_id").asString()).isEqualTo("auth_1");
+  }
+
+  /** Refund errors the acquirer documents as "not processed": nothing moved, the refund may fail. */
+  @ParameterizedTest(name = "HTTP {0} {1}")
+  @CsvSource(delimiter = '|', value = {
+      "404 | {\"error\":\"unknown_authorization\",\"response_code\":\"12\"}",
+      "400 | {\"error\":\"invalid_amount\",\"response_code\":\"13\"}",
+      "401 | {\"error\":\"invalid_api_key\"}",
+      "503 | {\"error\":\"service_unavailable\",\"response_code\":\"91\"}"})
+  void refundNotAttemptedOnADocumentedNotProcessedError(int status, String body) {
+    answerRefund(aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body));
+
+    adapter(Map.of()).refund(refundRequest())
+        .as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RefundOutcome.NotAttempted.class,
+            notAttempted -> assertThat(notAttempted.reason()).startsWith("HTTP " + status)))
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  /** Anything else may have moved money: the refund stays pending until reconciled. */
+  @ParameterizedTest(name = "HTTP {0} {1}")
+  @CsvSource(delimiter = '|', value = {
+      "502 | <html>Bad Gateway</html>",
+      "503 | ''",
+      "500 | ''",
+      "404 | Not Found",
+      "409 | {\"error\":\"idempotency_key_reused\"}",
+      "200 | ''",
+      "200 | {}",
+      "200 | {\"refund_id\":\"rfd_2\",\"response_code\":"})
+  void refundUnknownWhenTheAnswerIsNotADocumentedOne(int status, String body) {
+    answerRefund(aResponse().withStatus(status).withHeader("Content-Type", "application/json").withBody(body));
+
+    adapter(Map.of()).refund(refundRequest())
+        .as(StepVerifier::create)
+        .expectNextMatches(RefundOutcome.Unknown.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
+  @Test
+  void refundUnknownWhenTheConnectionIsLostAfterSending() {
+    ResilientRail rail = resilient(Map.of());
+    for (Fault fault : List.of(Fault.CONNECTION_RESET_BY_PEER, Fault.EMPTY_RESPONSE)) {
+      acquirer.resetAll();
+      answerRefund(aResponse().withFault(fault));
+      rail.refund(refundRequest())
+          .as(StepVerifier::create)
+          .as(fault.name())
+          .expectNextMatches(RefundOutcome.Unknown.class::isInstance)
+          .expectComplete()
+          .verify(VERIFY_TIMEOUT);
+      acquirer.verify(1, postRequestedFor(urlEqualTo(REFUND_PATH)));
+    }
+  }
+
+  @Test
+  void refundNotAttemptedWhenTheConnectionIsRefused() throws IOException {
+    int unusedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      unusedPort = socket.getLocalPort();
+    }
+
+    resilient(Map.of("base-url", "http://127.0.0.1:" + unusedPort + "/" + RAIL)).refund(refundRequest())
+        .as(StepVerifier::create)
+        .expectNextMatches(RefundOutcome.NotAttempted.class::isInstance)
+        .expectComplete()
+        .verify(VERIFY_TIMEOUT);
+  }
+
   // --- fixtures -------------------------------------------------------------------------------
+
+  private void answerRefund(ResponseDefinitionBuilder response) {
+    acquirer.stubFor(post(urlEqualTo(REFUND_PATH)).withHeader("Authorization", equalTo("Bearer " + API_KEY))
+        .willReturn(response));
+  }
+
+  private static RefundRequest refundRequest() {
+    return new RefundRequest("ref_1", "pay_1", "auth_1", new Money(50_000, CurrencyUnit.KES));
+  }
 
   private void answer(ResponseDefinitionBuilder response) {
     acquirer.stubFor(post(urlEqualTo(PATH)).withHeader("Authorization", equalTo("Bearer " + API_KEY))

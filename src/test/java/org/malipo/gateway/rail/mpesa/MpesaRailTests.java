@@ -17,10 +17,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.MobileMoneyOperator;
@@ -104,6 +109,64 @@ class MpesaRailTests {
 
     ResilientRail.of(rail, limits(Duration.ofSeconds(2))).authorize(request(15_000)).as(StepVerifier::create)
         .expectNextMatches(RailOutcome.NotAttempted.class::isInstance).verifyComplete();
+  }
+
+  /** Daraja's documented refusals of a push (rails.md §1.3): no prompt was sent, failing is safe. */
+  @ParameterizedTest(name = "HTTP {0} {1}")
+  @CsvSource(delimiter = '|', value = {
+      "400 | {\"errorCode\":\"400.002.02\",\"errorMessage\":\"Bad Request - Invalid Amount\"}",
+      "404 | {\"errorCode\":\"404.001.01\",\"errorMessage\":\"Resource not found\"}",
+      "405 | {\"errorCode\":\"405.001\",\"errorMessage\":\"Method Not Allowed\"}",
+      "500 | {\"errorCode\":\"500.001.1001\",\"errorMessage\":\"Merchant does not exist\"}",
+      "500 | {\"errorCode\":\"500.001.1001\",\"errorMessage\":\"Wrong credentials\"}",
+      "500 | {\"errorCode\":\"500.001.1001\",\"errorMessage\":\"Unable to lock subscriber, a transaction is already in process for the current subscriber\"}",
+      "500 | {\"errorCode\":\"500.003.02\",\"errorMessage\":\"Spike Arrest Violation\"}",
+      "500 | {\"errorCode\":\"500.003.03\",\"errorMessage\":\"Quota Violation\"}",
+      "401 | ''"})
+  void documentedRefusalsOfThePushAreSurelyNotCharged(int status, String body) {
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(aResponse().withStatus(status)
+        .withHeader("Content-Type", "application/json").withBody(body)));
+
+    rail.authorize(request(15_000)).as(StepVerifier::create)
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RailException.class, refused -> {
+          assertThat(refused.surelyNotCharged()).isTrue();
+          assertThat(refused.getMessage()).contains("HTTP " + status);
+        }))
+        .verify(VERIFY);
+  }
+
+  /** Any other error answer may come after the prompt went out: unknown, never failed over. */
+  @ParameterizedTest(name = "HTTP {0} {1}")
+  @CsvSource(delimiter = '|', value = {
+      "502 | <html><body><h1>502 Bad Gateway</h1></body></html>",
+      "503 | ''",
+      "500 | ''",
+      "500 | {\"errorCode\":\"500.003.1001\",\"errorMessage\":\"Internal Server Error\"}",
+      "500 | {\"errorCode\":\"500.001.1001\",\"errorMessage\":\"The transaction is being processed\"}",
+      "500 | {\"errorCode\":\"500.001.1001\"}",
+      "503 | {\"errorCode\":\"400.002.02\",\"errorMessage\":\"Bad Request - Invalid Amount\"}",
+      "400 | <html>Bad Request</html>",
+      "403 | ''",
+      "429 | ''"})
+  void otherErrorAnswersToThePushAreUnknown(int status, String body) {
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(aResponse().withStatus(status)
+        .withBody(body)));
+
+    ResilientRail.of(rail, limits(Duration.ofSeconds(2))).authorize(request(15_000)).as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Unknown.class,
+            unknown -> assertThat(unknown.reason()).startsWith("HTTP " + status)))
+        .expectComplete()
+        .verify(VERIFY);
+  }
+
+  @Test
+  void aTokenRefusedAgainAfterTheRefreshIsSurelyNotCharged() {
+    daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(aResponse().withStatus(404)
+        .withBody("{\"errorCode\":\"404.001.03\",\"errorMessage\":\"Invalid Access Token\"}")));
+
+    rail.authorize(request(15_000)).as(StepVerifier::create)
+        .verifyErrorSatisfies(e -> assertThat(((RailException) e).surelyNotCharged()).isTrue());
+    daraja.verify(2, postRequestedFor(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)));
   }
 
   @Test
@@ -200,6 +263,37 @@ class MpesaRailTests {
 
     ResilientRail.of(rail, limits(Duration.ofSeconds(2))).authorize(request(15_000)).as(StepVerifier::create)
         .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void aConnectionLostAfterThePushWasSentMayHaveCharged() {
+    for (Fault fault : List.of(Fault.CONNECTION_RESET_BY_PEER, Fault.EMPTY_RESPONSE)) {
+      daraja.stubFor(post(urlPathEqualTo(MpesaRail.STK_PUSH_PATH)).willReturn(aResponse().withFault(fault)));
+
+      rail.authorize(request(15_000)).as(StepVerifier::create)
+          .as(fault.name())
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RailException.class, lost -> {
+            assertThat(lost.surelyNotCharged()).isFalse();
+            assertThat(lost.getMessage()).startsWith("mpesa: STK push sent, but no answer was read");
+          }))
+          .verify(VERIFY);
+      ResilientRail.of(rail, limits(Duration.ofSeconds(2))).authorize(request(15_000)).as(StepVerifier::create)
+          .as(fault.name())
+          .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+    }
+  }
+
+  @Test
+  void aPushThatCouldNotConnectIsSurelyNotCharged() throws IOException {
+    int unusedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      unusedPort = socket.getLocalPort();
+    }
+    MpesaRail unreachable = new MpesaRail(WebClient.create("http://127.0.0.1:" + unusedPort), "key", "secret",
+        "174379", "passkey", (operator, ref) -> "http://127.0.0.1:1/v1/callbacks/mpesa/t", Clock.systemUTC());
+
+    ResilientRail.of(unreachable, limits(Duration.ofSeconds(2))).authorize(request(15_000)).as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.NotAttempted.class::isInstance).expectComplete().verify(VERIFY);
   }
 
   @Test

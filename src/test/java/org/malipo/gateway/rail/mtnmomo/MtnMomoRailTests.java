@@ -14,10 +14,15 @@ import com.github.tomakehurst.wiremock.http.Fault;
 import com.github.tomakehurst.wiremock.stubbing.Scenario;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.time.Clock;
+import java.io.IOException;
+import java.net.ServerSocket;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.MobileMoneyOperator;
@@ -92,11 +97,86 @@ class MtnMomoRailTests {
         .verifyErrorSatisfies(e -> assertThat(((RailException) e).surelyNotCharged()).isTrue());
   }
 
+  /** MoMo's documented refusals of a request-to-pay (rails.md §2.3, §2.5): no request exists. */
+  @ParameterizedTest(name = "HTTP {0} {1}")
+  @CsvSource(delimiter = '|', value = {
+      "400 | {\"code\":\"VALIDATION_ERROR\",\"message\":\"Unsupported decimals\"}",
+      "400 | {\"code\":\"INVALID_CALLBACK_URL_HOST\",\"message\":\"Callback URL is empty\"}",
+      "500 | {\"code\":\"NOT_ALLOWED_TARGET_ENVIRONMENT\",\"message\":\"Access to target environment is forbidden\"}",
+      "500 | {\"code\":\"INVALID_CURRENCY\",\"message\":\"Currency not supported\"}",
+      "500 | {\"code\":\"INVALID_CALLBACK_URL_HOST\",\"message\":\"Callback URL host does not match\"}",
+      "401 | {\"statusCode\":401,\"message\":\"Access denied due to invalid subscription key.\"}"})
+  void documentedRefusalsAreSurelyNotCharged(int status, String body) {
+    momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(status)
+        .withHeader("Content-Type", "application/json").withBody(body)));
+
+    rail.authorize(request()).as(StepVerifier::create)
+        .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RailException.class, refused -> {
+          assertThat(refused.surelyNotCharged()).isTrue();
+          assertThat(refused.getMessage()).contains("HTTP " + status);
+        }))
+        .verify(VERIFY);
+  }
+
+  /** Any other error answer may come after the request was created: unknown, resolved by its status. */
+  @ParameterizedTest(name = "HTTP {0} {1}")
+  @CsvSource(delimiter = '|', value = {
+      "502 | <html><body>502 Bad Gateway</body></html>",
+      "503 | ''",
+      "503 | {\"code\":\"SERVICE_UNAVAILABLE\",\"message\":\"Service unavailable\"}",
+      "500 | ''",
+      "500 | {\"code\":\"INTERNAL_PROCESSING_ERROR\",\"message\":\"An internal error occurred\"}",
+      "502 | {\"code\":\"VALIDATION_ERROR\",\"message\":\"bad\"}",
+      "400 | <html>Bad Request</html>",
+      "404 | ''",
+      "200 | ''"})
+  void otherAnswersAreUnknown(int status, String body) {
+    momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(status).withBody(body)));
+
+    ResilientRail.of(rail, limits(Duration.ofSeconds(2))).authorize(request()).as(StepVerifier::create)
+        .assertNext(outcome -> assertThat(outcome).isInstanceOfSatisfying(RailOutcome.Unknown.class,
+            unknown -> assertThat(unknown.reason()).startsWith("HTTP " + status)))
+        .expectComplete()
+        .verify(VERIFY);
+  }
+
   @Test
-  void serverErrorBecomesNotAttemptedAndTimeoutUnknown() {
+  void aConnectionLostAfterTheRequestWasSentMayHaveCharged() {
+    for (Fault fault : List.of(Fault.CONNECTION_RESET_BY_PEER, Fault.EMPTY_RESPONSE)) {
+      momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withFault(fault)));
+
+      rail.authorize(request()).as(StepVerifier::create)
+          .as(fault.name())
+          .expectErrorSatisfies(e -> assertThat(e).isInstanceOfSatisfying(RailException.class, lost -> {
+            assertThat(lost.surelyNotCharged()).isFalse();
+            assertThat(lost.getMessage()).startsWith("mtn_momo: request-to-pay sent, but no answer was read");
+          }))
+          .verify(VERIFY);
+      ResilientRail.of(rail, limits(Duration.ofSeconds(2))).authorize(request()).as(StepVerifier::create)
+          .as(fault.name())
+          .expectNextMatches(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
+    }
+  }
+
+  @Test
+  void aRequestThatCouldNotConnectIsSurelyNotCharged() throws IOException {
+    int unusedPort;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      unusedPort = socket.getLocalPort();
+    }
+    MtnMomoRail unreachable = new MtnMomoRail(WebClient.create("http://127.0.0.1:" + unusedPort), "sub-key",
+        "api-user", "api-key", "mtnuganda", (operator, ref) -> "http://127.0.0.1:1/v1/callbacks/mtn-momo/t",
+        Clock.systemUTC());
+
+    ResilientRail.of(unreachable, limits(Duration.ofSeconds(2))).authorize(request()).as(StepVerifier::create)
+        .expectNextMatches(RailOutcome.NotAttempted.class::isInstance).expectComplete().verify(VERIFY);
+  }
+
+  @Test
+  void aServerErrorIsUnknownAndATimeoutToo() {
     momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(503)));
     ResilientRail.of(rail, limits(Duration.ofSeconds(2))).authorize(request()).as(StepVerifier::create)
-        .expectNextMatches(RailOutcome.NotAttempted.class::isInstance).verifyComplete();
+        .expectNextMatches(RailOutcome.Unknown.class::isInstance).verifyComplete();
 
     momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(202).withFixedDelay(1_500)));
     ResilientRail.of(rail, limits(Duration.ofMillis(300))).authorize(request()).as(StepVerifier::create)
@@ -145,11 +225,12 @@ class MtnMomoRailTests {
 
   @Test
   void a5xxStormOpensTheCircuitAndAHalfOpenProbeClosesIt() {
+    // A bare 500 is unknown (not a documented refusal); unknown answers count as failures.
     momo.stubFor(post(urlPathEqualTo(RTP)).willReturn(aResponse().withStatus(500)));
     ResilientRail resilient = ResilientRail.of(rail,
         new RailLimits(Duration.ofSeconds(2), 10, 100, 50f, 80f, Duration.ofSeconds(2), 4, 4, Duration.ofMillis(1_500), 1));
     Flux.range(0, 4).concatMap(i -> resilient.authorize(request())).as(StepVerifier::create)
-        .thenConsumeWhile(RailOutcome.NotAttempted.class::isInstance).expectComplete().verify(VERIFY);
+        .thenConsumeWhile(RailOutcome.Unknown.class::isInstance).expectComplete().verify(VERIFY);
     assertThat(resilient.circuitState()).isEqualTo(CircuitBreaker.State.OPEN);
     resilient.authorize(request()).as(StepVerifier::create)
         .expectNext(new RailOutcome.NotAttempted("mtn_momo", "circuit_open", true)).expectComplete().verify(VERIFY);
