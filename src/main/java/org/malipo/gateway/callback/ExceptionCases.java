@@ -26,7 +26,9 @@ final class ExceptionCases {
     /** A rail reported a success that its status query never confirmed. */
     UNCONFIRMED_SUCCESS,
     /** A rail attempt whose outcome no status query could learn. */
-    UNKNOWN_ATTEMPT;
+    UNKNOWN_ATTEMPT,
+    /** A refund whose rail answer stayed unknown. */
+    UNKNOWN_REFUND;
 
     String wireName() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -40,7 +42,7 @@ final class ExceptionCases {
    * @param suspenseEntry the journal entry that moved the amount to suspense, or null
    * @param resolvedAt null while open
    */
-  record Case(String id, String kind, String paymentId, String merchantId, String rail, long amount, String currency,
+  record Case(String id, String kind, String paymentId, String refundId, String merchantId, String rail, long amount, String currency,
       String detail, String suspenseEntry, Instant openedAt, Instant resolvedAt) {}
 
   private final DatabaseClient db;
@@ -65,6 +67,18 @@ final class ExceptionCases {
   /** Opens an unknown-attempt case for the payment; nothing when one is open already. */
   Mono<Void> openUnknownAttempt(String paymentId, String rail, String detail) {
     return open(Kind.UNKNOWN_ATTEMPT, paymentId, rail, detail).then();
+  }
+
+  /** Opens an unknown-refund case; nothing when one is open already. No money moves. */
+  Mono<Void> openUnknownRefund(String refundId, String paymentId, String rail, String detail) {
+    return db.sql("""
+            INSERT INTO payment_exceptions (id, kind, payment_id, refund_id, merchant_id, rail, amount_minor, currency, detail)
+            SELECT :id, 'unknown_refund', r.payment_id, r.id, r.merchant_id, :rail, r.amount_minor, r.currency, :detail
+            FROM refunds r WHERE r.id = :refund AND r.payment_id = :payment
+            ON CONFLICT DO NOTHING""")
+        .bind("id", Ids.next("exc")).bind("refund", refundId).bind("payment", paymentId).bind("rail", rail)
+        .bind("detail", detail)
+        .then();
   }
 
   private record Opened(String id, Money amount) {}
@@ -92,7 +106,7 @@ final class ExceptionCases {
    */
   Flux<Case> page(int limit, String startingAfter, Boolean open) {
     StringBuilder sql = new StringBuilder("""
-        SELECT id, kind, payment_id, merchant_id, rail, amount_minor, currency, detail, suspense_entry, opened_at, resolved_at
+        SELECT id, kind, payment_id, refund_id, merchant_id, rail, amount_minor, currency, detail, suspense_entry, opened_at, resolved_at
         FROM payment_exceptions WHERE true""");
     if (startingAfter != null) {
       sql.append(" AND id < :after");
@@ -106,7 +120,7 @@ final class ExceptionCases {
       spec = spec.bind("after", startingAfter);
     }
     return spec.map(row -> new Case(row.get("id", String.class), row.get("kind", String.class),
-            row.get("payment_id", String.class), row.get("merchant_id", String.class), row.get("rail", String.class),
+            row.get("payment_id", String.class), row.get("refund_id", String.class), row.get("merchant_id", String.class), row.get("rail", String.class),
             row.get("amount_minor", Long.class), row.get("currency", String.class), row.get("detail", String.class),
             row.get("suspense_entry", String.class), row.get("opened_at", Instant.class), row.get("resolved_at", Instant.class)))
         .all();

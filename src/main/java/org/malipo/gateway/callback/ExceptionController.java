@@ -55,12 +55,13 @@ final class ExceptionController {
    * or {@code resolved}; absent members are omitted.
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record View(String id, String object, String kind, String status, String paymentId, String merchantId, String rail,
+  record View(String id, String object, String kind, String status, String paymentId, String refundId,
+      String merchantId, String rail,
       long amount, String currency, String detail, String suspenseEntry, String openedAt, String resolvedAt) {
 
     static View of(ExceptionCases.Case c) {
       return new View(c.id(), "exception", c.kind(), c.resolvedAt() == null ? "open" : "resolved", c.paymentId(),
-          c.merchantId(), c.rail(), c.amount(), c.currency(), c.detail(), c.suspenseEntry(), c.openedAt().toString(),
+          c.refundId(), c.merchantId(), c.rail(), c.amount(), c.currency(), c.detail(), c.suspenseEntry(), c.openedAt().toString(),
           c.resolvedAt() == null ? null : c.resolvedAt().toString());
     }
   }

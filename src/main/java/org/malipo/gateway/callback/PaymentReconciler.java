@@ -9,6 +9,7 @@ import org.malipo.gateway.payment.PaymentResolutions.DuePayment;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRegistry;
+import org.malipo.gateway.refund.RefundRecovery;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -36,6 +37,10 @@ import reactor.core.publisher.Mono;
  *   <tr><td>pending (callback awaited)</td><td>{@code pending-first-check}</td>
  *       <td>status query; fails only when the rail says so (e.g. the STK push expired)</td>
  *       <td>after {@code unconfirmed-window}: exception {@code unknown_attempt}, still queried</td></tr>
+ *   <tr><td>refund pending (its answer was lost)</td><td>{@code pending-first-check}</td>
+ *       <td>the same refund sent again under its id (the rail's idempotency key); only a final
+ *       answer is recorded</td><td>after {@code unconfirmed-window}: exception {@code
+ *       unknown_refund}, still checked</td></tr>
  * </table>
  *
  * <p>Checks back off by doubling from {@code pending-check-interval}. Unconfirmed callbacks are
@@ -53,12 +58,15 @@ final class PaymentReconciler extends BackgroundJob {
   private final RailRegistry rails;
   private final CallbackProperties properties;
   private final ExceptionCases exceptions;
+  private final RefundRecovery refunds;
   private final TransactionalOperator tx;
   private final MeterRegistry meters;
   private final Clock clock;
 
   PaymentReconciler(PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
-      ExceptionCases exceptions, ReactiveTransactionManager transactionManager, MeterRegistry meters, Clock clock) {
+      ExceptionCases exceptions, RefundRecovery refunds, ReactiveTransactionManager transactionManager,
+      MeterRegistry meters, Clock clock) {
+    this.refunds = refunds;
     this.resolutions = resolutions;
     this.rails = rails;
     this.properties = properties;
@@ -73,14 +81,22 @@ final class PaymentReconciler extends BackgroundJob {
     return everyInterval(properties.sweepInterval(), log, "payment reconciliation", this::reconcile);
   }
 
-  /** One pass over processing and pending payments; emits how many were checked. */
+  /** One pass over processing and pending payments and pending refunds; emits how many payments were checked. */
   Mono<Long> reconcile() {
     Flux<Long> processing = resolutions.claimProcessing(properties.processingFirstCheck(),
             properties.pendingCheckInterval(), BATCH)
         .flatMap(due -> guarded(due, checkProcessing(due)), CONCURRENCY);
     Flux<Long> pending = resolutions.claimDue(properties.pendingFirstCheck(), properties.pendingCheckInterval(), BATCH)
         .flatMap(due -> guarded(due, checkPending(due)), CONCURRENCY);
-    return processing.concatWith(pending).count();
+    Mono<Void> pendingRefunds = refunds.reconcile(properties.pendingFirstCheck(), properties.pendingCheckInterval(),
+            properties.unconfirmedWindow(), BATCH, CONCURRENCY)
+        .concatMap(unsettled -> {
+          count("refund", "still_unknown");
+          return exceptions.openUnknownRefund(unsettled.refundId(), unsettled.paymentId(), unsettled.rail(),
+              "no final answer from the rail for refund " + unsettled.refundId() + " within " + properties.unconfirmedWindow());
+        })
+        .then();
+    return processing.concatWith(pending).count().flatMap(checked -> pendingRefunds.thenReturn(checked));
   }
 
   private Mono<Long> guarded(DuePayment due, Mono<Void> check) {

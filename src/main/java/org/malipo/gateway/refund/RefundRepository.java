@@ -1,6 +1,7 @@
 package org.malipo.gateway.refund;
 
 import io.r2dbc.spi.Readable;
+import java.time.Duration;
 import java.time.Instant;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
@@ -86,6 +87,41 @@ final class RefundRepository {
     spec = r.failureMessage() == null ? spec.bindNull("message", String.class) : spec.bind("message", r.failureMessage());
     return spec.fetch().rowsUpdated().flatMap(rows -> rows == 1 ? Mono.<Void>empty()
         : Mono.error(new IllegalStateException("refund " + r.id() + " was not pending")));
+  }
+
+  /**
+   * A pending refund claimed for a check.
+   *
+   * @param authorization the acquirer's id of the captured authorization being refunded
+   * @param statusChecks checks made so far, this one included
+   */
+  record PendingRefund(Refund refund, String authorization, int statusChecks) {}
+
+  /**
+   * Claims pending refunds whose next check is due: the first {@code firstAfter} after their last
+   * change, then with doubling intervals from {@code interval} (at most 64 times it). A guarded
+   * update ({@code FOR UPDATE SKIP LOCKED}) pushes the next check out, so two instances never
+   * check the same refund at once.
+   */
+  Flux<PendingRefund> claimPending(Duration firstAfter, Duration interval, int limit) {
+    return db.sql("""
+            UPDATE refunds r SET status_checks = r.status_checks + 1,
+                next_status_check_at = now() + CAST(:intervalMs AS bigint) * power(2, LEAST(r.status_checks, 6))
+                    * interval '1 millisecond'
+            FROM (SELECT id FROM refunds
+                  WHERE status = 'pending'
+                    AND COALESCE(next_status_check_at, updated_at + CAST(:firstMs AS bigint) * interval '1 millisecond') <= now()
+                  ORDER BY updated_at LIMIT :limit FOR UPDATE SKIP LOCKED) due
+            WHERE r.id = due.id
+            RETURNING r.*, r.debited_account LIKE '%:available:%' AS from_available,
+                (SELECT a.rail_reference FROM payment_attempts a
+                 WHERE a.payment_id = r.payment_id AND a.outcome = 'approved' LIMIT 1) AS authorization""")
+        .bind("intervalMs", interval.toMillis())
+        .bind("firstMs", firstAfter.toMillis())
+        .bind("limit", limit)
+        .map(row -> new PendingRefund(toRefund(row), row.get("authorization", String.class),
+            row.get("status_checks", Integer.class)))
+        .all();
   }
 
   /** The refunds of one of the merchant's payments, newest first. */

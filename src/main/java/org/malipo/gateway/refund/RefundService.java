@@ -181,24 +181,60 @@ final class RefundService {
 
   private Mono<Answer> record(Refund pending, RefundOutcome outcome) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    Refund result = switch (outcome) {
-      case RefundOutcome.Refunded r -> pending.resolved("succeeded", r.railReference(), null, null, now);
-      case RefundOutcome.Refused r -> pending.resolved("failed", null, r.failureCode(), r.message(), now);
-      case RefundOutcome.NotAttempted n -> pending.resolved("failed", null, "provider_unavailable",
-          "The payment provider could not take the refund; nothing was refunded.", now);
-      case RefundOutcome.Unknown u -> pending; // stays pending until the rail's status resolves it
-    };
+    Refund result = decide(pending, outcome, now);
     String body = json.writeValueAsString(Refund.View.of(result));
-    Mono<Void> writes = "pending".equals(result.status()) ? Mono.empty() : refunds.resolve(result)
-        .then("failed".equals(result.status()) ? release(result) : Mono.empty())
-        .then(outbox.append(result.paymentId(), result.merchantId(), "refund." + result.status(), now,
-            Refund.View.of(result)).then());
-    Mono<Void> all = writes.then(idempotency.complete(result.merchantId(), result.idempotencyKey(), result.id(), CREATED, body));
+    Mono<Void> all = writes(result, now)
+        .then(idempotency.complete(result.merchantId(), result.idempotencyKey(), result.id(), CREATED, body));
     return tx.transactional(all)
         .retryWhen(Retry.backoff(3, Duration.ofMillis(50))
             .filter(error -> !(error instanceof DataIntegrityViolationException) && !(error instanceof IllegalStateException)))
         .doOnSuccess(done -> outbox.committed())
+        // The refund is reserved: a failure now must say where the money is, never "nothing recorded".
+        .onErrorMap(error -> !(error instanceof ApiProblem), error -> ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE,
+                "Refund " + pending.id() + " was recorded but could not be finished now; it will reach a final status."
+                    + " Retry with the same Idempotency-Key to get it.")
+            .withHeaders(Map.of("Retry-After", "1"))
+            .withExtensions(Map.of("refund_id", pending.id(), "payment_id", pending.paymentId())))
         .thenReturn(new Answer(CREATED, body, false));
+  }
+
+  private static Refund decide(Refund pending, RefundOutcome outcome, Instant now) {
+    return switch (outcome) {
+      case RefundOutcome.Refunded r -> pending.resolved("succeeded", r.railReference(), null, null, now);
+      case RefundOutcome.Refused r -> pending.resolved("failed", null, r.failureCode(), r.message(), now);
+      case RefundOutcome.NotAttempted n -> pending.resolved("failed", null, "provider_unavailable",
+          "The payment provider could not take the refund; nothing was refunded.", now);
+      case RefundOutcome.Unknown u -> pending; // stays pending until the reconciler asks the rail again
+    };
+  }
+
+  /** A final refund's writes: the guarded status change, the release of a failed one, its event. */
+  private Mono<Void> writes(Refund result, Instant now) {
+    return "pending".equals(result.status()) ? Mono.empty() : refunds.resolve(result)
+        .then("failed".equals(result.status()) ? release(result) : Mono.empty())
+        .then(outbox.append(result.paymentId(), result.merchantId(), "refund." + result.status(), now,
+            Refund.View.of(result)).then());
+  }
+
+  /**
+   * Settles a refund left {@code pending} by an unknown rail answer: sends the same refund again
+   * under the same refund id, which the rail takes as its idempotency key (a processed refund is
+   * replayed, never repeated). Only a final answer is recorded (succeeded, or refused and
+   * released); a refund the rail does not process now stays pending, since the first request
+   * may still have been processed. The key keeps its first (pending) answer.
+   *
+   * @return true when the refund is now final
+   */
+  Mono<Boolean> recover(RefundRepository.PendingRefund due) {
+    return callRail(new Reserved(due.refund(), due.authorization(), null)).flatMap(outcome -> {
+      if (!(outcome instanceof RefundOutcome.Refunded) && !(outcome instanceof RefundOutcome.Refused)) {
+        return Mono.just(false);
+      }
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+      return tx.transactional(writes(decide(due.refund(), outcome, now), now))
+          .doOnSuccess(done -> outbox.committed())
+          .thenReturn(true);
+    });
   }
 
   private Mono<Void> release(Refund failed) {
