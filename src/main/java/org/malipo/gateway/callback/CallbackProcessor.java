@@ -3,6 +3,7 @@ package org.malipo.gateway.callback;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.StrictJson;
 import org.malipo.gateway.common.BackgroundJob;
@@ -131,11 +132,14 @@ final class CallbackProcessor extends BackgroundJob {
     if (callback.outcome() instanceof RailOutcome.Pending || callback.outcome() instanceof RailOutcome.Unknown) {
       return decide(row, Inbox.Verdict.REJECTED, "not a final status", callback.railReference(), null);
     }
+    // Not flatMap(match).switchIfEmpty(orphan): match completes empty too, and a row it left open
+    // for a later check must not become an orphan.
     return resolutions.findAttempt(rail.name(), callback.railReference(), callback.externalId())
-        .flatMap(attempt -> match(row, rail, callback, attempt))
-        .switchIfEmpty(Mono.defer(() -> exhausted(row)
+        .map(Optional::of)
+        .defaultIfEmpty(Optional.empty())
+        .flatMap(found -> found.isPresent() ? match(row, rail, callback, found.get()) : exhausted(row)
             ? decide(row, Inbox.Verdict.ORPHAN, "no attempt for this reference; kept for review", callback.railReference(), null)
-            : inbox.retryLater(row.id(), backoff(row), "no attempt yet")));
+            : inbox.retryLater(row.id(), backoff(row), "no attempt yet"));
   }
 
   private Mono<Void> match(Inbox.Row row, RailAdapter rail, RailCallback callback, Attempt attempt) {

@@ -59,6 +59,7 @@ class PaymentInterruptionIntegrationTests extends IntegrationTest {
   @Autowired PaymentRepository payments;
   @Autowired OutboxWriter outbox;
   @Autowired RailRegistry rails;
+  @Autowired org.malipo.gateway.callback.CallbackProperties callbacks;
   @LocalServerPort int port;
 
   @AfterEach
@@ -154,6 +155,39 @@ class PaymentInterruptionIntegrationTests extends IntegrationTest {
     assertThat(count("SELECT count(*) FROM inbox WHERE payment_id = :id AND verdict = 'applied'", started.id())).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM payment_attempts WHERE payment_id = :id AND outcome = 'approved'"
         + " AND rail_reference = '" + ((RailOutcome.Pending) pushed).railReference() + "'", started.id())).isEqualTo(1);
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
+  @Test
+  void aSuccessTheRailNeverConfirmsBecomesAnOperatorExceptionWithTheMoneyInSuspenseNeverAFailure() {
+    TestMerchants.TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
+    String operator = TestMerchants.create(db, clients, web, "admin").token();
+    Payment claimed = claimed(merchant.merchantId(), null, new MobileWallet("mpesa", "+254708374149"));
+    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+    Payment started = claimed.withAttemptStarted("mpesa", now);
+    String attemptId = PaymentPipeline.attemptId(started.id(), 1);
+    payments.startAttempt(started, attemptId, now).block(WAIT);
+    // A success reported for the attempt under a CheckoutRequestID the STK query cannot confirm.
+    byte[] success = sandbox.stkSuccessCallback("ws_CO_unconfirmed_" + UUID.randomUUID(), 15, "254708374149");
+    web.post().uri("/v1/callbacks/mpesa/" + callbacks.mpesaToken() + "?ref=" + attemptId)
+        .contentType(MediaType.APPLICATION_JSON).bodyValue(success).exchange().expectStatus().isOk();
+
+    // Re-checked, not rejected after a few tries (the test profile's window is 3 s, production's 24 h).
+    long deadline = System.nanoTime() + FINAL.toNanos();
+    while (System.nanoTime() < deadline && count("SELECT count(*) FROM payment_exceptions WHERE payment_id = :id"
+        + " AND kind = 'unconfirmed_success'", started.id()) == 0) {
+      pause();
+    }
+    assertThat(count("SELECT count(*) FROM payment_exceptions WHERE payment_id = :id AND kind = 'unconfirmed_success'"
+        + " AND suspense_entry IS NOT NULL AND resolved_at IS NULL", started.id())).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id AND kind = 'suspense'", started.id()))
+        .isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM payments WHERE id = :id AND status = 'processing'", started.id()))
+        .as("never a silent failed").isEqualTo(1);
+    web.get().uri("/v1/exceptions?status=open&limit=100").headers(h -> h.setBearerAuth(operator)).exchange()
+        .expectStatus().isOk()
+        .expectBody().jsonPath("$.data[?(@.payment_id == '" + started.id() + "' && @.kind == 'unconfirmed_success')]")
+        .exists();
     LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 
