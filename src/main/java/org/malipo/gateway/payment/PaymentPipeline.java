@@ -184,6 +184,12 @@ final class PaymentPipeline {
         .withExtensions(Map.of("payment_id", payment.id()));
   }
 
+  /** Whether the database was never reached (no connection could be had), so nothing can have been written. */
+  private static boolean neverSent(Throwable error) {
+    return error instanceof org.springframework.dao.DataAccessResourceFailureException
+        && String.valueOf(error.getMessage()).startsWith("Failed to obtain R2DBC Connection");
+  }
+
   /** Either the new processing payment or the replay of the key's first answer. */
   private record Started(Payment payment, Claim.Replay replay) {}
 
@@ -206,8 +212,9 @@ final class PaymentPipeline {
     return statement.query(db, "SELECT count(*) AS inserted FROM " + PaymentRepository.INSERTED)
         .map(row -> row.get("inserted", Long.class))
         .one()
-        // The statement's outcome is not known when the connection fails mid-way: say so.
-        .onErrorMap(error -> !(error instanceof ApiProblem), error -> recordedButUnfinished(payment, error))
+        // No connection: nothing was sent, nothing recorded (the handler says so). A connection that
+        // fails once the statement was sent leaves its outcome unknown: the problem names the payment.
+        .onErrorMap(error -> !(error instanceof ApiProblem) && !neverSent(error), error -> recordedButUnfinished(payment, error))
         .flatMap(inserted -> {
           if (inserted == 1) {
             outbox.committed();

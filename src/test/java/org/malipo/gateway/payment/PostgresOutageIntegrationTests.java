@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.malipo.gateway.support.ProxiedInstanceTest;
 import org.malipo.gateway.support.LedgerAudit;
@@ -42,6 +44,7 @@ class PostgresOutageIntegrationTests extends ProxiedInstanceTest {
     Duration took = Duration.ofNanos(System.nanoTime() - started);
 
     assertThat(problem.get("code").asString()).isEqualTo("service_unavailable");
+    assertThat(problem.has("payment_id")).as("nothing was recorded, so no payment is named").isFalse();
     assertThat(took).as("the gateway answered without waiting for PostgreSQL").isLessThan(PROMPTLY);
 
     gateway.postgres().restore();
@@ -81,6 +84,41 @@ class PostgresOutageIntegrationTests extends ProxiedInstanceTest {
 
     gateway.postgres().restore();
     awaitReady();
+  }
+
+  @Test
+  void aFailureAtTheOutcomeWriteNamesThePaymentAndARetryWithItsKeyReturnsItOnceSettled() throws Exception {
+    String key = UUID.randomUUID().toString();
+    gateway.acquirer().loseAnswers(); // the acquirer authorizes; its answer never comes back (1 s timeout)
+    CompletableFuture<JsonNode> answer = CompletableFuture.supplyAsync(() -> pay(key).expectStatus().isEqualTo(503)
+        .expectHeader().exists("Retry-After").expectBody(JsonNode.class).returnResult().getResponseBody());
+    // PostgreSQL goes once the attempt is committed and the rail call is on its way.
+    long deadline = System.nanoTime() + RECOVERY.toNanos();
+    while (rows("SELECT count(*) AS n FROM payment_attempts a JOIN payments p ON p.id = a.payment_id"
+        + " WHERE p.merchant_id = :merchant AND a.outcome = 'in_flight'") == 0) {
+      assertThat(System.nanoTime()).as("attempt committed").isLessThan(deadline);
+      sleep(Duration.ofMillis(20));
+    }
+    gateway.postgres().cut();
+
+    JsonNode problem = answer.get(30, TimeUnit.SECONDS);
+    assertThat(problem.get("code").asString()).isEqualTo("service_unavailable");
+    assertThat(problem.get("payment_id").asString()).startsWith("pay_");
+    assertThat(problem.get("detail").asString()).contains("same Idempotency-Key").doesNotContain("nothing was recorded");
+
+    gateway.postgres().restore();
+    gateway.acquirer().restore();
+    awaitReady();
+    String paymentId = problem.get("payment_id").asString();
+    long settled = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (rows("SELECT count(*) AS n FROM payments WHERE merchant_id = :merchant AND status = 'succeeded'") == 0) {
+      assertThat(System.nanoTime()).as("settled by the reconciler's status query").isLessThan(settled);
+      sleep(Duration.ofMillis(200));
+    }
+    pay(key).expectStatus().isCreated().expectHeader().valueEquals("Idempotent-Replayed", "true")
+        .expectBody().jsonPath("$.id").isEqualTo(paymentId).jsonPath("$.status").isEqualTo("succeeded");
+    assertThat(rows("SELECT count(*) AS n FROM payments WHERE merchant_id = :merchant")).as("one payment").isEqualTo(1);
+    LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 
   private WebTestClient.ResponseSpec pay(String key) {
