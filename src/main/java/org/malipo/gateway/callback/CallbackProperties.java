@@ -29,12 +29,16 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param unconfirmedWindow how long an unconfirmed report, or an unsettled payment, is re-checked
  *     before it becomes an operator-visible exception; default 24 h
  * @param unconfirmedMaxBackoff the longest wait between two checks of an unconfirmed report; default 5 min
+ * @param railCheckIntervals the first interval between two status checks, by rail name
+ *     ({@code malipo.callbacks.rail-check-intervals.mpesa=10s}); rails not listed use {@code
+ *     pending-check-interval}
  */
 @ConfigurationProperties("malipo.callbacks")
 public record CallbackProperties(String mpesaToken, String mtnMomoToken, String baseUrl, Boolean confirmMpesa,
     Boolean confirmMtnMomo, Duration pollInterval, Integer batchSize, Integer concurrency, Integer maxAttempts,
     Duration retryBackoff, Duration pendingFirstCheck, Duration pendingCheckInterval,
-    Duration sweepInterval, Duration processingFirstCheck, Duration unconfirmedWindow, Duration unconfirmedMaxBackoff) {
+    Duration sweepInterval, Duration processingFirstCheck, Duration unconfirmedWindow, Duration unconfirmedMaxBackoff,
+    java.util.Map<String, Duration> railCheckIntervals) {
 
   /** Replaces null components by their defaults. */
   public CallbackProperties {
@@ -54,6 +58,7 @@ public record CallbackProperties(String mpesaToken, String mtnMomoToken, String 
     processingFirstCheck = processingFirstCheck == null ? Duration.ofSeconds(30) : processingFirstCheck;
     unconfirmedWindow = unconfirmedWindow == null ? Duration.ofHours(24) : unconfirmedWindow;
     unconfirmedMaxBackoff = unconfirmedMaxBackoff == null ? Duration.ofMinutes(5) : unconfirmedMaxBackoff;
+    railCheckIntervals = railCheckIntervals == null ? java.util.Map.of() : java.util.Map.copyOf(railCheckIntervals);
   }
 
   @Override

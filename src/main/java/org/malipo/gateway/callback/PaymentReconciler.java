@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.payment.PaymentResolutions;
+import org.malipo.gateway.payment.PaymentResolutions.CheckSchedule;
 import org.malipo.gateway.payment.PaymentResolutions.DuePayment;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailOutcome;
@@ -43,7 +44,8 @@ import reactor.core.publisher.Mono;
  *       unknown_refund}, still checked</td></tr>
  * </table>
  *
- * <p>Checks back off by doubling from {@code pending-check-interval}. Unconfirmed callbacks are
+ * <p>Checks back off by doubling from the rail's {@code rail-check-intervals} entry, else {@code
+ * pending-check-interval}. Unconfirmed callbacks are
  * re-checked by {@link CallbackProcessor} under the same window. Counter {@code
  * malipo.reconciler.checks{case, answer}}.
  */
@@ -83,10 +85,11 @@ final class PaymentReconciler extends BackgroundJob {
 
   /** One pass over processing and pending payments and pending refunds; emits how many payments were checked. */
   Mono<Long> reconcile() {
-    Flux<Long> processing = resolutions.claimProcessing(properties.processingFirstCheck(),
-            properties.pendingCheckInterval(), BATCH)
+    Flux<Long> processing = resolutions.claimProcessing(new CheckSchedule(properties.processingFirstCheck(),
+            properties.pendingCheckInterval(), properties.railCheckIntervals()), BATCH)
         .flatMap(due -> guarded(due, checkProcessing(due)), CONCURRENCY);
-    Flux<Long> pending = resolutions.claimDue(properties.pendingFirstCheck(), properties.pendingCheckInterval(), BATCH)
+    Flux<Long> pending = resolutions.claimDue(new CheckSchedule(properties.pendingFirstCheck(),
+            properties.pendingCheckInterval(), properties.railCheckIntervals()), BATCH)
         .flatMap(due -> guarded(due, checkPending(due)), CONCURRENCY);
     Mono<Void> pendingRefunds = refunds.reconcile(properties.pendingFirstCheck(), properties.pendingCheckInterval(),
             properties.unconfirmedWindow(), BATCH, CONCURRENCY)

@@ -203,11 +203,11 @@ public final class PaymentResolutions {
    * @param limit at most this many
    * @return each with its last attempt ({@link Attempt#attemptId()} null when none was started)
    */
-  public Flux<DuePayment> claimProcessing(Duration firstAfter, Duration interval, int limit) {
+  public Flux<DuePayment> claimProcessing(CheckSchedule schedule, int limit) {
     return db.sql("""
             UPDATE payments p SET status_checks = p.status_checks + 1,
-                next_status_check_at = now() + CAST(:intervalMs AS bigint) * power(2, LEAST(p.status_checks, 6))
-                    * interval '1 millisecond'
+                next_status_check_at = now() + COALESCE(CAST(CAST(:railIntervals AS jsonb) ->> p.provider AS bigint),
+                    CAST(:intervalMs AS bigint)) * power(2, LEAST(p.status_checks, 6)) * interval '1 millisecond'
             FROM (SELECT id FROM payments q
                   WHERE status = 'processing'
                     AND COALESCE(next_status_check_at, updated_at + CAST(:firstMs AS bigint) * interval '1 millisecond') <= now()
@@ -217,8 +217,9 @@ public final class PaymentResolutions {
             WHERE p.id = due.id
             RETURNING p.id, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn, p.created_at,
                 last.id AS attempt_id, last.rail, last.rail_reference""")
-        .bind("intervalMs", interval.toMillis())
-        .bind("firstMs", firstAfter.toMillis())
+        .bind("intervalMs", schedule.interval().toMillis())
+        .bind("railIntervals", railIntervalsMs(schedule))
+        .bind("firstMs", schedule.firstAfter().toMillis())
         .bind("limit", limit)
         .map(row -> new DuePayment(new Attempt(row.get("attempt_id", String.class), row.get("id", String.class),
             row.get("rail", String.class), row.get("rail_reference", String.class),
@@ -227,6 +228,22 @@ public final class PaymentResolutions {
                 org.malipo.gateway.common.CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
             row.get("msisdn", String.class)), row.get("status_checks", Integer.class), row.get("created_at", Instant.class)))
         .all();
+  }
+
+  /**
+   * When a case's checks are due: the first {@code firstAfter} after the payment's last change, then
+   * with doubling intervals from {@code interval} (at most 64 times it), or from the rail's own
+   * interval in {@code perRail} (the rails' quotas and expiries differ: an STK query every few
+   * seconds is refused, a card look-up is cheap).
+   *
+   * @param perRail first interval by rail name; rails not listed use {@code interval}
+   */
+  public record CheckSchedule(Duration firstAfter, Duration interval, java.util.Map<String, Duration> perRail) {}
+
+  private String railIntervalsMs(CheckSchedule schedule) {
+    java.util.Map<String, Long> millis = new java.util.TreeMap<>();
+    schedule.perRail().forEach((rail, interval) -> millis.put(rail, interval.toMillis()));
+    return json.writeValueAsString(millis);
   }
 
   private Mono<Result> lateFunds(Payment failed, Attempt attempt) {
@@ -260,11 +277,11 @@ public final class PaymentResolutions {
    *
    * @param limit at most this many
    */
-  public Flux<DuePayment> claimDue(Duration firstAfter, Duration interval, int limit) {
+  public Flux<DuePayment> claimDue(CheckSchedule schedule, int limit) {
     return db.sql("""
             UPDATE payments p SET status_checks = p.status_checks + 1,
-                next_status_check_at = now() + CAST(:intervalMs AS bigint) * power(2, LEAST(p.status_checks, 6))
-                    * interval '1 millisecond'
+                next_status_check_at = now() + COALESCE(CAST(CAST(:railIntervals AS jsonb) ->> p.provider AS bigint),
+                    CAST(:intervalMs AS bigint)) * power(2, LEAST(p.status_checks, 6)) * interval '1 millisecond'
             FROM (SELECT id FROM payments
                   WHERE status = 'pending'
                     AND COALESCE(next_status_check_at, updated_at + CAST(:firstMs AS bigint) * interval '1 millisecond') <= now()
@@ -275,8 +292,9 @@ public final class PaymentResolutions {
                  ORDER BY a.started_at DESC LIMIT 1) AS attempt_id,
                 (SELECT a.rail_reference FROM payment_attempts a WHERE a.payment_id = p.id AND a.outcome = 'pending'
                  ORDER BY a.started_at DESC LIMIT 1) AS rail_reference""")
-        .bind("intervalMs", interval.toMillis())
-        .bind("firstMs", firstAfter.toMillis())
+        .bind("intervalMs", schedule.interval().toMillis())
+        .bind("railIntervals", railIntervalsMs(schedule))
+        .bind("firstMs", schedule.firstAfter().toMillis())
         .bind("limit", limit)
         .map(row -> new DuePayment(new Attempt(row.get("attempt_id", String.class), row.get("id", String.class),
             row.get("provider", String.class), row.get("rail_reference", String.class),
