@@ -16,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
-import org.malipo.gateway.common.SingleStatement;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyStore;
@@ -207,16 +206,8 @@ class GroupCommitIntegrationTests extends IntegrationTest {
     Payment payment = new Payment(Ids.next("pay"), merchantId, Ids.next("key"), PaymentStatus.PROCESSING, AMOUNT,
         new Money(0, CurrencyUnit.KES), "order-1", null, Map.of(), new MaskedCard("visa", "424242", "4242", "fp"),
         null, null, new Payment.Risk(12, "allow", List.of("new_card"), false), null, 0, now, now);
-    SingleStatement claim = new SingleStatement();
-    idempotency.claimIn(claim, merchantId, payment.idempotencyKey(), "fingerprint", payment.id());
-    payments.insertIn(claim, IdempotencyStore.CLAIM, payment);
-    outbox.appendFirstIn(claim, PaymentRepository.INSERTED, payment.id(), merchantId, "payment.created", now,
-        PaymentView.of(payment));
-    assertThat(claim.query(db, "SELECT count(*) AS n FROM " + PaymentRepository.INSERTED)
-        .map(row -> row.get("n", Long.class)).one().block(WAIT)).isEqualTo(1);
-    // Intent before the rail, as the pipeline commits it.
-    Payment started = payment.withAttemptStarted("acquirer_a", now);
-    payments.startAttempt(started, PaymentPipeline.attemptId(payment.id(), 1), now).block(WAIT);
+    PaymentRows.claim(db, idempotency, payments, outbox, payment);
+    Payment started = PaymentRows.startAttempt(payments, payment, "acquirer_a");
     return started;
   }
 

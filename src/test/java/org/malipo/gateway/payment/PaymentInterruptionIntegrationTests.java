@@ -14,7 +14,6 @@ import org.malipo.gateway.auth.ApiClients;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
-import org.malipo.gateway.common.SingleStatement;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.rail.CardData;
@@ -114,10 +113,8 @@ class PaymentInterruptionIntegrationTests extends IntegrationTest {
   void aPaymentWhoseInstanceDiedDuringTheRailCallIsSettledByTheStatusQueryAndNeverResent() {
     TestMerchants.TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
     Payment claimed = claimed(merchant.merchantId());
-    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    Payment started = claimed.withAttemptStarted("acquirer_a", now);
+    Payment started = PaymentRows.startAttempt(payments, claimed, "acquirer_a");
     String attemptId = PaymentPipeline.attemptId(started.id(), 1);
-    payments.startAttempt(started, attemptId, now).block(WAIT);
     // The acquirer authorized; the instance died before it could record the answer.
     RailOutcome charged = rails.byName("acquirer_a").orElseThrow().authorize(new RailRequest(started.id(), attemptId,
         started.merchantId(), started.amount(), new CardData("4242424242424242", 12, 2030, "123"), null)).block(WAIT);
@@ -139,10 +136,8 @@ class PaymentInterruptionIntegrationTests extends IntegrationTest {
   void anStkPushWhoseAnswerWasLostIsSettledByItsCallbackNotOrphaned() {
     TestMerchants.TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
     Payment claimed = claimed(merchant.merchantId(), null, new MobileWallet("mpesa", "+254708374149"));
-    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    Payment started = claimed.withAttemptStarted("mpesa", now);
+    Payment started = PaymentRows.startAttempt(payments, claimed, "mpesa");
     String attemptId = PaymentPipeline.attemptId(started.id(), 1);
-    payments.startAttempt(started, attemptId, now).block(WAIT);
     // The push reached Daraja (the customer is prompted) but its answer, the CheckoutRequestID,
     // never came back: the attempt knows no rail reference. The callback URL carries the attempt id.
     RailOutcome pushed = rails.byName("mpesa").orElseThrow().authorize(new RailRequest(started.id(), attemptId,
@@ -163,10 +158,8 @@ class PaymentInterruptionIntegrationTests extends IntegrationTest {
     TestMerchants.TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
     String operator = TestMerchants.create(db, clients, web, "admin").token();
     Payment claimed = claimed(merchant.merchantId(), null, new MobileWallet("mpesa", "+254708374149"));
-    Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-    Payment started = claimed.withAttemptStarted("mpesa", now);
+    Payment started = PaymentRows.startAttempt(payments, claimed, "mpesa");
     String attemptId = PaymentPipeline.attemptId(started.id(), 1);
-    payments.startAttempt(started, attemptId, now).block(WAIT);
     // A success reported for the attempt under a CheckoutRequestID the STK query cannot confirm.
     byte[] success = sandbox.stkSuccessCallback("ws_CO_unconfirmed_" + UUID.randomUUID(), 15, "254708374149");
     web.post().uri("/v1/callbacks/mpesa/" + callbacks.mpesaToken() + "?ref=" + attemptId)
@@ -201,13 +194,7 @@ class PaymentInterruptionIntegrationTests extends IntegrationTest {
     Payment payment = new Payment(Ids.next("pay"), merchantId, UUID.randomUUID().toString(), PaymentStatus.PROCESSING,
         new Money(1_500, CurrencyUnit.KES), new Money(0, CurrencyUnit.KES), "order-crash", null, Map.of(),
         card, wallet, null, null, null, 0, now, now);
-    SingleStatement claim = new SingleStatement();
-    idempotency.claimIn(claim, merchantId, payment.idempotencyKey(), "fingerprint", payment.id());
-    payments.insertIn(claim, IdempotencyStore.CLAIM, payment);
-    outbox.appendFirstIn(claim, PaymentRepository.INSERTED, payment.id(), merchantId, "payment.created", now,
-        PaymentView.of(payment));
-    assertThat(claim.query(db, "SELECT count(*) AS n FROM " + PaymentRepository.INSERTED)
-        .map(row -> row.get("n", Long.class)).one().block(WAIT)).isEqualTo(1);
+    PaymentRows.claim(db, idempotency, payments, outbox, payment);
     return payment;
   }
 

@@ -57,16 +57,8 @@ class PaymentOutcomeStatementIntegrationTests extends IntegrationTest {
     processing = new Payment(Ids.next("pay"), merchantId, key, PaymentStatus.PROCESSING, AMOUNT,
         new Money(0, CurrencyUnit.KES), "order-1", null, Map.of(), new MaskedCard("visa", "424242", "4242", "fp"),
         null, null, null, null, 0, now, now);
-    SingleStatement claim = new SingleStatement();
-    idempotency.claimIn(claim, merchantId, key, "fingerprint", processing.id());
-    payments.insertIn(claim, IdempotencyStore.CLAIM, processing);
-    outbox.appendFirstIn(claim, PaymentRepository.INSERTED, processing.id(), merchantId, "payment.created", now,
-        PaymentView.of(processing));
-    assertThat(claim.query(db, "SELECT count(*) AS n FROM " + PaymentRepository.INSERTED)
-        .map(row -> row.get("n", Long.class)).one().block(WAIT)).isEqualTo(1);
-    // Intent before the rail, as the pipeline commits it.
-    processing = processing.withAttemptStarted("acquirer_a", now);
-    payments.startAttempt(processing, PaymentPipeline.attemptId(processing.id(), 1), now).block(WAIT);
+    PaymentRows.claim(db, idempotency, payments, outbox, processing);
+    processing = PaymentRows.startAttempt(payments, processing, "acquirer_a");
   }
 
   private SingleStatement succeededOutcome() {
