@@ -29,7 +29,9 @@ import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
 import org.malipo.gateway.routing.RailRouter;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
@@ -59,6 +61,7 @@ import tools.jackson.databind.json.JsonMapper;
 final class PaymentPipeline {
 
   static final String CREATE_PATH = "POST /v1/payments";
+  private static final Logger log = LoggerFactory.getLogger(PaymentPipeline.class);
   private static final int CREATED = 201;
   private static final Map<String, String> RETRY_SOON = Map.of("Retry-After", "1");
 
@@ -176,7 +179,7 @@ final class PaymentPipeline {
    * with the same key, which returns the payment once it is final (never a second charge).
    */
   private static ApiProblem recordedButUnfinished(Payment payment, Throwable error) {
-    LoggerFactory.getLogger(PaymentPipeline.class).warn("payment {}: failed after it was recorded, left to the reconciler: {}",
+    log.warn("payment {}: failed after it was recorded, left to the reconciler: {}",
         payment.id(), error.toString());
     return ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE, "Payment " + payment.id() + " was recorded but could not be"
             + " finished now; it will reach a final status. Retry with the same Idempotency-Key to get it.")
@@ -186,7 +189,7 @@ final class PaymentPipeline {
 
   /** Whether the database was never reached (no connection could be had), so nothing can have been written. */
   private static boolean neverSent(Throwable error) {
-    return error instanceof org.springframework.dao.DataAccessResourceFailureException
+    return error instanceof DataAccessResourceFailureException
         && String.valueOf(error.getMessage()).startsWith("Failed to obtain R2DBC Connection");
   }
 
