@@ -11,6 +11,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.malipo.gateway.auth.ApiClients;
@@ -44,10 +45,18 @@ class RetentionIntegrationTests extends IntegrationTest {
   @Autowired MeterRegistry meters;
 
   private TestMerchant merchant;
+  /** Rows this test made up; removed afterwards, so no other test of the shared database sees them. */
+  private final List<Runnable> cleanUp = new ArrayList<>();
 
   @BeforeEach
   void newMerchant() {
     merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
+  }
+
+  @AfterEach
+  void removeMadeUpRows() {
+    cleanUp.reversed().forEach(Runnable::run);
+    cleanUp.clear();
   }
 
   private RetentionJob job(int batchSize) {
@@ -95,10 +104,15 @@ class RetentionIntegrationTests extends IntegrationTest {
   private String paymentWithKey(String status, String keyState, Duration expiredAgo) {
     String id = Ids.next("pay");
     String key = "key-" + id;
+    // Status checks far in the future: the sweepers must leave this made-up payment alone.
     run("""
-        INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, method_type)
-        VALUES (:id, :merchant, :key, :status, 100, 'KES', 'card')""",
+        INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, method_type,
+            updated_at, next_status_check_at)
+        VALUES (:id, :merchant, :key, :status, 100, 'KES', 'card', now() + interval '1 day', now() + interval '10 years')""",
         "id", id, "merchant", merchant.merchantId(), "key", key, "status", status);
+    cleanUp.add(() -> run("DELETE FROM payments WHERE id = :id", "id", id));
+    cleanUp.add(() -> run("DELETE FROM idempotency_keys WHERE merchant_id = :m AND idempotency_key = :k",
+        "m", merchant.merchantId(), "k", key));
     run("""
         INSERT INTO idempotency_keys (merchant_id, idempotency_key, fingerprint, state, resource_id, response_status,
             response_body, created_at, expires_at)
@@ -150,6 +164,7 @@ class RetentionIntegrationTests extends IntegrationTest {
   // --- outbox ---
 
   private long outboxRow(String aggregate, long sequence, boolean published, Instant createdAt) {
+    cleanUp.add(() -> run("DELETE FROM outbox WHERE aggregate_id = :a", "a", aggregate));
     return db.sql("""
             INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, payload, created_at, published_at, sequence)
             VALUES (:event, :aggregate, :merchant, 'payment.created', '{}', :created, :published, :sequence)
@@ -197,6 +212,12 @@ class RetentionIntegrationTests extends IntegrationTest {
   // --- inbox ---
 
   private long inboxRow(String verdict, Instant processedAt) {
+    long id = insertInboxRow(verdict, processedAt);
+    cleanUp.add(() -> run("DELETE FROM inbox WHERE id = :id", "id", id));
+    return id;
+  }
+
+  private long insertInboxRow(String verdict, Instant processedAt) {
     return db.sql("""
             INSERT INTO inbox (rail, body, received_at, verdict, processed_at)
             VALUES ('mpesa', '{}', :at, :verdict, :at) RETURNING id""")
@@ -252,6 +273,10 @@ class RetentionIntegrationTests extends IntegrationTest {
         INSERT INTO webhook_endpoints (id, merchant_id, url, events, secret)
         VALUES (:id, :merchant, 'https://hooks.example.test/r', ARRAY['payment.succeeded'], 'whsec_retention')""",
         "id", endpoint, "merchant", merchant.merchantId());
+    cleanUp.add(() -> run("DELETE FROM webhook_endpoints WHERE id = :id", "id", endpoint));
+    cleanUp.add(() -> run("DELETE FROM webhook_deliveries WHERE endpoint_id = :e", "e", endpoint));
+    cleanUp.add(() -> run("DELETE FROM webhook_attempts WHERE delivery_id IN "
+        + "(SELECT id FROM webhook_deliveries WHERE endpoint_id = :e)", "e", endpoint));
     String delivered = delivery(endpoint, "delivered", FORTY_DAYS_AGO, 3);
     String dead = delivery(endpoint, "dead", FORTY_DAYS_AGO, 2);
     String pending = delivery(endpoint, "pending", FORTY_DAYS_AGO, 1);
