@@ -55,6 +55,40 @@ class ImageUnitTests {
   }
 
   @Test
+  void theJarStartsTheProductionApplicationAndOnlyTheCommandLineGoalsTheLocalRun() throws Exception {
+    Document pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(Path.of("pom.xml").toFile());
+    NodeList plugins = pom.getElementsByTagName("plugin");
+    Element boot = null;
+    for (int i = 0; i < plugins.getLength(); i++) {
+      Element plugin = (Element) plugins.item(i);
+      if ("spring-boot-maven-plugin".equals(text(plugin, "artifactId"))) {
+        boot = plugin;
+      }
+    }
+    assertThat(boot).as("spring-boot-maven-plugin").isNotNull();
+    // The plugin-level configuration is what repackage (the jar's Start-Class) uses.
+    Element pluginConfiguration = null;
+    NodeList children = boot.getChildNodes();
+    for (int i = 0; i < children.getLength(); i++) {
+      if (children.item(i) instanceof Element child && "configuration".equals(child.getTagName())) {
+        pluginConfiguration = child;
+      }
+    }
+    assertThat(pluginConfiguration).isNotNull();
+    assertThat(text(pluginConfiguration, "mainClass")).isEqualTo("org.malipo.gateway.MalipoApplication");
+    assertThat(Path.of("src/main/java/org/malipo/gateway/MalipoApplication.java")).isRegularFile();
+    NodeList executions = boot.getElementsByTagName("execution");
+    for (int i = 0; i < executions.getLength(); i++) {
+      Element execution = (Element) executions.item(i);
+      String mainClass = text(execution, "mainClass");
+      if (mainClass != null && mainClass.contains("Local")) {
+        assertThat(text(execution, "id")).as("only goals typed on the command line start the local run")
+            .isEqualTo("default-cli");
+      }
+    }
+  }
+
+  @Test
   void theBaseIsAJre25PinnedByDigest() throws Exception {
     String base = text((Element) jib().getElementsByTagName("from").item(0), "image");
 
