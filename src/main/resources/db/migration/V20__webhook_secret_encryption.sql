@@ -1,4 +1,4 @@
--- Webhook signing secrets encrypted at rest (issue 26; docs/adr/0066-webhook-secrets-encrypted-at-rest.md).
+-- Webhook signing secrets encrypted at rest (issue 26; docs/adr/0067-webhook-secrets-encrypted-at-rest.md).
 -- Each secret is stored as AES-256-GCM ciphertext beside the id of the key that encrypted it
 -- (malipo.webhooks.secret-encryption.keys.<id>). The key lives only in the gateway's configuration,
 -- so SQL cannot encrypt: rows written before this migration keep their plaintext until the

@@ -1,4 +1,4 @@
--- Retention (issue 26; docs/adr/0067-retention.md): the purge job finds old rows through these
+-- Retention (issue 26; docs/adr/0068-retention.md): the purge job finds old rows through these
 -- indexes and stops at the first young one, instead of scanning each table on every pass.
 -- IF NOT EXISTS: on a large existing table, create them by hand first with CREATE INDEX
 -- CONCURRENTLY under the same names, and this migration takes no lock worth noticing.

@@ -18,7 +18,7 @@ import org.springframework.core.env.ConfigurableEnvironment;
  *
  * <p>{@link #check} reads the environment once, before any bean exists, and returns every problem
  * at once, so an operator fixes them in one round instead of one per restart
- * (docs/adr/0065-profiles-and-required-secrets.md, docs/configuration.md).
+ * (docs/adr/0066-profiles-and-required-secrets.md, docs/configuration.md).
  *
  * <p>Profiles: {@code local} (developer machine) and {@code test} are exempt: their values come
  * from {@code application-local.yml} and {@code application-test.yml} and are public. {@code

@@ -17,7 +17,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * Deletes what the gateway no longer needs, every {@code malipo.retention.interval}
- * ({@link RetentionProperties}; docs/adr/0067-retention.md):
+ * ({@link RetentionProperties}; docs/adr/0068-retention.md):
  *
  * <ul>
  *   <li>idempotency keys expired more than {@code idempotency-keys} ago whose payment or refund is

@@ -4,7 +4,7 @@ import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
- * How long rows are kept and how the purge runs ({@code malipo.retention.*}; docs/adr/0067-retention.md).
+ * How long rows are kept and how the purge runs ({@code malipo.retention.*}; docs/adr/0068-retention.md).
  *
  * @param enabled whether this instance purges at all; default true
  * @param interval time between two purge passes; default 5 min

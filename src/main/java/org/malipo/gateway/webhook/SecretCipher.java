@@ -19,7 +19,7 @@ import org.springframework.stereotype.Component;
  * (random 96-bit nonce per encryption, 128-bit tag; the ciphertext is nonce, then encrypted bytes
  * and tag). The endpoint id is the associated data, so a ciphertext copied onto another endpoint's
  * row does not decrypt. Each ciphertext is stored beside the id of the key that made it, so keys
- * rotate without a flag day (docs/adr/0066-webhook-secrets-encrypted-at-rest.md).
+ * rotate without a flag day (docs/adr/0067-webhook-secrets-encrypted-at-rest.md).
  *
  * <p>CPU only: no I/O when decrypting; encrypting draws its nonce from Tink's {@code SecureRandom},
  * which may read {@code /dev/urandom}, so callers on an event loop move {@link #seal} off it.

@@ -5,7 +5,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
  * The keys that encrypt webhook signing secrets at rest ({@code malipo.webhooks.secret-encryption.*};
- * docs/adr/0066-webhook-secrets-encrypted-at-rest.md). No default: the local and test profiles set
+ * docs/adr/0067-webhook-secrets-encrypted-at-rest.md). No default: the local and test profiles set
  * a public key, every other profile must give its own (config.RequiredSettings).
  *
  * @param keys key id ({@code [a-z0-9]{1,16}}, stored beside each secret) to the key: the base64 of

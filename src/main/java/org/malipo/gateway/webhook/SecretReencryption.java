@@ -19,7 +19,7 @@ import reactor.util.retry.Retry;
  * Brings every stored webhook signing secret under the active key, once after start-up: rows
  * still in plaintext (written before V20) are encrypted and their plaintext cleared, and rows
  * encrypted under another key (after a key rotation) are re-encrypted. Afterwards the operator may
- * drop the old key (docs/adr/0066-webhook-secrets-encrypted-at-rest.md, docs/webhooks.md).
+ * drop the old key (docs/adr/0067-webhook-secrets-encrypted-at-rest.md, docs/webhooks.md).
  *
  * <p>Safe on many instances: each batch of at most {@value #BATCH} rows is claimed with {@code FOR
  * UPDATE SKIP LOCKED} in its own transaction. A row whose key is missing is logged and skipped

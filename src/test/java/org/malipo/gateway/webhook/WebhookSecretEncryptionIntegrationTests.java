@@ -22,7 +22,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Signing secrets at rest (ADR 0066): never in plaintext in the table, rows written before the
+ * Signing secrets at rest (ADR 0067): never in plaintext in the table, rows written before the
  * encryption migrated by the start-up job, rotation of the encryption key by re-encryption.
  */
 class WebhookSecretEncryptionIntegrationTests extends IntegrationTest {
