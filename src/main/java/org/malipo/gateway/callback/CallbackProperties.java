@@ -7,8 +7,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * Rail callbacks and the resolution of pending payments ({@code malipo.callbacks.*}).
  *
  * @param mpesaToken the secret path token of {@code /v1/callbacks/mpesa/{token}}; set per
- *     environment, the same on every instance
- * @param mtnMomoToken the secret path token of {@code /v1/callbacks/mtn-momo/{token}}
+ *     environment, the same on every instance; no default (required outside local and tests)
+ * @param mtnMomoToken the secret path token of {@code /v1/callbacks/mtn-momo/{token}}; no default
  * @param baseUrl the gateway's public root the rails call back; empty = this server on
  *     127.0.0.1 at its bound port (local runs and tests)
  * @param confirmMpesa confirm an M-Pesa success by STK query before applying it; default true
@@ -42,8 +42,9 @@ public record CallbackProperties(String mpesaToken, String mtnMomoToken, String 
 
   /** Replaces null components by their defaults. */
   public CallbackProperties {
-    mpesaToken = mpesaToken == null || mpesaToken.isBlank() ? "local-mpesa-callback-token" : mpesaToken;
-    mtnMomoToken = mtnMomoToken == null || mtnMomoToken.isBlank() ? "local-momo-callback-token" : mtnMomoToken;
+    // No built-in token: local and test profiles set theirs, every other profile must (config.RequiredSettings).
+    mpesaToken = mpesaToken == null ? "" : mpesaToken.strip();
+    mtnMomoToken = mtnMomoToken == null ? "" : mtnMomoToken.strip();
     baseUrl = baseUrl == null ? "" : baseUrl.strip();
     confirmMpesa = confirmMpesa == null || confirmMpesa;
     confirmMtnMomo = confirmMtnMomo == null || confirmMtnMomo;

@@ -3,6 +3,7 @@ package org.malipo.gateway.events;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.malipo.gateway.common.BackgroundJob;
@@ -38,6 +39,9 @@ public final class OutboxRelay extends BackgroundJob {
 
   private static final Logger log = LoggerFactory.getLogger(OutboxRelay.class);
 
+  /** Least time between two warnings that the topic is not ready. */
+  private static final Duration TOPIC_WARNING_INTERVAL = Duration.ofMinutes(1);
+
   private final DatabaseClient db;
   private final TransactionalOperator tx;
   private final EventPublisher publisher;
@@ -48,6 +52,9 @@ public final class OutboxRelay extends BackgroundJob {
   private final AtomicLong lagMs = new AtomicLong();
   private final AtomicLong backlog = new AtomicLong();
   private final AtomicLong lagMeasuredNanos = new AtomicLong(System.nanoTime());
+  /** Set once the topic exists; only the relay loop (one pass at a time) reads and writes it. */
+  private volatile boolean topicReady;
+  private volatile long topicWarnedNanos = System.nanoTime() - TOPIC_WARNING_INTERVAL.toNanos() - 1;
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
 
   OutboxRelay(DatabaseClient db, ReactiveTransactionManager transactionManager, EventPublisher publisher,
@@ -74,16 +81,33 @@ public final class OutboxRelay extends BackgroundJob {
   protected Disposable launch() {
     Flux<Boolean> ticks = Flux.merge(Flux.interval(properties.relayPollInterval()).map(tick -> Boolean.TRUE), wakeUps.asFlux())
         .onBackpressureDrop();
-    return admin.ensureTopic()
-        .onErrorResume(error -> {
-          log.warn("could not create topic {} yet: {}", properties.topic(), error.toString());
-          return Mono.empty();
-        })
-        .thenMany(ticks)
+    return ticks
         // One wake-up that arrives during a pass or its gap waits in concatMap's one-slot queue, so
         // an event committed then is relayed right after the gap; later wake-ups coalesce with it.
-        .concatMap(tick -> drain().delayUntil(count -> Mono.delay(properties.relayMinGap())), 1)
+        .concatMap(tick -> pass().delayUntil(count -> Mono.delay(properties.relayMinGap())), 1)
         .subscribe();
+  }
+
+  /**
+   * One relay pass, once the topic is known to exist: until then (Kafka unreachable at start, too
+   * few brokers for the replication factor, a topic the platform has not created yet) nothing is
+   * sent, so no broker ever auto-creates the topic with its own defaults; the rows wait.
+   */
+  private Mono<Integer> pass() {
+    if (topicReady) {
+      return drain();
+    }
+    return admin.ensureTopic()
+        .then(Mono.fromCallable(() -> topicReady = true))
+        .flatMap(ready -> drain())
+        .onErrorResume(error -> {
+          long now = System.nanoTime();
+          if (now - topicWarnedNanos > TOPIC_WARNING_INTERVAL.toNanos()) {
+            topicWarnedNanos = now;
+            log.warn("events topic {} not ready, events wait in the outbox: {}", properties.topic(), error.toString());
+          }
+          return lagDue() ? measureLag().thenReturn(0) : Mono.just(0);
+        });
   }
 
   /** Relays batches until one comes back short. */

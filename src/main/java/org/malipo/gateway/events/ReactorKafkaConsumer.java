@@ -40,7 +40,7 @@ final class ReactorKafkaConsumer implements EventConsumer {
 
   @Override
   public Disposable consume(String groupId, Function<List<ConsumedEvent>, Mono<Void>> handler) {
-    Map<String, Object> config = Map.ofEntries(
+    Map<String, Object> config = properties.clientConfig(Map.ofEntries(
         Map.entry(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.bootstrapServers()),
         Map.entry(ConsumerConfig.GROUP_ID_CONFIG, groupId),
         // A new group starts at the beginning: events published before the first start are
@@ -56,7 +56,10 @@ final class ReactorKafkaConsumer implements EventConsumer {
         Map.entry(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000),
         Map.entry(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000),
         Map.entry(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class),
-        Map.entry(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class));
+        // The topic is created by the relay with its replication factor (KafkaAdmin), never by a
+        // consumer's metadata request with the broker's defaults.
+        Map.entry(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, false),
+        Map.entry(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class)));
     ReceiverOptions<String, String> options = ReceiverOptions.<String, String>create(config)
         .subscription(List.of(properties.topic()))
         .commitInterval(Duration.ofMillis(200))

@@ -25,7 +25,7 @@ final class ReactorKafkaPublisher implements EventPublisher, AutoCloseable {
   private final String topic;
 
   ReactorKafkaPublisher(KafkaProperties properties) {
-    Map<String, Object> config = Map.of(
+    Map<String, Object> config = properties.clientConfig(Map.of(
         ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, properties.bootstrapServers(),
         ProducerConfig.ACKS_CONFIG, "all",
         ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -35,7 +35,7 @@ final class ReactorKafkaPublisher implements EventPublisher, AutoCloseable {
         ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 15_000,
         ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
         ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class,
-        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class);
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class));
     // maxInFlight bounds the records reactor-kafka keeps un-acknowledged in memory.
     this.sender = KafkaSender.create(SenderOptions.<String, String>create(config).maxInFlight(1_024));
     this.topic = properties.topic();

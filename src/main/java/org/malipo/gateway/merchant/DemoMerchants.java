@@ -9,17 +9,19 @@ import org.slf4j.LoggerFactory;
 import org.springframework.boot.ApplicationArguments;
 import org.springframework.boot.ApplicationRunner;
 import org.springframework.context.annotation.Profile;
+import org.springframework.core.env.Environment;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.reactive.TransactionalOperator;
 import reactor.core.publisher.Mono;
 
 /**
- * Local profile only: seeds a demo merchant and an operator merchant with well-known client
- * credentials, idempotently (existing rows are kept), and logs them once at start-up. These
- * secrets are public knowledge: never enable the {@code local} profile anywhere else.
+ * Local and sandbox profiles: seeds a demo merchant and an operator merchant with the client
+ * secrets of {@link DemoProperties}, idempotently (existing rows, and so their secrets, are kept),
+ * and logs them once at start-up. The local profile's secrets are public knowledge and logged;
+ * the sandbox profile's come from the deployment and are never logged.
  */
 @Component
-@Profile("local")
+@Profile("local | sandbox")
 final class DemoMerchants implements ApplicationRunner {
 
   private static final Logger log = LoggerFactory.getLogger(DemoMerchants.class);
@@ -28,23 +30,37 @@ final class DemoMerchants implements ApplicationRunner {
   private final Merchants merchants;
   private final ApiClients clients;
   private final TransactionalOperator transactions;
+  private final DemoProperties secrets;
+  private final boolean local;
 
-  DemoMerchants(Merchants merchants, ApiClients clients, TransactionalOperator transactions) {
+  DemoMerchants(Merchants merchants, ApiClients clients, TransactionalOperator transactions, DemoProperties secrets,
+      Environment environment) {
+    if (secrets.clientSecret() == null || secrets.clientSecret().isBlank()
+        || secrets.adminClientSecret() == null || secrets.adminClientSecret().isBlank()) {
+      throw new IllegalStateException("set malipo.demo.client-secret and malipo.demo.admin-client-secret");
+    }
     this.merchants = merchants;
     this.clients = clients;
     this.transactions = transactions;
+    this.secrets = secrets;
+    this.local = environment.matchesProfiles("local");
   }
 
   @Override
   public void run(ApplicationArguments args) {
     Mono<Void> seed = merchants.createIfAbsent("mer_demo", "Demo Merchant", "KE")
-        .then(clients.registerIfAbsent("demo_client", "mer_demo", "demo_secret", Merchants.MERCHANT_SCOPES))
+        .then(clients.registerIfAbsent("demo_client", "mer_demo", secrets.clientSecret(), Merchants.MERCHANT_SCOPES))
         .then(merchants.createIfAbsent("mer_operator", "Malipo Operations", "KE"))
-        .then(clients.registerIfAbsent("admin_client", "mer_operator", "admin_secret",
+        .then(clients.registerIfAbsent("admin_client", "mer_operator", secrets.adminClientSecret(),
             List.of(Principal.ADMIN, Principal.PAYMENTS_READ)))
         .then();
     // Start-up on the main thread, not an event loop: waiting here is fine and keeps the log in order.
     transactions.transactional(seed).block(TIMEOUT);
+    if (!local) {
+      log.info("Sandbox demo clients: demo_client (merchant mer_demo; secret malipo.demo.client-secret), "
+          + "admin_client (operator; secret malipo.demo.admin-client-secret)");
+      return;
+    }
     log.info("""
 
         ==== Local demo credentials (local profile only; these secrets are public) ====

@@ -32,9 +32,11 @@ final class WebhookDeliveries {
              WHERE id = :id AND status = 'pending'""";
 
   private final DatabaseClient db;
+  private final WebhookEndpoints endpoints;
 
-  WebhookDeliveries(DatabaseClient db) {
+  WebhookDeliveries(DatabaseClient db, WebhookEndpoints endpoints) {
     this.db = db;
+    this.endpoints = endpoints;
   }
 
   /**
@@ -91,7 +93,7 @@ final class WebhookDeliveries {
         .bind("limit", limit).bind("leaseSeconds", leaseMs / 1000.0)
         .map((row, meta) -> new Claimed(row.get("delivery_id", String.class), row.get("id", String.class),
             row.get("merchant_id", String.class), row.get("event_id", String.class), row.get("payload", String.class),
-            row.get("attempts", Integer.class), WebhookEndpoints.toEndpoint(row)))
+            row.get("attempts", Integer.class), endpoints.toEndpoint(row)))
         .all();
   }
 

@@ -11,10 +11,15 @@ import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
+import reactor.core.scheduler.Schedulers;
 
 /**
  * Table {@code webhook_endpoints}: every query is scoped to one merchant (INVARIANTS.md 18).
  * Deleted endpoints are kept (their deliveries refer to them) but invisible.
+ *
+ * <p>Signing secrets are stored encrypted ({@link SecretCipher}: {@code secret_ciphertext} and
+ * {@code secret_key_id}, the same for the previous secret); a row written before encryption
+ * still has the plaintext column until {@link SecretReencryption} encrypts it.
  */
 @Component
 final class WebhookEndpoints {
@@ -23,9 +28,11 @@ final class WebhookEndpoints {
   static final Duration ROTATION_OVERLAP = Duration.ofHours(24);
 
   private final DatabaseClient db;
+  private final SecretCipher cipher;
 
-  WebhookEndpoints(DatabaseClient db) {
+  WebhookEndpoints(DatabaseClient db, SecretCipher cipher) {
     this.db = db;
+    this.cipher = cipher;
   }
 
   /**
@@ -48,15 +55,17 @@ final class WebhookEndpoints {
     }
   }
 
-  /** Inserts a new endpoint; {@code id} is {@code whe_…}. */
+  /** Inserts a new endpoint with its secret encrypted; {@code id} is {@code whe_…}. */
   Mono<Endpoint> create(String merchantId, String url, List<String> events, String secret) {
     String id = Ids.next("whe");
-    return db.sql("""
-            INSERT INTO webhook_endpoints (id, merchant_id, url, events, secret)
-            VALUES (:id, :merchant, :url, :events, :secret)""")
-        .bind("id", id).bind("merchant", merchantId).bind("url", url)
-        .bind("events", events.toArray(String[]::new)).bind("secret", secret)
-        .then()
+    return seal(id, secret)
+        .flatMap(sealed -> db.sql("""
+                INSERT INTO webhook_endpoints (id, merchant_id, url, events, secret_ciphertext, secret_key_id)
+                VALUES (:id, :merchant, :url, :events, :ciphertext, :keyId)""")
+            .bind("id", id).bind("merchant", merchantId).bind("url", url)
+            .bind("events", events.toArray(String[]::new))
+            .bind("ciphertext", sealed.ciphertext()).bind("keyId", sealed.keyId())
+            .then())
         .then(find(merchantId, id));
   }
 
@@ -129,27 +138,57 @@ final class WebhookEndpoints {
    * @return the endpoint with its new secret, or empty if the merchant has no such endpoint
    */
   Mono<Endpoint> rotate(String merchantId, String id, String newSecret) {
-    return db.sql("""
-            UPDATE webhook_endpoints SET previous_secret = secret, secret = :secret,
-                previous_secret_expires_at = now() + make_interval(secs => :overlap)
-            WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL""")
-        .bind("secret", newSecret).bind("overlap", (double) ROTATION_OVERLAP.toSeconds())
-        .bind("id", id).bind("merchant", merchantId)
-        .fetch().rowsUpdated()
+    // The current secret moves to the previous columns as it is stored: encrypted (with its key
+    // id), or in plaintext on a row not yet encrypted, which SecretReencryption then encrypts.
+    return seal(id, newSecret)
+        .flatMap(sealed -> db.sql("""
+                UPDATE webhook_endpoints SET previous_secret = secret,
+                    previous_secret_ciphertext = secret_ciphertext, previous_secret_key_id = secret_key_id,
+                    secret = NULL, secret_ciphertext = :ciphertext, secret_key_id = :keyId,
+                    previous_secret_expires_at = now() + make_interval(secs => :overlap)
+                WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL""")
+            .bind("ciphertext", sealed.ciphertext()).bind("keyId", sealed.keyId())
+            .bind("overlap", (double) ROTATION_OVERLAP.toSeconds())
+            .bind("id", id).bind("merchant", merchantId)
+            .fetch().rowsUpdated())
         .flatMap(rows -> rows == 0 ? Mono.empty() : find(merchantId, id));
   }
 
-  static Endpoint toEndpoint(io.r2dbc.spi.Readable row) {
+  /**
+   * An endpoint from a row with the columns of {@code webhook_endpoints}, its secrets decrypted.
+   *
+   * @throws IllegalStateException when a secret's key is no longer configured or its ciphertext
+   *     does not verify
+   */
+  Endpoint toEndpoint(io.r2dbc.spi.Readable row) {
+    String id = row.get("id", String.class);
     OffsetDateTime expires = row.get("previous_secret_expires_at", OffsetDateTime.class);
     return new Endpoint(
-        row.get("id", String.class),
+        id,
         row.get("merchant_id", String.class),
         row.get("url", String.class),
         Arrays.asList(row.get("events", String[].class)),
         Boolean.TRUE.equals(row.get("enabled", Boolean.class)),
-        row.get("secret", String.class),
-        row.get("previous_secret", String.class),
+        secret(id, row, "secret"),
+        secret(id, row, "previous_secret"),
         expires == null ? null : expires.toInstant(),
         row.get("created_at", OffsetDateTime.class).toInstant());
+  }
+
+  /** The secret of column pair {@code column}: decrypted, or the plaintext of a row not yet encrypted. */
+  private String secret(String id, io.r2dbc.spi.Readable row, String column) {
+    byte[] ciphertext = row.get(column + "_ciphertext", byte[].class);
+    if (ciphertext != null) {
+      return cipher.open(id, ciphertext, row.get(column + "_key_id", String.class));
+    }
+    return row.get(column, String.class);
+  }
+
+  /**
+   * Encrypts off the event loop: the nonce comes from a {@code SecureRandom} that may read
+   * {@code /dev/urandom} (a blocking call); creation and rotation are rare, so the hop costs little.
+   */
+  private Mono<SecretCipher.Sealed> seal(String id, String secret) {
+    return Mono.fromCallable(() -> cipher.seal(id, secret)).subscribeOn(Schedulers.boundedElastic());
   }
 }

@@ -4,13 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.malipo.gateway.config.RequiredSettings;
+import org.springframework.boot.context.properties.source.ConfigurationPropertySources;
+import org.springframework.boot.env.YamlPropertySourceLoader;
+import org.springframework.core.io.ClassPathResource;
+import org.springframework.core.env.StandardEnvironment;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -18,12 +29,15 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * Renders each overlay of {@code k8s/} with {@code kubectl kustomize} and asserts the properties
  * an SRE review demands, so a careless edit (a removed probe, limit or security setting) fails the
- * build. Needs {@code kubectl} on the PATH ({@code .ci/run} installs it if missing).
+ * build, and that the rendered pods would start: the profile, every setting start-up requires
+ * ({@link RequiredSettings}, fed the rendered variables), JVM options, Kafka security and the
+ * topic's replication. Needs {@code kubectl} on the PATH ({@code .ci/run} installs it if missing).
  */
 class KubernetesManifestUnitTests {
 
   private static final String READINESS = "/actuator/health/readiness";
   private static final String LIVENESS = "/actuator/health/liveness";
+  private static final String SECRET_LOOKING = ".*(PASSWORD|SECRET|KEY|TOKEN|JAAS|APIUSER).*";
 
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"staging", "production"})
@@ -71,12 +85,144 @@ class KubernetesManifestUnitTests {
     Map<String, Object> container = gateway(map(map(map(one(objects, "Deployment"), "spec"), "template"), "spec"));
     for (Object item : list(container, "env")) {
       Map<String, Object> env = asMap(item);
-      if (String.valueOf(env.get("name")).matches(".*(PASSWORD|SECRET|KEY).*")) {
+      if (String.valueOf(env.get("name")).matches(SECRET_LOOKING)) {
         assertThat(env).as("secret-looking variable %s", env.get("name")).doesNotContainKey("value").containsKey("valueFrom");
       }
     }
     Map<String, Object> config = one(objects, "ConfigMap");
-    assertThat(map(config, "data").keySet()).noneMatch(k -> k.matches(".*(PASSWORD|SECRET).*"));
+    assertThat(map(config, "data").keySet()).noneMatch(k -> k.matches(SECRET_LOOKING));
+  }
+
+  @Test
+  void stagingRunsTheSandboxProfileAndProductionTheDefault() {
+    assertThat(configData(render("staging"))).containsEntry("SPRING_PROFILES_ACTIVE", "sandbox");
+    Map<String, Object> production = configData(render("production"));
+    assertThat(String.valueOf(production.getOrDefault("SPRING_PROFILES_ACTIVE", "")))
+        .as("production runs no local, sandbox or test profile").doesNotContain("local", "sandbox", "test");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"staging", "production"})
+  void everySettingTheProfileRequiresIsGivenBySecretReferenceOrConfig(String overlay) throws IOException {
+    List<Map<String, Object>> objects = render(overlay);
+    Map<String, Object> pod = map(map(map(one(objects, "Deployment"), "spec"), "template"), "spec");
+    Map<String, Object> variables = new HashMap<>(configData(objects));
+    for (Object item : list(gateway(pod), "env")) {
+      Map<String, Object> env = asMap(item);
+      String name = (String) env.get("name");
+      variables.put(name, env.containsKey("value") ? env.get("value") : standInForSecret(name));
+    }
+    String keys = (String) variables.get("MALIPO_AUTH_JWKSETFILE");
+    assertThat(mountedFromSecret(pod, keys)).as("the JWK set file %s comes from a mounted Secret", keys).isTrue();
+    variables.put("MALIPO_AUTH_JWKSETFILE", Files.writeString(Files.createTempFile("jwks", ".json"), "{}").toString());
+
+    StandardEnvironment environment = new StandardEnvironment();
+    environment.getPropertySources().addFirst(new SystemEnvironmentPropertySource(
+        "rendered-" + StandardEnvironment.SYSTEM_ENVIRONMENT_PROPERTY_SOURCE_NAME, variables));
+    Object profiles = variables.get("SPRING_PROFILES_ACTIVE");
+    environment.setActiveProfiles(profiles == null ? new String[0] : String.valueOf(profiles).split(","));
+    // The packaged configuration below the variables, as Spring Boot orders them: profile files first.
+    YamlPropertySourceLoader yaml = new YamlPropertySourceLoader();
+    for (String profile : environment.getActiveProfiles()) {
+      ClassPathResource file = new ClassPathResource("application-" + profile + ".yml");
+      if (file.exists()) {
+        yaml.load(profile, file).forEach(environment.getPropertySources()::addLast);
+      }
+    }
+    yaml.load("application", new ClassPathResource("application.yml")).forEach(environment.getPropertySources()::addLast);
+    ConfigurationPropertySources.attach(environment);
+
+    assertThat(RequiredSettings.check(environment)).extracting(RequiredSettings.Problem::line).isEmpty();
+  }
+
+  @Test
+  void productionTakesItsAcquirersAndRailCredentialsFromTheSecret() {
+    Map<String, Object> container = gateway(map(map(map(one(render("production"), "Deployment"), "spec"),
+        "template"), "spec"));
+    List<String> fromSecret = new ArrayList<>();
+    for (Object item : list(container, "env")) {
+      Map<String, Object> env = asMap(item);
+      if (env.containsKey("valueFrom") && map(env, "valueFrom").containsKey("secretKeyRef")) {
+        assertThat(map(map(env, "valueFrom"), "secretKeyRef")).containsEntry("name", "malipo-gateway-secrets");
+        fromSecret.add((String) env.get("name"));
+      }
+    }
+    assertThat(fromSecret).filteredOn(name -> name.startsWith("MALIPO_RAILS_CARD_ACQUIRERS_"))
+        .contains("MALIPO_RAILS_CARD_ACQUIRERS_PRIMARY_BASEURL", "MALIPO_RAILS_CARD_ACQUIRERS_PRIMARY_APIKEY")
+        .hasSizeGreaterThanOrEqualTo(2);
+    assertThat(fromSecret).contains("MALIPO_CALLBACKS_MPESATOKEN", "MALIPO_CALLBACKS_MTNMOMOTOKEN",
+        "MALIPO_CARD_FINGERPRINT_KEY", "MALIPO_WEBHOOKS_SECRETENCRYPTION_KEYS_K1", "MALIPO_DB_PASSWORD",
+        "MALIPO_KAFKA_PROPERTIES_SASL_JAAS_CONFIG", "MALIPO_RAILS_MPESA_CONSUMERSECRET", "MALIPO_RAILS_MTNMOMO_APIKEY");
+    assertThat(configData(render("production"))).doesNotContainKey("MALIPO_SANDBOX_ENABLED");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"staging", "production"})
+  void jvmOptionsAreAddedToTheImagesNotReplacingThem(String overlay) {
+    List<Map<String, Object>> objects = render(overlay);
+    Map<String, Object> container = gateway(map(map(map(one(objects, "Deployment"), "spec"), "template"), "spec"));
+    assertThat(configData(objects)).as("JAVA_TOOL_OPTIONS would replace the image's heap sizing")
+        .doesNotContainKey("JAVA_TOOL_OPTIONS");
+    assertThat(list(container, "env")).noneSatisfy(env -> assertThat(asMap(env)).containsEntry("name", "JAVA_TOOL_OPTIONS"));
+    assertThat(container).doesNotContainKeys("command", "args");
+    assertThat(String.valueOf(configData(objects).get("JDK_JAVA_OPTIONS")))
+        .as("added options leave the heap to the image's MaxRAMPercentage")
+        .contains("-XX:+UseParallelGC").doesNotContain("MaxRAMPercentage", "-Xmx");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"staging", "production"})
+  void kafkaSecurityIsPassedThroughWithCredentialsFromTheSecret(String overlay) {
+    List<Map<String, Object>> objects = render(overlay);
+    Map<String, Object> config = configData(objects);
+    assertThat(config).containsEntry("MALIPO_KAFKA_PROPERTIES_SECURITY_PROTOCOL", "SASL_SSL")
+        .containsKey("MALIPO_KAFKA_PROPERTIES_SASL_MECHANISM");
+    Map<String, Object> pod = map(map(map(one(objects, "Deployment"), "spec"), "template"), "spec");
+    assertThat(list(gateway(pod), "env")).anySatisfy(env -> assertThat(asMap(env))
+        .containsEntry("name", "MALIPO_KAFKA_PROPERTIES_SASL_JAAS_CONFIG").containsKey("valueFrom"));
+    String truststore = (String) config.get("MALIPO_KAFKA_PROPERTIES_SSL_TRUSTSTORE_LOCATION");
+    assertThat(mountedFromSecret(pod, truststore)).as("the truststore %s is mounted", truststore).isTrue();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"staging", "production"})
+  void theEventsTopicIsReplicatedNeverCreatedWithOneReplica(String overlay) {
+    Map<String, Object> config = configData(render(overlay));
+    assertThat(Integer.parseInt((String) config.get("MALIPO_KAFKA_TOPICREPLICATIONFACTOR"))).isGreaterThanOrEqualTo(3);
+    assertThat(Integer.parseInt((String) config.get("MALIPO_KAFKA_TOPICMININSYNCREPLICAS"))).isGreaterThanOrEqualTo(2);
+    assertThat(Integer.parseInt((String) config.get("MALIPO_KAFKA_TOPICPARTITIONS"))).isGreaterThanOrEqualTo(6);
+  }
+
+  /** A value of the right shape for a variable whose value the cluster's Secret holds. */
+  private static String standInForSecret(String name) {
+    if (name.matches("MALIPO_WEBHOOKS_SECRETENCRYPTION_KEYS_.*")) {
+      byte[] key = new byte[32];
+      new SecureRandom().nextBytes(key);
+      return Base64.getEncoder().encodeToString(key);
+    }
+    if (name.equals("MALIPO_WEBHOOKS_SECRETENCRYPTION_ACTIVEKEY")) {
+      return "k1";
+    }
+    if (name.endsWith("_BASEURL")) {
+      return "https://rail.test/api";
+    }
+    byte[] secret = new byte[24];
+    new SecureRandom().nextBytes(secret);
+    return HexFormat.of().formatHex(secret);
+  }
+
+  private static boolean mountedFromSecret(Map<String, Object> pod, String file) {
+    if (file == null) {
+      return false;
+    }
+    List<String> secretVolumes = list(pod, "volumes").stream().map(KubernetesManifestUnitTests::asMap)
+        .filter(volume -> volume.containsKey("secret")).map(volume -> (String) volume.get("name")).toList();
+    return list(gateway(pod), "volumeMounts").stream().map(KubernetesManifestUnitTests::asMap)
+        .anyMatch(mount -> secretVolumes.contains(mount.get("name")) && file.startsWith(mount.get("mountPath") + "/"));
+  }
+
+  private static Map<String, Object> configData(List<Map<String, Object>> objects) {
+    return map(one(objects, "ConfigMap"), "data");
   }
 
   @ParameterizedTest(name = "{0}")
