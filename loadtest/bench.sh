@@ -104,6 +104,8 @@ PSQL=(psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -v ON_ERROR_STOP=1 -qAt)
 "${PSQL[@]}" -d postgres -c 'SELECT 1' >/dev/null || die "PostgreSQL does not answer at $DB_HOST:$DB_PORT"
 
 mkdir -p "$OUT"
+# Other work on the machine moves every figure: say how busy it was when the run started.
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 rm -rf "$OUT/gatling" "$OUT/steps.tsv" "$OUT/kafka.addr" "$OUT/generator.fifo"
 started_pids=()
 generator_pid=""
@@ -133,7 +135,7 @@ create_migrated_db() {
 # PostgreSQL's default is autovacuum = on, but this machine kind runs its server with it off, so a
 # fresh benchmark database would never be analyzed: the planner keeps guessing table sizes and
 # picks worse plans (one ANALYZE in the middle of a 150/s step cut PostgreSQL's CPU from 65 % to
-# 41 % of a core; docs/performance.md, "Fourth pass"). Where the server's autovacuum is off, the
+# 41 % of a core; docs/performance-history.md, "Fourth pass"). Where the server's autovacuum is off, the
 # script stands in for its auto-analyze once the tables have grown: after the warm-up, and after 5 s
 # of the ceiling's load. (A full VACUUM every 30 s was tried too: unthrottled, unlike autovacuum,
 # its bursts cost more latency than the statistics saved.)
@@ -580,7 +582,7 @@ gateway_cost_factor="$(factor 3)"
 {
   echo "# Malipo benchmark"
   echo
-  echo "commit $commit, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), JVM: $GATEWAY_JVM_OPTS, merchants $MERCHANTS"
+  echo "commit $commit, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), JVM: $GATEWAY_JVM_OPTS, merchants $MERCHANTS, load average at the start $load_at_start"
   echo
   echo "| step | offered/s | achieved/s | p50 ms | p95 ms | p99 ms | max ms | errors % | gateway CPU % | CPU ms/payment gross / net | heap after GC MiB |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
