@@ -270,11 +270,12 @@ public final class OpenLoadGenerator {
   }
 
   /**
-   * {@code load-} and the key's first 13 hex digits, a dash after the sixth: a run of 12 or more
-   * digits could read as a card number, which the gateway refuses in a reference.
+   * {@code load-} and the key's first 12 hex digits, a dash after the eighth (the shape of a UUID's
+   * first 13 characters): at most 12 digits, while the gateway refuses 13 or more Luhn-valid
+   * digits in a reference, also across a dash, as a card number (common.CardNumbers).
    */
   private static String reference(String key) {
-    return "load-" + key.substring(0, 6) + "-" + key.substring(6, 13);
+    return "load-" + key.substring(0, 8) + "-" + key.substring(8, 12);
   }
 
   /** Bearer headers: {@value #TOKENS_ONE_MERCHANT} of the demo merchant, or one per created merchant. */
