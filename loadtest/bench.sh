@@ -151,9 +151,19 @@ analyze_if_no_autovacuum() { # analyze_if_no_autovacuum <database>
 # (all of it for a process started in between); a backend that exits between the samples loses its
 # last ticks, so both samples are taken while the load's connections are open.
 clk_tck="$(getconf CLK_TCK)"
-pg_sample() { # pg_sample <database>
-  local pid
-  for pid in $("${PSQL[@]}" -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1' OR backend_type IN ('walwriter', 'checkpointer', 'background writer')"); do
+pg_sample() { # pg_sample <database> [earlier sample file]
+  local pid pids="" attempt
+  # A shared server may refuse a connection ("too many clients already"): try again, and then fall
+  # back to the processes of the earlier sample (the gateway's pool keeps its connections).
+  for attempt in 1 2 3; do
+    pids="$("${PSQL[@]}" -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1' OR backend_type IN ('walwriter', 'checkpointer', 'background writer')" 2>/dev/null)" && break
+    pids=""; sleep 0.2
+  done
+  if [ -z "$pids" ] && [ -n "${2:-}" ] && [ -s "$2" ]; then
+    log "pg_sample: PostgreSQL refused the connection; using the processes of $2"
+    pids="$(awk '{print $1}' "$2")"
+  fi
+  for pid in $pids; do
     awk -v p="$pid" '{print p, $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true
   done
 }
@@ -174,7 +184,7 @@ lean() {
     -f "$sql_file" "$LEAN_DB" > "$OUT/$label.txt" 2>&1 &
   local pgbench_pid=$!
   sleep 1; pg_sample "$LEAN_DB" > "$OUT/$label.pg0"; local w0; w0="$(date +%s.%N)"
-  sleep "$((CEILING_SECONDS - 2))"; pg_sample "$LEAN_DB" > "$OUT/$label.pg1"; local w1; w1="$(date +%s.%N)"
+  sleep "$((CEILING_SECONDS - 2))"; pg_sample "$LEAN_DB" "$OUT/$label.pg0" > "$OUT/$label.pg1"; local w1; w1="$(date +%s.%N)"
   wait "$pgbench_pid" || { cat "$OUT/$label.txt" >&2; die "pgbench failed"; }
   lean_tps="$(awk '/^tps = / {printf "%.0f", $3}' "$OUT/$label.txt")"
   lean_pg_ms="$(awk -v d="$(pg_delta "$OUT/$label.pg0" "$OUT/$label.pg1")" -v t="$clk_tck" -v tps="$lean_tps" -v s0="$w0" -v s1="$w1" \
@@ -325,8 +335,8 @@ printf 'step\tmachine\tgateway\tpostgres\tkafka\tredis\tgenerator\tgenerator_per
 # and the load generator (its JVM's own CPU time, which it writes into its markers), to say where a
 # payment's CPU goes.
 ticks_of() { local sum=0 pid t; for pid in "$@"; do t="$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null)" && sum=$((sum + t)); done; echo "$sum"; }
-process_ticks() { # process_ticks <pg sample file>
-  pg_sample "$current_db" > "$1"
+process_ticks() { # process_ticks <pg sample file> [earlier pg sample file]
+  pg_sample "$current_db" "${2:-}" > "$1"
   echo "$(cpu_ticks) 0 $(ticks_of "$kafka_pid") $(ticks_of $(pgrep -x redis-server))"
 }
 marker_ticks() { # the load generator's CPU time in a marker, in clock ticks (0 when it is missing)
@@ -342,7 +352,7 @@ run_step() {
   wait_marker measure-start || die "$label: the load generator died (see $OUT/generator.log)"
   t0="$(date +%s.%N)"; c0="$(cpu_ticks)"; p0="$(process_ticks "$OUT/$label.pg0") $(marker_ticks measure-start)"; m0="$(machine_ticks)"
   wait_marker measure-end || die "$label: the load generator died (see $OUT/generator.log)"
-  t1="$(date +%s.%N)"; c1="$(cpu_ticks)"; p1="$(process_ticks "$OUT/$label.pg1") $(marker_ticks measure-end)"; m1="$(machine_ticks)"
+  t1="$(date +%s.%N)"; c1="$(cpu_ticks)"; p1="$(process_ticks "$OUT/$label.pg1" "$OUT/$label.pg0") $(marker_ticks measure-end)"; m1="$(machine_ticks)"
   pg="$(pg_delta "$OUT/$label.pg0" "$OUT/$label.pg1")"
   local count ok ko p50 p95 p99 max errors achieved cpu heap cpums
   count="$(num "$(stat "$label" "request count" total)")"
