@@ -9,15 +9,20 @@
 #   STEPS            card payments/s per step (50 100 150 200 250 500 1000 1500 2000 3000: the
 #                    issue's steps from 250/s, and below them the rates this 2-core machine holds)
 #   DURATION         seconds per step (30)
-#   SETTLE           seconds each Gatling run sends load at the step's rate before its measured
-#                    phase, left out of every figure (10): the load generator's fresh JVM compiles
-#                    its own code first, and on two shared cores that reads as the gateway's latency
+#   SETTLE           seconds each step sends load at its rate before its measured phase, left out
+#                    of every figure (10): the gateway's pools and the load generator reach the
+#                    step's rate first
 #   WARMUP           warm-up seconds at WARMUP_RATE/s before the first step (120, at 100/s: C2 is
 #                    still compiling after 30 s, and a cold step reads 2x its warm p99)
-#   CEILING_SECONDS  pgbench duration of the database ceiling (30; 0 skips it)
+#   CEILING_SECONDS  pgbench duration of lean_ceiling and of the database ceiling (30; 0 skips both)
+#   MERCHANTS        merchants the card steps spread their payments over (1: every payment is
+#                    mer_demo's, one hot balance row; more are created through POST /v1/merchants)
+#   MANY_MERCHANTS   merchants of the many-merchants scenario (100)
 #   CEILING_BATCH    outcomes per statement of the ceiling with group commit (8; measured when
 #                    SCENARIOS has group-commit)
-#   SCENARIOS        any of: card mobile overload group-commit (the default: all four; group-commit
+#   SCENARIOS        any of: card mobile overload group-commit many-merchants statements (the
+#                    default: the first four; many-merchants repeats the card steps on the same
+#                    gateway with MANY_MERCHANTS merchants, rows card-mm-*; group-commit
 #                    repeats the warm-up and card steps on a fresh gateway and database with
 #                    --malipo.payments.group-commit.enabled=true, rows card-gc-*) statements (SQL
 #                    statements per payment, counted from the PostgreSQL server log: needs read
@@ -27,7 +32,10 @@
 #   GATEWAY_JVM_OPTS JVM flags of the gateway (see below); JFR=1 adds a recording
 #   EXTRA_ARGS       extra Spring arguments for the gateway, e.g. --malipo.payments.max-in-flight=500
 # Needs PostgreSQL and Redis as for ./mvnw verify (MALIPO_DB_HOST/PORT/USER/PASSWORD honoured).
-# Writes target/bench/results.md and keeps the Gatling reports under target/bench/gatling/.
+# Writes target/bench/results.md; every step's summary is target/bench/<step>.txt. The load comes from
+# one warmed JVM for all steps (loadtest/OpenLoadGenerator.java, open model on Reactor Netty); the
+# Gatling simulations stay for loadtest/run.sh. The last lines of the output are lean_ceiling,
+# max_sustainable, ratio, postgres_cost_factor and gateway_cost_factor (issue 25).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,6 +49,8 @@ WARMUP_RATE="${WARMUP_RATE:-100}"
 CEILING_SECONDS="${CEILING_SECONDS:-30}"
 SCENARIOS="${SCENARIOS:-card mobile overload group-commit}"
 MOBILE_RATE="${MOBILE_RATE:-100}"
+MERCHANTS="${MERCHANTS:-1}"
+MANY_MERCHANTS="${MANY_MERCHANTS:-100}"
 PORT="${BENCH_PORT:-8089}"
 DB_HOST="${MALIPO_DB_HOST:-127.0.0.1}"
 DB_PORT="${MALIPO_DB_PORT:-5432}"
@@ -48,9 +58,12 @@ DB_USER="${MALIPO_DB_USER:-postgres}"
 REDIS_HOST="${MALIPO_REDIS_HOST:-127.0.0.1}"
 REDIS_PORT="${MALIPO_REDIS_PORT:-6379}"
 export PGPASSWORD="${MALIPO_DB_PASSWORD:-}"
+# No NOTICEs ("database ... does not exist, skipping") on the console.
+export PGOPTIONS="${PGOPTIONS:-} -c client_min_messages=warning"
 BENCH_DB="malipo_bench_$$"
 GROUP_COMMIT_DB="malipo_bench_gc_$$"
 CEILING_DB="malipo_ceiling_$$"
+LEAN_DB="malipo_lean_$$"
 OUT="$repo_root/target/bench"
 BASE_URL="http://127.0.0.1:$PORT"
 # Parallel GC: the most throughput per core on a 2-core box, pauses of a few ms with a 1 GiB heap
@@ -91,16 +104,18 @@ PSQL=(psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -v ON_ERROR_STOP=1 -qAt)
 "${PSQL[@]}" -d postgres -c 'SELECT 1' >/dev/null || die "PostgreSQL does not answer at $DB_HOST:$DB_PORT"
 
 mkdir -p "$OUT"
-rm -rf "$OUT/gatling" "$OUT/steps.tsv" "$OUT/kafka.addr"
+# Other work on the machine moves every figure: say how busy it was when the run started.
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+rm -rf "$OUT/gatling" "$OUT/steps.tsv" "$OUT/kafka.addr" "$OUT/generator.fifo"
 started_pids=()
-gatling_pid=""
+generator_pid=""
 cleanup() {
-  # A Gatling run still going (the script failed mid-step): its forked JVM first, then Maven.
-  if [ -n "$gatling_pid" ]; then pkill -P "$gatling_pid" 2>/dev/null || true; kill "$gatling_pid" 2>/dev/null || true; fi
+  # The load generator first (closing its command pipe ends it; the kill is for a step in progress).
+  if [ -n "$generator_pid" ]; then exec 3>&- 2>/dev/null || true; kill "$generator_pid" 2>/dev/null || true; fi
   for pid in "${started_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${started_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $CEILING_DB WITH (FORCE)" \
-    -c "DROP DATABASE IF EXISTS $GROUP_COMMIT_DB WITH (FORCE)" >/dev/null 2>&1 || true
+    -c "DROP DATABASE IF EXISTS $GROUP_COMMIT_DB WITH (FORCE)" -c "DROP DATABASE IF EXISTS $LEAN_DB WITH (FORCE)" >/dev/null 2>&1 || true
   # The bench profile's Redis keys (idempotency answers kept 24 h, counters): the machine's Redis is
   # shared with the tests, whose FLUSHALL must not wade through a run's 100,000 cached answers.
   redis-cli -h "$REDIS_HOST" -p "$REDIS_PORT" --scan --pattern 'malipo-bench:*' 2>/dev/null \
@@ -120,7 +135,7 @@ create_migrated_db() {
 # PostgreSQL's default is autovacuum = on, but this machine kind runs its server with it off, so a
 # fresh benchmark database would never be analyzed: the planner keeps guessing table sizes and
 # picks worse plans (one ANALYZE in the middle of a 150/s step cut PostgreSQL's CPU from 65 % to
-# 41 % of a core; docs/performance.md, "Fourth pass"). Where the server's autovacuum is off, the
+# 41 % of a core; docs/performance-history.md, "Fourth pass"). Where the server's autovacuum is off, the
 # script stands in for its auto-analyze once the tables have grown: after the warm-up, and after 5 s
 # of the ceiling's load. (A full VACUUM every 30 s was tried too: unthrottled, unlike autovacuum,
 # its bursts cost more latency than the statistics saved.)
@@ -129,7 +144,67 @@ analyze_if_no_autovacuum() { # analyze_if_no_autovacuum <database>
   "${PSQL[@]}" -d "$1" -c "ANALYZE"
 }
 
-# --- 1. database ceiling -----------------------------------------------------------------------
+# --- PostgreSQL's CPU, one database's share --------------------------------------------------------
+# The server may be shared (other databases, other sessions' tests): count the backends serving one
+# database and the server's shared writers (WAL writer, checkpointer, background writer), sampled
+# as "pid ticks" lines. pg_delta sums what each process of the second sample used since the first
+# (all of it for a process started in between); a backend that exits between the samples loses its
+# last ticks, so both samples are taken while the load's connections are open.
+clk_tck="$(getconf CLK_TCK)"
+pg_sample() { # pg_sample <database> [earlier sample file]
+  local pid pids="" attempt
+  # A shared server may refuse a connection ("too many clients already"): try again, and then fall
+  # back to the processes of the earlier sample (the gateway's pool keeps its connections).
+  for attempt in 1 2 3; do
+    pids="$("${PSQL[@]}" -d postgres -c "SELECT pid FROM pg_stat_activity WHERE datname = '$1' OR backend_type IN ('walwriter', 'checkpointer', 'background writer')" 2>/dev/null)" && break
+    pids=""; sleep 0.2
+  done
+  if [ -z "$pids" ] && [ -n "${2:-}" ] && [ -s "$2" ]; then
+    log "pg_sample: PostgreSQL refused the connection; using the processes of $2"
+    pids="$(awk '{print $1}' "$2")"
+  fi
+  for pid in $pids; do
+    awk -v p="$pid" '{print p, $14 + $15}' "/proc/$pid/stat" 2>/dev/null || true
+  done
+}
+pg_delta() { awk 'NR == FNR {t[$1] = $2; next} {d = $2 - (($1 in t) ? t[$1] : 0); if (d > 0) s += d} END {print s + 0}' "$1" "$2"; }
+
+# --- 1. lean_ceiling: the bare ledger transaction, the floor of this machine (issue 25) --------
+# lean <script> <label>: lean_tps (transactions/s) and lean_pg_ms (PostgreSQL CPU ms per transaction,
+# over the run less its first and last second, while pgbench's 8 connections are all open).
+lean() {
+  local sql_file="$1" label="$2" window
+  log "$label: pgbench -M prepared -c 8 -j 2 -T $CEILING_SECONDS of $sql_file on $LEAN_DB"
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $LEAN_DB WITH (FORCE)" -c "CREATE DATABASE $LEAN_DB" >/dev/null
+  "${PSQL[@]}" -d "$LEAN_DB" -f loadtest/lean-ledger/schema.sql >/dev/null
+  "$PGBENCH" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -n -M prepared -c 8 -j 2 -T 5 \
+    -f "$sql_file" "$LEAN_DB" > "$OUT/$label-warmup.txt" 2>&1 || { cat "$OUT/$label-warmup.txt" >&2; die "pgbench failed"; }
+  analyze_if_no_autovacuum "$LEAN_DB"
+  "$PGBENCH" -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -n -M prepared -c 8 -j 2 -T "$CEILING_SECONDS" \
+    -f "$sql_file" "$LEAN_DB" > "$OUT/$label.txt" 2>&1 &
+  local pgbench_pid=$!
+  sleep 1; pg_sample "$LEAN_DB" > "$OUT/$label.pg0"; local w0; w0="$(date +%s.%N)"
+  sleep "$((CEILING_SECONDS - 2))"; pg_sample "$LEAN_DB" "$OUT/$label.pg0" > "$OUT/$label.pg1"; local w1; w1="$(date +%s.%N)"
+  wait "$pgbench_pid" || { cat "$OUT/$label.txt" >&2; die "pgbench failed"; }
+  lean_tps="$(awk '/^tps = / {printf "%.0f", $3}' "$OUT/$label.txt")"
+  lean_pg_ms="$(awk -v d="$(pg_delta "$OUT/$label.pg0" "$OUT/$label.pg1")" -v t="$clk_tck" -v tps="$lean_tps" -v s0="$w0" -v s1="$w1" \
+    'BEGIN {printf "%.3f", 1000 * d / t / (tps * (s1 - s0))}')"
+  "${PSQL[@]}" -d postgres -c "DROP DATABASE $LEAN_DB WITH (FORCE)" >/dev/null
+  log "$label = $lean_tps transactions/s, PostgreSQL $lean_pg_ms ms CPU per transaction"
+}
+lean_ceiling=""; lean_pg_ms=""; lean_many_line=""
+if [ "$CEILING_SECONDS" -gt 0 ]; then
+  [ "$CEILING_SECONDS" -ge 5 ] || die "CEILING_SECONDS must be 0 or >= 5"
+  lean loadtest/lean-ledger/one-merchant.sql lean-one-merchant
+  lean_ceiling="$lean_tps"; lean_ceiling_pg_ms="$lean_pg_ms"
+  if [ "$MERCHANTS" -gt 1 ] || [[ " $SCENARIOS " == *" many-merchants "* ]]; then
+    lean loadtest/lean-ledger/many-merchants.sql lean-many-merchants
+    lean_many_line="lean transaction, 1,000 merchants (loadtest/lean-ledger/many-merchants.sql): $lean_tps transactions/s, PostgreSQL $lean_pg_ms ms CPU per transaction"
+  fi
+  lean_pg_ms="$lean_ceiling_pg_ms"
+fi
+
+# --- 1b. database ceiling: the gateway's own statements ----------------------------------------
 # ceiling <pgbench script> <payments per pgbench transaction> <label>: payments/s on a fresh database.
 ceiling() {
   local sql_file="$1" per="$2" label="$3" tps check
@@ -167,10 +242,11 @@ if [ "$CEILING_SECONDS" -gt 0 ]; then
 fi
 
 # --- 2. build and start Kafka and the gateway --------------------------------------------------
-log "building the gateway and the Gatling project"
+log "building the gateway and the load generator"
 ./mvnw -q -DskipTests test-compile dependency:build-classpath -Dmdep.outputFile="$OUT/classpath.txt" -Dmdep.includeScope=test >"$OUT/build.log" 2>&1 || die "build failed (see $OUT/build.log)"
-./mvnw -q -f loadtest/pom.xml test-compile >>"$OUT/build.log" 2>&1 || die "Gatling build failed (see $OUT/build.log)"
 classpath="target/test-classes:target/classes:$(cat "$OUT/classpath.txt")"
+rm -rf "$OUT/generator"; mkdir -p "$OUT/generator"
+javac -d "$OUT/generator" -cp "$classpath" loadtest/OpenLoadGenerator.java >>"$OUT/build.log" 2>&1 || die "load generator build failed (see $OUT/build.log)"
 
 # The broker runs in a JVM of its own, so the gateway's CPU and heap figures are the gateway's.
 java -Xms256m -Xmx512m -XX:+UseSerialGC -cp "$classpath" org.malipo.gateway.StandaloneKafka "$OUT/kafka.addr" \
@@ -213,9 +289,18 @@ stop_gateway() {
   wait "$gateway_pid" 2>/dev/null || true
 }
 start_gateway gateway "$BENCH_DB"
+current_db="$BENCH_DB"
+
+# The load generator: one JVM for every step, fed one command per step through a pipe (fd 3).
+# Serial GC and a small heap: the least CPU beside the gateway on the same two cores.
+mkfifo "$OUT/generator.fifo"
+java -Xms256m -Xmx256m -XX:+UseSerialGC -cp "$OUT/generator:$classpath" OpenLoadGenerator "$BASE_URL" 5000 \
+  < "$OUT/generator.fifo" > "$OUT/generator.log" 2>&1 &
+generator_pid=$!
+started_pids+=("$generator_pid")
+exec 3> "$OUT/generator.fifo"
 
 # --- measuring helpers -------------------------------------------------------------------------
-clk_tck="$(getconf CLK_TCK)"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$gateway_pid/stat"; }
 # Heap in use right after a full GC (MiB): what the gateway really keeps, not what it has not freed yet.
 heap_after_gc() {
@@ -224,32 +309,19 @@ heap_after_gc() {
 }
 prom_sum() { curl -fs "$BASE_URL/actuator/prometheus" | awk -v m="$1" 'index($0, m) == 1 {sum += $NF} END {printf "%.0f", sum}'; }
 
-# Starts one Gatling run in the background (gatling_pid): gatling_start <label> <rate> <seconds>
-# [extra -D...]. Its console summary goes to $OUT/<label>.txt; gatling_wait <label> waits for it and
-# keeps its HTML report as $OUT/gatling/<label>. With -DsettleSeconds the simulation writes
-# $OUT/markers/measure-start and measure-end around its measured phase (wait_marker).
-gatling_start() {
-  local label="$1" rate="$2" seconds="$3"; shift 3
-  touch "$OUT/.gatling-$label"
-  rm -rf "$OUT/markers"; mkdir -p "$OUT/markers"
-  ./mvnw -q -f loadtest/pom.xml gatling:test -DbaseUrl="$BASE_URL" -Drate="$rate" -Dduration="$seconds" \
-    -DrampSeconds=0 -DmaxErrorPercent=100 -DmaxConnections=2000 -DmarkerDir="$OUT/markers" "$@" > "$OUT/$label.txt" 2>&1 &
-  gatling_pid=$!
+# gen_start <label> <rate> <seconds> <settle seconds> [generator words, e.g. method=mpesa]: one step
+# of the load generator. Its summary goes to $OUT/<label>.txt; it writes $OUT/markers/measure-start
+# when the measured phase starts and measure-end once every request is answered (wait_marker).
+gen_start() {
+  local label="$1" rate="$2" seconds="$3" settle="$4"; shift 4
+  rm -rf "$OUT/markers" "$OUT/$label.txt"; mkdir -p "$OUT/markers"
+  echo "step label=$label rate=$rate settle=$settle duration=$seconds out=$OUT/$label.txt markers=$OUT/markers merchants=$MERCHANTS $*" >&3
 }
-gatling_wait() {
-  local label="$1" marker="$OUT/.gatling-$1" report
-  wait "$gatling_pid" || true
-  gatling_pid=""
-  report="$(find loadtest/target/gatling -mindepth 1 -maxdepth 1 -type d -newer "$marker" | sort | tail -n 1)"
-  mkdir -p "$OUT/gatling"
-  [ -z "$report" ] || { rm -rf "${OUT:?}/gatling/$label"; mv "$report" "$OUT/gatling/$label"; }
-  rm -f "$marker"
-}
-# wait_marker <name>: returns when the running simulation wrote it, or (status 1) when Gatling ended first.
+# wait_marker <name>: returns when the generator wrote it, or (status 1) when the generator died.
 wait_marker() {
-  while [ ! -e "$OUT/markers/$1" ]; do kill -0 "$gatling_pid" 2>/dev/null || return 1; sleep 0.2; done
+  while [ ! -e "$OUT/markers/$1" ]; do kill -0 "$generator_pid" 2>/dev/null || return 1; sleep 0.2; done
 }
-# One column (total|ok|ko) of a "> name ... |  total | ok | ko" line of Gatling's summary.
+# One column (total|ok|ko) of a "> name ... |  total | ok | ko" line of a step's summary (Gatling's format).
 stat() {
   awk -F'|' -v name="$2" -v col="$3" 'index($0, "> " name) == 1 {
       idx = (col == "total") ? 2 : (col == "ok") ? 3 : 4; v = $idx; gsub(/[ ,]/, "", v); print v; exit }' "$OUT/$1.txt"
@@ -257,30 +329,31 @@ stat() {
 num() { [ -n "$1" ] && [ "$1" != "-" ] && echo "$1" || echo 0; }
 
 printf 'step\toffered\tachieved\tp50\tp95\tp99\tmax\terrors\tcpu\theap\tcpums\n' > "$OUT/steps.tsv"
-printf 'step\tmachine\tgateway\tpostgres\tkafka\tredis\tgatling\n' > "$OUT/processes.tsv"
-# Every process of the machine competes for the same two cores: CPU ticks of PostgreSQL (all its
-# processes), the Kafka broker, Redis, and the load generator (the Gatling JVM's own CPU time, which
-# the simulation writes into its markers), to say where a payment's CPU goes.
+printf 'step\tmachine\tgateway\tpostgres\tkafka\tredis\tgenerator\tgenerator_per_request\n' > "$OUT/processes.tsv"
+# Every process of the machine competes for the same two cores: CPU ticks of PostgreSQL (the
+# backends of the gateway's database and the shared writers: pg_sample), the Kafka broker, Redis,
+# and the load generator (its JVM's own CPU time, which it writes into its markers), to say where a
+# payment's CPU goes.
 ticks_of() { local sum=0 pid t; for pid in "$@"; do t="$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null)" && sum=$((sum + t)); done; echo "$sum"; }
-process_ticks() {
-  echo "$(cpu_ticks) $(ticks_of $(pgrep -x postgres)) $(ticks_of "$kafka_pid") $(ticks_of $(pgrep -x redis-server))"
+process_ticks() { # process_ticks <pg sample file> [earlier pg sample file]
+  pg_sample "$current_db" "${2:-}" > "$1"
+  echo "$(cpu_ticks) 0 $(ticks_of "$kafka_pid") $(ticks_of $(pgrep -x redis-server))"
 }
-marker_ticks() { # the Gatling JVM's CPU time in a marker, in clock ticks (0 when it is missing)
+marker_ticks() { # the load generator's CPU time in a marker, in clock ticks (0 when it is missing)
   awk -v t="$clk_tck" '{printf "%.0f", $1 * t / 1e9; found = 1} END {if (!found) print 0}' "$OUT/markers/$1" 2>/dev/null || echo 0
 }
 machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
-# run_step <label> <rate> <seconds> [gatling -D...]: one measured step, appended to steps.tsv.
+# run_step <label> <rate> <seconds> [generator words...]: one measured step, appended to steps.tsv.
 run_step() {
   local label="$1" rate="$2" seconds="$3"; shift 3
-  local t0 c0 t1 c1 p0 p1 m0 m1
-  # Every figure is taken over the measured phase only: not Maven's start, not the settling
-  # seconds, not the report written afterwards.
-  gatling_start "$label" "$rate" "$seconds" -DsettleSeconds="$SETTLE" "$@"
-  wait_marker measure-start || log "$label: Gatling ended before its measured phase (see $OUT/$label.txt)"
-  t0="$(date +%s.%N)"; c0="$(cpu_ticks)"; p0="$(process_ticks) $(marker_ticks measure-start)"; m0="$(machine_ticks)"
-  wait_marker measure-end || true
-  t1="$(date +%s.%N)"; c1="$(cpu_ticks)"; p1="$(process_ticks) $(marker_ticks measure-end)"; m1="$(machine_ticks)"
-  gatling_wait "$label"
+  local t0 c0 t1 c1 p0 p1 m0 m1 pg
+  # Every figure is taken over the measured phase only: not the settling seconds.
+  gen_start "$label" "$rate" "$seconds" "$SETTLE" "$@"
+  wait_marker measure-start || die "$label: the load generator died (see $OUT/generator.log)"
+  t0="$(date +%s.%N)"; c0="$(cpu_ticks)"; p0="$(process_ticks "$OUT/$label.pg0") $(marker_ticks measure-start)"; m0="$(machine_ticks)"
+  wait_marker measure-end || die "$label: the load generator died (see $OUT/generator.log)"
+  t1="$(date +%s.%N)"; c1="$(cpu_ticks)"; p1="$(process_ticks "$OUT/$label.pg1" "$OUT/$label.pg0") $(marker_ticks measure-end)"; m1="$(machine_ticks)"
+  pg="$(pg_delta "$OUT/$label.pg0" "$OUT/$label.pg1")"
   local count ok ko p50 p95 p99 max errors achieved cpu heap cpums
   count="$(num "$(stat "$label" "request count" total)")"
   ok="$(num "$(stat "$label" "request count" ok)")"
@@ -302,10 +375,15 @@ run_step() {
              if (net > 0) printf "%.2f / %.2f", gross, net; else printf "%.2f / -", gross }')"
   heap="$(heap_after_gc)"
   # ms of CPU per successful payment, gross, for each process group; machine busy % of all cores.
-  echo "$p0 $p1 $m0 $m1" | awk -v l="$label" -v o="$ok" -v t="$clk_tck" '{
+  # The load generator's CPU also per request sent (issue 25: <= 0.3 ms).
+  sent="$(awk -F'|' 'index($0, "> generator requests") == 1 {gsub(/ /, "", $2); print $2}' "$OUT/$label.txt")"
+  echo "$p0 $p1 $m0 $m1" | awk -v l="$label" -v o="$ok" -v t="$clk_tck" -v pg="$pg" -v n="$(num "$sent")" '{
+      $7 = $2 + pg  # PostgreSQL: pg_delta over the phase (the sampled columns hold 0)
       busy = ($13 - $11) / ($14 - $12) * 100
       printf "%s\t%.0f", l, busy
       for (i = 1; i <= 5; i++) { d = $(i + 5) - $i; if (d < 0) d = 0; if (o > 0) printf "\t%.2f", 1000 * d / t / o; else printf "\t-" }
+      d = $10 - $5; if (d < 0) d = 0
+      if (n > 0) printf "\t%.3f", 1000 * d / t / n; else printf "\t-"
       printf "\n" }' >> "$OUT/processes.tsv"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$rate" "$achieved" "${p50:--}" "${p95:--}" \
     "${p99:--}" "${max:--}" "$errors" "$cpu" "$heap" "$cpums" >> "$OUT/steps.tsv"
@@ -326,19 +404,24 @@ measure_idle() {
   log "idle gateway CPU: $idle_cpu % of one core"
 }
 measure_idle
-# warm_up_and_step <database> <label prefix>: the warm-up, statistics, then the card steps; sets
-# max_found to the highest step with p99 <= 50 ms and < 0.1 % errors.
+# warm_up_and_step <database> <label prefix> [generator words...]: the warm-up, statistics, then
+# the card steps; sets max_found to the highest step with p99 <= 50 ms and < 0.1 % errors.
 warm_up_and_step() {
-  local database="$1" prefix="$2" rate
+  local database="$1" prefix="$2" rate; shift 2
   if [ "$WARMUP" -gt 0 ]; then
     log "warm-up: $WARMUP_RATE/s for $WARMUP s"
-    gatling_start "warmup-$prefix" "$WARMUP_RATE" "$WARMUP"
-    gatling_wait "warmup-$prefix"
+    gen_start "warmup-$prefix" "$WARMUP_RATE" "$WARMUP" 0 "$@"
+    wait_marker measure-end || die "warm-up: the load generator died (see $OUT/generator.log)"
   fi
   analyze_if_no_autovacuum "$database"
+  card_steps "$prefix" "$@"
+}
+# card_steps <label prefix> [generator words...]: the card steps; max_found as above.
+card_steps() {
+  local prefix="$1" rate; shift
   max_found=0
   for rate in $STEPS; do
-    run_step "$prefix-$rate" "$rate" "$DURATION"
+    run_step "$prefix-$rate" "$rate" "$DURATION" "$@"
     if passes "$prefix-$rate" 50 0.1; then max_found="$rate"; fi
     # A step that clearly failed says everything the higher ones would.
     if ! passes "$prefix-$rate" 1000 5; then log "$prefix-$rate failed clearly (p99 > 1 s or errors > 5 %): stopping the steps"; break; fi
@@ -350,11 +433,19 @@ if [[ " $SCENARIOS " == *" card "* ]]; then
   max_sustainable="$max_found"
 elif [ "$WARMUP" -gt 0 ]; then
   log "warm-up: $WARMUP_RATE/s for $WARMUP s"
-  gatling_start warmup "$WARMUP_RATE" "$WARMUP"
-  gatling_wait warmup
+  gen_start warmup "$WARMUP_RATE" "$WARMUP" 0
+  wait_marker measure-end || die "warm-up: the load generator died (see $OUT/generator.log)"
   analyze_if_no_autovacuum "$BENCH_DB"
 else
   analyze_if_no_autovacuum "$BENCH_DB"
+fi
+
+# --- 3b. many merchants: the same steps, payments spread over MANY_MERCHANTS merchants -------
+many_line=""
+if [[ " $SCENARIOS " == *" many-merchants "* ]]; then
+  log "many merchants: the card steps again, over $MANY_MERCHANTS merchants (created through POST /v1/merchants)"
+  card_steps card-mm "merchants=$MANY_MERCHANTS"
+  many_line="max_sustainable with $MANY_MERCHANTS merchants (card-mm-* rows) = $max_found card payments/s"
 fi
 
 # --- 4. mobile money: STK pushes that stay pending until the sandbox calls back 2 s later ------
@@ -371,7 +462,7 @@ if [[ " $SCENARIOS " == *" mobile "* ]]; then
   sampler > "$OUT/mobile-pending.txt" &
   sampler_pid=$!
   m0="$(date +%s.%N)"
-  run_step "mobile-$MOBILE_RATE" "$MOBILE_RATE" "$DURATION" -Dmethod=mpesa
+  run_step "mobile-$MOBILE_RATE" "$MOBILE_RATE" "$DURATION" method=mpesa
   # Let the last callbacks land (delay 2 s + retries), then count what was applied.
   for _ in $(seq 30); do
     [ "$("${PSQL[@]}" -d "$BENCH_DB" -c "SELECT count(*) FROM payments WHERE status = 'pending'")" = "0" ] && break
@@ -397,13 +488,13 @@ if [[ " $SCENARIOS " == *" overload "* ]]; then
   over_rate="${OVERLOAD_RATE:-$((10 * base_rate))}"
   shed0="$(prom_sum malipo_payments_shed_total)"
   log "overload: $over_rate/s for $DURATION s (10 x $base_rate)"
-  run_step "overload-$over_rate" "$over_rate" "$DURATION" -DmaxConnections=5000
+  run_step "overload-$over_rate" "$over_rate" "$DURATION"
   shed=$(( $(prom_sum malipo_payments_shed_total) - shed0 ))
-  # Gatling counts the 503s as KO (the check wants 201): their percentiles are the shed answers'.
+  # The 503s are KO (the check wants 201): their percentiles are the shed answers'.
   shed_p99="$(stat "overload-$over_rate" "response time 99th percentile" ko)"
   # Recovery: 1 x the base rate right after; every request must pass within 10 s of the drop.
   run_step "recovery-$base_rate" "$base_rate" 10
-  overload_line="offered $over_rate/s: shed $shed requests with 503, KO p99 ${shed_p99:--} ms (Gatling's failed requests: the 503s, and timeouts if any); recovery step at $base_rate/s: errors $(awk -F'\t' -v l="recovery-$base_rate" '$1 == l {print $8}' "$OUT/steps.tsv") %, p99 $(awk -F'\t' -v l="recovery-$base_rate" '$1 == l {print $6}' "$OUT/steps.tsv") ms"
+  overload_line="offered $over_rate/s: shed $shed requests with 503, KO p99 ${shed_p99:--} ms (the failed requests: the 503s, and timeouts if any); recovery step at $base_rate/s: errors $(awk -F'\t' -v l="recovery-$base_rate" '$1 == l {print $8}' "$OUT/steps.tsv") %, p99 $(awk -F'\t' -v l="recovery-$base_rate" '$1 == l {print $6}' "$OUT/steps.tsv") ms"
   log "overload: $overload_line"
 fi
 
@@ -451,6 +542,8 @@ if [[ " $SCENARIOS " == *" group-commit "* ]]; then
   log "group commit: a fresh gateway and database with --malipo.payments.group-commit.enabled=true"
   stop_gateway
   start_gateway gateway-gc "$GROUP_COMMIT_DB" --malipo.payments.group-commit.enabled=true
+  current_db="$GROUP_COMMIT_DB"
+  echo reset >&3 # merchants it created lived in the first gateway's database
   # The card-gc rows' net CPU subtracts this gateway's own idle cost.
   idle_cpu_first="$idle_cpu"
   measure_idle
@@ -466,36 +559,61 @@ if [[ " $SCENARIOS " == *" group-commit "* ]]; then
   [ "$check" = "t" ] || die "group commit: payments and capture entries disagree"
   group_commit_line="max_sustainable = $max_sustainable_gc card payments/s; $batched outcomes in $batches statements (warm-up and steps: $(awk -v a="$batched" -v b="$batches" 'BEGIN {printf "%.1f", (b > 0) ? a / b : 0}') per statement), $fallbacks batches rewritten payment by payment; every succeeded payment has its capture entry"
   if [ -n "$db_ceiling" ] && [ "$db_ceiling" -gt 0 ]; then
-    group_commit_line="$group_commit_line; ratio = $(awk -v m="$max_sustainable_gc" -v c="$db_ceiling" 'BEGIN {printf "%.2f", m / c}')"
+    group_commit_line="$group_commit_line; max_sustainable / db_ceiling = $(awk -v m="$max_sustainable_gc" -v c="$db_ceiling" 'BEGIN {printf "%.2f", m / c}')"
   fi
   log "group commit: $group_commit_line"
 fi
 
-# --- 8. the table -----------------------------------------------------------------------------
+# --- 8. the table and the figures against the floor (issue 25) ------------------------------
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+dirty')"
 ratio="-"
-if [ -n "$db_ceiling" ] && [ "$db_ceiling" -gt 0 ]; then
-  ratio="$(awk -v m="$max_sustainable" -v c="$db_ceiling" 'BEGIN {printf "%.2f", m / c}')"
+db_ratio="-"
+if [ -n "$lean_ceiling" ] && [ "$lean_ceiling" -gt 0 ]; then
+  ratio="$(awk -v m="$max_sustainable" -v c="$lean_ceiling" 'BEGIN {printf "%.2f", m / c}')"
 fi
+if [ -n "$db_ceiling" ] && [ "$db_ceiling" -gt 0 ]; then
+  db_ratio="$(awk -v m="$max_sustainable" -v c="$db_ceiling" 'BEGIN {printf "%.2f", m / c}')"
+fi
+# The cost factors at the highest sustainable card step: PostgreSQL's and the gateway's CPU per
+# payment over PostgreSQL's CPU per lean transaction. When no step was sustainable, at the highest
+# card step that still held its rate with < 0.1 % errors, whatever its p99 (else the lowest card
+# step), said so above the final lines.
+factor_step="card-$max_sustainable"
+factor_note=""
+if ! grep -q "^$factor_step	" "$OUT/processes.tsv"; then
+  factor_step="$(awk -F'\t' 'index($1, "card-") == 1 && $1 !~ /^card-(gc|mm)-/ { if (first == "") first = $1; if ($8 + 0 < 0.1) held = $1 }
+      END { print (held != "") ? held : first }' "$OUT/steps.tsv")"
+  factor_note="no card step was sustainable (p99 <= 50 ms): the cost factors are those of ${factor_step:-no step}, the highest card step with < 0.1 % errors"
+fi
+factor() { # factor <processes.tsv column>
+  awk -F'\t' -v l="$factor_step" -v c="$1" -v lean="${lean_pg_ms:-0}" \
+    '$1 == l { if (lean > 0 && $c != "-") printf "%.2f", $c / lean; else printf "-"; found = 1 } END { if (!found) printf "-" }' "$OUT/processes.tsv"
+}
+postgres_cost_factor="$(factor 4)"
+gateway_cost_factor="$(factor 3)"
 {
   echo "# Malipo benchmark"
   echo
-  echo "commit $commit, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), JVM: $GATEWAY_JVM_OPTS"
+  echo "commit $commit, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), JVM: $GATEWAY_JVM_OPTS, merchants $MERCHANTS, load average at the start $load_at_start"
   echo
   echo "| step | offered/s | achieved/s | p50 ms | p95 ms | p99 ms | max ms | errors % | gateway CPU % | CPU ms/payment gross / net | heap after GC MiB |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
   tail -n +2 "$OUT/steps.tsv" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $11, $10}'
   echo
-  echo "CPU per successful payment by process (ms; over each step's measured phase), and how busy the whole machine was:"
+  echo "CPU per successful payment by process (ms; over each step's measured phase; PostgreSQL = the backends of the gateway's database and the shared writers), how busy the whole machine was, and the load generator's CPU per request sent:"
   echo
-  echo "| step | machine busy % | gateway | PostgreSQL | Kafka broker | Redis | Gatling | sum |"
-  echo "|---|---|---|---|---|---|---|---|"
-  tail -n +2 "$OUT/processes.tsv" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %.2f |\n", $1, $2, $3, $4, $5, $6, $7, $3 + $4 + $5 + $6 + $7}'
+  echo "| step | machine busy % | gateway | PostgreSQL | Kafka broker | Redis | load generator | sum | load generator ms/request |"
+  echo "|---|---|---|---|---|---|---|---|---|"
+  tail -n +2 "$OUT/processes.tsv" | awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %.2f | %s |\n", $1, $2, $3, $4, $5, $6, $7, $3 + $4 + $5 + $6 + $7, $8}'
   echo
-  echo "- db_ceiling = ${db_ceiling:-not measured} payments/s (pgbench -M prepared -c 8 -j 2 -T $CEILING_SECONDS, loadtest/db-ceiling.sql)"
+  if [ -n "$lean_ceiling" ]; then
+    echo "- lean transaction (loadtest/lean-ledger/one-merchant.sql, pgbench -M prepared -c 8 -j 2 -T $CEILING_SECONDS): $lean_ceiling transactions/s, PostgreSQL $lean_pg_ms ms CPU per transaction"
+  fi
+  [ -z "$lean_many_line" ] || echo "- $lean_many_line"
+  echo "- db_ceiling = ${db_ceiling:-not measured} payments/s (the gateway's own statements, loadtest/db-ceiling.sql, same pgbench settings); max_sustainable / db_ceiling = $db_ratio"
   [ -z "$db_ceiling_gc" ] || echo "- db_ceiling with group commit = $db_ceiling_gc payments/s (the same payments, $CEILING_BATCH outcomes per statement: target/bench/db-ceiling-gc.sql)"
-  echo "- max_sustainable = $max_sustainable card payments/s (highest step with p99 <= 50 ms and < 0.1 % errors)"
-  echo "- ratio = max_sustainable / db_ceiling = $ratio"
+  echo "- max_sustainable: the highest card step with p99 <= 50 ms and < 0.1 % errors; cost factors at $factor_step"
+  [ -z "$many_line" ] || echo "- many merchants: $many_line"
   [ -z "$mobile_line" ] || echo "- mobile money: $mobile_line"
   [ -z "$overload_line" ] || echo "- overload: $overload_line"
   [ -z "$statements_line" ] || echo "- statements: $statements_line"
@@ -503,6 +621,13 @@ fi
   idle_note="the idle gateway's $idle_cpu %"
   [ -z "$idle_cpu_first" ] || idle_note="the idle gateway's $idle_cpu_first % (the group-commit gateway's $idle_cpu %)"
   echo "- gateway CPU % is of one core (200 % = both cores); net CPU ms/payment subtracts $idle_note; heap after GC idle: $heap_idle MiB"
-  echo "- Gatling reports: target/bench/gatling/"
+  echo "- load: loadtest/OpenLoadGenerator.java, one JVM for all steps; step summaries: target/bench/<step>.txt"
+  [ -z "$factor_note" ] || echo "- $factor_note"
+  echo
+  echo "lean_ceiling = ${lean_ceiling:--} payments/s"
+  echo "max_sustainable = $max_sustainable card payments/s"
+  echo "ratio = max_sustainable / lean_ceiling = $ratio"
+  echo "postgres_cost_factor = $postgres_cost_factor"
+  echo "gateway_cost_factor = $gateway_cost_factor"
 } > "$OUT/results.md"
 cat "$OUT/results.md"

@@ -1,9 +1,11 @@
 -- The gateway's own database work for ONE succeeded card payment, statement for statement as
 -- PaymentPipeline issues it (docs/adr/0063-single-statement-payment-writes.md: the CTEs of
--- common.SingleStatement with the values bound): statement 1 claims the idempotency key and records
--- the processing payment with its payment.created event (sequence 1: no lock, no read); statement 2
--- stores the outcome, the attempt, the capture entry, payment.succeeded and the stored answer (in
--- the order PaymentPipeline adds them, so the balance row is locked last; ADR 0063).
+-- common.SingleStatement with the values bound; captured with log_statement = all at 8757008):
+-- statement 1 claims the idempotency key and records the processing payment with its
+-- payment.created event (sequence 1: no lock, no read); statement 2 commits the attempt's intent
+-- before the rail call (ADR 0065: PaymentRepository.startAttempt); statement 3 stores the outcome,
+-- the attempt's answer (an UPDATE of the intent row), the capture entry, payment.succeeded and the
+-- stored answer (in the order OutcomeWriter adds them, so the balance row is locked last; ADR 0063).
 -- Each is its own transaction (autocommit), as in the gateway.
 -- loadtest/bench.sh drives it with pgbench -M prepared -c 8 -j 2 -T 30: one pgbench "transaction"
 -- = one payment. (pgbench takes any :word for a variable, even inside a string: the account ids
@@ -11,12 +13,16 @@
 -- real ones, same sizes.
 \set n random(1, 9000000000000000000)
 WITH idempotency_claim AS (
-    INSERT INTO idempotency_keys (merchant_id, idempotency_key, fingerprint, state, expires_at)
-    VALUES ('mer_demo', 'key-' || CAST(:n AS text), '64ad8141d7fe313583620628416c85baa3b35e6de4069919982cdd0fc37ba0a8', 'in_progress', now() + make_interval(hours => 24))
+    INSERT INTO idempotency_keys (merchant_id, idempotency_key, fingerprint, state, resource_id, expires_at)
+    VALUES ('mer_demo', 'key-' || CAST(:n AS text), '64ad8141d7fe313583620628416c85baa3b35e6de4069919982cdd0fc37ba0a8', 'in_progress', 'pay_' || CAST(:n AS text), now() + make_interval(hours => 24))
     ON CONFLICT (merchant_id, idempotency_key) DO UPDATE
-      SET fingerprint = EXCLUDED.fingerprint, state = 'in_progress', resource_id = NULL,
+      SET fingerprint = EXCLUDED.fingerprint, state = 'in_progress', resource_id = EXCLUDED.resource_id,
           response_status = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
-      WHERE idempotency_keys.expires_at < now()
+      WHERE idempotency_keys.expires_at < now() AND idempotency_keys.state = 'completed'
+        AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = idempotency_keys.resource_id
+                        AND p.status NOT IN ('succeeded', 'failed'))
+        AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.id = idempotency_keys.resource_id
+                        AND r.status = 'pending')
     RETURNING 1
 ), payment_insert AS (
     INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor, reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint, mobile_operator, msisdn, created_at, updated_at)
@@ -30,18 +36,31 @@ WITH idempotency_claim AS (
     FROM (SELECT CAST(1 AS bigint) AS sequence FROM payment_insert) s
 )
 SELECT count(*) AS inserted FROM payment_insert;
+WITH payment_intent AS (
+    UPDATE payments SET provider = 'acquirer_a', attempts_started = 1, updated_at = now()
+    WHERE id = 'pay_' || CAST(:n AS text) AND status = 'processing' AND attempts_started = 1 - 1
+    RETURNING 1
+), attempt_intent AS (
+    INSERT INTO payment_attempts (id, payment_id, rail, outcome, started_at, latency_ms)
+    SELECT 'att_' || CAST(:n AS text) || '_1', 'pay_' || CAST(:n AS text), 'acquirer_a', 'in_flight', now(), 0 FROM payment_intent
+    RETURNING 1
+)
+SELECT malipo_require((SELECT count(*) FROM attempt_intent) = 1, 'payment is no longer processing');
 WITH payment_outcome AS (
     UPDATE payments SET status = 'succeeded', provider = 'acquirer_a', fee_minor = 44, risk_score = 0, risk_decision = 'allow',
         risk_reasons = '{}', failure_code = NULL, failure_message = NULL, updated_at = now()
-    WHERE id = 'pay_' || CAST(:n AS text) AND status = 'processing'
+    WHERE id = 'pay_' || CAST(:n AS text) AND status = 'processing' AND attempts_started = 1
     RETURNING 1
 ), payment_attempt_rows AS (
-    INSERT INTO payment_attempts (id, payment_id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
-    SELECT a.id, 'pay_' || CAST(:n AS text), a.rail, a.outcome, a.rail_reference, a.response_code, a.failure_code, a.started_at, a.latency_ms
-    FROM unnest(ARRAY['att_' || CAST(:n AS text) || '_1'], ARRAY['acquirer_a'], ARRAY['approved'], ARRAY['auth_' || CAST(:n AS text)],
-        ARRAY['00'], CAST(ARRAY[NULL] AS text[]), ARRAY[now()], ARRAY[CAST(21 AS bigint)])
-        AS a(id, rail, outcome, rail_reference, response_code, failure_code, started_at, latency_ms)
-    WHERE EXISTS (SELECT 1 FROM payment_outcome)
+    UPDATE payment_attempts t SET outcome = a.outcome, rail_reference = COALESCE(t.rail_reference, a.rail_reference),
+        response_code = a.response_code, failure_code = a.failure_code,
+        latency_ms = GREATEST(t.latency_ms, a.latency_ms)
+    FROM unnest(ARRAY['att_' || CAST(:n AS text) || '_1'], ARRAY['approved'], ARRAY['auth_' || CAST(:n AS text)],
+        ARRAY['00'], CAST(ARRAY[NULL] AS text[]), ARRAY[CAST(21 AS bigint)])
+        AS a(id, outcome, rail_reference, response_code, failure_code, latency_ms)
+    WHERE t.id = a.id AND t.payment_id = 'pay_' || CAST(:n AS text) AND t.outcome IN ('in_flight', 'unknown', 'pending')
+        AND EXISTS (SELECT 1 FROM payment_outcome)
+    RETURNING 1
 ), ledger_legs AS (
     SELECT l.* FROM unnest(CAST(translate('{gateway;fees;KES,merchant;mer_demo;pending;KES,rail;acquirer_a;clearing;KES}', ';', chr(58)) AS text[]),
         CAST('{C,C,D}' AS text[]), CAST('{44,1456,1500}' AS bigint[]), CAST('{C,C,D}' AS text[]), CAST('{f,t,f}' AS boolean[]))
