@@ -36,7 +36,7 @@ import reactor.core.publisher.SignalType;
  *
  * <p>It runs before authentication and the per-merchant rate limit: the rate limiter asks Redis,
  * and a shed answer must cost no I/O (0.16 ms of CPU each; how fast it leaves still depends on how
- * busy the cores are, docs/performance.md "Sixth pass").
+ * busy the cores are, docs/performance-history.md "Sixth pass").
  *
  * <p>A request counts when the router would send it to the create-payment handler, however its
  * path is spelt: the path is matched with the router's own {@link PathPattern} rules, which decode

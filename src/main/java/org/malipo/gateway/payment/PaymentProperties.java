@@ -34,7 +34,7 @@ record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmount
    * @param enabled off by default: each outcome is its own statement
    * @param maxWait how long the first outcome of a batch waits for companions (100 µs; more than 0, at
    *     most 10 ms): batches form mostly while statements are in flight, so a lone outcome hardly
-   *     waits (docs/performance.md, "Fifth pass" §5: 2 ms cost the gateway CPU and latency)
+   *     waits (docs/performance-history.md, "Fifth pass" §5: 2 ms cost the gateway CPU and latency)
    * @param maxBatch outcomes per statement (16, at most 64): each size is one more statement that
    *     every connection prepares, so the sizes are bounded
    * @param maxInFlight group statements running at once (2): batches of one merchant then wait for
