@@ -53,8 +53,8 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
   private static final int SETTLE_ROUNDS = 5;
 
   /** What one seed did. */
-  record Report(long seed, int payments, int steps, Map<String, Long> faults, long checks, String traceHash,
-      List<String> violations, List<String> trace) {}
+  record Report(long seed, int payments, int steps, Map<String, Long> faults, long checks, Map<String, Long> notes,
+      String traceHash, List<String> violations, List<String> trace) {}
 
   /** One client and its payment. */
   final class Run {
@@ -105,12 +105,15 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
   private final Map<String, Integer> paymentIndex = new ConcurrentHashMap<>();
   private final Map<Integer, Integer> settleFaultsLeft = new ConcurrentHashMap<>();
   private final Map<String, Long> faults = new ConcurrentHashMap<>();
+  /** Inbox rows whose attempt the gateway could find when they came in. */
+  private final List<Long> findable = new ArrayList<>();
   private final List<String> violations = new CopyOnWriteArrayList<>();
   private final List<String> trace = new ArrayList<>();
   private final RailWorld world = new RailWorld(this);
   private final Invariants invariants;
   private final String[] merchants = new String[2];
   private int steps;
+  private boolean pastDeadline;
 
   OrchestratorSimulation(SimulationInstance gateway, long seed, int paymentCount) {
     this.gateway = gateway;
@@ -162,11 +165,13 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
     if (redisFailed > 0) {
       faults.put("redis:command-failed", redisFailed);
     }
-    return new Report(seed, runs.size(), steps, new java.util.TreeMap<>(faults), invariants.checks(), hash(trace),
+    return new Report(seed, runs.size(), steps, new java.util.TreeMap<>(faults), invariants.checks(),
+        Map.copyOf(invariants.notes()), hash(trace),
         List.copyOf(violations), List.copyOf(trace));
   }
 
   private void batch(List<Run> batch, SplittableRandom random) {
+    pastDeadline = false;
     // Phase A: each client posts its payment.
     for (Run run : batch) {
       post(run, 0);
@@ -232,6 +237,7 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
     }
     // Phase E: late callbacks, then every client retries with its key.
     if (violations.isEmpty()) {
+      pastDeadline = true;
       for (Run run : batch) {
         if (run.plan.callbacks.contains(Plan.Callback.LATE)) {
           for (RailWorld.Truth truth : world.attempts(run.plan.index)) {
@@ -251,7 +257,7 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
     }
     // Phase F: the checks of the batch's payments.
     if (violations.isEmpty()) {
-      invariants.batch(batch, context);
+      invariants.batch(batch, findable);
       invariants.global();
     }
   }
@@ -533,12 +539,20 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
       fault("callback:" + delivery.kind());
     } else if (delivery.kind().equals("rail")) {
       RailWorld.Truth truth = delivery.referenceHint() == null ? null : world.attempt(delivery.referenceHint());
-      if (truth != null) {
+      // Only a callback before the deadline can be expected to settle the payment by it.
+      if (truth != null && !pastDeadline) {
         runs.get(truth.payment).trueCallbackDelivered = true;
       }
     }
-    SimulationCallbacks.receive(context, SimulationInstance.MPESA, delivery.referenceHint(), delivery.body())
+    String reference = delivery.body().replaceAll(".*\"CheckoutRequestID\":\"([^\"]+)\".*", "$1");
+    boolean known = delivery.referenceHint() != null && world.attempt(delivery.referenceHint()) != null
+        || Boolean.TRUE.equals(db.sql("SELECT EXISTS (SELECT 1 FROM payment_attempts WHERE rail = :rail AND rail_reference = :ref)")
+            .bind("rail", SimulationInstance.MPESA).bind("ref", reference).map(row -> row.get(0, Boolean.class)).one().block(QUERY));
+    Long row = SimulationCallbacks.receive(context, SimulationInstance.MPESA, delivery.referenceHint(), delivery.body())
         .block(QUERY);
+    if (known) {
+      findable.add(row);
+    }
   }
 
   private SimTag actor(String name) {

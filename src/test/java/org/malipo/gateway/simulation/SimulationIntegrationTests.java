@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
 class SimulationIntegrationTests extends IntegrationTest {
 
   private static final Logger log = LoggerFactory.getLogger(SimulationIntegrationTests.class);
-  private static final int DEFAULT_SEEDS = 12;
+  private static final int DEFAULT_SEEDS = 10;
   private static final int DEFAULT_PAYMENTS = 40;
 
   @Test
@@ -49,6 +49,7 @@ class SimulationIntegrationTests extends IntegrationTest {
     }
     long started = System.nanoTime();
     Map<String, Long> faults = new TreeMap<>();
+    Map<String, Long> notes = new TreeMap<>();
     long checks = 0;
     long steps = 0;
     int paymentsRun = 0;
@@ -66,6 +67,7 @@ class SimulationIntegrationTests extends IntegrationTest {
             + "\nlast steps:\n  " + String.join("\n  ", tail));
       }
       report.faults().forEach((kind, n) -> faults.merge(kind, n, Long::sum));
+      report.notes().forEach((kind, n) -> notes.merge(kind, n, Long::sum));
       checks += report.checks();
       steps += report.steps();
       paymentsRun += report.payments();
@@ -73,8 +75,9 @@ class SimulationIntegrationTests extends IntegrationTest {
           report.steps(), report.checks(), report.traceHash());
     }
     long faultTotal = faults.values().stream().mapToLong(Long::longValue).sum();
-    String summary = "simulation: %d seeds, %d payments, %d steps, %d faults injected %s, %d invariant checks, %d s"
-        .formatted(seeds.size(), paymentsRun, steps, faultTotal, faults, checks, (System.nanoTime() - started) / 1_000_000_000L);
+    String summary = "simulation: %d seeds, %d payments, %d steps, %d faults injected %s, %d invariant checks, notes %s, %d s"
+        .formatted(seeds.size(), paymentsRun, steps, faultTotal, faults, checks, notes,
+            (System.nanoTime() - started) / 1_000_000_000L);
     log.info(summary);
     System.out.println(summary);
     assertThat(faultTotal).as("faults injected").isPositive();
