@@ -132,10 +132,13 @@ final class CallbackProcessor extends BackgroundJob {
       return decide(row, Inbox.Verdict.REJECTED, "not a final status", callback.railReference(), null);
     }
     return resolutions.findAttempt(rail.name(), callback.railReference(), callback.externalId())
-        .flatMap(attempt -> match(row, rail, callback, attempt))
-        .switchIfEmpty(Mono.defer(() -> exhausted(row)
+        // match() completes empty: only a missing attempt may reach the orphan branch, not a report
+        // still being confirmed (which an orphan verdict would end after max-attempts tries).
+        .flatMap(attempt -> match(row, rail, callback, attempt).thenReturn(Boolean.TRUE))
+        .switchIfEmpty(Mono.defer(() -> (exhausted(row)
             ? decide(row, Inbox.Verdict.ORPHAN, "no attempt for this reference; kept for review", callback.railReference(), null)
-            : inbox.retryLater(row.id(), backoff(row), "no attempt yet")));
+            : inbox.retryLater(row.id(), backoff(row), "no attempt yet")).thenReturn(Boolean.TRUE)))
+        .then();
   }
 
   private Mono<Void> match(Inbox.Row row, RailAdapter rail, RailCallback callback, Attempt attempt) {
