@@ -185,7 +185,7 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
     int reconciles = random.nextInt(4);
     boolean crash = random.nextInt(100) < 25;
     while (violations.isEmpty()) {
-      List<Event> ready = ready(batch, reconciles, crash);
+      List<Event> ready = ready(batch, reconciles, crash, random);
       if (ready.isEmpty()) {
         break;
       }
@@ -225,6 +225,8 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
     }
     // Phase D: the exception window passes; what is still open must become visible.
     if (violations.isEmpty()) {
+      world.undecided().stream().filter(push -> batch.contains(runs.get(push.payment)))
+          .forEach(push -> fault("customer:never-answered"));
       Duration window = SimulationCallbacks.unconfirmedWindow(context).plusHours(1);
       db.sql("UPDATE payments SET created_at = created_at - CAST(:ms AS bigint) * interval '1 millisecond'"
               + " WHERE status IN ('processing', 'pending') AND idempotency_key = ANY(:keys)")
@@ -265,7 +267,7 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
   /** A step of phase B. */
   private record Event(String name, Runnable action) {}
 
-  private List<Event> ready(List<Run> batch, int reconciles, boolean crash) {
+  private List<Event> ready(List<Run> batch, int reconciles, boolean crash, SplittableRandom random) {
     List<Event> ready = new ArrayList<>();
     for (RailWorld.Parked call : world.parked()) {
       ready.add(new Event("release p" + call.truth.payment + "/" + call.truth.number, () -> world.release(call,

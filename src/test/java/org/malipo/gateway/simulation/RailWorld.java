@@ -427,7 +427,10 @@ final class RailWorld implements ScriptedRail.World {
         case EXPIRES -> 1037;
         default -> 1032;
       };
-      simulation.fault("customer:" + plan.customer.name().toLowerCase(java.util.Locale.ROOT));
+      if (plan.customer == Plan.Customer.FLIPS) {
+        // A payment or a refusal is a rail answer like an approval or a decline, not a fault.
+        simulation.fault("customer:refused-then-paid");
+      }
       if (plan.callbacks.contains(Plan.Callback.REORDERED) && truth.approved) {
         out.add(new Delivery("reordered-failure", truth.attemptId,
             ScriptedRail.callbackBody(truth.reference, 1032, truth.amountMinor, plan.msisdn())));
@@ -453,7 +456,6 @@ final class RailWorld implements ScriptedRail.World {
       truth.flipped = true;
       truth.approved = true;
       truth.declineCode = 0;
-      simulation.fault("customer:paid-after-refusal");
       network.computeIfAbsent(truth.payment, payment -> new ArrayDeque<>()).add(trueCallback(truth, plan));
     }
   }

@@ -61,7 +61,7 @@ class SimulationIntegrationTests extends IntegrationTest {
       if (!report.violations().isEmpty()) {
         List<String> tail = report.trace().subList(Math.max(0, report.trace().size() - 40), report.trace().size());
         fail("simulation seed=" + seed + " failed: " + report.violations().getFirst()
-            + "\nreplay: ./mvnw test -Dtest=SimulationIntegrationTests#everySeed* -Dsimulation.seed=" + seed
+            + "\nreplay: ./mvnw test -Dtest='SimulationIntegrationTests#everySeed*' -Dsimulation.seed=" + seed
             + " -Dsimulation.payments=" + payments
             + "\nall violations: " + report.violations()
             + "\nlast steps:\n  " + String.join("\n  ", tail));
