@@ -83,6 +83,10 @@ final class SimulationInstance {
             "--malipo.callbacks.pending-first-check=30s",
             "--malipo.callbacks.pending-check-interval=10s",
             "--malipo.callbacks.max-attempts=4",
+            // The production window, whatever the test profile says: the simulation passes it by
+            // moving the rows' clocks back, never by waiting.
+            "--malipo.callbacks.unconfirmed-window=24h",
+            "--malipo.callbacks.unconfirmed-max-backoff=5m",
             "--malipo.routing.priority[0]=" + CARD_A,
             "--malipo.routing.priority[1]=" + CARD_B,
             "--malipo.routing.exploration-percent=0",

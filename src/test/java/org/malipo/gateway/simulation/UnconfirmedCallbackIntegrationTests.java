@@ -19,8 +19,8 @@ import reactor.core.publisher.Mono;
  * A success callback the rail cannot confirm yet is re-checked for the whole unconfirmed window
  * and then becomes an operator exception with the money in suspense (issue 18, docs/adr/0065):
  * never an {@code orphan} (which says no attempt matched) after {@code max-attempts} processings,
- * which would end the re-checks after about a minute. Found by the orchestrator simulation (seed
- * 439971470: a forged success naming another payment's pending push).
+ * which would end the re-checks after about a minute. Found by the orchestrator simulation
+ * (docs/simulation.md: a forged success naming another payment's pending push).
  */
 class UnconfirmedCallbackIntegrationTests extends IntegrationTest {
 
