@@ -55,7 +55,8 @@ public final class OutboxRelay extends BackgroundJob {
   /** Set once the topic exists; only the relay loop (one pass at a time) reads and writes it. */
   private volatile boolean topicReady;
   private volatile long topicWarnedNanos = System.nanoTime() - TOPIC_WARNING_INTERVAL.toNanos() - 1;
-  private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
+  // A new sink for each start: a unicast sink takes one subscriber, and a stopped relay may be started again.
+  private volatile Sinks.Many<Boolean> wakeUps = newWakeUps();
 
   OutboxRelay(DatabaseClient db, ReactiveTransactionManager transactionManager, EventPublisher publisher,
       KafkaAdmin admin, KafkaProperties properties, MeterRegistry meters) {
@@ -77,8 +78,13 @@ public final class OutboxRelay extends BackgroundJob {
     wakeUps.tryEmitNext(Boolean.TRUE);
   }
 
+  private static Sinks.Many<Boolean> newWakeUps() {
+    return Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
+  }
+
   @Override
   protected Disposable launch() {
+    wakeUps = newWakeUps();
     Flux<Boolean> ticks = Flux.merge(Flux.interval(properties.relayPollInterval()).map(tick -> Boolean.TRUE), wakeUps.asFlux())
         .onBackpressureDrop();
     return ticks
