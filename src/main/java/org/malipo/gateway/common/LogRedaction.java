@@ -22,7 +22,12 @@ public final class LogRedaction implements StructuredLoggingJsonMembersCustomize
           + "|eyJ[A-Za-z0-9_-]{4,}\\.[A-Za-z0-9_-]+\\.?[A-Za-z0-9_-]*"
           + "|\\b(sk|whsec)_[A-Za-z0-9_-]{8,}"
           + "|(?i)(client_secret|secret|password)=[^&\\s,;]+");
-  private static final Pattern DIGITS = Pattern.compile("(?<!\\d)\\d{13,19}(?!\\d)");
+  /**
+   * Our own ids ({@code pay_…}, {@code att_…_1}: a prefix and 32 hex digits) first, so a run of
+   * digits inside one is never read as a card number; then the digit runs themselves.
+   */
+  private static final Pattern DIGITS = Pattern.compile(
+      "\\b[a-z]{2,5}_[0-9a-f]{32}(?:_\\d{1,4})?\\b|(?<!\\d)\\d{13,19}(?!\\d)");
 
   /** Used by Spring Boot's structured logging (reflection, no arguments). */
   public LogRedaction() {}
@@ -45,7 +50,9 @@ public final class LogRedaction implements StructuredLoggingJsonMembersCustomize
     Matcher digits = DIGITS.matcher(scrubbed);
     StringBuilder out = new StringBuilder(scrubbed.length());
     while (digits.find()) {
-      digits.appendReplacement(out, luhn(digits.group()) ? "[redacted-pan]" : digits.group());
+      String run = digits.group();
+      boolean pan = Character.isDigit(run.charAt(0)) && luhn(run);
+      digits.appendReplacement(out, Matcher.quoteReplacement(pan ? "[redacted-pan]" : run));
     }
     digits.appendTail(out);
     return out.toString();

@@ -22,4 +22,14 @@ class LogRedactionUnitTests {
     String line = "payment pay_0193a4b2c1d07e5f amount 150000 at 1767225600123 msisdn +254708374149";
     assertThat(LogRedaction.redact(line)).isEqualTo(line);
   }
+
+  @Test
+  void keepsOurIdsWhoseHexHoldsALuhnValidRunButStillRedactsACardNextToThem() {
+    String payment = "pay_4242424242424242abcdef0123456789";
+    String attempt = "att_4242424242424242abcdef0123456789_1";
+    String line = "payment " + payment + ": attempt " + attempt + " answered later";
+    assertThat(LogRedaction.redact(line)).isEqualTo(line);
+    assertThat(LogRedaction.redact(payment + " card 4242424242424242")).isEqualTo(payment + " card [redacted-pan]");
+    assertThat(LogRedaction.redact("x_4242424242424242")).as("not one of our ids").isEqualTo("x_[redacted-pan]");
+  }
 }
