@@ -4,16 +4,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.malipo.gateway.common.CurrencyUnit;
-import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.MobileMoneyOperator;
 import org.malipo.gateway.rail.PaymentMethodType;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailCallback;
 import org.malipo.gateway.rail.RailOutcome;
+import org.malipo.gateway.rail.mpesa.MpesaRail;
 import org.malipo.gateway.rail.RailRequest;
 import reactor.core.publisher.Mono;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -98,35 +96,7 @@ final class ScriptedRail implements RailAdapter {
     if (kind != Kind.MPESA) {
       throw new IllegalArgumentException(name + " sends no callbacks");
     }
-    JsonNode callback;
-    try {
-      callback = JSON.readTree(body).path("Body").path("stkCallback");
-    } catch (JacksonException e) {
-      throw new IllegalArgumentException("not JSON");
-    }
-    String checkoutRequestId = callback.path("CheckoutRequestID").asString("");
-    JsonNode resultCode = callback.path("ResultCode");
-    if (checkoutRequestId.isEmpty() || !resultCode.isNumber()) {
-      throw new IllegalArgumentException("not an stkCallback");
-    }
-    if (resultCode.asInt() != 0) {
-      return new RailCallback(checkoutRequestId, referenceHint, new RailOutcome.Declined(name, checkoutRequestId,
-          Integer.toString(resultCode.asInt()), "mobile_money_declined", "The customer did not approve the payment."),
-          null, null);
-    }
-    Money amount = null;
-    String phone = null;
-    for (JsonNode item : callback.path("CallbackMetadata").path("Item")) {
-      JsonNode value = item.path("Value");
-      switch (item.path("Name").asString("")) {
-        case "Amount" -> amount = value.isNumber()
-            ? new Money(value.decimalValue().movePointRight(2).longValueExact(), CurrencyUnit.KES) : null;
-        case "PhoneNumber" -> phone = value.isMissingNode() || value.isNull() ? null : "+" + value.asString();
-        default -> { }
-      }
-    }
-    return new RailCallback(checkoutRequestId, referenceHint, new RailOutcome.Approved(name, checkoutRequestId, "0"),
-        amount, phone);
+    return MpesaRail.readStkCallback(JSON, name, body, referenceHint);
   }
 
   /** An {@code stkCallback} body as M-Pesa sends it: success with amount and payer, or a failure code. */

@@ -190,6 +190,19 @@ public final class MpesaRail implements RailAdapter {
    */
   @Override
   public RailCallback readCallback(byte[] body, String referenceHint) {
+    return readStkCallback(json, NAME, body, referenceHint);
+  }
+
+  /**
+   * Reads a {@code Body.stkCallback} (rails.md §1.4) as rail {@code railName}: {@code ResultCode} 0
+   * with {@code CallbackMetadata} items (parsed by name; {@code Amount} in whole KES) is a success,
+   * anything else a failure with our code ({@link #declined}). Pure CPU, no I/O; also the reader of
+   * test rails that speak M-Pesa's callback format.
+   *
+   * @param referenceHint our attempt id from the callback URL, or null
+   * @throws IllegalArgumentException when the body is not an {@code stkCallback}
+   */
+  public static RailCallback readStkCallback(JsonMapper json, String railName, byte[] body, String referenceHint) {
     JsonNode callback;
     try {
       callback = json.readTree(body).path("Body").path("stkCallback");
@@ -203,8 +216,8 @@ public final class MpesaRail implements RailAdapter {
     }
     int code = resultCode.asInt();
     if (code != 0) {
-      return new RailCallback(checkoutRequestId, referenceHint, declined(checkoutRequestId, Integer.toString(code),
-          callback.path("ResultDesc").asString("")), null, null);
+      return new RailCallback(checkoutRequestId, referenceHint, declined(railName, checkoutRequestId,
+          Integer.toString(code), callback.path("ResultDesc").asString("")), null, null);
     }
     Money amount = null;
     String phone = null;
@@ -220,7 +233,7 @@ public final class MpesaRail implements RailAdapter {
       }
     }
     return new RailCallback(checkoutRequestId, referenceHint,
-        new RailOutcome.Approved(NAME, checkoutRequestId, receipt == null ? "0" : receipt), amount, phone);
+        new RailOutcome.Approved(railName, checkoutRequestId, receipt == null ? "0" : receipt), amount, phone);
   }
 
   private Mono<HttpReply> call(String path, byte[] body) {
@@ -287,7 +300,7 @@ public final class MpesaRail implements RailAdapter {
       if (checkoutRequestId.isEmpty()) {
         return new RailOutcome.Unknown(NAME, "STK push answer without CheckoutRequestID");
       }
-      return declined(checkoutRequestId, responseCode, answer.path("ResponseDescription").asString(""));
+      return declined(NAME, checkoutRequestId, responseCode, answer.path("ResponseDescription").asString(""));
     }
     if (pushRefused(reply)) {
       // A refused STK push created no CheckoutRequestID: nothing can complete later.
@@ -320,7 +333,7 @@ public final class MpesaRail implements RailAdapter {
       }
       return "0".equals(resultCode)
           ? new RailOutcome.Approved(NAME, checkoutRequestId, "0")
-          : declined(checkoutRequestId, resultCode, answer.path("ResultDesc").asString(""));
+          : declined(NAME, checkoutRequestId, resultCode, answer.path("ResultDesc").asString(""));
     }
     // "The transaction is being processed": the customer has not acted yet (rails.md §1.5).
     if (reply.status() == 500 && BEING_PROCESSED.equals(errorCode(reply))) {
@@ -330,7 +343,7 @@ public final class MpesaRail implements RailAdapter {
   }
 
   /** A failure with our code for a Daraja ResultCode (rails.md §1.6). */
-  static RailOutcome.Declined declined(String checkoutRequestId, String resultCode, String description) {
+  static RailOutcome.Declined declined(String railName, String checkoutRequestId, String resultCode, String description) {
     String failureCode = switch (resultCode) {
       case "1032" -> "customer_cancelled";
       case "1" -> "insufficient_funds";
@@ -347,7 +360,7 @@ public final class MpesaRail implements RailAdapter {
       case "invalid_pin" -> "The customer entered a wrong PIN.";
       default -> "M-Pesa declined the payment (" + clip(description) + ").";
     };
-    return new RailOutcome.Declined(NAME, checkoutRequestId, resultCode, failureCode, message);
+    return new RailOutcome.Declined(railName, checkoutRequestId, resultCode, failureCode, message);
   }
 
   private String password(String timestamp) {
