@@ -1,11 +1,11 @@
 -- The gateway's own database work for ONE succeeded card payment, statement for statement as
 -- PaymentPipeline issues it (docs/adr/0063-single-statement-payment-writes.md: the CTEs of
--- common.SingleStatement with the values bound; captured with log_statement = all at 8757008):
--- statement 1 claims the idempotency key and records the processing payment with its
--- payment.created event (sequence 1: no lock, no read); statement 2 commits the attempt's intent
--- before the rail call (ADR 0065: PaymentRepository.startAttempt); statement 3 stores the outcome,
--- the attempt's answer (an UPDATE of the intent row), the capture entry, payment.succeeded and the
--- stored answer (in the order OutcomeWriter adds them, so the balance row is locked last; ADR 0063).
+-- common.SingleStatement with the values bound): statement 1 claims the idempotency key and
+-- records the processing payment with its payment.created event (sequence 1: no lock, no read) and
+-- the first attempt's intent, committed before the rail call (ADR 0065, ADR 0077: one commit for
+-- both); statement 2 stores the outcome, the attempt's answer (an UPDATE of the intent row), the
+-- capture entry, payment.succeeded and the stored answer (in the order OutcomeWriter adds them, so
+-- the balance row is locked last; ADR 0063).
 -- Each is its own transaction (autocommit), as in the gateway.
 -- loadtest/bench.sh drives it with pgbench -M prepared -c 8 -j 2 -T 30: one pgbench "transaction"
 -- = one payment. (pgbench takes any :word for a variable, even inside a string: the account ids
@@ -25,8 +25,8 @@ WITH idempotency_claim AS (
                         AND r.status = 'pending')
     RETURNING 1
 ), payment_insert AS (
-    INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor, reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint, mobile_operator, msisdn, created_at, updated_at)
-    SELECT 'pay_' || CAST(:n AS text), 'mer_demo', 'key-' || CAST(:n AS text), 'processing', 1500, 'KES', 0, 'order-1001', NULL, CAST('{}' AS jsonb), 'card', 'visa', '424242', '4242', 'ef80c2dc5ccd87a6e7b67d25f4d152392a97e3d12da70d64732e760479a9029f', NULL, NULL, now(), now()
+    INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor, reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint, mobile_operator, msisdn, created_at, updated_at, provider, attempts_started)
+    SELECT 'pay_' || CAST(:n AS text), 'mer_demo', 'key-' || CAST(:n AS text), 'processing', 1500, 'KES', 0, 'order-1001', NULL, CAST('{}' AS jsonb), 'card', 'visa', '424242', '4242', 'ef80c2dc5ccd87a6e7b67d25f4d152392a97e3d12da70d64732e760479a9029f', NULL, NULL, now(), now(), 'acquirer_a', 1
     FROM idempotency_claim
     RETURNING 1
 ), outbox_event AS (
@@ -34,18 +34,11 @@ WITH idempotency_claim AS (
     SELECT 'evt_c' || CAST(:n AS text), 'pay_' || CAST(:n AS text), 'mer_demo', 'payment.created', s.sequence,
         '{"id":"evt_01a200f779b87fc68e1a6c23fa26bf2e","type":"payment.created","occurred_at":"2026-11-22T01:55:48.279708Z","merchant_id":"mer_demo","sequence":' || s.sequence || ',"data":{"id":"pay_01a200f779b77de8ac00d596fb871379","object":"payment","status":"processing","amount":1500,"currency":"KES","reference":"order-1001","metadata":{},"payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},"attempts":0,"created_at":"2026-11-22T01:55:48.279708Z","updated_at":"2026-11-22T01:55:48.279708Z"}}'
     FROM (SELECT CAST(1 AS bigint) AS sequence FROM payment_insert) s
-)
-SELECT count(*) AS inserted FROM payment_insert;
-WITH payment_intent AS (
-    UPDATE payments SET provider = 'acquirer_a', attempts_started = 1, updated_at = now()
-    WHERE id = 'pay_' || CAST(:n AS text) AND status = 'processing' AND attempts_started = 1 - 1
-    RETURNING 1
 ), attempt_intent AS (
     INSERT INTO payment_attempts (id, payment_id, rail, outcome, started_at, latency_ms)
-    SELECT 'att_' || CAST(:n AS text) || '_1', 'pay_' || CAST(:n AS text), 'acquirer_a', 'in_flight', now(), 0 FROM payment_intent
-    RETURNING 1
+    SELECT 'att_' || CAST(:n AS text) || '_1', 'pay_' || CAST(:n AS text), 'acquirer_a', 'in_flight', now(), 0 FROM payment_insert
 )
-SELECT malipo_require((SELECT count(*) FROM attempt_intent) = 1, 'payment is no longer processing');
+SELECT count(*) AS inserted FROM payment_insert;
 WITH payment_outcome AS (
     UPDATE payments SET status = 'succeeded', provider = 'acquirer_a', fee_minor = 44, risk_score = 0, risk_decision = 'allow',
         risk_reasons = '{}', failure_code = NULL, failure_message = NULL, updated_at = now()

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.common.RedisSubscriptions;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
@@ -44,11 +45,11 @@ public class FraudScorerBenchmark {
     ReactiveStringRedisTemplate redis = mock(ReactiveStringRedisTemplate.class);
     when(redis.execute(any(RedisScript.class), anyList(), anyList()))
         .thenAnswer(invocation -> Flux.just(List.of(1L, 1_500L, 0L)));
-    VelocityCounters counters = new VelocityCounters(redis, "malipo-jmh:", Clock.systemUTC());
+    VelocityCounters counters = new VelocityCounters(redis, new RedisSubscriptions(), "malipo-jmh:", Clock.systemUTC());
     scorer = new FraudScorer(new FraudProperties(Map.of(), null, null, null, Set.of("410000"), Duration.ofMillis(150)),
         counters);
     check = new FraudCheck("mer_demo", new Money(1_500, CurrencyUnit.fromCode("KES").orElseThrow()), "424242",
-        "ef80c2dc5ccd87a6e7b67d25f4d152392a97e3d12da70d64732e760479a9029f");
+        "ef80c2dc5ccd87a6e7b67d25f4d152392a97e3d12da70d64732e760479a9029f", "key-1");
   }
 
   /** One payment scored (blocking here is the benchmark's own thread, not an event loop). */

@@ -41,7 +41,7 @@ public final class FraudScorer {
   }
 
   /**
-   * Scores one payment; counts it in the card's velocity windows.
+   * Scores one payment; counts it in the card's velocity windows once per idempotency key.
    *
    * @return the assessment; never an error (a Redis failure gives a degraded assessment)
    */
@@ -59,7 +59,7 @@ public final class FraudScorer {
       reasons.add("amount_over_merchant_limit");
     }
     int staticScore = score;
-    return counters.record(check.cardFingerprint(), check.amount().amountMinor())
+    return counters.record(check.cardFingerprint(), check.amount().amountMinor(), check.merchantId() + ":" + check.idempotencyKey())
         .timeout(properties.redisTimeout())
         .map(velocity -> {
           List<String> all = new ArrayList<>(reasons);

@@ -9,10 +9,10 @@ import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
+import org.malipo.gateway.common.RedisSubscriptions;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
@@ -31,14 +31,16 @@ public final class IdempotencyCache {
   private static final Duration TIMEOUT = Duration.ofMillis(150);
 
   private final ReactiveStringRedisTemplate redis;
+  private final RedisSubscriptions subscriptions;
   private final JsonMapper json;
   private final String prefix;
   private final Counter hits;
   private final Counter failures;
 
-  IdempotencyCache(ReactiveStringRedisTemplate redis, JsonMapper json,
+  IdempotencyCache(ReactiveStringRedisTemplate redis, RedisSubscriptions subscriptions, JsonMapper json,
       @Value("${malipo.redis.key-prefix:malipo:}") String prefix, MeterRegistry meters) {
     this.redis = redis;
+    this.subscriptions = subscriptions;
     this.json = json;
     this.prefix = prefix;
     this.hits = meters.counter("malipo.idempotency.replays", "source", "redis");
@@ -55,8 +57,7 @@ public final class IdempotencyCache {
    *     idempotency_key_reused} when the key was used with a different request
    */
   public Mono<Claim.Replay> replay(String merchantId, String key, String fingerprint) {
-    return redis.opsForValue().get(redisKey(merchantId, key))
-        .subscribeOn(Schedulers.boundedElastic()) // Lettuce may connect synchronously on first use
+    return subscriptions.mono(redis.opsForValue().get(redisKey(merchantId, key)))
         .timeout(TIMEOUT)
         .map(text -> json.readValue(text, Entry.class))
         .onErrorResume(error -> {
@@ -79,8 +80,8 @@ public final class IdempotencyCache {
    */
   public Mono<Void> remember(String merchantId, String key, String fingerprint, int status, String body) {
     String value = json.writeValueAsString(new Entry(fingerprint, status, body));
-    return redis.opsForValue().set(redisKey(merchantId, key), value, Duration.ofHours(IdempotencyStore.RETENTION_HOURS))
-        .subscribeOn(Schedulers.boundedElastic())
+    return subscriptions.mono(redis.opsForValue().set(redisKey(merchantId, key), value,
+            Duration.ofHours(IdempotencyStore.RETENTION_HOURS)))
         .timeout(TIMEOUT)
         .onErrorResume(error -> {
           failures.increment();

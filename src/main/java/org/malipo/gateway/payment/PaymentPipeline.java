@@ -42,17 +42,19 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The payment pipeline (DESIGN.md §2) as one composed chain:
- * {@code validate → claimIdempotencyKey → scoreFraud → chooseRails → (startAttempt → callRail)* →
- * commitOutcome}.
+ * {@code validate → scoreFraud → chooseRails → claimIdempotencyKey (+ first attempt's intent) →
+ * callRail → (startAttempt → callRail)* → commitOutcome}.
  *
  * <p>A payment is a durable process, not a request (docs/adr/0065-payment-lifecycle.md). Once its
  * key is claimed it runs detached from the HTTP exchange ({@link DetachedPayments}): the answer
  * waits for it at most {@code malipo.payments.answer-timeout} and otherwise is the payment as it
- * stands. The first write claims the key and records the payment as {@code processing} with its
- * {@code payment.created} event; before each rail call the attempt is committed ({@code
- * in_flight}), so after a crash the reconciler knows whether the rail may have been called; the
- * last write records the outcome through the one writer ({@link OutcomeWriter}). Each write is one
- * SQL statement (docs/adr/0063).
+ * stands. Fraud scoring and the choice of rails come first (read-only but for the velocity
+ * counters, which count each idempotency key once); the first write then claims the key and
+ * records the payment as {@code processing} with its {@code payment.created} event and, when a
+ * rail is to be called, the first attempt's intent ({@code in_flight}; docs/adr/0077). Every later
+ * attempt is committed before its call too, so after a crash the reconciler knows whether the rail
+ * may have been called; the last write records the outcome through the one writer ({@link
+ * OutcomeWriter}). Each write is one SQL statement (docs/adr/0063).
  *
  * <p>Attempt ids are derived from the payment id ({@code att_<payment hex>_<n>}) and sent to the
  * rail as its idempotency reference, so an attempt in flight can be queried by the reconciler.
@@ -146,15 +148,16 @@ final class PaymentPipeline {
     return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request);
   }
 
-  /** From the claim to the answer: what runs detached from the exchange. */
+  /** From fraud scoring to the answer: what runs detached from the exchange. */
   private Mono<Answer> start(PaymentCommand command, Payment payment) {
-    return metrics.timed("idempotency", this::claimOutcome, claim(command, payment))
-        .flatMap(started -> started.replay() != null
-            ? Mono.just(new Answer(started.replay().status(), started.replay().body(), true, true))
-            : process(command, started.payment())
+    return metrics.timed("fraud", plan -> plan.assessed().risk().decision(), plan(command, payment))
+        .flatMap(plan -> metrics.timed("idempotency", this::claimOutcome, claim(command, payment, plan))
+            .flatMap(started -> started.replay() != null
+                ? Mono.just(new Answer(started.replay().status(), started.replay().body(), true, true))
+                : process(command, plan)
                 // Another writer (the reconciler) moved the payment first: it is answered as it stands.
                 .onErrorResume(IllegalStateException.class, lost -> asItStands(payment))
-                .onErrorMap(error -> !(error instanceof ApiProblem), error -> recordedButUnfinished(payment, error)))
+                .onErrorMap(error -> !(error instanceof ApiProblem), error -> recordedButUnfinished(payment, error))))
         // Only answers stored with the key are cached for the next retry.
         .flatMap(answer -> !answer.stored() ? Mono.just(answer)
             : cache.remember(command.merchantId(), command.idempotencyKey(), command.requestFingerprint(),
@@ -202,14 +205,20 @@ final class PaymentPipeline {
 
   /**
    * The first write, one statement: claim the key and, only if it was claimed, insert the
-   * processing payment and its {@code payment.created} event. A key that was taken gets its
-   * stored answer, or the idempotency problem, from a second look-up.
+   * processing payment, its {@code payment.created} event and, when the plan calls a rail, the
+   * first attempt's intent. A key that was taken gets its stored answer, or the idempotency
+   * problem, from a second look-up.
    */
-  private Mono<Started> claim(PaymentCommand command, Payment payment) {
+  private Mono<Started> claim(PaymentCommand command, Payment payment, Plan plan) {
     SingleStatement statement = new SingleStatement();
     idempotency.claimIn(statement, command.merchantId(), command.idempotencyKey(), command.requestFingerprint(),
         payment.id());
-    payments.insertIn(statement, IdempotencyStore.CLAIM, payment);
+    Payment recorded = plan.firstAttempt() != null ? plan.firstAttempt() : payment;
+    payments.insertIn(statement, IdempotencyStore.CLAIM, recorded);
+    if (plan.firstAttempt() != null) {
+      payments.firstAttemptIn(statement, plan.firstAttempt(), attemptId(payment.id(), 1));
+    }
+    // The event says what the payment was when created: no rail, no attempt, no risk yet.
     outbox.appendFirstIn(statement, PaymentRepository.INSERTED, payment.id(), payment.merchantId(), "payment.created",
         payment.createdAt(), PaymentView.of(payment));
     return statement.query(db, "SELECT count(*) AS inserted FROM " + PaymentRepository.INSERTED)
@@ -240,26 +249,48 @@ final class PaymentPipeline {
         command.wallet(), null, null, null, 0, now, now);
   }
 
-  private Mono<Answer> process(PaymentCommand command, Payment processing) {
+  /**
+   * What the payment will do, decided before anything is written: the fraud assessment, the rails
+   * to try in order and, when one is to be called, the payment with its first attempt started.
+   *
+   * @param assessed the payment with its risk
+   * @param candidates the rails in the order they are tried; empty when fraud blocked it or no rail
+   *     serves it
+   * @param firstAttempt {@code assessed} with its first attempt started on {@code candidates[0]};
+   *     null when no rail is to be called
+   */
+  private record Plan(Payment assessed, List<RailAdapter> candidates, Payment firstAttempt) {}
+
+  private Mono<Plan> plan(PaymentCommand command, Payment processing) {
     MaskedCard card = command.maskedCard();
     // Mobile money has no BIN; the payer's number stands in for the card in velocity counters.
+    // The idempotency key makes counting idempotent: a retry of the same request is not a new payment.
     FraudCheck check = card != null
-        ? new FraudCheck(command.merchantId(), command.amount(), card.bin(), card.fingerprint())
-        : new FraudCheck(command.merchantId(), command.amount(), "", fingerprints.of(command.wallet().msisdn()));
-    return metrics.timed("fraud", risk -> risk.decision().wireName(), fraud.score(check))
-        .flatMap(risk -> {
-          Payment assessed = processing.withRisk(new Payment.Risk(risk.score(), risk.decision().wireName(),
-              risk.reasons(), risk.degraded()));
-          if (risk.decision() == RiskAssessment.Decision.BLOCK) {
-            return commitOutcome(new RailCalls(assessed, null, List.of()));
-          }
-          List<RailAdapter> candidates = command.instrument() instanceof MobileMoneyPayer payer
-              ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(), command.amount().currency())
-              : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency());
-          return metrics.timed("rail", calls -> outcomeName(calls.last()),
-                  callRails(command, candidates, 0, new RailCalls(assessed, null, List.of())))
-              .flatMap(this::commitOutcome);
-        });
+        ? new FraudCheck(command.merchantId(), command.amount(), card.bin(), card.fingerprint(), command.idempotencyKey())
+        : new FraudCheck(command.merchantId(), command.amount(), "", fingerprints.of(command.wallet().msisdn()),
+            command.idempotencyKey());
+    return fraud.score(check).map(risk -> {
+      Payment assessed = processing.withRisk(new Payment.Risk(risk.score(), risk.decision().wireName(),
+          risk.reasons(), risk.degraded()));
+      if (risk.decision() == RiskAssessment.Decision.BLOCK) {
+        return new Plan(assessed, List.of(), null);
+      }
+      List<RailAdapter> candidates = command.instrument() instanceof MobileMoneyPayer payer
+          ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(), command.amount().currency())
+          : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency());
+      Payment firstAttempt = candidates.isEmpty() ? null
+          : assessed.withAttemptStarted(candidates.getFirst().name(), assessed.createdAt());
+      return new Plan(assessed, candidates, firstAttempt);
+    });
+  }
+
+  private Mono<Answer> process(PaymentCommand command, Plan plan) {
+    if (plan.firstAttempt() == null) {
+      return commitOutcome(new RailCalls(plan.assessed(), null, List.of()));
+    }
+    return metrics.timed("rail", calls -> outcomeName(calls.last()),
+            callRails(command, plan.candidates(), 0, new RailCalls(plan.firstAttempt(), null, List.of())))
+        .flatMap(this::commitOutcome);
   }
 
   /**
@@ -269,17 +300,17 @@ final class PaymentPipeline {
   private record RailCalls(Payment payment, RailOutcome last, List<PaymentAttempt> attempts) {}
 
   private Mono<RailCalls> callRails(PaymentCommand command, List<RailAdapter> candidates, int index, RailCalls done) {
-    if (candidates.isEmpty()) {
-      return Mono.just(done);
-    }
     RailAdapter rail = candidates.get(index);
-    Instant startedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
-    Payment payment = done.payment().withAttemptStarted(rail.name(), startedAt);
+    // The first attempt's intent was committed with the payment (plan); each later one before its call.
+    boolean first = index == 0;
+    Instant startedAt = first ? done.payment().updatedAt() : clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Payment payment = first ? done.payment() : done.payment().withAttemptStarted(rail.name(), startedAt);
     String attemptId = attemptId(payment.id(), payment.attempts());
     RailRequest request = new RailRequest(payment.id(), attemptId, payment.merchantId(), payment.amount(),
         command.instrument(), payment.reference());
     // Intent before the rail: committed first, so a crash during the call leaves an attempt to query.
-    return payments.startAttempt(payment, attemptId, startedAt).then(Mono.defer(() -> {
+    Mono<Void> intent = first ? Mono.empty() : payments.startAttempt(payment, attemptId, startedAt);
+    return intent.then(Mono.defer(() -> {
       long startNanos = System.nanoTime();
       return rail.authorize(request).flatMap(outcome -> Mono.deferContextual(context -> {
         long railNanos = System.nanoTime() - startNanos;

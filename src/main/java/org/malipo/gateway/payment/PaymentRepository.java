@@ -45,7 +45,9 @@ final class PaymentRepository {
 
   /**
    * Adds the insert of a new payment (status {@code processing}) to a single statement: a CTE
-   * named {@value #INSERTED} with the payment's one row, parameters {@code :payment_*}.
+   * named {@value #INSERTED} with the payment's one row, parameters {@code :payment_*}. A payment
+   * with its first attempt started ({@link Payment#withAttemptStarted}) is inserted with that
+   * rail and one attempt started; {@link #firstAttemptIn} then adds the attempt's intent.
    *
    * @param after a CTE of at most one row (the idempotency claim): the payment is inserted only if
    *     it has a row
@@ -55,16 +57,18 @@ final class PaymentRepository {
     statement.with(INSERTED + " AS (" + """
                 INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor,
                     reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint,
-                    mobile_operator, msisdn, created_at, updated_at)
+                    mobile_operator, msisdn, provider, attempts_started, created_at, updated_at)
                 SELECT :payment_id, :payment_merchant, :payment_key, :payment_status, :payment_amount, :payment_currency, 0,
                     :payment_reference, :payment_description, CAST(:payment_metadata AS jsonb), :payment_method,
                     :payment_brand, :payment_bin, :payment_last4, :payment_fingerprint, :payment_operator, :payment_msisdn,
-                    :payment_created, :payment_created
+                    :payment_provider, :payment_attempts, :payment_created, :payment_created
                 FROM\s""" + after + """
 
                 RETURNING 1
             )""")
         .bind("payment_id", p.id())
+        .bind("payment_provider", p.provider(), String.class)
+        .bind("payment_attempts", p.attempts())
         .bind("payment_merchant", p.merchantId())
         .bind("payment_key", p.idempotencyKey())
         .bind("payment_status", p.status().wireName())
@@ -81,6 +85,29 @@ final class PaymentRepository {
         .bind("payment_msisdn", p.wallet() == null ? null : p.wallet().msisdn(), String.class)
         .bind("payment_reference", p.reference(), String.class)
         .bind("payment_description", p.description(), String.class);
+  }
+
+  /**
+   * Adds the first attempt's intent to the statement that inserts the payment ({@link #insertIn}
+   * with {@code started}): the attempt row, {@code in_flight}, written only if the payment was
+   * inserted. One commit then records the payment and the intent to call its first rail
+   * (docs/adr/0077-first-write-carries-the-intent.md); later attempts use {@link #startAttempt}.
+   *
+   * @param started the payment with its first attempt counted ({@link Payment#withAttemptStarted})
+   * @param attemptId the attempt's id, also the rail's idempotency reference
+   */
+  void firstAttemptIn(SingleStatement statement, Payment started, String attemptId) {
+    if (started.attempts() != 1 || started.provider() == null) {
+      throw new IllegalArgumentException("payment " + started.id() + " has not exactly its first attempt started");
+    }
+    statement.with("""
+            first_attempt_intent AS (
+                INSERT INTO payment_attempts (id, payment_id, rail, outcome, started_at, latency_ms)
+                SELECT :first_attempt, :payment_id, :payment_provider, 'in_flight', :payment_created, 0 FROM\s"""
+            + INSERTED + """
+
+            )""")
+        .bind("first_attempt", attemptId);
   }
 
   /**

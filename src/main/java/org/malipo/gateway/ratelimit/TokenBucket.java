@@ -6,11 +6,11 @@ import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.context.event.ApplicationReadyEvent;
 import org.springframework.context.event.EventListener;
+import org.malipo.gateway.common.RedisSubscriptions;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * One token bucket per merchant in Redis (hash {@code <prefix>ratelimit:{<merchant>}} with the
@@ -55,10 +55,13 @@ final class TokenBucket {
   private static final Logger log = LoggerFactory.getLogger(TokenBucket.class);
 
   private final ReactiveStringRedisTemplate redis;
+  private final RedisSubscriptions subscriptions;
   private final String prefix;
 
-  TokenBucket(ReactiveStringRedisTemplate redis, @Value("${malipo.redis.key-prefix:malipo:}") String prefix) {
+  TokenBucket(ReactiveStringRedisTemplate redis, RedisSubscriptions subscriptions,
+      @Value("${malipo.redis.key-prefix:malipo:}") String prefix) {
     this.redis = redis;
+    this.subscriptions = subscriptions;
     this.prefix = prefix;
   }
 
@@ -83,11 +86,9 @@ final class TokenBucket {
     // The hash tag keeps a merchant's bucket in one slot under Redis Cluster.
     List<String> keys = List.of(prefix + "ratelimit:{" + merchantId + "}");
     List<String> args = List.of(Integer.toString(limit.capacity()), Double.toString(limit.refillPerSecond()));
-    return redis.execute(SCRIPT, keys, args)
-        // Lettuce opens its shared connection synchronously on first use and after a reconnect
-        // (as in fraud.VelocityCounters): subscribing off the event loop keeps that wait away from
-        // request threads. The answer arrives on Lettuce's own event loop either way.
-        .subscribeOn(Schedulers.boundedElastic())
+    // Off the event loop until the shared connection is open (RedisSubscriptions). The answer
+    // arrives on Lettuce's own event loop either way.
+    return subscriptions.flux(redis.execute(SCRIPT, keys, args))
         .next()
         .map(result -> new Decision(
             ((Number) result.get(0)).longValue() == 1L,

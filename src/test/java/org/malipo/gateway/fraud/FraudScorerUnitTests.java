@@ -26,11 +26,11 @@ class FraudScorerUnitTests {
   private final FraudScorer scorer = new FraudScorer(PROPERTIES, counters);
 
   private static FraudCheck check(long amountMinor, String bin) {
-    return new FraudCheck("mer_1", new Money(amountMinor, CurrencyUnit.KES), bin, "fp");
+    return new FraudCheck("mer_1", new Money(amountMinor, CurrencyUnit.KES), bin, "fp", "key-1");
   }
 
   private void velocity(long perMinute, long perHour, boolean blocklisted) {
-    when(counters.record(anyString(), anyLong())).thenReturn(Mono.just(new Velocity(perMinute, perHour, blocklisted)));
+    when(counters.record(anyString(), anyLong(), anyString())).thenReturn(Mono.just(new Velocity(perMinute, perHour, blocklisted)));
   }
 
   @Test
@@ -81,7 +81,7 @@ class FraudScorerUnitTests {
 
   @Test
   void skipsVelocityRulesAndFlagsDegradedWhenRedisDoesNotAnswer() {
-    when(counters.record(anyString(), anyLong())).thenReturn(Mono.never());
+    when(counters.record(anyString(), anyLong(), anyString())).thenReturn(Mono.never());
     // Real time (the 100 ms Redis timeout), not virtual time: StepVerifier.withVirtualTime swaps the
     // global schedulers, and background jobs of the suite's shared Spring context that schedule a
     // delay meanwhile land on it; the verifier then ran them on this thread without end.
