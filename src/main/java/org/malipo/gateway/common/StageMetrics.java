@@ -2,6 +2,8 @@ package org.malipo.gateway.common;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
@@ -18,6 +20,12 @@ public final class StageMetrics {
   public static final String METER = "malipo.pipeline.stage";
 
   private final MeterRegistry registry;
+  /**
+   * The timers already registered, by stage and outcome: a lookup here is a map read, where the
+   * registry's builder allocated a meter id and a tag list per call (several per payment). Stages
+   * and outcomes are fixed sets, so the map stays small.
+   */
+  private final ConcurrentMap<String, Timer> timers = new ConcurrentHashMap<>();
 
   StageMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -45,6 +53,7 @@ public final class StageMetrics {
   }
 
   private Timer timer(String stage, String outcome) {
-    return Timer.builder(METER).tag("stage", stage).tag("outcome", outcome).register(registry);
+    return timers.computeIfAbsent(stage + '\u0000' + outcome,
+        key -> Timer.builder(METER).tag("stage", stage).tag("outcome", outcome).register(registry));
   }
 }
