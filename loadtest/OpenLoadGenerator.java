@@ -39,14 +39,16 @@ import tools.jackson.databind.json.JsonMapper;
  * <p>Usage: {@code java -cp <gateway test classpath>:<dir of this class> OpenLoadGenerator <baseUrl>};
  * commands arrive on stdin, one per line, {@code key=value} words:
  * <ul>
- *   <li>{@code step label=L rate=R settle=S duration=D [method=card|mpesa] [merchants=M]
+ *   <li>{@code step label=L rate=R settle=S duration=D [method=card|mpesa|read] [merchants=M]
  *       [out=FILE] [markers=DIR] [connections=N]}: sends {@code R} payments/s for {@code S + D}
  *       seconds; only the last {@code D} seconds are measured. Writes {@code DIR/measure-start}
  *       when the measured phase starts and, once every request of the step is answered (or timed
  *       out), the summary to {@code FILE} and then {@code DIR/measure-end}. Each marker holds this
  *       JVM's CPU time so far in ns. The summary has the lines of Gatling's console summary that
  *       {@code bench.sh} reads ({@code > request count | total | ok | ko}, percentiles in ms),
- *       plus {@code > generator requests} for its CPU per request.</li>
+ *       plus {@code > generator requests} for its CPU per request. {@code method=read} sends
+ *       {@code GET /v1/payments?limit=1} instead (OK: {@code 200}): the cheapest authenticated call,
+ *       the stack's floor per request (bench.sh scenario {@code floor}).</li>
  *   <li>{@code reset}: forget the merchants created so far (the gateway's database was replaced).</li>
  *   <li>{@code quit}.</li>
  * </ul>
@@ -144,7 +146,12 @@ public final class OpenLoadGenerator {
     double rate = Double.parseDouble(o.getOrDefault("rate", "50"));
     long settleSeconds = Long.parseLong(o.getOrDefault("settle", "0"));
     long durationSeconds = Long.parseLong(o.getOrDefault("duration", "10"));
-    boolean mpesa = "mpesa".equals(o.getOrDefault("method", "card"));
+    String method = o.getOrDefault("method", "card");
+    boolean mpesa = "mpesa".equals(method);
+    boolean read = "read".equals(method);
+    if (!List.of("card", "mpesa", "read").contains(method)) {
+      throw new IllegalArgumentException("method must be card, mpesa or read: " + o);
+    }
     int merchants = Integer.parseInt(o.getOrDefault("merchants", "1"));
     String markers = o.get("markers");
     String out = o.get("out");
@@ -186,7 +193,11 @@ public final class OpenLoadGenerator {
           measuredSent++;
         }
         String token = tokens[(int) (sent % tokens.length)];
-        send(token, mpesa, okMarker, due, measured ? ok : null, measured ? ko : null, errors, outstanding);
+        if (read) {
+          read(token, due, measured ? ok : null, measured ? ko : null, errors, outstanding);
+        } else {
+          send(token, mpesa, okMarker, due, measured ? ok : null, measured ? ko : null, errors, outstanding);
+        }
         sent++;
       }
       // Asleep until the next request is due (or the measured phase starts): no busy polling,
@@ -222,6 +233,23 @@ public final class OpenLoadGenerator {
         .responseSingle((response, content) -> content.asString().defaultIfEmpty("")
             .map(text -> response.status().code() == 201 && text.contains(okMarker)
                 ? "" : "status " + response.status().code() + " " + (response.status().code() == 201 ? field(text, "status") : field(text, "code"))))
+        .subscribe(
+            failure -> done(due, failure, ok, ko, errors, outstanding),
+            error -> done(due, error.getClass().getSimpleName(), ok, ko, errors, outstanding));
+  }
+
+  /** One authenticated read, {@code GET /v1/payments?limit=1}: OK when answered 200. */
+  private void read(String token, long due, Histogram ok, Histogram ko, Map<String, AtomicLong> errors,
+      AtomicLong outstanding) {
+    outstanding.incrementAndGet();
+    client.request(HttpMethod.GET)
+        .uri("/v1/payments?limit=1")
+        .send((request, outbound) -> {
+          request.header(HttpHeaderNames.AUTHORIZATION, token).header(HttpHeaderNames.ACCEPT, "application/json");
+          return outbound;
+        })
+        .responseSingle((response, content) -> content.asString().defaultIfEmpty("")
+            .map(text -> response.status().code() == 200 ? "" : "status " + response.status().code() + " " + field(text, "code")))
         .subscribe(
             failure -> done(due, failure, ok, ko, errors, outstanding),
             error -> done(due, error.getClass().getSimpleName(), ok, ko, errors, outstanding));

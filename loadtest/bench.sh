@@ -3,7 +3,7 @@
 # from a clean checkout:
 #   loadtest/bench.sh
 #   STEPS="50 100 200" DURATION=10 WARMUP=10 CEILING_SECONDS=10 loadtest/bench.sh     # a quick run
-#   SCENARIOS="card mobile overload group-commit" loadtest/bench.sh                    # the default
+#   SCENARIOS="card floor mobile overload group-commit" loadtest/bench.sh              # the default
 #   JFR=1 STEPS=500 loadtest/bench.sh      # + a JFR recording of the steps (target/bench/gateway.jfr)
 # Environment (all optional):
 #   STEPS            card payments/s per step (50 100 150 200 250 500 1000 1500 2000 3000: the
@@ -20,14 +20,17 @@
 #   MANY_MERCHANTS   merchants of the many-merchants scenario (100)
 #   CEILING_BATCH    outcomes per statement of the ceiling with group commit (8; measured when
 #                    SCENARIOS has group-commit)
-#   SCENARIOS        any of: card mobile overload group-commit many-merchants statements (the
-#                    default: the first four; many-merchants repeats the card steps on the same
+#   SCENARIOS        any of: card floor mobile overload group-commit many-merchants statements
+#                    (the default: the first five; floor sends FLOOR_RATE authenticated reads/s,
+#                    GET /v1/payments?limit=1, rows floor-read-*: the stack's own cost per
+#                    request; many-merchants repeats the card steps on the same
 #                    gateway with MANY_MERCHANTS merchants, rows card-mm-*; group-commit
 #                    repeats the warm-up and card steps on a fresh gateway and database with
 #                    --malipo.payments.group-commit.enabled=true, rows card-gc-*) statements (SQL
 #                    statements per payment, counted from the PostgreSQL server log: needs read
 #                    access to it)
 #   MOBILE_RATE      M-Pesa payments/s of the mobile-money scenario (100, for DURATION s)
+#   FLOOR_RATE       reads/s of the floor scenario (200, for DURATION s)
 #   OVERLOAD_RATE    offered rate of the overload scenario (10 x max_sustainable)
 #   GATEWAY_JVM_OPTS JVM flags of the gateway (see below); JFR=1 adds a recording
 #   EXTRA_ARGS       extra Spring arguments for the gateway, e.g. --malipo.payments.max-in-flight=500
@@ -47,7 +50,8 @@ SETTLE="${SETTLE:-10}"
 WARMUP="${WARMUP:-120}"
 WARMUP_RATE="${WARMUP_RATE:-100}"
 CEILING_SECONDS="${CEILING_SECONDS:-30}"
-SCENARIOS="${SCENARIOS:-card mobile overload group-commit}"
+SCENARIOS="${SCENARIOS:-card floor mobile overload group-commit}"
+FLOOR_RATE="${FLOOR_RATE:-200}"
 MOBILE_RATE="${MOBILE_RATE:-100}"
 MERCHANTS="${MERCHANTS:-1}"
 MANY_MERCHANTS="${MANY_MERCHANTS:-100}"
@@ -448,6 +452,23 @@ if [[ " $SCENARIOS " == *" many-merchants "* ]]; then
   many_line="max_sustainable with $MANY_MERCHANTS merchants (card-mm-* rows) = $max_found card payments/s"
 fi
 
+# --- 3c. the stack's floor: the cheapest authenticated call, for the gateway's cost factor -------
+# GET /v1/payments?limit=1 runs what every request runs (HTTP, the bearer token, the rate limit in
+# Redis, one indexed SELECT, JSON) and nothing of the payment: its gateway CPU per request over the
+# lean transaction's PostgreSQL CPU is the lowest gateway_cost_factor this stack can show.
+floor_line=""
+if [[ " $SCENARIOS " == *" floor "* ]]; then
+  log "floor: $FLOOR_RATE authenticated reads/s (GET /v1/payments?limit=1) for $DURATION s"
+  run_step "floor-read-$FLOOR_RATE" "$FLOOR_RATE" "$DURATION" method=read
+  floor_gateway_ms="$(awk -F'\t' -v l="floor-read-$FLOOR_RATE" '$1 == l {print $3}' "$OUT/processes.tsv")"
+  floor_pg_ms="$(awk -F'\t' -v l="floor-read-$FLOOR_RATE" '$1 == l {print $4}' "$OUT/processes.tsv")"
+  floor_line="an authenticated read at $FLOOR_RATE/s (floor-read-$FLOOR_RATE) costs the gateway ${floor_gateway_ms:--} ms and PostgreSQL ${floor_pg_ms:--} ms of CPU per request"
+  if [ -n "$lean_pg_ms" ] && [ -n "$floor_gateway_ms" ] && [ "$floor_gateway_ms" != "-" ]; then
+    floor_line="$floor_line: the gateway's floor is $(awk -v g="$floor_gateway_ms" -v l="$lean_pg_ms" 'BEGIN {printf "%.2f", g / l}') x the lean transaction's PostgreSQL CPU (the lowest gateway_cost_factor this stack can reach)"
+  fi
+  log "floor: $floor_line"
+fi
+
 # --- 4. mobile money: STK pushes that stay pending until the sandbox calls back 2 s later ------
 mobile_line=""
 if [[ " $SCENARIOS " == *" mobile "* ]]; then
@@ -614,6 +635,7 @@ gateway_cost_factor="$(factor 3)"
   [ -z "$db_ceiling_gc" ] || echo "- db_ceiling with group commit = $db_ceiling_gc payments/s (the same payments, $CEILING_BATCH outcomes per statement: target/bench/db-ceiling-gc.sql)"
   echo "- max_sustainable: the highest card step with p99 <= 50 ms and < 0.1 % errors; cost factors at $factor_step"
   [ -z "$many_line" ] || echo "- many merchants: $many_line"
+  [ -z "$floor_line" ] || echo "- the stack's floor: $floor_line"
   [ -z "$mobile_line" ] || echo "- mobile money: $mobile_line"
   [ -z "$overload_line" ] || echo "- overload: $overload_line"
   [ -z "$statements_line" ] || echo "- statements: $statements_line"
