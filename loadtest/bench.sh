@@ -3,7 +3,7 @@
 # from a clean checkout:
 #   loadtest/bench.sh
 #   STEPS="50 100 200" DURATION=10 WARMUP=10 CEILING_SECONDS=10 loadtest/bench.sh     # a quick run
-#   SCENARIOS="card floor mobile overload group-commit" loadtest/bench.sh              # the default
+#   SCENARIOS="card floor mobile overload no-group-commit" loadtest/bench.sh           # the default
 #   JFR=1 STEPS=500 loadtest/bench.sh      # + a JFR recording of the steps (target/bench/gateway.jfr)
 # Environment (all optional):
 #   STEPS            card payments/s per step (50 100 150 200 250 500 1000 1500 2000 3000: the
@@ -18,15 +18,15 @@
 #   MERCHANTS        merchants the card steps spread their payments over (1: every payment is
 #                    mer_demo's, one hot balance row; more are created through POST /v1/merchants)
 #   MANY_MERCHANTS   merchants of the many-merchants scenario (100)
-#   CEILING_BATCH    outcomes per statement of the ceiling with group commit (8; measured when
-#                    SCENARIOS has group-commit)
-#   SCENARIOS        any of: card floor mobile overload group-commit many-merchants statements
+#   CEILING_BATCH    outcomes per statement of the ceiling with group commit (8)
+#   SCENARIOS        any of: card floor mobile overload no-group-commit many-merchants statements
 #                    (the default: the first five; floor sends FLOOR_RATE authenticated reads/s,
 #                    GET /v1/payments?limit=1, rows floor-read-*: the stack's own cost per
 #                    request; many-merchants repeats the card steps on the same
-#                    gateway with MANY_MERCHANTS merchants, rows card-mm-*; group-commit
+#                    gateway with MANY_MERCHANTS merchants, rows card-mm-*; no-group-commit
 #                    repeats the warm-up and card steps on a fresh gateway and database with
-#                    --malipo.payments.group-commit.enabled=true, rows card-gc-*) statements (SQL
+#                    --malipo.payments.group-commit.enabled=false, rows card-nogc-*, against
+#                    the default, on since ADR 0061's update of issue 25) statements (SQL
 #                    statements per payment, counted from the PostgreSQL server log: needs read
 #                    access to it)
 #   MOBILE_RATE      M-Pesa payments/s of the mobile-money scenario (100, for DURATION s)
@@ -50,7 +50,7 @@ SETTLE="${SETTLE:-10}"
 WARMUP="${WARMUP:-120}"
 WARMUP_RATE="${WARMUP_RATE:-100}"
 CEILING_SECONDS="${CEILING_SECONDS:-30}"
-SCENARIOS="${SCENARIOS:-card floor mobile overload group-commit}"
+SCENARIOS="${SCENARIOS:-card floor mobile overload no-group-commit}"
 FLOOR_RATE="${FLOOR_RATE:-200}"
 MOBILE_RATE="${MOBILE_RATE:-100}"
 MERCHANTS="${MERCHANTS:-1}"
@@ -236,13 +236,11 @@ CEILING_BATCH="${CEILING_BATCH:-8}"
 if [ "$CEILING_SECONDS" -gt 0 ]; then
   ceiling loadtest/db-ceiling.sql 1 pgbench
   db_ceiling="$ceiling_result"
-  if [[ " $SCENARIOS " == *" group-commit "* ]]; then
-    # The same payments, CEILING_BATCH of them per outcome statement (ADR 0061).
-    java loadtest/GroupCommitCeilingScript.java loadtest/db-ceiling.sql "$CEILING_BATCH" > "$OUT/db-ceiling-gc.sql" \
-      || die "could not write the group-commit ceiling's script"
-    ceiling "$OUT/db-ceiling-gc.sql" "$CEILING_BATCH" pgbench-gc
-    db_ceiling_gc="$ceiling_result"
-  fi
+  # The same payments, CEILING_BATCH of them per outcome statement (ADR 0061: the gateway's default).
+  java loadtest/GroupCommitCeilingScript.java loadtest/db-ceiling.sql "$CEILING_BATCH" > "$OUT/db-ceiling-gc.sql" \
+    || die "could not write the group-commit ceiling's script"
+  ceiling "$OUT/db-ceiling-gc.sql" "$CEILING_BATCH" pgbench-gc
+  db_ceiling_gc="$ceiling_result"
 fi
 
 # --- 2. build and start Kafka and the gateway --------------------------------------------------
@@ -432,9 +430,14 @@ card_steps() {
   done
 }
 max_sustainable=0
+batches_main=0; batched_main=0; fallbacks_main=0
 if [[ " $SCENARIOS " == *" card "* ]]; then
   warm_up_and_step "$BENCH_DB" card
   max_sustainable="$max_found"
+  # Group commit on the default gateway (ADR 0061), warm-up and steps: outcomes per statement.
+  batches_main="$(prom_sum malipo_payments_group_commit_batch_size_count)"
+  batched_main="$(prom_sum malipo_payments_group_commit_batch_size_sum)"
+  fallbacks_main="$(prom_sum malipo_payments_group_commit_fallbacks_total)"
 elif [ "$WARMUP" -gt 0 ]; then
   log "warm-up: $WARMUP_RATE/s for $WARMUP s"
   gen_start warmup "$WARMUP_RATE" "$WARMUP" 0
@@ -556,33 +559,26 @@ if [[ " $SCENARIOS " == *" statements "* ]]; then
   log "statements: $statements_line"
 fi
 
-# --- 7. group commit: the card steps again, on a gateway that batches outcomes (ADR 0061) -------
+# --- 7. without group commit: the card steps again, on a gateway that writes each outcome alone --
+# (ADR 0061: group commit is the default; this is the comparison that keeps it there.)
 group_commit_line=""
 idle_cpu_first=""
-if [[ " $SCENARIOS " == *" group-commit "* ]]; then
-  log "group commit: a fresh gateway and database with --malipo.payments.group-commit.enabled=true"
+if [[ " $SCENARIOS " == *" no-group-commit "* ]]; then
+  log "no group commit: a fresh gateway and database with --malipo.payments.group-commit.enabled=false"
   stop_gateway
-  start_gateway gateway-gc "$GROUP_COMMIT_DB" --malipo.payments.group-commit.enabled=true
+  start_gateway gateway-nogc "$GROUP_COMMIT_DB" --malipo.payments.group-commit.enabled=false
   current_db="$GROUP_COMMIT_DB"
   echo reset >&3 # merchants it created lived in the first gateway's database
-  # The card-gc rows' net CPU subtracts this gateway's own idle cost.
+  # The card-nogc rows' net CPU subtracts this gateway's own idle cost.
   idle_cpu_first="$idle_cpu"
   measure_idle
-  batches0="$(prom_sum malipo_payments_group_commit_batch_size_count)"
-  batched0="$(prom_sum malipo_payments_group_commit_batch_size_sum)"
-  warm_up_and_step "$GROUP_COMMIT_DB" card-gc
-  max_sustainable_gc="$max_found"
-  batches=$(( $(prom_sum malipo_payments_group_commit_batch_size_count) - batches0 ))
-  batched=$(( $(prom_sum malipo_payments_group_commit_batch_size_sum) - batched0 ))
-  fallbacks="$(prom_sum malipo_payments_group_commit_fallbacks_total)"
+  warm_up_and_step "$GROUP_COMMIT_DB" card-nogc
+  max_sustainable_nogc="$max_found"
   # Every payment must have committed whole: one capture entry per succeeded payment.
   check="$("${PSQL[@]}" -d "$GROUP_COMMIT_DB" -c "SELECT (SELECT count(*) FROM payments WHERE status = 'succeeded') = (SELECT count(*) FROM journal_entries WHERE kind = 'capture')")"
-  [ "$check" = "t" ] || die "group commit: payments and capture entries disagree"
-  group_commit_line="max_sustainable = $max_sustainable_gc card payments/s; $batched outcomes in $batches statements (warm-up and steps: $(awk -v a="$batched" -v b="$batches" 'BEGIN {printf "%.1f", (b > 0) ? a / b : 0}') per statement), $fallbacks batches rewritten payment by payment; every succeeded payment has its capture entry"
-  if [ -n "$db_ceiling" ] && [ "$db_ceiling" -gt 0 ]; then
-    group_commit_line="$group_commit_line; max_sustainable / db_ceiling = $(awk -v m="$max_sustainable_gc" -v c="$db_ceiling" 'BEGIN {printf "%.2f", m / c}')"
-  fi
-  log "group commit: $group_commit_line"
+  [ "$check" = "t" ] || die "no group commit: payments and capture entries disagree"
+  group_commit_line="without group commit (card-nogc-* rows): max_sustainable = $max_sustainable_nogc card payments/s; with it (the card-* rows, the default): $batched_main outcomes in $batches_main statements ($(awk -v a="$batched_main" -v b="$batches_main" 'BEGIN {printf "%.1f", (b > 0) ? a / b : 0}') per statement), $fallbacks_main batches rewritten payment by payment"
+  log "no group commit: $group_commit_line"
 fi
 
 # --- 8. the table and the figures against the floor (issue 25) ------------------------------
@@ -602,7 +598,7 @@ fi
 factor_step="card-$max_sustainable"
 factor_note=""
 if ! grep -q "^$factor_step	" "$OUT/processes.tsv"; then
-  factor_step="$(awk -F'\t' 'index($1, "card-") == 1 && $1 !~ /^card-(gc|mm)-/ { if (first == "") first = $1; if ($8 + 0 < 0.1) held = $1 }
+  factor_step="$(awk -F'\t' 'index($1, "card-") == 1 && $1 !~ /^card-(nogc|mm)-/ { if (first == "") first = $1; if ($8 + 0 < 0.1) held = $1 }
       END { print (held != "") ? held : first }' "$OUT/steps.tsv")"
   factor_note="no card step was sustainable (p99 <= 50 ms): the cost factors are those of ${factor_step:-no step}, the highest card step with < 0.1 % errors"
 fi
@@ -639,9 +635,9 @@ gateway_cost_factor="$(factor 3)"
   [ -z "$mobile_line" ] || echo "- mobile money: $mobile_line"
   [ -z "$overload_line" ] || echo "- overload: $overload_line"
   [ -z "$statements_line" ] || echo "- statements: $statements_line"
-  [ -z "$group_commit_line" ] || echo "- group commit (card-gc-* rows, ADR 0061): $group_commit_line"
+  [ -z "$group_commit_line" ] || echo "- group commit (ADR 0061): $group_commit_line"
   idle_note="the idle gateway's $idle_cpu %"
-  [ -z "$idle_cpu_first" ] || idle_note="the idle gateway's $idle_cpu_first % (the group-commit gateway's $idle_cpu %)"
+  [ -z "$idle_cpu_first" ] || idle_note="the idle gateway's $idle_cpu_first % (the gateway without group commit: $idle_cpu %)"
   echo "- gateway CPU % is of one core (200 % = both cores); net CPU ms/payment subtracts $idle_note; heap after GC idle: $heap_idle MiB"
   echo "- load: loadtest/OpenLoadGenerator.java, one JVM for all steps; step summaries: target/bench/<step>.txt"
   [ -z "$factor_note" ] || echo "- $factor_note"

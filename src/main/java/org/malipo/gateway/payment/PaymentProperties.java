@@ -31,7 +31,8 @@ record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmount
    * Group commit of succeeded payments' outcomes ({@code malipo.payments.group-commit.*};
    * docs/adr/0061-ledger-group-commit.md).
    *
-   * @param enabled off by default: each outcome is its own statement
+   * @param enabled on by default (since issue 25; ADR 0061): concurrent outcomes share a statement;
+   *     off, each outcome is its own statement
    * @param maxWait how long the first outcome of a batch waits for companions (100 µs; more than 0, at
    *     most 10 ms): batches form mostly while statements are in flight, so a lone outcome hardly
    *     waits (docs/performance-history.md, "Fifth pass" §5: 2 ms cost the gateway CPU and latency)
@@ -44,7 +45,7 @@ record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmount
    */
   record GroupCommit(Boolean enabled, Duration maxWait, Integer maxBatch, Integer maxInFlight, Integer maxQueued) {
     GroupCommit {
-      enabled = enabled != null && enabled;
+      enabled = enabled == null || enabled; // on by default since issue 25 (ADR 0061)
       maxWait = maxWait == null ? Duration.ofNanos(100_000) : maxWait;
       maxBatch = maxBatch == null ? 16 : maxBatch;
       maxInFlight = maxInFlight == null ? 2 : maxInFlight;
