@@ -254,8 +254,10 @@ final class PaymentPipeline {
             return commitOutcome(new RailCalls(assessed, null, List.of()));
           }
           List<RailAdapter> candidates = command.instrument() instanceof MobileMoneyPayer payer
-              ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(), command.amount().currency())
-              : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency());
+              ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(),
+                  command.amount().currency(), payer)
+              : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency(),
+                  command.instrument());
           return metrics.timed("rail", calls -> outcomeName(calls.last()),
                   callRails(command, candidates, 0, new RailCalls(assessed, null, List.of())))
               .flatMap(this::commitOutcome);

@@ -41,6 +41,21 @@ public abstract class ForwardingRail implements RailAdapter {
   }
 
   @Override
+  public Set<MobileMoneyOperator> operators() {
+    return delegate.operators();
+  }
+
+  @Override
+  public boolean serves(PaymentInstrument instrument) {
+    return delegate.serves(instrument);
+  }
+
+  @Override
+  public boolean supportsRefunds() {
+    return delegate.supportsRefunds();
+  }
+
+  @Override
   public Mono<RailOutcome> authorize(RailRequest request) {
     return delegate.authorize(request);
   }
@@ -63,6 +78,11 @@ public abstract class ForwardingRail implements RailAdapter {
   @Override
   public RailCallback readCallback(byte[] body, String referenceHint) {
     return delegate.readCallback(body, referenceHint);
+  }
+
+  @Override
+  public boolean authentic(byte[] body, java.util.function.Function<String, String> header) {
+    return delegate.authentic(body, header);
   }
 
   @Override

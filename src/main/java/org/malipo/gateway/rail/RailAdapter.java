@@ -47,6 +47,35 @@ public interface RailAdapter {
   }
 
   /**
+   * Every mobile-money operator whose wallets this rail can collect from: the one of
+   * {@link #operator()} for an operator's own rail, several for an aggregator (Paystack collects
+   * from MTN, Telecel and AirtelTigo wallets in Ghana; Flutterwave from several operators).
+   * Empty for card rails.
+   */
+  default Set<MobileMoneyOperator> operators() {
+    return operator().map(Set::of).orElse(Set.of());
+  }
+
+  /**
+   * Whether this rail can serve this instrument at all, beyond method, operator and currency: an
+   * aggregator that serves an operator in some countries only (Flutterwave takes Orange Money in
+   * C\u00f4te d'Ivoire and Senegal) looks at the payer's country here. Pure CPU.
+   *
+   * @param instrument the card or wallet to charge
+   */
+  default boolean serves(PaymentInstrument instrument) {
+    return true;
+  }
+
+  /**
+   * Whether this rail has a refund API. A refund of a payment captured by a rail without one
+   * fails with {@code refund_not_supported} before anything is reserved.
+   */
+  default boolean supportsRefunds() {
+    return true;
+  }
+
+  /**
    * Asks the rail for the current status of an earlier request (M-Pesa STK query, MoMo status
    * GET, a card acquirer's look-up by Idempotency-Key), for rails that answer later and for
    * attempts whose answer was lost.
@@ -90,5 +119,18 @@ public interface RailAdapter {
    */
   default RailCallback readCallback(byte[] body, String referenceHint) {
     throw new IllegalArgumentException(name() + " sends no callbacks");
+  }
+
+  /**
+   * Whether a callback is authentic by the rail's own signature scheme (Paystack:
+   * {@code x-paystack-signature}; Flutterwave: {@code verif-hash}). Rails that sign nothing keep
+   * this default, {@code true}: their callbacks are only hints, confirmed by the status query.
+   * Pure CPU, constant-time comparisons.
+   *
+   * @param body the raw body as received, before any parsing
+   * @param header the request's header values by name (case-insensitive), null when absent
+   */
+  default boolean authentic(byte[] body, java.util.function.Function<String, String> header) {
+    return true;
   }
 }

@@ -6,6 +6,10 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.ByteArrayOutputStream;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Supplier;
+import io.netty.handler.codec.http.HttpMethod;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -61,6 +65,10 @@ public final class SandboxServer implements AutoCloseable {
   private final SandboxAcquirer acquirer;
   private final SandboxFaults faults = new SandboxFaults();
   private final SandboxMobileMoney mobileMoney;
+  /** The callback URLs configured on the simulated rails' apps and dashboards, by rail name. */
+  private final Map<String, Supplier<String>> railCallbackUrls = new ConcurrentHashMap<>();
+  private final SandboxAirtel airtel;
+  private final SandboxOrange orange;
   private final int callbackRepeat;
   private final ConnectionProvider callbackPool;
   private final HttpClient callbackClient;
@@ -81,6 +89,8 @@ public final class SandboxServer implements AutoCloseable {
     this.apiKey = properties.acquirerApiKey();
     this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay());
     this.callbackRepeat = properties.callbackRepeat();
+    this.airtel = new SandboxAirtel(Clock.systemUTC(), properties.callbackDelay(), railCallbackUrl("airtel"));
+    this.orange = new SandboxOrange(Clock.systemUTC(), properties.callbackDelay());
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.loops = LoopResources.create("sandbox", threads, true);
     this.callbackPool = ConnectionProvider.create("sandbox-callbacks", 50);
@@ -114,7 +124,8 @@ public final class SandboxServer implements AutoCloseable {
                   .flatMap(reply -> answer(res, reply)))
               .get("/mtn-momo/collection/v1_0/requesttopay/{ref}", (req, res) ->
                   answer(res, mobileMoney.requestToPayStatus(header(req, "Authorization"),
-                      header(req, "Ocp-Apim-Subscription-Key"), req.param("ref")))))
+                      header(req, "Ocp-Apim-Subscription-Key"), req.param("ref"))))
+              .route(req -> true, this::moreRails))
           .bindNow(BIND_TIMEOUT);
     } catch (RuntimeException e) {
       loops.dispose();
@@ -126,6 +137,95 @@ public final class SandboxServer implements AutoCloseable {
   /** The root URL, e.g. {@code http://127.0.0.1:40123}; an acquirer's API is below {@code /{name}}. */
   public String baseUrl() {
     return "http://127.0.0.1:" + server.port();
+  }
+
+  /** The sandbox Airtel Money app's client id (rails use it when their own is not configured). */
+  public static final String AIRTEL_CLIENT_ID = SandboxAirtel.CLIENT_ID;
+  /** The sandbox Airtel Money app's client secret. */
+  public static final String AIRTEL_CLIENT_SECRET = SandboxAirtel.CLIENT_SECRET;
+
+  /** The sandbox Airtel OpenAPI host, e.g. {@code http://127.0.0.1:40123/airtel}. */
+  public String airtelBaseUrl() {
+    return baseUrl() + "/airtel";
+  }
+
+  /**
+   * Configures a simulated rail's callback URL, as an operator sets it on the rail's app or
+   * dashboard (Airtel, Paystack, Flutterwave take none per request).
+   *
+   * @param railName {@code airtel}, {@code paystack} or {@code flutterwave}
+   * @param url resolved at each callback: the gateway's port may be known only once it runs
+   */
+  public void configureCallbackUrl(String railName, Supplier<String> url) {
+    railCallbackUrls.put(railName, url);
+  }
+
+  /** The sandbox Orange Money app's consumer key. */
+  public static final String ORANGE_CLIENT_ID = SandboxOrange.CLIENT_ID;
+  /** The sandbox Orange Money app's consumer secret. */
+  public static final String ORANGE_CLIENT_SECRET = SandboxOrange.CLIENT_SECRET;
+  /** The sandbox merchant's X-AUTH-TOKEN. */
+  public static final String ORANGE_AUTH_TOKEN = SandboxOrange.AUTH_TOKEN;
+  /** The sandbox merchant wallet. */
+  public static final String ORANGE_CHANNEL_USER_MSISDN = SandboxOrange.CHANNEL_USER_MSISDN;
+  /** The sandbox merchant wallet's PIN. */
+  public static final String ORANGE_PIN = SandboxOrange.PIN;
+
+  /** The sandbox Orange API host, e.g. {@code http://127.0.0.1:40123/orange}. */
+  public String orangeBaseUrl() {
+    return baseUrl() + "/orange";
+  }
+
+  /** The real-format Orange notification of a payment (tests that forge or repeat one). */
+  public byte[] orangeNotification(String payToken, String status) {
+    return orange.notification(payToken, status);
+  }
+
+  /** The real-format Airtel callback of a transaction (tests that forge or repeat one). */
+  public byte[] airtelCallback(String transactionId, String statusCode) {
+    return airtel.callback(transactionId, statusCode);
+  }
+
+  private Supplier<String> railCallbackUrl(String railName) {
+    return () -> {
+      Supplier<String> url = railCallbackUrls.get(railName);
+      return url == null ? null : url.get();
+    };
+  }
+
+  /** Issue 22's simulators: Airtel Money, Orange Money, Paystack, Flutterwave. */
+  private Publisher<Void> moreRails(HttpServerRequest req, HttpServerResponse res) {
+    String uri = req.uri();
+    int query = uri.indexOf('?');
+    String path = query < 0 ? uri : uri.substring(0, query);
+    boolean post = req.method().equals(HttpMethod.POST);
+    if (post && path.equals("/airtel/auth/oauth2/token")) {
+      return readBody(req).flatMap(body -> answer(res, airtel.token(body)));
+    }
+    if (post && path.equals("/airtel/merchant/v1/payments/")) {
+      return readBody(req).flatMap(body -> answer(res, airtel.push(header(req, "Authorization"),
+          header(req, "X-Country"), header(req, "X-Currency"), body)));
+    }
+    if (req.method().equals(HttpMethod.GET) && path.startsWith("/airtel/standard/v1/payments/")) {
+      return answer(res, airtel.enquiry(header(req, "Authorization"),
+          path.substring("/airtel/standard/v1/payments/".length())));
+    }
+    if (post && path.equals("/orange/token")) {
+      return readBody(req).then(Mono.defer(() -> answer(res, orange.token(header(req, "Authorization")))));
+    }
+    if (post && path.equals("/orange/omcoreapis/1.0.2/mp/init")) {
+      return readBody(req).then(Mono.defer(() -> answer(res, orange.init(header(req, "Authorization"),
+          header(req, "X-AUTH-TOKEN")))));
+    }
+    if (post && path.equals("/orange/omcoreapis/1.0.2/mp/pay")) {
+      return readBody(req).flatMap(body -> answer(res, orange.pay(header(req, "Authorization"),
+          header(req, "X-AUTH-TOKEN"), body)));
+    }
+    if (req.method().equals(HttpMethod.GET) && path.startsWith("/orange/omcoreapis/1.0.2/mp/paymentstatus/")) {
+      return answer(res, orange.status(header(req, "Authorization"), header(req, "X-AUTH-TOKEN"),
+          path.substring("/orange/omcoreapis/1.0.2/mp/paymentstatus/".length())));
+    }
+    return res.status(HttpResponseStatus.NOT_FOUND).send();
   }
 
   /** The sandbox Daraja host, e.g. {@code http://127.0.0.1:40123/mpesa}. */
@@ -245,7 +345,10 @@ public final class SandboxServer implements AutoCloseable {
   private void deliver(SandboxMobileMoney.Callback callback) {
     Mono.delay(callback.delay())
         .then(callbackClient
-            .headers(h -> h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON))
+            .headers(h -> {
+              h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+              callback.headers().forEach(h::set);
+            })
             .request(callback.method())
             .uri(callback.url())
             .send(Mono.just(Unpooled.wrappedBuffer(callback.body())))

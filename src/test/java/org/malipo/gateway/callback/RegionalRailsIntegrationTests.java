@@ -1,0 +1,182 @@
+package org.malipo.gateway.callback;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.sandbox.SandboxServer;
+import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.TestMerchants;
+import org.malipo.gateway.support.TestMerchants.TestMerchant;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.http.MediaType;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Issue 22's rails over HTTP against real PostgreSQL, Redis, Kafka and the sandbox simulators,
+ * which call the gateway back on its own port: each test number and card reaches its stated final
+ * status (the no-callback numbers through the status query), a forged callback changes nothing,
+ * and a refund through a rail without a refund API is {@code refund_not_supported} with nothing
+ * reserved.
+ */
+class RegionalRailsIntegrationTests extends IntegrationTest {
+
+  private static final Duration DB = Duration.ofSeconds(10);
+  private static final Duration FINAL_WITHIN = Duration.ofSeconds(20);
+
+  @Autowired DatabaseClient db;
+  @Autowired ApiClients clients;
+  @Autowired JsonMapper json;
+  @Autowired SandboxServer sandbox;
+  @Autowired RailCallbackTokens tokens;
+
+  private TestMerchant merchant;
+
+  @BeforeEach
+  void newMerchant() {
+    merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
+  }
+
+  private WebTestClient.ResponseSpec pay(String body) {
+    return web.post().uri("/v1/payments")
+        .headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString())
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(body)
+        .exchange();
+  }
+
+  private JsonNode created(String body) {
+    return json.readTree(pay(body).expectStatus().isCreated().expectBody().returnResult().getResponseBody());
+  }
+
+  private JsonNode mobile(String operator, String msisdn, long amount, String currency) {
+    return created(MobileMoneyIntegrationTests.mobilePayment(operator, msisdn, amount, currency));
+  }
+
+  private JsonNode get(String id) {
+    return json.readTree(web.get().uri("/v1/payments/" + id).headers(h -> h.setBearerAuth(merchant.token()))
+        .exchange().expectStatus().isOk().expectBody().returnResult().getResponseBody());
+  }
+
+  private JsonNode awaitFinal(String id) {
+    long deadline = System.nanoTime() + FINAL_WITHIN.toNanos();
+    JsonNode payment = get(id);
+    while (System.nanoTime() < deadline && List.of("pending", "processing").contains(payment.get("status").asString())) {
+      sleep(100);
+      payment = get(id);
+    }
+    return payment;
+  }
+
+  private long count(String sql, String id) {
+    return db.sql(sql).bind("id", id).map(row -> row.get(0, Long.class)).one().block(DB);
+  }
+
+  private String railReference(String paymentId) {
+    return db.sql("SELECT rail_reference FROM payment_attempts WHERE payment_id = :id ORDER BY started_at DESC LIMIT 1")
+        .bind("id", paymentId).map(row -> row.get(0, String.class)).one().block(DB);
+  }
+
+  private String inboxVerdictOfLast(String bodyFragment) {
+    long deadline = System.nanoTime() + FINAL_WITHIN.toNanos();
+    while (System.nanoTime() < deadline) {
+      String verdict = db.sql("SELECT COALESCE(verdict, '') FROM inbox WHERE body LIKE :fragment ORDER BY id DESC LIMIT 1")
+          .bind("fragment", "%" + bodyFragment + "%").map(row -> row.get(0, String.class)).one().block(DB);
+      if (verdict != null && !verdict.isEmpty()) {
+        return verdict;
+      }
+      sleep(100);
+    }
+    return null;
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private WebTestClient.ResponseSpec refund(String paymentId) {
+    return web.post().uri("/v1/payments/" + paymentId + "/refunds").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{}").exchange();
+  }
+
+  // --- Airtel Money ------------------------------------------------------------------------------
+
+  @Test
+  void airtelTestNumbersReachTheirFinalStatuses() {
+    JsonNode ok = mobile("airtel", "+254733000000", 15_000, "KES");
+    assertThat(ok.get("status").asString()).isEqualTo("pending");
+    assertThat(ok.get("provider").asString()).isEqualTo("airtel");
+    String cancelled = mobile("airtel", "+254733000001", 15_000, "KES").get("id").asString();
+    String silent = mobile("airtel", "+254733000003", 15_000, "KES").get("id").asString();
+    String uganda = mobile("airtel", "+256750000000", 5_000, "UGX").get("id").asString();
+
+    assertThat(awaitFinal(ok.get("id").asString()).get("status").asString()).isEqualTo("succeeded");
+    assertThat(awaitFinal(uganda).get("status").asString()).isEqualTo("succeeded");
+    JsonNode refused = awaitFinal(cancelled);
+    assertThat(refused.get("status").asString()).isEqualTo("failed");
+    assertThat(refused.get("failure").get("code").asString()).isEqualTo("customer_cancelled");
+    JsonNode timedOut = awaitFinal(silent);
+    assertThat(timedOut.get("status").asString()).isEqualTo("failed");
+    assertThat(timedOut.get("failure").get("code").asString()).isEqualTo("timeout");
+    assertThat(count("SELECT count(*) FROM inbox WHERE rail_reference = :id", railReference(silent))).isZero();
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id AND kind = 'capture'",
+        ok.get("id").asString())).isEqualTo(1);
+  }
+
+  @Test
+  void airtelInputIsCheckedBeforeAnyRailCall() {
+    pay(MobileMoneyIntegrationTests.mobilePayment("airtel", "+254733000000", 15_050, "KES")).expectStatus().isBadRequest()
+        .expectBody().jsonPath("$.code").isEqualTo("amount_invalid");
+    pay(MobileMoneyIntegrationTests.mobilePayment("airtel", "+254733000000", 15_000, "UGX")).expectStatus().isBadRequest()
+        .expectBody().jsonPath("$.code").isEqualTo("currency_unsupported");
+    pay(MobileMoneyIntegrationTests.mobilePayment("airtel", "+254708374149", 15_000, "KES")).expectStatus().isBadRequest()
+        .expectBody().jsonPath("$.param").isEqualTo("payment_method.msisdn");
+  }
+
+  @Test
+  void aForgedAirtelSuccessForAFailedPaymentChangesNothing() {
+    String id = mobile("airtel", "+254733000001", 20_000, "KES").get("id").asString();
+    assertThat(awaitFinal(id).get("status").asString()).isEqualTo("failed");
+    String reference = railReference(id);
+
+    web.post().uri("/v1/callbacks/airtel/" + tokens.airtelToken()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(sandbox.airtelCallback(reference, "TS")).exchange().expectStatus().isOk();
+    web.post().uri("/v1/callbacks/airtel/not-the-token").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(sandbox.airtelCallback(reference, "TS")).exchange().expectStatus().isNotFound();
+
+    assertThat(inboxVerdictOfLast("\"status_code\":\"TS\"")).isEqualTo("rejected");
+    assertThat(get(id).get("status").asString()).isEqualTo("failed");
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id", id)).isZero();
+    assertThat(count("SELECT count(*) FROM outbox WHERE aggregate_id = :id AND type = 'payment.succeeded'", id)).isZero();
+  }
+
+  @Test
+  void anAirtelRefundIsNotSupportedAndReservesNothing() {
+    String id = mobile("airtel", "+254733000000", 10_000, "KES").get("id").asString();
+    assertThat(awaitFinal(id).get("status").asString()).isEqualTo("succeeded");
+
+    refund(id).expectStatus().isEqualTo(422).expectBody().jsonPath("$.code").isEqualTo("refund_not_supported");
+    assertThat(count("SELECT count(*) FROM refunds WHERE payment_id = :id", id)).isZero();
+    assertThat(count("SELECT refunded_minor FROM payments WHERE id = :id", id)).isZero();
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id AND kind = 'refund'", id)).isZero();
+  }
+
+  static byte[] utf8(String text) {
+    return text.getBytes(StandardCharsets.UTF_8);
+  }
+}
