@@ -31,6 +31,11 @@ public abstract class ForwardingRail implements RailAdapter {
   }
 
   @Override
+  public Set<PaymentMethodType> methodTypes() {
+    return delegate.methodTypes();
+  }
+
+  @Override
   public Set<CurrencyUnit> currencies() {
     return delegate.currencies();
   }

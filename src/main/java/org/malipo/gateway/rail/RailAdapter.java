@@ -17,8 +17,16 @@ public interface RailAdapter {
   /** Unique rail name used in configuration, routing, metrics and the ledger, e.g. {@code acquirer_a}. */
   String name();
 
-  /** The payment method this rail serves. */
+  /** The payment method this rail serves (its first, for a rail serving several). */
   PaymentMethodType methodType();
+
+  /**
+   * Every payment method this rail serves: {@link #methodType()} alone by default; Paystack and
+   * Flutterwave take cards and mobile money.
+   */
+  default Set<PaymentMethodType> methodTypes() {
+    return Set.of(methodType());
+  }
 
   /** Currencies this rail can settle. */
   Set<CurrencyUnit> currencies();

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.malipo.gateway.rail.airtel.AirtelRail;
 import org.malipo.gateway.rail.orange.OrangeRail;
+import org.malipo.gateway.rail.paystack.PaystackRail;
 import org.malipo.gateway.sandbox.SandboxServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,19 @@ final class RegionalRails implements AutoCloseable {
           or(orange.pin(), sandboxed, SandboxServer.ORANGE_PIN), callbackUrls, clock), orange.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", OrangeRail.NAME);
+    }
+    RegionalRailProperties.Paystack paystack = properties.paystack();
+    if (paystack.enabled() && (!paystack.baseUrl().isEmpty() || sandbox != null)) {
+      boolean sandboxed = paystack.baseUrl().isEmpty();
+      ConnectionProvider pool = pool(PaystackRail.NAME, paystack.maxConcurrentCalls(), paystack.timeout());
+      pools.add(pool);
+      if (sandboxed) {
+        sandbox.configureCallbackUrl(PaystackRail.NAME, () -> callbackUrls.railCallbackUrl(PaystackRail.NAME));
+      }
+      rails.put(new PaystackRail(webClient(sandboxed ? sandbox.paystackBaseUrl() : paystack.baseUrl(), pool,
+          paystack.timeout()), or(paystack.secretKey(), sandboxed, SandboxServer.PAYSTACK_SECRET_KEY)), paystack.limits());
+    } else {
+      log.info("rail {} not configured (no base-url and no sandbox)", PaystackRail.NAME);
     }
     return new RegionalRails(rails, pools);
   }

@@ -104,7 +104,7 @@ public final class RailRouter {
     List<RailAdapter> all = rails.all();
     for (int order = 0; order < all.size(); order++) {
       RailAdapter rail = all.get(order);
-      if (rail.methodType() != method || !rail.currencies().contains(currency)
+      if (!rail.methodTypes().contains(method) || !rail.currencies().contains(currency)
           || (operator != null && !rail.operators().contains(operator))
           || (instrument != null && !rail.serves(instrument))) {
         continue;

@@ -69,6 +69,7 @@ public final class SandboxServer implements AutoCloseable {
   private final Map<String, Supplier<String>> railCallbackUrls = new ConcurrentHashMap<>();
   private final SandboxAirtel airtel;
   private final SandboxOrange orange;
+  private final SandboxPaystack paystack;
   private final int callbackRepeat;
   private final ConnectionProvider callbackPool;
   private final HttpClient callbackClient;
@@ -91,6 +92,7 @@ public final class SandboxServer implements AutoCloseable {
     this.callbackRepeat = properties.callbackRepeat();
     this.airtel = new SandboxAirtel(Clock.systemUTC(), properties.callbackDelay(), railCallbackUrl("airtel"));
     this.orange = new SandboxOrange(Clock.systemUTC(), properties.callbackDelay());
+    this.paystack = new SandboxPaystack(Clock.systemUTC(), properties.callbackDelay(), railCallbackUrl("paystack"));
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.loops = LoopResources.create("sandbox", threads, true);
     this.callbackPool = ConnectionProvider.create("sandbox-callbacks", 50);
@@ -181,6 +183,24 @@ public final class SandboxServer implements AutoCloseable {
     return orange.notification(payToken, status);
   }
 
+  /** The sandbox Paystack secret key (API bearer and webhook HMAC key). */
+  public static final String PAYSTACK_SECRET_KEY = SandboxPaystack.SECRET_KEY;
+
+  /** The sandbox Paystack host, e.g. {@code http://127.0.0.1:40123/paystack}. */
+  public String paystackBaseUrl() {
+    return baseUrl() + "/paystack";
+  }
+
+  /** A real-format {@code charge.success} event body (tests that forge or repeat one). */
+  public byte[] paystackSuccessEvent(String reference, long amountMinor, String currency) {
+    return paystack.successEvent(reference, amountMinor, currency);
+  }
+
+  /** The {@code x-paystack-signature} the sandbox's secret key gives a body. */
+  public static String paystackSignature(byte[] body) {
+    return SandboxPaystack.signature(body);
+  }
+
   /** The real-format Airtel callback of a transaction (tests that forge or repeat one). */
   public byte[] airtelCallback(String transactionId, String statusCode) {
     return airtel.callback(transactionId, statusCode);
@@ -224,6 +244,16 @@ public final class SandboxServer implements AutoCloseable {
     if (req.method().equals(HttpMethod.GET) && path.startsWith("/orange/omcoreapis/1.0.2/mp/paymentstatus/")) {
       return answer(res, orange.status(header(req, "Authorization"), header(req, "X-AUTH-TOKEN"),
           path.substring("/orange/omcoreapis/1.0.2/mp/paymentstatus/".length())));
+    }
+    if (post && path.equals("/paystack/charge")) {
+      return readBody(req).flatMap(body -> answer(res, paystack.charge(header(req, "Authorization"), body)));
+    }
+    if (req.method().equals(HttpMethod.GET) && path.startsWith("/paystack/transaction/verify/")) {
+      return answer(res, paystack.verify(header(req, "Authorization"),
+          path.substring("/paystack/transaction/verify/".length())));
+    }
+    if (post && path.equals("/paystack/refund")) {
+      return readBody(req).flatMap(body -> answer(res, paystack.refund(header(req, "Authorization"), body)));
     }
     return res.status(HttpResponseStatus.NOT_FOUND).send();
   }

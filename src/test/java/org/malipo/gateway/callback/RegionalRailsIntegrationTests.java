@@ -176,6 +176,41 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
     assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id AND kind = 'refund'", id)).isZero();
   }
 
+  // --- Orange Money ------------------------------------------------------------------------------
+
+  @Test
+  void orangeTestNumbersReachTheirFinalStatuses() {
+    JsonNode ivorian = mobile("orange", "+2250707000000", 5_000, "XOF");
+    assertThat(ivorian.get("status").asString()).isEqualTo("pending");
+    assertThat(ivorian.get("provider").asString()).isEqualTo("orange");
+    String poor = mobile("orange", "+2250707000001", 5_000, "XOF").get("id").asString();
+    String senegalese = mobile("orange", "+221770000000", 2_500, "XOF").get("id").asString();
+
+    assertThat(awaitFinal(ivorian.get("id").asString()).get("status").asString()).isEqualTo("succeeded");
+    assertThat(awaitFinal(senegalese).get("status").asString()).isEqualTo("succeeded");
+    JsonNode failed = awaitFinal(poor);
+    assertThat(failed.get("status").asString()).isEqualTo("failed");
+    assertThat(failed.get("failure").get("code").asString()).isEqualTo("insufficient_funds");
+    assertThat(count("SELECT amount_minor FROM payments WHERE id = :id", senegalese)).isEqualTo(2_500);
+  }
+
+  @Test
+  void orangeTakesXofAndXafOnlyAndAForgedNotificationChangesNothing() {
+    pay(MobileMoneyIntegrationTests.mobilePayment("orange", "+2250707000000", 5_000, "KES")).expectStatus().isBadRequest()
+        .expectBody().jsonPath("$.code").isEqualTo("currency_unsupported");
+    String id = mobile("orange", "+2250707000001", 7_000, "XOF").get("id").asString();
+    assertThat(awaitFinal(id).get("status").asString()).isEqualTo("failed");
+    String payToken = railReference(id);
+
+    web.post().uri("/v1/callbacks/orange/" + tokens.orangeToken() + "?ref=forged").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(sandbox.orangeNotification(payToken, "SUCCESSFULL")).exchange().expectStatus().isOk();
+
+    assertThat(inboxVerdictOfLast(payToken + "\",\"status\":\"SUCCESSFULL")).isEqualTo("rejected");
+    assertThat(get(id).get("status").asString()).isEqualTo("failed");
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id", id)).isZero();
+    refund(id).expectStatus().isEqualTo(422).expectBody().jsonPath("$.code").isEqualTo("payment_not_refundable");
+  }
+
   static byte[] utf8(String text) {
     return text.getBytes(StandardCharsets.UTF_8);
   }
