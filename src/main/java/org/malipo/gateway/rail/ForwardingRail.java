@@ -51,8 +51,8 @@ public abstract class ForwardingRail implements RailAdapter {
   }
 
   @Override
-  public boolean serves(PaymentInstrument instrument) {
-    return delegate.serves(instrument);
+  public boolean serves(PaymentInstrument instrument, CurrencyUnit currency) {
+    return delegate.serves(instrument, currency);
   }
 
   @Override

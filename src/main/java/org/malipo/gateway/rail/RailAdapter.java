@@ -70,8 +70,9 @@ public interface RailAdapter {
    * C\u00f4te d'Ivoire and Senegal) looks at the payer's country here. Pure CPU.
    *
    * @param instrument the card or wallet to charge
+   * @param currency the payment's currency (Flutterwave takes cards in NGN only)
    */
-  default boolean serves(PaymentInstrument instrument) {
+  default boolean serves(PaymentInstrument instrument, CurrencyUnit currency) {
     return true;
   }
 

@@ -22,7 +22,7 @@ public record RegionalRailProperties(Airtel airtel, Orange orange, Paystack pays
     airtel = airtel == null ? new Airtel(null, null, null, null, null, null, null) : airtel;
     orange = orange == null ? new Orange(null, null, null, null, null, null, null, null, null, null) : orange;
     paystack = paystack == null ? new Paystack(null, null, null, null, null, null) : paystack;
-    flutterwave = flutterwave == null ? new Flutterwave(null, null, null, null, null, null, null) : flutterwave;
+    flutterwave = flutterwave == null ? new Flutterwave(null, null, null, null, null, null, null, null) : flutterwave;
   }
 
   /**
@@ -137,17 +137,19 @@ public record RegionalRailProperties(Airtel airtel, Orange orange, Paystack pays
    * @param baseUrl API root, e.g. {@code https://api.flutterwave.com}; empty = in-process sandbox
    * @param secretKey {@code FLWSECK…} API bearer; empty = sandbox's
    * @param secretHash the dashboard's webhook secret hash ({@code verif-hash}); empty = sandbox's
+   * @param encryptionKey the 24-character 3DES key card charges are encrypted with; empty = sandbox's
    * @param timeout longest wait for one call; default 5 s
    * @param maxConcurrentCalls default 100
    * @param ratePerSecond default 100
    * @param enabled default true
    */
-  public record Flutterwave(String baseUrl, String secretKey, String secretHash, Duration timeout,
+  public record Flutterwave(String baseUrl, String secretKey, String secretHash, String encryptionKey, Duration timeout,
       Integer maxConcurrentCalls, Integer ratePerSecond, Boolean enabled) {
     public Flutterwave {
       baseUrl = blankToEmpty(baseUrl);
       secretKey = blankToEmpty(secretKey);
       secretHash = blankToEmpty(secretHash);
+      encryptionKey = blankToEmpty(encryptionKey);
       timeout = timeout == null ? Duration.ofSeconds(5) : timeout;
       maxConcurrentCalls = maxConcurrentCalls == null ? 100 : maxConcurrentCalls;
       ratePerSecond = ratePerSecond == null ? 100 : ratePerSecond;

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.malipo.gateway.rail.airtel.AirtelRail;
+import org.malipo.gateway.rail.flutterwave.FlutterwaveRail;
 import org.malipo.gateway.rail.orange.OrangeRail;
 import org.malipo.gateway.rail.paystack.PaystackRail;
 import org.malipo.gateway.sandbox.SandboxServer;
@@ -90,6 +91,23 @@ final class RegionalRails implements AutoCloseable {
           paystack.timeout()), or(paystack.secretKey(), sandboxed, SandboxServer.PAYSTACK_SECRET_KEY)), paystack.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", PaystackRail.NAME);
+    }
+    // Last: with no priority naming it, Flutterwave is the second route of the operators it serves.
+    RegionalRailProperties.Flutterwave flutterwave = properties.flutterwave();
+    if (flutterwave.enabled() && (!flutterwave.baseUrl().isEmpty() || sandbox != null)) {
+      boolean sandboxed = flutterwave.baseUrl().isEmpty();
+      ConnectionProvider pool = pool(FlutterwaveRail.NAME, flutterwave.maxConcurrentCalls(), flutterwave.timeout());
+      pools.add(pool);
+      if (sandboxed) {
+        sandbox.configureCallbackUrl(FlutterwaveRail.NAME, () -> callbackUrls.railCallbackUrl(FlutterwaveRail.NAME));
+      }
+      rails.put(new FlutterwaveRail(webClient(sandboxed ? sandbox.flutterwaveBaseUrl() : flutterwave.baseUrl(), pool,
+              flutterwave.timeout()),
+          or(flutterwave.secretKey(), sandboxed, SandboxServer.FLUTTERWAVE_SECRET_KEY),
+          or(flutterwave.secretHash(), sandboxed, SandboxServer.FLUTTERWAVE_SECRET_HASH),
+          or(flutterwave.encryptionKey(), sandboxed, SandboxServer.FLUTTERWAVE_ENCRYPTION_KEY)), flutterwave.limits());
+    } else {
+      log.info("rail {} not configured (no base-url and no sandbox)", FlutterwaveRail.NAME);
     }
     return new RegionalRails(rails, pools);
   }

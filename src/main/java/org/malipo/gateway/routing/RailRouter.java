@@ -106,7 +106,7 @@ public final class RailRouter {
       RailAdapter rail = all.get(order);
       if (!rail.methodTypes().contains(method) || !rail.currencies().contains(currency)
           || (operator != null && !rail.operators().contains(operator))
-          || (instrument != null && !rail.serves(instrument))) {
+          || (instrument != null && !rail.serves(instrument, currency))) {
         continue;
       }
       int tier = tierOf(tiers, rail.name());

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,6 +71,7 @@ public final class SandboxServer implements AutoCloseable {
   private final SandboxAirtel airtel;
   private final SandboxOrange orange;
   private final SandboxPaystack paystack;
+  private final SandboxFlutterwave flutterwave;
   private final int callbackRepeat;
   private final ConnectionProvider callbackPool;
   private final HttpClient callbackClient;
@@ -93,6 +95,8 @@ public final class SandboxServer implements AutoCloseable {
     this.airtel = new SandboxAirtel(Clock.systemUTC(), properties.callbackDelay(), railCallbackUrl("airtel"));
     this.orange = new SandboxOrange(Clock.systemUTC(), properties.callbackDelay());
     this.paystack = new SandboxPaystack(Clock.systemUTC(), properties.callbackDelay(), railCallbackUrl("paystack"));
+    this.flutterwave = new SandboxFlutterwave(Clock.systemUTC(), properties.callbackDelay(),
+        railCallbackUrl("flutterwave"));
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.loops = LoopResources.create("sandbox", threads, true);
     this.callbackPool = ConnectionProvider.create("sandbox-callbacks", 50);
@@ -201,6 +205,23 @@ public final class SandboxServer implements AutoCloseable {
     return SandboxPaystack.signature(body);
   }
 
+  /** The sandbox Flutterwave secret key. */
+  public static final String FLUTTERWAVE_SECRET_KEY = SandboxFlutterwave.SECRET_KEY;
+  /** The sandbox Flutterwave dashboard's webhook secret hash ({@code verif-hash}). */
+  public static final String FLUTTERWAVE_SECRET_HASH = SandboxFlutterwave.SECRET_HASH;
+  /** The sandbox Flutterwave 3DES encryption key. */
+  public static final String FLUTTERWAVE_ENCRYPTION_KEY = SandboxFlutterwave.ENCRYPTION_KEY;
+
+  /** The sandbox Flutterwave host, e.g. {@code http://127.0.0.1:40123/flutterwave}. */
+  public String flutterwaveBaseUrl() {
+    return baseUrl() + "/flutterwave";
+  }
+
+  /** A real-format {@code charge.completed} event (tests that forge or repeat one); amount in major units. */
+  public byte[] flutterwaveEvent(String id, String txRef, java.math.BigDecimal amount, String currency, String status) {
+    return flutterwave.event(id, txRef, amount, currency, status);
+  }
+
   /** The real-format Airtel callback of a transaction (tests that forge or repeat one). */
   public byte[] airtelCallback(String transactionId, String statusCode) {
     return airtel.callback(transactionId, statusCode);
@@ -216,8 +237,8 @@ public final class SandboxServer implements AutoCloseable {
   /** Issue 22's simulators: Airtel Money, Orange Money, Paystack, Flutterwave. */
   private Publisher<Void> moreRails(HttpServerRequest req, HttpServerResponse res) {
     String uri = req.uri();
-    int query = uri.indexOf('?');
-    String path = query < 0 ? uri : uri.substring(0, query);
+    int queryStart = uri.indexOf('?');
+    String path = queryStart < 0 ? uri : uri.substring(0, queryStart);
     boolean post = req.method().equals(HttpMethod.POST);
     if (post && path.equals("/airtel/auth/oauth2/token")) {
       return readBody(req).flatMap(body -> answer(res, airtel.token(body)));
@@ -255,7 +276,29 @@ public final class SandboxServer implements AutoCloseable {
     if (post && path.equals("/paystack/refund")) {
       return readBody(req).flatMap(body -> answer(res, paystack.refund(header(req, "Authorization"), body)));
     }
+    QueryStringDecoder query = new QueryStringDecoder(uri);
+    if (post && path.equals("/flutterwave/v3/charges")) {
+      return readBody(req).flatMap(body -> answer(res, flutterwave.charge(header(req, "Authorization"),
+          first(query, "type"), body)));
+    }
+    String transactions = "/flutterwave/v3/transactions/";
+    if (req.method().equals(HttpMethod.GET) && path.equals(transactions + "verify_by_reference")) {
+      return answer(res, flutterwave.verify(header(req, "Authorization"), null, first(query, "tx_ref")));
+    }
+    if (req.method().equals(HttpMethod.GET) && path.startsWith(transactions) && path.endsWith("/verify")) {
+      return answer(res, flutterwave.verify(header(req, "Authorization"),
+          path.substring(transactions.length(), path.length() - "/verify".length()), null));
+    }
+    if (post && path.startsWith(transactions) && path.endsWith("/refund")) {
+      String id = path.substring(transactions.length(), path.length() - "/refund".length());
+      return readBody(req).flatMap(body -> answer(res, flutterwave.refund(header(req, "Authorization"), id, body)));
+    }
     return res.status(HttpResponseStatus.NOT_FOUND).send();
+  }
+
+  private static String first(QueryStringDecoder query, String name) {
+    java.util.List<String> values = query.parameters().get(name);
+    return values == null || values.isEmpty() ? null : values.getFirst();
   }
 
   /** The sandbox Daraja host, e.g. {@code http://127.0.0.1:40123/mpesa}. */

@@ -37,6 +37,7 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
   @Autowired JsonMapper json;
   @Autowired SandboxServer sandbox;
   @Autowired RailCallbackTokens tokens;
+  @Autowired org.malipo.gateway.rail.ResilienceRegistries resilience;
 
   private TestMerchant merchant;
 
@@ -209,6 +210,144 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
     assertThat(get(id).get("status").asString()).isEqualTo("failed");
     assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id", id)).isZero();
     refund(id).expectStatus().isEqualTo(422).expectBody().jsonPath("$.code").isEqualTo("payment_not_refundable");
+  }
+
+  // --- Paystack --------------------------------------------------------------------------------
+
+  private JsonNode card(String number, long amount, String currency) {
+    return created("""
+        {"amount": %d, "currency": "%s", "reference": "order-9", "payment_method": {"type": "card", "number": "%s",
+         "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""".formatted(amount, currency, number));
+  }
+
+  @Test
+  void paystackTestCardsReachTheirFinalStatusesAndRefundThroughPaystack() {
+    JsonNode approved = card("4084084084084081", 250_000, "NGN");
+    assertThat(approved.get("status").asString()).isEqualTo("succeeded");
+    assertThat(approved.get("provider").asString()).isEqualTo("paystack");
+    JsonNode declined = card("4084080000005408", 250_000, "NGN");
+    assertThat(declined.get("status").asString()).isEqualTo("failed");
+    assertThat(declined.get("failure").get("code").asString()).isEqualTo("card_declined");
+    JsonNode cedis = card("4084084084084081", 10_000, "GHS");
+    assertThat(cedis.get("status").asString()).isEqualTo("succeeded");
+    assertThat(cedis.get("provider").asString()).isEqualTo("paystack");
+
+    String id = approved.get("id").asString();
+    JsonNode refund = json.readTree(web.post().uri("/v1/payments/" + id + "/refunds")
+        .headers(h -> h.setBearerAuth(merchant.token())).header("Idempotency-Key", UUID.randomUUID().toString())
+        .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"amount\": 100000}").exchange()
+        .expectStatus().isCreated().expectBody().returnResult().getResponseBody());
+    assertThat(refund.get("status").asString()).isEqualTo("succeeded");
+    assertThat(count("SELECT refunded_minor FROM payments WHERE id = :id", id)).isEqualTo(100_000);
+  }
+
+  @Test
+  void paystackGhanaWalletsReachTheirFinalStatuses() {
+    JsonNode telecel = mobile("telecel", "+233200000000", 1_000, "GHS");
+    assertThat(telecel.get("status").asString()).isEqualTo("pending");
+    assertThat(telecel.get("provider").asString()).isEqualTo("paystack");
+    String cancelled = mobile("telecel", "+233200000001", 1_000, "GHS").get("id").asString();
+    JsonNode mtn = mobile("mtn_momo", "+233240000000", 1_000, "GHS");
+    assertThat(mtn.get("provider").asString()).isEqualTo("paystack");
+
+    assertThat(awaitFinal(telecel.get("id").asString()).get("status").asString()).isEqualTo("succeeded");
+    assertThat(awaitFinal(mtn.get("id").asString()).get("status").asString()).isEqualTo("succeeded");
+    JsonNode failed = awaitFinal(cancelled);
+    assertThat(failed.get("status").asString()).isEqualTo("failed");
+    assertThat(failed.get("failure").get("code").asString()).isEqualTo("customer_cancelled");
+  }
+
+  @Test
+  void aForgedPaystackWebhookIsRefusedAndChangesNothing() {
+    String id = mobile("telecel", "+233200000001", 3_000, "GHS").get("id").asString();
+    String reference = railReference(id);
+    byte[] forged = sandbox.paystackSuccessEvent(reference, 3_000, "GHS");
+
+    web.post().uri("/v1/callbacks/paystack").contentType(MediaType.APPLICATION_JSON)
+        .header("x-paystack-signature", "00" + SandboxServer.paystackSignature(forged).substring(2))
+        .bodyValue(forged).exchange().expectStatus().isUnauthorized()
+        .expectBody().jsonPath("$.code").isEqualTo("unauthorized");
+    web.post().uri("/v1/callbacks/paystack").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(forged).exchange().expectStatus().isUnauthorized();
+    assertThat(count("SELECT count(*) FROM inbox WHERE body LIKE '%' || :id || '%'", reference)).isZero();
+
+    // Signed with the right key, but the rail's verify says otherwise: rejected, nothing applied.
+    web.post().uri("/v1/callbacks/paystack").contentType(MediaType.APPLICATION_JSON)
+        .header("x-paystack-signature", SandboxServer.paystackSignature(forged))
+        .bodyValue(forged).exchange().expectStatus().isOk();
+    assertThat(awaitFinal(id).get("status").asString()).isEqualTo("failed");
+    assertThat(inboxVerdictOfLast(reference)).isEqualTo("rejected");
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id", id)).isZero();
+  }
+
+  // --- Flutterwave -----------------------------------------------------------------------------
+
+  @Test
+  void aFlutterwaveCardSucceedsAndRefundsThroughFlutterwave() {
+    JsonNode payment = created("""
+        {"amount": 250000, "currency": "NGN", "payment_method": {"type": "card", "number": "5531886652142950",
+         "exp_month": 9, "exp_year": 2032, "cvc": "564"}}""");
+    assertThat(payment.get("status").asString()).isEqualTo("succeeded");
+    String id = payment.get("id").asString();
+    if ("flutterwave".equals(payment.get("provider").asString())) {
+      JsonNode refund = json.readTree(web.post().uri("/v1/payments/" + id + "/refunds")
+          .headers(h -> h.setBearerAuth(merchant.token())).header("Idempotency-Key", UUID.randomUUID().toString())
+          .contentType(MediaType.APPLICATION_JSON).bodyValue("{}").exchange()
+          .expectStatus().isCreated().expectBody().returnResult().getResponseBody());
+      assertThat(refund.get("status").asString()).isEqualTo("succeeded");
+    }
+  }
+
+  @Test
+  void anUnavailableOperatorRailFailsOverToFlutterwave() {
+    resilience.circuitBreakers().circuitBreaker("airtel").transitionToOpenState();
+    resilience.circuitBreakers().circuitBreaker("orange").transitionToOpenState();
+    try {
+      JsonNode airtel = mobile("airtel", "+256750000000", 5_000, "UGX");
+      assertThat(airtel.get("provider").asString()).isEqualTo("flutterwave");
+      JsonNode orange = mobile("orange", "+2250707000000", 5_000, "XOF");
+      assertThat(orange.get("provider").asString()).isEqualTo("flutterwave");
+      JsonNode poor = mobile("orange", "+2250707000001", 5_000, "XOF");
+
+      assertThat(awaitFinal(airtel.get("id").asString()).get("status").asString()).isEqualTo("succeeded");
+      assertThat(awaitFinal(orange.get("id").asString()).get("status").asString()).isEqualTo("succeeded");
+      JsonNode failed = awaitFinal(poor.get("id").asString());
+      assertThat(failed.get("status").asString()).isEqualTo("failed");
+      assertThat(failed.get("failure").get("code").asString()).isEqualTo("insufficient_funds");
+      // Kenyan Airtel wallets have no second route: nothing serves them while Airtel is out.
+      JsonNode kenyan = mobile("airtel", "+254733000000", 15_000, "KES");
+      assertThat(kenyan.get("status").asString()).isEqualTo("failed");
+      assertThat(kenyan.get("failure").get("code").asString()).isEqualTo("provider_unavailable");
+    } finally {
+      resilience.circuitBreakers().circuitBreaker("airtel").transitionToClosedState();
+      resilience.circuitBreakers().circuitBreaker("orange").transitionToClosedState();
+    }
+  }
+
+  @Test
+  void aForgedFlutterwaveWebhookIsRefusedAndChangesNothing() {
+    resilience.circuitBreakers().circuitBreaker("orange").transitionToOpenState();
+    String id;
+    try {
+      id = mobile("orange", "+2250707000001", 6_000, "XOF").get("id").asString();
+    } finally {
+      resilience.circuitBreakers().circuitBreaker("orange").transitionToClosedState();
+    }
+    String flutterwaveId = railReference(id);
+    byte[] forged = sandbox.flutterwaveEvent(flutterwaveId, "att_forged", new java.math.BigDecimal(6_000), "XOF",
+        "successful");
+
+    web.post().uri("/v1/callbacks/flutterwave").contentType(MediaType.APPLICATION_JSON)
+        .header("verif-hash", "not-the-hash").bodyValue(forged).exchange().expectStatus().isUnauthorized();
+    web.post().uri("/v1/callbacks/flutterwave").contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(forged).exchange().expectStatus().isUnauthorized();
+    assertThat(count("SELECT count(*) FROM inbox WHERE body LIKE '%' || :id || '%'", "att_forged")).isZero();
+
+    web.post().uri("/v1/callbacks/flutterwave").contentType(MediaType.APPLICATION_JSON)
+        .header("verif-hash", SandboxServer.FLUTTERWAVE_SECRET_HASH).bodyValue(forged).exchange().expectStatus().isOk();
+    assertThat(awaitFinal(id).get("status").asString()).isEqualTo("failed");
+    assertThat(inboxVerdictOfLast("att_forged")).isEqualTo("rejected");
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id", id)).isZero();
   }
 
   static byte[] utf8(String text) {

@@ -123,7 +123,7 @@ public final class AirtelRail implements RailAdapter {
 
   /** Only wallets of a country Airtel serves, in that country's currency. */
   @Override
-  public boolean serves(PaymentInstrument instrument) {
+  public boolean serves(PaymentInstrument instrument, CurrencyUnit currency) {
     return instrument instanceof MobileMoneyPayer payer && market(payer.msisdn()) != null;
   }
 

@@ -123,7 +123,7 @@ public final class OrangeRail implements RailAdapter {
   }
 
   @Override
-  public boolean serves(PaymentInstrument instrument) {
+  public boolean serves(PaymentInstrument instrument, CurrencyUnit currency) {
     return instrument instanceof MobileMoneyPayer payer && countryCode(payer.msisdn()) != null;
   }
 

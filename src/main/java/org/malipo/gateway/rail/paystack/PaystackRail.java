@@ -122,7 +122,7 @@ public final class PaystackRail implements RailAdapter {
 
   /** Cards, and Ghanaian wallets of MTN, Telecel and AirtelTigo. */
   @Override
-  public boolean serves(PaymentInstrument instrument) {
+  public boolean serves(PaymentInstrument instrument, CurrencyUnit currency) {
     return switch (instrument) {
       case CardData card -> true;
       case MobileMoneyPayer payer -> PROVIDERS.containsKey(payer.operator()) && payer.msisdn().startsWith("+233");
@@ -133,7 +133,7 @@ public final class PaystackRail implements RailAdapter {
   @Override
   public Mono<RailOutcome> authorize(RailRequest request) {
     Money amount = request.amount();
-    if (!currencies().contains(amount.currency()) || !serves(request.instrument())) {
+    if (!currencies().contains(amount.currency()) || !serves(request.instrument(), amount.currency())) {
       return Mono.error(RailException.notCharged(NAME + " does not serve this instrument or currency"));
     }
     return Mono.fromCallable(() -> json.writeValueAsBytes(chargeBody(request)))

@@ -261,8 +261,8 @@ class AirtelRailTests {
   @Test
   void airtelHasNoRefundHereAndServesItsMarketsOnly() {
     assertThat(rail.supportsRefunds()).isFalse();
-    assertThat(rail.serves(new MobileMoneyPayer(MobileMoneyOperator.AIRTEL, "+254733000000"))).isTrue();
-    assertThat(rail.serves(new MobileMoneyPayer(MobileMoneyOperator.AIRTEL, "+2250707000000"))).isFalse();
+    assertThat(rail.serves(new MobileMoneyPayer(MobileMoneyOperator.AIRTEL, "+254733000000"), null)).isTrue();
+    assertThat(rail.serves(new MobileMoneyPayer(MobileMoneyOperator.AIRTEL, "+2250707000000"), null)).isFalse();
   }
 
   private void enquiry(String id, String status, String responseCode) {
