@@ -37,7 +37,7 @@ final class SandboxFlutterwave {
 
   static final String SECRET_KEY = "FLWSECK_TEST-sandbox-flutterwave-secret";
   static final String SECRET_HASH = "sandbox-flutterwave-verif-hash";
-  static final String ENCRYPTION_KEY = "FLWSECK_TESTsandbox3des";
+  static final String ENCRYPTION_KEY = "FLWSECK_TESTsandbox3des1";
 
   private static final int MAX_ENTRIES = 100_000;
 

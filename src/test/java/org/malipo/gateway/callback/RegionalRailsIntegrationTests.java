@@ -284,18 +284,29 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
 
   @Test
   void aFlutterwaveCardSucceedsAndRefundsThroughFlutterwave() {
-    JsonNode payment = created("""
+    String card = """
         {"amount": 250000, "currency": "NGN", "payment_method": {"type": "card", "number": "5531886652142950",
-         "exp_month": 9, "exp_year": 2032, "cvc": "564"}}""");
-    assertThat(payment.get("status").asString()).isEqualTo("succeeded");
-    String id = payment.get("id").asString();
-    if ("flutterwave".equals(payment.get("provider").asString())) {
-      JsonNode refund = json.readTree(web.post().uri("/v1/payments/" + id + "/refunds")
-          .headers(h -> h.setBearerAuth(merchant.token())).header("Idempotency-Key", UUID.randomUUID().toString())
-          .contentType(MediaType.APPLICATION_JSON).bodyValue("{}").exchange()
-          .expectStatus().isCreated().expectBody().returnResult().getResponseBody());
-      assertThat(refund.get("status").asString()).isEqualTo("succeeded");
+         "exp_month": 9, "exp_year": 2032, "cvc": "564"}}""";
+    JsonNode first = created(card);
+    assertThat(first.get("status").asString()).isEqualTo("succeeded");
+    assertThat(first.get("provider").asString()).as("Paystack first for NGN").isEqualTo("paystack");
+
+    resilience.circuitBreakers().circuitBreaker("paystack").transitionToOpenState();
+    JsonNode payment;
+    try {
+      payment = created(card);
+    } finally {
+      resilience.circuitBreakers().circuitBreaker("paystack").transitionToClosedState();
     }
+    assertThat(payment.get("status").asString()).isEqualTo("succeeded");
+    assertThat(payment.get("provider").asString()).isEqualTo("flutterwave");
+    String id = payment.get("id").asString();
+    JsonNode refund = json.readTree(web.post().uri("/v1/payments/" + id + "/refunds")
+        .headers(h -> h.setBearerAuth(merchant.token())).header("Idempotency-Key", UUID.randomUUID().toString())
+        .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"amount\": 50050}").exchange()
+        .expectStatus().isCreated().expectBody().returnResult().getResponseBody());
+    assertThat(refund.get("status").asString()).isEqualTo("succeeded");
+    assertThat(count("SELECT refunded_minor FROM payments WHERE id = :id", id)).isEqualTo(50_050);
   }
 
   @Test

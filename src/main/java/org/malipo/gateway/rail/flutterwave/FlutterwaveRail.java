@@ -95,8 +95,13 @@ public final class FlutterwaveRail implements RailAdapter {
    * @param secretKey {@code FLWSECK…}, the API bearer
    * @param secretHash the dashboard's webhook secret hash
    * @param encryptionKey the 24-character 3DES key of card charges
+   * @throws IllegalArgumentException when the encryption key is not 24 bytes (a 3DES key), so a
+   *     wrong key fails start-up rather than every card payment
    */
   public FlutterwaveRail(WebClient client, String secretKey, String secretHash, String encryptionKey) {
+    if (encryptionKey.getBytes(StandardCharsets.UTF_8).length != 24) {
+      throw new IllegalArgumentException("malipo.rails.flutterwave.encryption-key must be 24 characters (a 3DES key)");
+    }
     this.client = client;
     this.secretKey = secretKey;
     this.secretHash = secretHash;

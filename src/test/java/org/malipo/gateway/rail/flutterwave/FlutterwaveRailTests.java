@@ -113,6 +113,12 @@ class FlutterwaveRailTests {
   }
 
   @Test
+  void aKeyThatIsNotA3desKeyFailsAtConstruction() {
+    assertThatThrownBy(() -> new FlutterwaveRail(WebClient.create(flutterwave.baseUrl()), "k", "h", "short"))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("encryption-key");
+  }
+
+  @Test
   void servesCardsInNairaAndWalletsInTheirOwnMarketOnly() {
     assertThat(rail.serves(new CardData("5531886652142950", 9, 2032, "564"), CurrencyUnit.NGN)).isTrue();
     assertThat(rail.serves(new CardData("5531886652142950", 9, 2032, "564"), CurrencyUnit.UGX)).isFalse();
