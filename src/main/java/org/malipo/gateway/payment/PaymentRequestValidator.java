@@ -113,6 +113,11 @@ final class PaymentRequestValidator {
       throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount", operator.wireName()
           + " takes whole " + currency + ": amount must be a multiple of " + pow10(currency.exponent()) + " minor units.");
     }
+    Long maxMajor = MAX_MAJOR_UNITS.getOrDefault(operator, Map.of()).get(currency);
+    if (maxMajor != null && amount.amountMinor() > maxMajor * pow10(currency.exponent())) {
+      throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount",
+          operator.wireName() + " takes at most " + maxMajor + " " + currency + " per payment.");
+    }
     if (method.msisdn() == null) {
       throw missing("payment_method.msisdn");
     }
@@ -133,6 +138,15 @@ final class PaymentRequestValidator {
    */
   static final java.util.Set<MobileMoneyOperator> WHOLE_UNITS = java.util.EnumSet.of(MobileMoneyOperator.AIRTEL,
       MobileMoneyOperator.ORANGE);
+
+  /**
+   * Per-payment maxima in major units that a rail documents (checked before any rail call, so the
+   * rail never refuses them): M-Pesa STK push 250,000 KES (rails.md §1.3, [P]). Other operators
+   * publish per-wallet limits that depend on the customer's KYC tier, which the rail itself
+   * enforces (Airtel {@code DP00800001003}: {@code limit_exceeded}).
+   */
+  static final Map<MobileMoneyOperator, Map<CurrencyUnit, Long>> MAX_MAJOR_UNITS = Map.of(
+      MobileMoneyOperator.MPESA, Map.of(CurrencyUnit.KES, 250_000L));
 
   private static long pow10(int exponent) {
     long result = 1;

@@ -60,6 +60,15 @@ class RegionalOperatorsValidationUnitTests {
   }
 
   @Test
+  void mpesaTakesAtMostItsDocumentedMaximum() {
+    assertThat(validator.validate("mer_1", "key", "fp", wallet("mpesa", "+254708374149", 25_000_000, "KES")))
+        .isNotNull();
+    ApiProblem problem = problem(wallet("mpesa", "+254708374149", 25_000_100, "KES"));
+    assertThat(problem.code()).isEqualTo(ProblemCode.AMOUNT_INVALID);
+    assertThat(problem.param()).isEqualTo("amount");
+  }
+
+  @Test
   void airtelTakesWholeUnitsOnly() {
     ApiProblem problem = problem(wallet("airtel", "+254733000000", 15_050, "KES"));
     assertThat(problem.code()).isEqualTo(ProblemCode.AMOUNT_INVALID);
