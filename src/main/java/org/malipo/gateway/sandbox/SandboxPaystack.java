@@ -57,6 +57,19 @@ final class SandboxPaystack {
   private record Charge(long id, String reference, long amount, String currency, String channel, String status,
       String gatewayResponse, Instant finalAt, long refunded) {}
 
+  /** Refunds by transaction reference. */
+  private final Cache<String, java.util.List<Map<String, Object>>> refunds = Caffeine.newBuilder()
+      .maximumSize(MAX_ENTRIES).expireAfterWrite(Duration.ofHours(1)).build();
+
+  /** {@code GET /refund?reference=}: the refunds of one transaction. */
+  SandboxMobileMoney.Reply listRefunds(String authorization, String reference) {
+    if (!authorized(authorization)) {
+      return reply(401, Map.of("status", false, "message", "Invalid key"));
+    }
+    java.util.List<Map<String, Object>> list = reference == null ? null : refunds.getIfPresent(reference);
+    return reply(200, Map.of("status", true, "message", "Refunds retrieved", "data", list == null ? java.util.List.of() : list));
+  }
+
   SandboxMobileMoney.Reply charge(String authorization, byte[] body) {
     if (!authorized(authorization)) {
       return reply(401, Map.of("status", false, "message", "Invalid key"));
@@ -139,6 +152,12 @@ final class SandboxPaystack {
     data.put("amount", amount);
     data.put("currency", charge.currency());
     data.put("status", "processed");
+    data.put("merchant_note", request.path("merchant_note").asString(""));
+    refunds.asMap().compute(reference, (key, list) -> {
+      java.util.List<Map<String, Object>> next = list == null ? new java.util.ArrayList<>() : new java.util.ArrayList<>(list);
+      next.add(data);
+      return java.util.List.copyOf(next);
+    });
     return reply(200, Map.of("status", true, "message", "Refund has been queued for processing", "data", data));
   }
 

@@ -273,6 +273,10 @@ public final class SandboxServer implements AutoCloseable {
       return answer(res, paystack.verify(header(req, "Authorization"),
           path.substring("/paystack/transaction/verify/".length())));
     }
+    QueryStringDecoder paystackQuery = new QueryStringDecoder(uri);
+    if (req.method().equals(HttpMethod.GET) && path.equals("/paystack/refund")) {
+      return answer(res, paystack.listRefunds(header(req, "Authorization"), first(paystackQuery, "reference")));
+    }
     if (post && path.equals("/paystack/refund")) {
       return readBody(req).flatMap(body -> answer(res, paystack.refund(header(req, "Authorization"), body)));
     }

@@ -350,7 +350,11 @@ public final class FlutterwaveRail implements RailAdapter {
 
   @Override
   public Mono<RefundOutcome> refund(RefundRequest request) {
-    return Mono.fromCallable(() -> json.writeValueAsBytes(Map.of("amount", majorUnits(request.amount()))))
+    // Flutterwave takes no idempotency key on refunds and lists them by date only: our refund id
+    // rides in `comments` for reconciliation; a refund re-sent after a lost answer may be refused as
+    // exceeding the capture, or, for a partial one, given twice (docs/rails/flutterwave.md).
+    return Mono.fromCallable(() -> json.writeValueAsBytes(Map.of("amount", majorUnits(request.amount()),
+            "comments", request.refundId())))
         .flatMap(body -> client.post().uri(REFUND_PATH, request.railReference())
             .header(HttpHeaders.AUTHORIZATION, "Bearer " + secretKey)
             .contentType(MediaType.APPLICATION_JSON)

@@ -57,8 +57,10 @@ import tools.jackson.databind.json.JsonMapper;
  *   <li>Webhook: {@code {"event":"charge.success","data":{…}}}, authentic when {@code
  *       x-paystack-signature} is the hex HMAC-SHA512 of the raw body under the secret key; there is
  *       no {@code charge.failed} event: failures come from verify.
- *   <li>Refund: {@code POST /refund} with {@code transaction} = the reference and {@code amount}
- *       in subunits; {@code status:true} (queued or processed) → refunded.
+ *   <li>Refund: {@code GET /refund?reference=} first (one with our refund id in {@code
+ *       merchant_note} is answered as it stands), else {@code POST /refund} with {@code
+ *       transaction} = the reference, {@code amount} in subunits and {@code merchant_note} = our
+ *       refund id; {@code status:true} (queued or processed) → refunded.
  * </ul>
  */
 public final class PaystackRail implements RailAdapter {
@@ -290,8 +292,42 @@ public final class PaystackRail implements RailAdapter {
     }
   }
 
+  /**
+   * Refunds under our refund id, made idempotent here: Paystack takes no idempotency key on refunds,
+   * so the refunds of the transaction are listed first ({@code GET /refund?reference=}, [U]) and one
+   * carrying our id in {@code merchant_note} is answered as it stands; only when none exists is a
+   * refund created. A failed look-up sends nothing ({@link RefundOutcome.Unknown}: the refund stays
+   * pending and is asked again), so a refund re-sent after a lost answer is never given twice.
+   */
   @Override
   public Mono<RefundOutcome> refund(RefundRequest request) {
+    return client.get().uri(uri -> uri.path(REFUND_PATH).queryParam("reference", request.railReference()).build())
+        .header(HttpHeaders.AUTHORIZATION, "Bearer " + secretKey)
+        .accept(MediaType.APPLICATION_JSON)
+        .exchangeToMono(HttpReply::read)
+        .onErrorMap(error -> HttpReply.transportError(NAME + ": refund look-up", error))
+        .flatMap(reply -> {
+          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          if (answer == null || !answer.path("data").isArray()) {
+            return Mono.<RefundOutcome>just(new RefundOutcome.Unknown(NAME, "refund look-up HTTP " + reply.status()));
+          }
+          for (JsonNode existing : answer.path("data")) {
+            if (request.refundId().equals(existing.path("merchant_note").asString(""))) {
+              return Mono.just(existingRefund(existing));
+            }
+          }
+          return createRefund(request);
+        });
+  }
+
+  private static RefundOutcome existingRefund(JsonNode refund) {
+    return switch (refund.path("status").asString("")) {
+      case "failed" -> new RefundOutcome.Refused(NAME, "refund_declined", "Paystack could not process the refund.");
+      default -> new RefundOutcome.Refunded(NAME, refund.path("id").asString(""));
+    };
+  }
+
+  private Mono<RefundOutcome> createRefund(RefundRequest request) {
     return Mono.fromCallable(() -> json.writeValueAsBytes(Map.of("transaction", request.railReference(),
             "amount", request.amount().amountMinor(), "merchant_note", request.refundId())))
         .flatMap(body -> client.post().uri(REFUND_PATH)

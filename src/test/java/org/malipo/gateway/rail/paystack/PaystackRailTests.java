@@ -216,6 +216,7 @@ class PaystackRailTests {
 
   @Test
   void refundsAreSentInSubunitsAndMapped() {
+    noRefundsYet();
     paystack.stubFor(post(urlPathEqualTo("/refund")).willReturn(okJson(
         "{\"status\":true,\"message\":\"Refund has been queued for processing\",\"data\":{\"id\":7,\"status\":\"processed\"}}")));
     RefundRequest refund = new RefundRequest("ref_1", "pay_1", "att_1_1", new Money(1_500, CurrencyUnit.NGN));
@@ -224,6 +225,7 @@ class PaystackRailTests {
         paystack.findAll(postRequestedFor(urlPathEqualTo("/refund"))).getFirst().getBodyAsString());
     assertThat(body.path("transaction").asString()).isEqualTo("att_1_1");
     assertThat(body.path("amount").asLong()).isEqualTo(1_500);
+    assertThat(body.path("merchant_note").asString()).isEqualTo("ref_1");
 
     paystack.stubFor(post(urlPathEqualTo("/refund")).willReturn(aResponse().withStatus(400)
         .withBody("{\"status\":false,\"message\":\"Transaction has been fully reversed\"}")));
@@ -231,6 +233,25 @@ class PaystackRailTests {
     paystack.stubFor(post(urlPathEqualTo("/refund")).willReturn(aResponse().withStatus(502)));
     rail.refund(refund).as(StepVerifier::create).expectNextMatches(RefundOutcome.Unknown.class::isInstance).verifyComplete();
     assertThat(rail.supportsRefunds()).isTrue();
+  }
+
+  @Test
+  void aRefundWhoseAnswerWasLostIsNeverGivenTwice() {
+    paystack.stubFor(get(urlPathEqualTo("/refund")).willReturn(okJson(
+        "{\"status\":true,\"data\":[{\"id\":9,\"merchant_note\":\"ref_other\",\"status\":\"processed\"},"
+            + "{\"id\":11,\"merchant_note\":\"ref_1\",\"status\":\"pending\"}]}")));
+    RefundRequest refund = new RefundRequest("ref_1", "pay_1", "att_1_1", new Money(1_500, CurrencyUnit.NGN));
+
+    rail.refund(refund).as(StepVerifier::create).expectNext(new RefundOutcome.Refunded("paystack", "11")).verifyComplete();
+    paystack.verify(0, postRequestedFor(urlPathEqualTo("/refund")));
+
+    paystack.stubFor(get(urlPathEqualTo("/refund")).willReturn(aResponse().withStatus(503)));
+    rail.refund(refund).as(StepVerifier::create).expectNextMatches(RefundOutcome.Unknown.class::isInstance).verifyComplete();
+    paystack.verify(0, postRequestedFor(urlPathEqualTo("/refund")));
+  }
+
+  private void noRefundsYet() {
+    paystack.stubFor(get(urlPathEqualTo("/refund")).willReturn(okJson("{\"status\":true,\"data\":[]}")));
   }
 
   @Test
