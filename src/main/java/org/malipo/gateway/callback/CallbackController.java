@@ -27,7 +27,10 @@ import reactor.core.publisher.Mono;
  * secret, compared in constant time; a wrong one is {@code 404} and nothing is stored. The raw
  * body is written to the inbox first, then the rail gets its acknowledgement (M-Pesa:
  * {@code {"ResultCode":0,"ResultDesc":"Accepted"}}; MoMo: an empty 200), and the callback is
- * processed asynchronously by {@link CallbackProcessor}.
+ * processed asynchronously by {@link CallbackProcessor}. Issue 22 adds {@code POST
+ * /v1/callbacks/airtel/{token}} and {@code /orange/{token}} (unsigned, secret path, as above) and
+ * {@code POST /v1/callbacks/paystack} and {@code /flutterwave}, stored only when the rail's own
+ * signature verifies ({@link RailAdapter#authentic}); a forgery is {@code 401} and stores nothing.
  */
 @RestController
 @RequestMapping("/v1/callbacks")
