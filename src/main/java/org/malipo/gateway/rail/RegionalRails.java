@@ -11,6 +11,7 @@ import org.malipo.gateway.rail.airtel.AirtelRail;
 import org.malipo.gateway.rail.flutterwave.FlutterwaveRail;
 import org.malipo.gateway.rail.orange.OrangeRail;
 import org.malipo.gateway.rail.paystack.PaystackRail;
+import org.malipo.gateway.sandbox.RegionalSimulators;
 import org.malipo.gateway.sandbox.SandboxServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,11 +58,11 @@ final class RegionalRails implements AutoCloseable {
       ConnectionProvider pool = pool(AirtelRail.NAME, airtel.maxConcurrentCalls(), airtel.timeout());
       pools.add(pool);
       if (sandboxed) {
-        sandbox.configureCallbackUrl(AirtelRail.NAME, () -> callbackUrls.railCallbackUrl(AirtelRail.NAME));
+        sandbox.regional().configureCallbackUrl(AirtelRail.NAME, () -> callbackUrls.railCallbackUrl(AirtelRail.NAME));
       }
-      rails.put(new AirtelRail(webClient(sandboxed ? sandbox.airtelBaseUrl() : airtel.baseUrl(), pool, airtel.timeout()),
-          or(airtel.clientId(), sandboxed, SandboxServer.AIRTEL_CLIENT_ID),
-          or(airtel.clientSecret(), sandboxed, SandboxServer.AIRTEL_CLIENT_SECRET), clock), airtel.limits());
+      rails.put(new AirtelRail(webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.AIRTEL_PATH : airtel.baseUrl(), pool, airtel.timeout()),
+          or(airtel.clientId(), sandboxed, RegionalSimulators.AIRTEL_CLIENT_ID),
+          or(airtel.clientSecret(), sandboxed, RegionalSimulators.AIRTEL_CLIENT_SECRET), clock), airtel.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", AirtelRail.NAME);
     }
@@ -70,12 +71,12 @@ final class RegionalRails implements AutoCloseable {
       boolean sandboxed = orange.baseUrl().isEmpty();
       ConnectionProvider pool = pool(OrangeRail.NAME, orange.maxConcurrentCalls(), orange.timeout());
       pools.add(pool);
-      rails.put(new OrangeRail(webClient(sandboxed ? sandbox.orangeBaseUrl() : orange.baseUrl(), pool, orange.timeout()),
-          or(orange.clientId(), sandboxed, SandboxServer.ORANGE_CLIENT_ID),
-          or(orange.clientSecret(), sandboxed, SandboxServer.ORANGE_CLIENT_SECRET),
-          or(orange.authToken(), sandboxed, SandboxServer.ORANGE_AUTH_TOKEN),
-          or(orange.channelUserMsisdn(), sandboxed, SandboxServer.ORANGE_CHANNEL_USER_MSISDN),
-          or(orange.pin(), sandboxed, SandboxServer.ORANGE_PIN), callbackUrls, clock), orange.limits());
+      rails.put(new OrangeRail(webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.ORANGE_PATH : orange.baseUrl(), pool, orange.timeout()),
+          or(orange.clientId(), sandboxed, RegionalSimulators.ORANGE_CLIENT_ID),
+          or(orange.clientSecret(), sandboxed, RegionalSimulators.ORANGE_CLIENT_SECRET),
+          or(orange.authToken(), sandboxed, RegionalSimulators.ORANGE_AUTH_TOKEN),
+          or(orange.channelUserMsisdn(), sandboxed, RegionalSimulators.ORANGE_CHANNEL_USER_MSISDN),
+          or(orange.pin(), sandboxed, RegionalSimulators.ORANGE_PIN), callbackUrls, clock), orange.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", OrangeRail.NAME);
     }
@@ -85,10 +86,10 @@ final class RegionalRails implements AutoCloseable {
       ConnectionProvider pool = pool(PaystackRail.NAME, paystack.maxConcurrentCalls(), paystack.timeout());
       pools.add(pool);
       if (sandboxed) {
-        sandbox.configureCallbackUrl(PaystackRail.NAME, () -> callbackUrls.railCallbackUrl(PaystackRail.NAME));
+        sandbox.regional().configureCallbackUrl(PaystackRail.NAME, () -> callbackUrls.railCallbackUrl(PaystackRail.NAME));
       }
-      rails.put(new PaystackRail(webClient(sandboxed ? sandbox.paystackBaseUrl() : paystack.baseUrl(), pool,
-          paystack.timeout()), or(paystack.secretKey(), sandboxed, SandboxServer.PAYSTACK_SECRET_KEY)), paystack.limits());
+      rails.put(new PaystackRail(webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.PAYSTACK_PATH : paystack.baseUrl(), pool,
+          paystack.timeout()), or(paystack.secretKey(), sandboxed, RegionalSimulators.PAYSTACK_SECRET_KEY)), paystack.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", PaystackRail.NAME);
     }
@@ -99,13 +100,13 @@ final class RegionalRails implements AutoCloseable {
       ConnectionProvider pool = pool(FlutterwaveRail.NAME, flutterwave.maxConcurrentCalls(), flutterwave.timeout());
       pools.add(pool);
       if (sandboxed) {
-        sandbox.configureCallbackUrl(FlutterwaveRail.NAME, () -> callbackUrls.railCallbackUrl(FlutterwaveRail.NAME));
+        sandbox.regional().configureCallbackUrl(FlutterwaveRail.NAME, () -> callbackUrls.railCallbackUrl(FlutterwaveRail.NAME));
       }
-      rails.put(new FlutterwaveRail(webClient(sandboxed ? sandbox.flutterwaveBaseUrl() : flutterwave.baseUrl(), pool,
+      rails.put(new FlutterwaveRail(webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.FLUTTERWAVE_PATH : flutterwave.baseUrl(), pool,
               flutterwave.timeout()),
-          or(flutterwave.secretKey(), sandboxed, SandboxServer.FLUTTERWAVE_SECRET_KEY),
-          or(flutterwave.secretHash(), sandboxed, SandboxServer.FLUTTERWAVE_SECRET_HASH),
-          or(flutterwave.encryptionKey(), sandboxed, SandboxServer.FLUTTERWAVE_ENCRYPTION_KEY)), flutterwave.limits());
+          or(flutterwave.secretKey(), sandboxed, RegionalSimulators.FLUTTERWAVE_SECRET_KEY),
+          or(flutterwave.secretHash(), sandboxed, RegionalSimulators.FLUTTERWAVE_SECRET_HASH),
+          or(flutterwave.encryptionKey(), sandboxed, RegionalSimulators.FLUTTERWAVE_ENCRYPTION_KEY)), flutterwave.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", FlutterwaveRail.NAME);
     }

@@ -6,11 +6,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.ByteArrayOutputStream;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
-import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import org.reactivestreams.Publisher;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,12 +61,7 @@ public final class SandboxServer implements AutoCloseable {
   private final SandboxAcquirer acquirer;
   private final SandboxFaults faults = new SandboxFaults();
   private final SandboxMobileMoney mobileMoney;
-  /** The callback URLs configured on the simulated rails' apps and dashboards, by rail name. */
-  private final Map<String, Supplier<String>> railCallbackUrls = new ConcurrentHashMap<>();
-  private final SandboxAirtel airtel;
-  private final SandboxOrange orange;
-  private final SandboxPaystack paystack;
-  private final SandboxFlutterwave flutterwave;
+  private final RegionalSimulators regional;
   private final int callbackRepeat;
   private final ConnectionProvider callbackPool;
   private final HttpClient callbackClient;
@@ -92,11 +82,7 @@ public final class SandboxServer implements AutoCloseable {
     this.apiKey = properties.acquirerApiKey();
     this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay());
     this.callbackRepeat = properties.callbackRepeat();
-    this.airtel = new SandboxAirtel(Clock.systemUTC(), properties.callbackDelay(), railCallbackUrl("airtel"));
-    this.orange = new SandboxOrange(Clock.systemUTC(), properties.callbackDelay());
-    this.paystack = new SandboxPaystack(Clock.systemUTC(), properties.callbackDelay(), railCallbackUrl("paystack"));
-    this.flutterwave = new SandboxFlutterwave(Clock.systemUTC(), properties.callbackDelay(),
-        railCallbackUrl("flutterwave"));
+    this.regional = new RegionalSimulators(Clock.systemUTC(), properties.callbackDelay());
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.loops = LoopResources.create("sandbox", threads, true);
     this.callbackPool = ConnectionProvider.create("sandbox-callbacks", 50);
@@ -110,7 +96,7 @@ public final class SandboxServer implements AutoCloseable {
           .runOn(loops)
           .idleTimeout(IDLE_TIMEOUT)
           .httpRequestDecoder(spec -> spec.maxInitialLineLength(4096).maxHeaderSize(8192))
-          .route(routes -> routes.post("/{acquirer}/v1/authorizations", this::authorize)
+          .route(routes -> regional.register(routes, this::answer).post("/{acquirer}/v1/authorizations", this::authorize)
               .post("/{acquirer}/v1/refunds", this::refund)
               .get("/{acquirer}/v1/authorizations/by-idempotency-key/{key}", this::lookup)
               .get("/mpesa/oauth/v1/generate", (req, res) ->
@@ -130,8 +116,7 @@ public final class SandboxServer implements AutoCloseable {
                   .flatMap(reply -> answer(res, reply)))
               .get("/mtn-momo/collection/v1_0/requesttopay/{ref}", (req, res) ->
                   answer(res, mobileMoney.requestToPayStatus(header(req, "Authorization"),
-                      header(req, "Ocp-Apim-Subscription-Key"), req.param("ref"))))
-              .route(req -> true, this::moreRails))
+                      header(req, "Ocp-Apim-Subscription-Key"), req.param("ref")))))
           .bindNow(BIND_TIMEOUT);
     } catch (RuntimeException e) {
       loops.dispose();
@@ -145,164 +130,12 @@ public final class SandboxServer implements AutoCloseable {
     return "http://127.0.0.1:" + server.port();
   }
 
-  /** The sandbox Airtel Money app's client id (rails use it when their own is not configured). */
-  public static final String AIRTEL_CLIENT_ID = SandboxAirtel.CLIENT_ID;
-  /** The sandbox Airtel Money app's client secret. */
-  public static final String AIRTEL_CLIENT_SECRET = SandboxAirtel.CLIENT_SECRET;
-
-  /** The sandbox Airtel OpenAPI host, e.g. {@code http://127.0.0.1:40123/airtel}. */
-  public String airtelBaseUrl() {
-    return baseUrl() + "/airtel";
-  }
-
   /**
-   * Configures a simulated rail's callback URL, as an operator sets it on the rail's app or
-   * dashboard (Airtel, Paystack, Flutterwave take none per request).
-   *
-   * @param railName {@code airtel}, {@code paystack} or {@code flutterwave}
-   * @param url resolved at each callback: the gateway's port may be known only once it runs
+   * Issue 22's simulators (Airtel Money, Orange Money, Paystack, Flutterwave), below
+   * {@link #baseUrl()} at their {@code RegionalSimulators.*_PATH}.
    */
-  public void configureCallbackUrl(String railName, Supplier<String> url) {
-    railCallbackUrls.put(railName, url);
-  }
-
-  /** The sandbox Orange Money app's consumer key. */
-  public static final String ORANGE_CLIENT_ID = SandboxOrange.CLIENT_ID;
-  /** The sandbox Orange Money app's consumer secret. */
-  public static final String ORANGE_CLIENT_SECRET = SandboxOrange.CLIENT_SECRET;
-  /** The sandbox merchant's X-AUTH-TOKEN. */
-  public static final String ORANGE_AUTH_TOKEN = SandboxOrange.AUTH_TOKEN;
-  /** The sandbox merchant wallet. */
-  public static final String ORANGE_CHANNEL_USER_MSISDN = SandboxOrange.CHANNEL_USER_MSISDN;
-  /** The sandbox merchant wallet's PIN. */
-  public static final String ORANGE_PIN = SandboxOrange.PIN;
-
-  /** The sandbox Orange API host, e.g. {@code http://127.0.0.1:40123/orange}. */
-  public String orangeBaseUrl() {
-    return baseUrl() + "/orange";
-  }
-
-  /** The real-format Orange notification of a payment (tests that forge or repeat one). */
-  public byte[] orangeNotification(String payToken, String status) {
-    return orange.notification(payToken, status);
-  }
-
-  /** The sandbox Paystack secret key (API bearer and webhook HMAC key). */
-  public static final String PAYSTACK_SECRET_KEY = SandboxPaystack.SECRET_KEY;
-
-  /** The sandbox Paystack host, e.g. {@code http://127.0.0.1:40123/paystack}. */
-  public String paystackBaseUrl() {
-    return baseUrl() + "/paystack";
-  }
-
-  /** A real-format {@code charge.success} event body (tests that forge or repeat one). */
-  public byte[] paystackSuccessEvent(String reference, long amountMinor, String currency) {
-    return paystack.successEvent(reference, amountMinor, currency);
-  }
-
-  /** The {@code x-paystack-signature} the sandbox's secret key gives a body. */
-  public static String paystackSignature(byte[] body) {
-    return SandboxPaystack.signature(body);
-  }
-
-  /** The sandbox Flutterwave secret key. */
-  public static final String FLUTTERWAVE_SECRET_KEY = SandboxFlutterwave.SECRET_KEY;
-  /** The sandbox Flutterwave dashboard's webhook secret hash ({@code verif-hash}). */
-  public static final String FLUTTERWAVE_SECRET_HASH = SandboxFlutterwave.SECRET_HASH;
-  /** The sandbox Flutterwave 3DES encryption key. */
-  public static final String FLUTTERWAVE_ENCRYPTION_KEY = SandboxFlutterwave.ENCRYPTION_KEY;
-
-  /** The sandbox Flutterwave host, e.g. {@code http://127.0.0.1:40123/flutterwave}. */
-  public String flutterwaveBaseUrl() {
-    return baseUrl() + "/flutterwave";
-  }
-
-  /** A real-format {@code charge.completed} event (tests that forge or repeat one); amount in major units. */
-  public byte[] flutterwaveEvent(String id, String txRef, java.math.BigDecimal amount, String currency, String status) {
-    return flutterwave.event(id, txRef, amount, currency, status);
-  }
-
-  /** The real-format Airtel callback of a transaction (tests that forge or repeat one). */
-  public byte[] airtelCallback(String transactionId, String statusCode) {
-    return airtel.callback(transactionId, statusCode);
-  }
-
-  private Supplier<String> railCallbackUrl(String railName) {
-    return () -> {
-      Supplier<String> url = railCallbackUrls.get(railName);
-      return url == null ? null : url.get();
-    };
-  }
-
-  /** Issue 22's simulators: Airtel Money, Orange Money, Paystack, Flutterwave. */
-  private Publisher<Void> moreRails(HttpServerRequest req, HttpServerResponse res) {
-    String uri = req.uri();
-    int queryStart = uri.indexOf('?');
-    String path = queryStart < 0 ? uri : uri.substring(0, queryStart);
-    boolean post = req.method().equals(HttpMethod.POST);
-    if (post && path.equals("/airtel/auth/oauth2/token")) {
-      return readBody(req).flatMap(body -> answer(res, airtel.token(body)));
-    }
-    if (post && path.equals("/airtel/merchant/v1/payments/")) {
-      return readBody(req).flatMap(body -> answer(res, airtel.push(header(req, "Authorization"),
-          header(req, "X-Country"), header(req, "X-Currency"), body)));
-    }
-    if (req.method().equals(HttpMethod.GET) && path.startsWith("/airtel/standard/v1/payments/")) {
-      return answer(res, airtel.enquiry(header(req, "Authorization"),
-          path.substring("/airtel/standard/v1/payments/".length())));
-    }
-    if (post && path.equals("/orange/token")) {
-      return readBody(req).then(Mono.defer(() -> answer(res, orange.token(header(req, "Authorization")))));
-    }
-    if (post && path.equals("/orange/omcoreapis/1.0.2/mp/init")) {
-      return readBody(req).then(Mono.defer(() -> answer(res, orange.init(header(req, "Authorization"),
-          header(req, "X-AUTH-TOKEN")))));
-    }
-    if (post && path.equals("/orange/omcoreapis/1.0.2/mp/pay")) {
-      return readBody(req).flatMap(body -> answer(res, orange.pay(header(req, "Authorization"),
-          header(req, "X-AUTH-TOKEN"), body)));
-    }
-    if (req.method().equals(HttpMethod.GET) && path.startsWith("/orange/omcoreapis/1.0.2/mp/paymentstatus/")) {
-      return answer(res, orange.status(header(req, "Authorization"), header(req, "X-AUTH-TOKEN"),
-          path.substring("/orange/omcoreapis/1.0.2/mp/paymentstatus/".length())));
-    }
-    if (post && path.equals("/paystack/charge")) {
-      return readBody(req).flatMap(body -> answer(res, paystack.charge(header(req, "Authorization"), body)));
-    }
-    if (req.method().equals(HttpMethod.GET) && path.startsWith("/paystack/transaction/verify/")) {
-      return answer(res, paystack.verify(header(req, "Authorization"),
-          path.substring("/paystack/transaction/verify/".length())));
-    }
-    QueryStringDecoder paystackQuery = new QueryStringDecoder(uri);
-    if (req.method().equals(HttpMethod.GET) && path.equals("/paystack/refund")) {
-      return answer(res, paystack.listRefunds(header(req, "Authorization"), first(paystackQuery, "reference")));
-    }
-    if (post && path.equals("/paystack/refund")) {
-      return readBody(req).flatMap(body -> answer(res, paystack.refund(header(req, "Authorization"), body)));
-    }
-    QueryStringDecoder query = new QueryStringDecoder(uri);
-    if (post && path.equals("/flutterwave/v3/charges")) {
-      return readBody(req).flatMap(body -> answer(res, flutterwave.charge(header(req, "Authorization"),
-          first(query, "type"), body)));
-    }
-    String transactions = "/flutterwave/v3/transactions/";
-    if (req.method().equals(HttpMethod.GET) && path.equals(transactions + "verify_by_reference")) {
-      return answer(res, flutterwave.verify(header(req, "Authorization"), null, first(query, "tx_ref")));
-    }
-    if (req.method().equals(HttpMethod.GET) && path.startsWith(transactions) && path.endsWith("/verify")) {
-      return answer(res, flutterwave.verify(header(req, "Authorization"),
-          path.substring(transactions.length(), path.length() - "/verify".length()), null));
-    }
-    if (post && path.startsWith(transactions) && path.endsWith("/refund")) {
-      String id = path.substring(transactions.length(), path.length() - "/refund".length());
-      return readBody(req).flatMap(body -> answer(res, flutterwave.refund(header(req, "Authorization"), id, body)));
-    }
-    return res.status(HttpResponseStatus.NOT_FOUND).send();
-  }
-
-  private static String first(QueryStringDecoder query, String name) {
-    java.util.List<String> values = query.parameters().get(name);
-    return values == null || values.isEmpty() ? null : values.getFirst();
+  public RegionalSimulators regional() {
+    return regional;
   }
 
   /** The sandbox Daraja host, e.g. {@code http://127.0.0.1:40123/mpesa}. */
@@ -435,7 +268,7 @@ public final class SandboxServer implements AutoCloseable {
             error -> log.info("sandbox callback {} {} failed: {}", callback.method(), callback.url(), error.toString()));
   }
 
-  private static Mono<byte[]> readBody(HttpServerRequest request) {
+  static Mono<byte[]> readBody(HttpServerRequest request) {
     return request.receive()
         .asByteArray()
         .collect(ByteArrayOutputStream::new, (buffer, chunk) -> {

@@ -8,7 +8,7 @@
  * a configurable latency ({@code docs/rails/sandbox-acquirer.md}), and M-Pesa, MTN MoMo, Airtel
  * Money, Orange Money, Paystack and Flutterwave in their own wire formats with the test numbers
  * and cards of {@code docs/mobile-money.md} and {@code docs/rails/*.md}; rails that take one callback
- * URL per app or dashboard get it through {@code SandboxServer.configureCallbackUrl}.
+ * URL per app or dashboard get it through {@code RegionalSimulators.configureCallbackUrl}.
  *
  * <p>Non-goals: persistence (stored answers are bounded and in memory), running in production,
  * and realism beyond what the gateway's adapters and tests need.

@@ -156,9 +156,9 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
     String reference = railReference(id);
 
     web.post().uri("/v1/callbacks/airtel/" + tokens.airtelToken()).contentType(MediaType.APPLICATION_JSON)
-        .bodyValue(sandbox.airtelCallback(reference, "TS")).exchange().expectStatus().isOk();
+        .bodyValue(sandbox.regional().airtelCallback(reference, "TS")).exchange().expectStatus().isOk();
     web.post().uri("/v1/callbacks/airtel/not-the-token").contentType(MediaType.APPLICATION_JSON)
-        .bodyValue(sandbox.airtelCallback(reference, "TS")).exchange().expectStatus().isNotFound();
+        .bodyValue(sandbox.regional().airtelCallback(reference, "TS")).exchange().expectStatus().isNotFound();
 
     assertThat(inboxVerdictOfLast("\"status_code\":\"TS\"")).isEqualTo("rejected");
     assertThat(get(id).get("status").asString()).isEqualTo("failed");
@@ -204,7 +204,7 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
     String payToken = railReference(id);
 
     web.post().uri("/v1/callbacks/orange/" + tokens.orangeToken() + "?ref=forged").contentType(MediaType.APPLICATION_JSON)
-        .bodyValue(sandbox.orangeNotification(payToken, "SUCCESSFULL")).exchange().expectStatus().isOk();
+        .bodyValue(sandbox.regional().orangeNotification(payToken, "SUCCESSFULL")).exchange().expectStatus().isOk();
 
     assertThat(inboxVerdictOfLast(payToken + "\",\"status\":\"SUCCESSFULL")).isEqualTo("rejected");
     assertThat(get(id).get("status").asString()).isEqualTo("failed");
@@ -261,10 +261,10 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
   void aForgedPaystackWebhookIsRefusedAndChangesNothing() {
     String id = mobile("telecel", "+233200000001", 3_000, "GHS").get("id").asString();
     String reference = railReference(id);
-    byte[] forged = sandbox.paystackSuccessEvent(reference, 3_000, "GHS");
+    byte[] forged = sandbox.regional().paystackSuccessEvent(reference, 3_000, "GHS");
 
     web.post().uri("/v1/callbacks/paystack").contentType(MediaType.APPLICATION_JSON)
-        .header("x-paystack-signature", "00" + SandboxServer.paystackSignature(forged).substring(2))
+        .header("x-paystack-signature", "00" + org.malipo.gateway.sandbox.RegionalSimulators.paystackSignature(forged).substring(2))
         .bodyValue(forged).exchange().expectStatus().isUnauthorized()
         .expectBody().jsonPath("$.code").isEqualTo("unauthorized");
     web.post().uri("/v1/callbacks/paystack").contentType(MediaType.APPLICATION_JSON)
@@ -273,7 +273,7 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
 
     // Signed with the right key, but the rail's verify says otherwise: rejected, nothing applied.
     web.post().uri("/v1/callbacks/paystack").contentType(MediaType.APPLICATION_JSON)
-        .header("x-paystack-signature", SandboxServer.paystackSignature(forged))
+        .header("x-paystack-signature", org.malipo.gateway.sandbox.RegionalSimulators.paystackSignature(forged))
         .bodyValue(forged).exchange().expectStatus().isOk();
     assertThat(awaitFinal(id).get("status").asString()).isEqualTo("failed");
     assertThat(inboxVerdictOfLast(reference)).isEqualTo("rejected");
@@ -345,7 +345,7 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
       resilience.circuitBreakers().circuitBreaker("orange").transitionToClosedState();
     }
     String flutterwaveId = railReference(id);
-    byte[] forged = sandbox.flutterwaveEvent(flutterwaveId, "att_forged", new java.math.BigDecimal(6_000), "XOF",
+    byte[] forged = sandbox.regional().flutterwaveEvent(flutterwaveId, "att_forged", new java.math.BigDecimal(6_000), "XOF",
         "successful");
 
     web.post().uri("/v1/callbacks/flutterwave").contentType(MediaType.APPLICATION_JSON)
@@ -355,7 +355,7 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
     assertThat(count("SELECT count(*) FROM inbox WHERE body LIKE '%' || :id || '%'", "att_forged")).isZero();
 
     web.post().uri("/v1/callbacks/flutterwave").contentType(MediaType.APPLICATION_JSON)
-        .header("verif-hash", SandboxServer.FLUTTERWAVE_SECRET_HASH).bodyValue(forged).exchange().expectStatus().isOk();
+        .header("verif-hash", org.malipo.gateway.sandbox.RegionalSimulators.FLUTTERWAVE_SECRET_HASH).bodyValue(forged).exchange().expectStatus().isOk();
     assertThat(awaitFinal(id).get("status").asString()).isEqualTo("failed");
     assertThat(inboxVerdictOfLast("att_forged")).isEqualTo("rejected");
     assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id", id)).isZero();

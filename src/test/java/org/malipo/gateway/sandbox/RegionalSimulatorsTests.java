@@ -62,8 +62,8 @@ class RegionalSimulatorsTests {
 
   @Test
   void airtelNumbersGetTheirOutcomesAndTheSilentOneTimesOut() {
-    AirtelRail airtel = new AirtelRail(WebClient.create(sandbox.airtelBaseUrl()), SandboxServer.AIRTEL_CLIENT_ID,
-        SandboxServer.AIRTEL_CLIENT_SECRET, Clock.systemUTC());
+    AirtelRail airtel = new AirtelRail(WebClient.create(sandbox.baseUrl() + RegionalSimulators.AIRTEL_PATH), RegionalSimulators.AIRTEL_CLIENT_ID,
+        RegionalSimulators.AIRTEL_CLIENT_SECRET, Clock.systemUTC());
 
     String[][] cases = {{"+254733000000", "KES", "15000"}, {"+254733000001", "KES", "15000"},
         {"+254733000003", "KES", "15000"}, {"+256750000000", "UGX", "5000"}};
@@ -86,7 +86,7 @@ class RegionalSimulatorsTests {
 
   @Test
   void airtelRefusesWrongCredentialsSoNothingIsCharged() {
-    AirtelRail wrong = new AirtelRail(WebClient.create(sandbox.airtelBaseUrl()), "wrong", "wrong", Clock.systemUTC());
+    AirtelRail wrong = new AirtelRail(WebClient.create(sandbox.baseUrl() + RegionalSimulators.AIRTEL_PATH), "wrong", "wrong", Clock.systemUTC());
     wrong.authorize(request("att_airtel_x", wallet(MobileMoneyOperator.AIRTEL, "+254733000000"), 15_000, CurrencyUnit.KES))
         .as(StepVerifier::create)
         .expectErrorSatisfies(e -> assertThat(e).hasMessageContaining("token request answered HTTP 401"))
@@ -95,9 +95,9 @@ class RegionalSimulatorsTests {
 
   @Test
   void orangeNumbersGetTheirOutcomes() {
-    OrangeRail orange = new OrangeRail(WebClient.create(sandbox.orangeBaseUrl()), SandboxServer.ORANGE_CLIENT_ID,
-        SandboxServer.ORANGE_CLIENT_SECRET, SandboxServer.ORANGE_AUTH_TOKEN, SandboxServer.ORANGE_CHANNEL_USER_MSISDN,
-        SandboxServer.ORANGE_PIN, (operator, ref) -> "http://127.0.0.1:1/unused?ref=" + ref, Clock.systemUTC());
+    OrangeRail orange = new OrangeRail(WebClient.create(sandbox.baseUrl() + RegionalSimulators.ORANGE_PATH), RegionalSimulators.ORANGE_CLIENT_ID,
+        RegionalSimulators.ORANGE_CLIENT_SECRET, RegionalSimulators.ORANGE_AUTH_TOKEN, RegionalSimulators.ORANGE_CHANNEL_USER_MSISDN,
+        RegionalSimulators.ORANGE_PIN, (operator, ref) -> "http://127.0.0.1:1/unused?ref=" + ref, Clock.systemUTC());
 
     String ok = pending(orange.authorize(request("att_or_1", wallet(MobileMoneyOperator.ORANGE, "+2250707000000"), 5_000, CurrencyUnit.XOF)));
     String poor = pending(orange.authorize(request("att_or_2", wallet(MobileMoneyOperator.ORANGE, "+2250707000001"), 5_000, CurrencyUnit.XOF)));
@@ -111,7 +111,7 @@ class RegionalSimulatorsTests {
 
   @Test
   void paystackCardsWalletsAndRefunds() {
-    PaystackRail paystack = new PaystackRail(WebClient.create(sandbox.paystackBaseUrl()), SandboxServer.PAYSTACK_SECRET_KEY);
+    PaystackRail paystack = new PaystackRail(WebClient.create(sandbox.baseUrl() + RegionalSimulators.PAYSTACK_PATH), RegionalSimulators.PAYSTACK_SECRET_KEY);
     CardData good = new CardData("4084084084084081", 12, 2030, "408");
     CardData bad = new CardData("4084080000005408", 12, 2030, "408");
 
@@ -141,8 +141,8 @@ class RegionalSimulatorsTests {
 
   @Test
   void flutterwaveCardsWalletsAndRefunds() {
-    FlutterwaveRail flutterwave = new FlutterwaveRail(WebClient.create(sandbox.flutterwaveBaseUrl()),
-        SandboxServer.FLUTTERWAVE_SECRET_KEY, SandboxServer.FLUTTERWAVE_SECRET_HASH, SandboxServer.FLUTTERWAVE_ENCRYPTION_KEY);
+    FlutterwaveRail flutterwave = new FlutterwaveRail(WebClient.create(sandbox.baseUrl() + RegionalSimulators.FLUTTERWAVE_PATH),
+        RegionalSimulators.FLUTTERWAVE_SECRET_KEY, RegionalSimulators.FLUTTERWAVE_SECRET_HASH, RegionalSimulators.FLUTTERWAVE_ENCRYPTION_KEY);
 
     RailOutcome card = flutterwave.authorize(request("att_fw_1", new CardData("5531886652142950", 9, 2032, "564"),
         250_000, CurrencyUnit.NGN)).block(VERIFY);
