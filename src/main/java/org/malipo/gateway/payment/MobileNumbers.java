@@ -54,8 +54,8 @@ final class MobileNumbers {
           new Market("ZM", CurrencyUnit.ZMW, List.of("97", "77", "57")),
           new Market("MW", CurrencyUnit.MWK, List.of("99", "98")),
           new Market("CG", CurrencyUnit.XAF, List.of("04", "05")),
-          new Market("TD", CurrencyUnit.XAF, List.of("6", "9")),
-          new Market("GA", CurrencyUnit.XAF, List.of("7"))),
+          new Market("TD", CurrencyUnit.XAF, List.of("65", "66", "98", "99")),
+          new Market("GA", CurrencyUnit.XAF, List.of("074", "076", "077", "74", "76", "77"))),
       // Orange Money: Cote d'Ivoire (10-digit plan, 07), Senegal (77, 78), Mali, Burkina Faso, Cameroon.
       MobileMoneyOperator.ORANGE, List.of(
           new Market("CI", CurrencyUnit.XOF, List.of("07")),
