@@ -58,8 +58,16 @@ public final class RegionalSimulators {
   private final SandboxOrange orange;
   private final SandboxPaystack paystack;
   private final SandboxFlutterwave flutterwave;
+  private final SandboxFaults faults;
 
-  RegionalSimulators(Clock clock, Duration callbackDelay) {
+  /**
+   * @param faults the operator's fault switches ({@code PUT /v1/sandbox/rails/{rail}/faults}): extra
+   *     latency before every answer of the rail, and {@code fail}, which answers every charge or
+   *     push with the rail's own documented refusal (not processed, nothing charged), so the next
+   *     route (Flutterwave) can be seen taking over
+   */
+  RegionalSimulators(Clock clock, Duration callbackDelay, SandboxFaults faults) {
+    this.faults = faults;
     this.airtel = new SandboxAirtel(clock, callbackDelay, callbackUrl("airtel"));
     this.orange = new SandboxOrange(clock, callbackDelay);
     this.paystack = new SandboxPaystack(clock, callbackDelay, callbackUrl("paystack"));
@@ -111,36 +119,64 @@ public final class RegionalSimulators {
       BiFunction<HttpServerResponse, SandboxMobileMoney.Reply, Mono<Void>> answer) {
     return routes
         .post(AIRTEL_PATH + "/auth/oauth2/token", (req, res) -> SandboxServer.readBody(req)
-            .flatMap(body -> answer.apply(res, airtel.token(body))))
+            .flatMap(body -> reply(answer, "airtel", res, airtel.token(body))))
         .post(AIRTEL_PATH + "/merchant/v1/payments/", (req, res) -> SandboxServer.readBody(req)
-            .flatMap(body -> answer.apply(res, airtel.push(header(req, "Authorization"), header(req, "X-Country"),
+            .flatMap(body -> charge(answer, "airtel", res, () -> airtel.push(header(req, "Authorization"), header(req, "X-Country"),
                 header(req, "X-Currency"), body))))
         .get(AIRTEL_PATH + "/standard/v1/payments/{id}", (req, res) ->
-            answer.apply(res, airtel.enquiry(header(req, "Authorization"), req.param("id"))))
+            reply(answer, "airtel", res, airtel.enquiry(header(req, "Authorization"), req.param("id"))))
         .post(ORANGE_PATH + "/token", (req, res) -> SandboxServer.readBody(req)
-            .then(Mono.defer(() -> answer.apply(res, orange.token(header(req, "Authorization"))))))
+            .then(Mono.defer(() -> reply(answer, "orange", res, orange.token(header(req, "Authorization"))))))
         .post(ORANGE_PATH + "/omcoreapis/1.0.2/mp/init", (req, res) -> SandboxServer.readBody(req)
-            .then(Mono.defer(() -> answer.apply(res, orange.init(header(req, "Authorization"), header(req, "X-AUTH-TOKEN"))))))
+            .then(Mono.defer(() -> charge(answer, "orange", res, () -> orange.init(header(req, "Authorization"), header(req, "X-AUTH-TOKEN"))))))
         .post(ORANGE_PATH + "/omcoreapis/1.0.2/mp/pay", (req, res) -> SandboxServer.readBody(req)
-            .flatMap(body -> answer.apply(res, orange.pay(header(req, "Authorization"), header(req, "X-AUTH-TOKEN"), body))))
+            .flatMap(body -> reply(answer, "orange", res, orange.pay(header(req, "Authorization"), header(req, "X-AUTH-TOKEN"), body))))
         .get(ORANGE_PATH + "/omcoreapis/1.0.2/mp/paymentstatus/{payToken}", (req, res) ->
-            answer.apply(res, orange.status(header(req, "Authorization"), header(req, "X-AUTH-TOKEN"), req.param("payToken"))))
+            reply(answer, "orange", res, orange.status(header(req, "Authorization"), header(req, "X-AUTH-TOKEN"), req.param("payToken"))))
         .post(PAYSTACK_PATH + "/charge", (req, res) -> SandboxServer.readBody(req)
-            .flatMap(body -> answer.apply(res, paystack.charge(header(req, "Authorization"), body))))
+            .flatMap(body -> charge(answer, "paystack", res, () -> paystack.charge(header(req, "Authorization"), body))))
         .get(PAYSTACK_PATH + "/transaction/verify/{reference}", (req, res) ->
-            answer.apply(res, paystack.verify(header(req, "Authorization"), req.param("reference"))))
+            reply(answer, "paystack", res, paystack.verify(header(req, "Authorization"), req.param("reference"))))
         .get(PAYSTACK_PATH + "/refund", (req, res) ->
-            answer.apply(res, paystack.listRefunds(header(req, "Authorization"), query(req, "reference"))))
+            reply(answer, "paystack", res, paystack.listRefunds(header(req, "Authorization"), query(req, "reference"))))
         .post(PAYSTACK_PATH + "/refund", (req, res) -> SandboxServer.readBody(req)
-            .flatMap(body -> answer.apply(res, paystack.refund(header(req, "Authorization"), body))))
+            .flatMap(body -> reply(answer, "paystack", res, paystack.refund(header(req, "Authorization"), body))))
         .post(FLUTTERWAVE_PATH + "/v3/charges", (req, res) -> SandboxServer.readBody(req)
-            .flatMap(body -> answer.apply(res, flutterwave.charge(header(req, "Authorization"), query(req, "type"), body))))
+            .flatMap(body -> charge(answer, "flutterwave", res, () -> flutterwave.charge(header(req, "Authorization"), query(req, "type"), body))))
         .get(FLUTTERWAVE_PATH + "/v3/transactions/verify_by_reference", (req, res) ->
-            answer.apply(res, flutterwave.verify(header(req, "Authorization"), null, query(req, "tx_ref"))))
+            reply(answer, "flutterwave", res, flutterwave.verify(header(req, "Authorization"), null, query(req, "tx_ref"))))
         .get(FLUTTERWAVE_PATH + "/v3/transactions/{id}/verify", (req, res) ->
-            answer.apply(res, flutterwave.verify(header(req, "Authorization"), req.param("id"), null)))
+            reply(answer, "flutterwave", res, flutterwave.verify(header(req, "Authorization"), req.param("id"), null)))
         .post(FLUTTERWAVE_PATH + "/v3/transactions/{id}/refund", (req, res) -> SandboxServer.readBody(req)
-            .flatMap(body -> answer.apply(res, flutterwave.refund(header(req, "Authorization"), req.param("id"), body))));
+            .flatMap(body -> reply(answer, "flutterwave", res, flutterwave.refund(header(req, "Authorization"), req.param("id"), body))));
+  }
+
+  /** Answers after the rail's injected latency, if any. */
+  private Mono<Void> reply(BiFunction<HttpServerResponse, SandboxMobileMoney.Reply, Mono<Void>> answer, String rail,
+      HttpServerResponse res, SandboxMobileMoney.Reply reply) {
+    Duration latency = faults.of(rail).extraLatency();
+    return latency.isZero() ? answer.apply(res, reply) : Mono.delay(latency).then(Mono.defer(() -> answer.apply(res, reply)));
+  }
+
+  /**
+   * A charge or push: with the rail's {@code fail} switch on, its documented refusal instead, and
+   * the simulator never sees the request (nothing is processed, no callback).
+   */
+  private Mono<Void> charge(BiFunction<HttpServerResponse, SandboxMobileMoney.Reply, Mono<Void>> answer, String rail,
+      HttpServerResponse res, Supplier<SandboxMobileMoney.Reply> decide) {
+    return reply(answer, rail, res, faults.of(rail).fail() ? REFUSALS.get(rail) : decide.get());
+  }
+
+  /** Each rail's documented "not processed" answer (docs/rails/*.md). */
+  private static final Map<String, SandboxMobileMoney.Reply> REFUSALS = Map.of(
+      "airtel", refusal(403, "{\"status\":{\"code\":\"403\",\"message\":\"Forbidden\",\"result_code\":\"ESB000001\","
+          + "\"response_code\":\"DP00800001026\",\"success\":false}}"),
+      "orange", refusal(503, "{\"message\":\"Service unavailable\",\"data\":{}}"),
+      "paystack", refusal(400, "{\"status\":false,\"message\":\"Service temporarily unavailable\"}"),
+      "flutterwave", refusal(400, "{\"status\":\"error\",\"message\":\"Service temporarily unavailable\",\"data\":null}"));
+
+  private static SandboxMobileMoney.Reply refusal(int status, String json) {
+    return new SandboxMobileMoney.Reply(status, json.getBytes(java.nio.charset.StandardCharsets.UTF_8), null);
   }
 
   private Supplier<String> callbackUrl(String railName) {

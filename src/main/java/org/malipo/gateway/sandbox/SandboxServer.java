@@ -82,7 +82,7 @@ public final class SandboxServer implements AutoCloseable {
     this.apiKey = properties.acquirerApiKey();
     this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay());
     this.callbackRepeat = properties.callbackRepeat();
-    this.regional = new RegionalSimulators(Clock.systemUTC(), properties.callbackDelay());
+    this.regional = new RegionalSimulators(Clock.systemUTC(), properties.callbackDelay(), faults);
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.loops = LoopResources.create("sandbox", threads, true);
     this.callbackPool = ConnectionProvider.create("sandbox-callbacks", 50);

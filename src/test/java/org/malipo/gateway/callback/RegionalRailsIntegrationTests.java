@@ -336,6 +336,19 @@ class RegionalRailsIntegrationTests extends IntegrationTest {
   }
 
   @Test
+  void airtelRefusingEveryPushSendsUgandanWalletsToFlutterwave() {
+    sandbox.faults().set("airtel", new org.malipo.gateway.sandbox.SandboxFaults.Fault(Duration.ZERO, true));
+    try {
+      JsonNode payment = mobile("airtel", "+256750000000", 5_000, "UGX");
+      assertThat(payment.get("provider").asString()).isEqualTo("flutterwave");
+      assertThat(payment.get("attempts").asInt()).as("Airtel refused, Flutterwave took it").isEqualTo(2);
+      assertThat(awaitFinal(payment.get("id").asString()).get("status").asString()).isEqualTo("succeeded");
+    } finally {
+      sandbox.faults().clear();
+    }
+  }
+
+  @Test
   void aForgedFlutterwaveWebhookIsRefusedAndChangesNothing() {
     resilience.circuitBreakers().circuitBreaker("orange").transitionToOpenState();
     String id;
