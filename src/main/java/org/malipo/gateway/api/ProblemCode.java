@@ -32,6 +32,7 @@ public enum ProblemCode {
   IDEMPOTENCY_KEY_REUSED(HttpStatus.UNPROCESSABLE_CONTENT, "Idempotency-Key reused with a different request"),
   REFUND_EXCEEDS_PAYMENT(HttpStatus.UNPROCESSABLE_CONTENT, "Refund exceeds what is left of the payment"),
   PAYMENT_NOT_REFUNDABLE(HttpStatus.UNPROCESSABLE_CONTENT, "Payment cannot be refunded"),
+  REFUND_NOT_SUPPORTED(HttpStatus.UNPROCESSABLE_CONTENT, "The payment's rail cannot refund"),
   INSUFFICIENT_BALANCE(HttpStatus.UNPROCESSABLE_CONTENT, "Merchant balance cannot cover the refund"),
   WEBHOOK_ENDPOINT_LIMIT_REACHED(HttpStatus.UNPROCESSABLE_CONTENT, "Webhook endpoint limit reached"),
   RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "Rate limit exceeded"),

@@ -143,7 +143,7 @@ final class CallbackProcessor extends BackgroundJob {
   }
 
   private Mono<Void> match(Inbox.Row row, RailAdapter rail, RailCallback callback, Attempt attempt) {
-    String mismatch = mismatch(callback, attempt);
+    String mismatch = mismatch(callback, attempt, confirms(rail));
     if (mismatch != null) {
       meters.counter("malipo.callbacks.mismatch", "rail", rail.name()).increment();
       log.error("ALERT inbox row {}: callback for payment {} does not match ({}); quarantined", row.id(),
@@ -209,8 +209,12 @@ final class CallbackProcessor extends BackgroundJob {
     return inbox.decide(row.id(), verdict, detail, reference, paymentId);
   }
 
-  /** Null when the callback agrees with the attempt, else what differs (no personal data). */
-  private static String mismatch(RailCallback callback, Attempt attempt) {
+  /**
+   * Null when the callback agrees with the attempt, else what differs (no personal data). A success
+   * without an amount is accepted only from a rail whose status query confirms it (Airtel's
+   * callback carries none: rails.md §3.4).
+   */
+  private static String mismatch(RailCallback callback, Attempt attempt, boolean confirmed) {
     Money reported = callback.amount();
     if (reported != null && !reported.equals(attempt.amount())) {
       return "amount " + reported + " reported, " + attempt.amount() + " requested";
@@ -218,14 +222,19 @@ final class CallbackProcessor extends BackgroundJob {
     if (callback.payerMsisdn() != null && attempt.msisdn() != null && !Objects.equals(callback.payerMsisdn(), attempt.msisdn())) {
       return "payer differs";
     }
-    if (callback.outcome() instanceof RailOutcome.Approved && reported == null) {
+    if (callback.outcome() instanceof RailOutcome.Approved && reported == null && !confirmed) {
       return "success without amount";
     }
     return null;
   }
 
   private boolean confirms(RailAdapter rail) {
-    return MpesaRail.NAME.equals(rail.name()) ? properties.confirmMpesa() : properties.confirmMtnMomo();
+    if (MpesaRail.NAME.equals(rail.name())) {
+      return properties.confirmMpesa();
+    }
+    // Issue 22's rails are always confirmed: Airtel and Orange sign nothing, and even Paystack and
+    // Flutterwave say to verify before giving value (rails.md §4.3, §5).
+    return !"mtn_momo".equals(rail.name()) || properties.confirmMtnMomo();
   }
 
   private boolean exhausted(Inbox.Row row) {

@@ -20,6 +20,7 @@ public enum CurrencyUnit {
   ZMW(967, 2),
   XOF(952, 0),
   XAF(950, 0),
+  MWK(454, 2),
   USD(840, 2),
   EUR(978, 2);
 

@@ -42,7 +42,31 @@ final class MobileNumbers {
           new Market("UG", CurrencyUnit.UGX, List.of("76", "77", "78", "790", "791", "792", "793", "794", "724", "737")),
           new Market("GH", CurrencyUnit.GHS, List.of("24", "25", "53", "54", "55", "59")),
           new Market("RW", CurrencyUnit.RWF, List.of("78", "79")),
-          new Market("ZM", CurrencyUnit.ZMW, List.of("96", "76", "56"))));
+          new Market("ZM", CurrencyUnit.ZMW, List.of("96", "76", "56"))),
+      // Issue 22. Airtel: rails.md §9 (KE, UG, RW, ZM) and the national plans of TZ, MW and the
+      // XAF markets (Congo, Chad, Gabon); prefixes are hints (number portability).
+      MobileMoneyOperator.AIRTEL, List.of(
+          new Market("KE", CurrencyUnit.KES, List.of("73", "750", "751", "752", "753", "754", "755", "756", "761", "762",
+              "78", "10")),
+          new Market("UG", CurrencyUnit.UGX, List.of("70", "74", "75", "730", "731", "795")),
+          new Market("TZ", CurrencyUnit.TZS, List.of("68", "69", "78")),
+          new Market("RW", CurrencyUnit.RWF, List.of("72", "73")),
+          new Market("ZM", CurrencyUnit.ZMW, List.of("97", "77", "57")),
+          new Market("MW", CurrencyUnit.MWK, List.of("99", "98")),
+          new Market("CG", CurrencyUnit.XAF, List.of("04", "05")),
+          new Market("TD", CurrencyUnit.XAF, List.of("65", "66", "98", "99")),
+          new Market("GA", CurrencyUnit.XAF, List.of("074", "076", "077", "74", "76", "77"))),
+      // Orange Money: Cote d'Ivoire (10-digit plan, 07), Senegal (77, 78), Mali, Burkina Faso, Cameroon.
+      MobileMoneyOperator.ORANGE, List.of(
+          new Market("CI", CurrencyUnit.XOF, List.of("07")),
+          new Market("SN", CurrencyUnit.XOF, List.of("77", "78")),
+          new Market("ML", CurrencyUnit.XOF, List.of("7", "8", "9")),
+          new Market("BF", CurrencyUnit.XOF, List.of("05", "06", "07", "54", "55", "56", "57", "64", "65", "66", "67",
+              "74", "75", "76", "77")),
+          new Market("CM", CurrencyUnit.XAF, List.of("69", "655", "656", "657", "658", "659"))),
+      // Ghana's other wallets, collected through Paystack (rails.md §9).
+      MobileMoneyOperator.TELECEL, List.of(new Market("GH", CurrencyUnit.GHS, List.of("20", "50"))),
+      MobileMoneyOperator.AIRTELTIGO, List.of(new Market("GH", CurrencyUnit.GHS, List.of("23", "26", "27", "56", "57"))));
 
   /** Formatting between a number's digits, ignored: white space and dashes. */
   private static final Pattern FORMATTING = Pattern.compile("[\\s-]");

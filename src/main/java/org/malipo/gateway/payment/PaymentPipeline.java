@@ -276,8 +276,10 @@ final class PaymentPipeline {
         return new Plan(assessed, List.of(), null);
       }
       List<RailAdapter> candidates = command.instrument() instanceof MobileMoneyPayer payer
-          ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(), command.amount().currency())
-          : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency());
+          ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(),
+              command.amount().currency(), payer)
+          : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency(),
+              command.instrument());
       Payment firstAttempt = candidates.isEmpty() ? null
           : assessed.withAttemptStarted(candidates.getFirst().name(), assessed.createdAt());
       return new Plan(assessed, candidates, firstAttempt);

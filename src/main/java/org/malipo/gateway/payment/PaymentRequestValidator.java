@@ -98,7 +98,8 @@ final class PaymentRequestValidator {
       throw missing("payment_method.operator");
     }
     MobileMoneyOperator operator = MobileMoneyOperator.fromWire(method.operator()).orElseThrow(() -> ApiProblem.param(
-        ProblemCode.PARAMETER_INVALID, "payment_method.operator", "payment_method.operator must be 'mpesa' or 'mtn_momo'."));
+        ProblemCode.PARAMETER_INVALID, "payment_method.operator",
+        "payment_method.operator must be 'mpesa', 'mtn_momo', 'airtel', 'orange', 'telecel' or 'airteltigo'."));
     CurrencyUnit currency = amount.currency();
     if (!mobileNumbers.currencies(operator).contains(currency)) {
       throw ApiProblem.param(ProblemCode.CURRENCY_UNSUPPORTED, "currency",
@@ -107,6 +108,15 @@ final class PaymentRequestValidator {
     if (operator == MobileMoneyOperator.MPESA && amount.amountMinor() % 100 != 0) {
       throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount",
           "M-Pesa takes whole shillings: amount must be a multiple of 100 minor units.");
+    }
+    if (WHOLE_UNITS.contains(operator) && amount.amountMinor() % pow10(currency.exponent()) != 0) {
+      throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount", operator.wireName()
+          + " takes whole " + currency + ": amount must be a multiple of " + pow10(currency.exponent()) + " minor units.");
+    }
+    Long maxMajor = MAX_MAJOR_UNITS.getOrDefault(operator, Map.of()).get(currency);
+    if (maxMajor != null && amount.amountMinor() > maxMajor * pow10(currency.exponent())) {
+      throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount",
+          operator.wireName() + " takes at most " + maxMajor + " " + currency + " per payment.");
     }
     if (method.msisdn() == null) {
       throw missing("payment_method.msisdn");
@@ -119,6 +129,31 @@ final class PaymentRequestValidator {
           operator.wireName() + " wallets in " + wallet.market().region() + " settle " + wallet.market().currency() + ".");
     }
     return new MobileMoneyPayer(operator, wallet.e164());
+  }
+
+  /**
+   * Operators whose rails take whole major units only (rails.md §3.2, §8: Airtel and Orange send a
+   * number of major units, and mobile-money operators transact in whole units); M-Pesa has its own
+   * check above. XOF and XAF have exponent 0, so every amount in them is whole.
+   */
+  static final java.util.Set<MobileMoneyOperator> WHOLE_UNITS = java.util.EnumSet.of(MobileMoneyOperator.AIRTEL,
+      MobileMoneyOperator.ORANGE);
+
+  /**
+   * Per-payment maxima in major units that a rail documents (checked before any rail call, so the
+   * rail never refuses them): M-Pesa STK push 250,000 KES (rails.md §1.3, [P]). Other operators
+   * publish per-wallet limits that depend on the customer's KYC tier, which the rail itself
+   * enforces (Airtel {@code DP00800001003}: {@code limit_exceeded}).
+   */
+  static final Map<MobileMoneyOperator, Map<CurrencyUnit, Long>> MAX_MAJOR_UNITS = Map.of(
+      MobileMoneyOperator.MPESA, Map.of(CurrencyUnit.KES, 250_000L));
+
+  private static long pow10(int exponent) {
+    long result = 1;
+    for (int i = 0; i < exponent; i++) {
+      result *= 10;
+    }
+    return result;
   }
 
   private Money amount(CreatePaymentRequest request) {

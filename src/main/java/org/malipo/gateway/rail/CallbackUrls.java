@@ -16,4 +16,16 @@ public interface CallbackUrls {
    *     {@code X-Reference-Id}: rails.md §2.6), or null
    */
   String callbackUrl(MobileMoneyOperator operator, String referenceHint);
+
+  /**
+   * The absolute URL a rail's dashboard (or app) is configured with for all its callbacks, for
+   * rails that take no callback URL per request (Airtel Money, Paystack, Flutterwave); the
+   * sandbox registers it with its simulators.
+   *
+   * @param railName the rail, e.g. {@code "airtel"}
+   * @throws IllegalArgumentException for a rail without such an endpoint (this default)
+   */
+  default String railCallbackUrl(String railName) {
+    throw new IllegalArgumentException("no callback endpoint for rail " + railName);
+  }
 }

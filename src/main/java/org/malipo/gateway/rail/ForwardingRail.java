@@ -31,6 +31,11 @@ public abstract class ForwardingRail implements RailAdapter {
   }
 
   @Override
+  public Set<PaymentMethodType> methodTypes() {
+    return delegate.methodTypes();
+  }
+
+  @Override
   public Set<CurrencyUnit> currencies() {
     return delegate.currencies();
   }
@@ -38,6 +43,21 @@ public abstract class ForwardingRail implements RailAdapter {
   @Override
   public Optional<MobileMoneyOperator> operator() {
     return delegate.operator();
+  }
+
+  @Override
+  public Set<MobileMoneyOperator> operators() {
+    return delegate.operators();
+  }
+
+  @Override
+  public boolean serves(PaymentInstrument instrument, CurrencyUnit currency) {
+    return delegate.serves(instrument, currency);
+  }
+
+  @Override
+  public boolean supportsRefunds() {
+    return delegate.supportsRefunds();
   }
 
   @Override
@@ -63,6 +83,11 @@ public abstract class ForwardingRail implements RailAdapter {
   @Override
   public RailCallback readCallback(byte[] body, String referenceHint) {
     return delegate.readCallback(body, referenceHint);
+  }
+
+  @Override
+  public boolean authentic(byte[] body, java.util.function.Function<String, String> header) {
+    return delegate.authentic(body, header);
   }
 
   @Override

@@ -8,7 +8,15 @@ public enum MobileMoneyOperator {
   /** Safaricom M-Pesa Daraja (Kenya), STK push. */
   MPESA,
   /** MTN MoMo Open API, Collections request-to-pay. */
-  MTN_MOMO;
+  MTN_MOMO,
+  /** Airtel Money Africa, collections by USSD push (rails.md §3). */
+  AIRTEL,
+  /** Orange Money, merchant payment (francophone West and Central Africa). */
+  ORANGE,
+  /** Telecel Cash (ex-Vodafone Cash, Ghana), collected through Paystack. */
+  TELECEL,
+  /** AirtelTigo Money (Ghana), collected through Paystack. */
+  AIRTELTIGO;
 
   /** The JSON form, e.g. {@code "mtn_momo"}. */
   public String wireName() {

@@ -17,8 +17,16 @@ public interface RailAdapter {
   /** Unique rail name used in configuration, routing, metrics and the ledger, e.g. {@code acquirer_a}. */
   String name();
 
-  /** The payment method this rail serves. */
+  /** The payment method this rail serves (its first, for a rail serving several). */
   PaymentMethodType methodType();
+
+  /**
+   * Every payment method this rail serves: {@link #methodType()} alone by default; Paystack and
+   * Flutterwave take cards and mobile money.
+   */
+  default Set<PaymentMethodType> methodTypes() {
+    return Set.of(methodType());
+  }
 
   /** Currencies this rail can settle. */
   Set<CurrencyUnit> currencies();
@@ -44,6 +52,36 @@ public interface RailAdapter {
   /** The mobile-money operator this rail serves; empty for card rails. */
   default Optional<MobileMoneyOperator> operator() {
     return Optional.empty();
+  }
+
+  /**
+   * Every mobile-money operator whose wallets this rail can collect from: the one of
+   * {@link #operator()} for an operator's own rail, several for an aggregator (Paystack collects
+   * from MTN, Telecel and AirtelTigo wallets in Ghana; Flutterwave from several operators).
+   * Empty for card rails.
+   */
+  default Set<MobileMoneyOperator> operators() {
+    return operator().map(Set::of).orElse(Set.of());
+  }
+
+  /**
+   * Whether this rail can serve this instrument at all, beyond method, operator and currency: an
+   * aggregator that serves an operator in some countries only (Flutterwave takes Orange Money in
+   * C\u00f4te d'Ivoire and Senegal) looks at the payer's country here. Pure CPU.
+   *
+   * @param instrument the card or wallet to charge
+   * @param currency the payment's currency (Flutterwave takes cards in NGN only)
+   */
+  default boolean serves(PaymentInstrument instrument, CurrencyUnit currency) {
+    return true;
+  }
+
+  /**
+   * Whether this rail has a refund API. A refund of a payment captured by a rail without one
+   * fails with {@code refund_not_supported} before anything is reserved.
+   */
+  default boolean supportsRefunds() {
+    return true;
   }
 
   /**
@@ -90,5 +128,18 @@ public interface RailAdapter {
    */
   default RailCallback readCallback(byte[] body, String referenceHint) {
     throw new IllegalArgumentException(name() + " sends no callbacks");
+  }
+
+  /**
+   * Whether a callback is authentic by the rail's own signature scheme (Paystack:
+   * {@code x-paystack-signature}; Flutterwave: {@code verif-hash}). Rails that sign nothing keep
+   * this default, {@code true}: their callbacks are only hints, confirmed by the status query.
+   * Pure CPU, constant-time comparisons.
+   *
+   * @param body the raw body as received, before any parsing
+   * @param header the request's header values by name (case-insensitive), null when absent
+   */
+  default boolean authentic(byte[] body, java.util.function.Function<String, String> header) {
+    return true;
   }
 }

@@ -18,7 +18,7 @@ import org.springframework.context.annotation.Configuration;
  * exists.
  */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties({CardRailProperties.class, MobileMoneyRailProperties.class})
+@EnableConfigurationProperties({CardRailProperties.class, MobileMoneyRailProperties.class, RegionalRailProperties.class})
 class RailConfiguration {
 
   /**
@@ -46,6 +46,15 @@ class RailConfiguration {
         clock.getIfAvailable(Clock::systemUTC));
   }
 
+  /** Issue 22's rails (Airtel, Orange, Paystack, Flutterwave); their pools close with the context. */
+  @Bean(destroyMethod = "close")
+  RegionalRails regionalRails(RegionalRailProperties properties, ObjectProvider<SandboxServer> sandbox,
+      ObjectProvider<CallbackUrls> callbackUrls, ObjectProvider<Clock> clock) {
+    CallbackUrls urls = callbackUrls.getIfAvailable();
+    return RegionalRails.create(properties, urls == null ? null : sandbox.getIfAvailable(), urls,
+        clock.getIfAvailable(Clock::systemUTC));
+  }
+
   /** The registries of every rail's resilience components, bound to Micrometer when present. */
   @Bean
   ResilienceRegistries railResilienceRegistries(ObjectProvider<MeterRegistry> meterRegistry) {
@@ -56,10 +65,12 @@ class RailConfiguration {
 
   /** Every rail, decorated; {@link RailAdapter#authorize} on them never signals an error. */
   @Bean
-  RailRegistry railRegistry(CardRails cardRails, MobileMoneyRails mobileMoneyRails, ResilienceRegistries registries) {
+  RailRegistry railRegistry(CardRails cardRails, MobileMoneyRails mobileMoneyRails, RegionalRails regionalRails,
+      ResilienceRegistries registries) {
     List<RailAdapter> rails = new ArrayList<>();
     cardRails.adapters().forEach(rail -> rails.add(ResilientRail.of(rail, cardRails.limits(rail.name()), registries)));
     mobileMoneyRails.rails().forEach((rail, limits) -> rails.add(ResilientRail.of(rail, limits, registries)));
+    regionalRails.rails().forEach((rail, limits) -> rails.add(ResilientRail.of(rail, limits, registries)));
     return new RailRegistry(rails);
   }
 }

@@ -7,7 +7,8 @@
  * {@link org.malipo.gateway.rail.ResilientRail} the Resilience4j decoration (time limiter,
  * circuit breaker, rate limiter, bulkhead) that turns every failure into an outcome; and
  * {@link org.malipo.gateway.rail.RailRegistry} the configured, decorated rails. Each provider lives
- * in its own sub-package ({@code card}, later {@code mpesa}, {@code mtnmomo}) that nothing outside
+ * in its own sub-package ({@code card}, {@code mpesa}, {@code mtnmomo}, {@code airtel}, {@code orange},
+ * {@code paystack}, {@code flutterwave}) that nothing outside
  * {@code rail} uses ({@code docs/rails/adding-a-rail.md}).
  *
  * <p>Non-goals: choosing a rail or failing over (the {@code routing} and {@code payment} modules

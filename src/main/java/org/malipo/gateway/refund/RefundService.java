@@ -145,6 +145,11 @@ final class RefundService {
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such payment: " + paymentId)))
         .flatMap(payment -> {
           Money amount = refundAmount(payment, request);
+          // Before anything is reserved: a rail without a refund API could never give it back.
+          if (rails.byName(payment.provider()).map(rail -> !rail.supportsRefunds()).orElse(false)) {
+            throw ApiProblem.of(ProblemCode.REFUND_NOT_SUPPORTED,
+                "Payments through " + payment.provider() + " cannot be refunded through the gateway: the rail has no refund API.");
+          }
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
           Refund refund = new Refund(refundId, payment.id(), merchantId, key, "pending", amount,
               request.reason(), payment.provider(), null, payment.settled(), null, null, now, now);

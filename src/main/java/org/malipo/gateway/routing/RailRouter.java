@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.random.RandomGenerator;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.rail.MobileMoneyOperator;
+import org.malipo.gateway.rail.PaymentInstrument;
 import org.malipo.gateway.rail.PaymentMethodType;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailRegistry;
@@ -28,11 +29,23 @@ public final class RailRouter {
   private final RoutingProperties properties;
   private final RailHealth health;
   private final RandomGenerator random;
+  private final CurrencyRouting currencyRouting;
 
   /**
    * @param random source of the exploration draws; must be safe to share between threads
    */
   RailRouter(RailRegistry rails, RoutingProperties properties, RailHealth health, RandomGenerator random) {
+    this(rails, properties, CurrencyRouting.none(), health, random);
+  }
+
+  /**
+   * @param currencyRouting per-currency tier lists, used instead of the priority when the merchant
+   *     has no rule
+   * @param random source of the exploration draws; must be safe to share between threads
+   */
+  RailRouter(RailRegistry rails, RoutingProperties properties, CurrencyRouting currencyRouting, RailHealth health,
+      RandomGenerator random) {
+    this.currencyRouting = Objects.requireNonNull(currencyRouting, "currencyRouting");
     this.rails = Objects.requireNonNull(rails, "rails");
     this.properties = Objects.requireNonNull(properties, "properties");
     this.health = Objects.requireNonNull(health, "health");
@@ -70,14 +83,30 @@ public final class RailRouter {
    */
   public List<RailAdapter> candidates(String merchantId, PaymentMethodType method, MobileMoneyOperator operator,
       CurrencyUnit currency) {
+    return candidates(merchantId, method, operator, currency, null);
+  }
+
+  /**
+   * Candidate rails for one merchant's payment, best first, among the rails that also serve this
+   * instrument ({@link RailAdapter#serves}: an aggregator serving an operator in some of its
+   * countries only). Without a merchant rule, the currency's own tier list
+   * ({@code malipo.routing.currency-priority}) comes before the general priority.
+   *
+   * @param instrument the card or wallet, or null to skip the per-instrument check
+   * @return possibly empty, as {@link #candidates(String, PaymentMethodType, MobileMoneyOperator, CurrencyUnit)}
+   */
+  public List<RailAdapter> candidates(String merchantId, PaymentMethodType method, MobileMoneyOperator operator,
+      CurrencyUnit currency, PaymentInstrument instrument) {
     List<List<String>> rule = merchantId == null ? null : properties.merchantRules().get(merchantId);
-    List<List<String>> tiers = rule != null ? rule : properties.priority();
+    List<List<String>> byCurrency = currencyRouting.tiers(currency);
+    List<List<String>> tiers = rule != null ? rule : byCurrency != null ? byCurrency : properties.priority();
     List<RailRanking.Candidate<RailAdapter>> candidates = new ArrayList<>();
     List<RailAdapter> all = rails.all();
     for (int order = 0; order < all.size(); order++) {
       RailAdapter rail = all.get(order);
-      if (rail.methodType() != method || !rail.currencies().contains(currency)
-          || (operator != null && !rail.operator().filter(operator::equals).isPresent())) {
+      if (!rail.methodTypes().contains(method) || !rail.currencies().contains(currency)
+          || (operator != null && !rail.operators().contains(operator))
+          || (instrument != null && !rail.serves(instrument, currency))) {
         continue;
       }
       int tier = tierOf(tiers, rail.name());

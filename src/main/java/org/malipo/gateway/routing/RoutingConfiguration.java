@@ -22,14 +22,15 @@ class RoutingConfiguration {
   private static final RandomGenerator THREAD_LOCAL_RANDOM = () -> ThreadLocalRandom.current().nextLong();
 
   @Bean
-  RailRouter railRouter(RailRegistry rails, RoutingProperties properties, Clock clock,
-      ObjectProvider<MeterRegistry> meterRegistry) {
+  RailRouter railRouter(RailRegistry rails, RoutingProperties properties, ObjectProvider<CurrencyRouting> currencyRouting,
+      Clock clock, ObjectProvider<MeterRegistry> meterRegistry) {
     RailHealth health = new RailHealth(rails.all().stream().map(RailAdapter::name).toList(), clock, properties.health());
     meterRegistry.ifAvailable(meters -> rails.all().forEach(rail ->
         Gauge.builder("malipo.rail.health", health, h -> h.score(rail.name()))
             .tag("rail", rail.name())
             .description("Health score of the rail on this instance, 0 to 1: success rate times a latency factor")
             .register(meters)));
-    return new RailRouter(rails, properties, health, THREAD_LOCAL_RANDOM);
+    return new RailRouter(rails, properties, currencyRouting.getIfAvailable(CurrencyRouting::none), health,
+        THREAD_LOCAL_RANDOM);
   }
 }

@@ -8,7 +8,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * The operator's fault switches of the sandbox acquirers, changed at runtime
  * ({@code PUT /v1/sandbox/rails/{rail}/faults}, docs/adr/0041-sandbox-fault-control.md): extra
  * latency before every answer of one acquirer, and whether it fails outright with
- * {@code 503 service_unavailable} (response code 91, not processed: nothing is charged).
+ * {@code 503 service_unavailable} (response code 91, not processed: nothing is charged). Issue
+ * 22's simulators honour the same switches under their rail names ({@code airtel}, {@code orange},
+ * {@code paystack}, {@code flutterwave}), each failing with its own documented refusal
+ * ({@link RegionalSimulators}).
  *
  * <p>Thread-safe and lock-free; holds at most {@value #MAX_FAULTY_RAILS} acquirers at once, and a
  * cleared acquirer is removed.

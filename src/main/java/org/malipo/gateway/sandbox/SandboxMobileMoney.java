@@ -80,8 +80,14 @@ final class SandboxMobileMoney {
    */
   record Reply(int status, byte[] body, Callback callback) {}
 
-  /** A callback: method, absolute URL and body. */
-  record Callback(HttpMethod method, String url, byte[] body, Duration delay) {}
+  /** A callback: method, absolute URL, body and extra headers (a signature). */
+  record Callback(HttpMethod method, String url, byte[] body, Duration delay, Map<String, String> headers) {
+
+    /** A callback without extra headers. */
+    Callback(HttpMethod method, String url, byte[] body, Duration delay) {
+      this(method, url, body, delay, Map.of());
+    }
+  }
 
   private record StkTransaction(String checkoutRequestId, long amount, String phone, Integer resultCode,
       Instant finalAt) {}

@@ -61,6 +61,7 @@ public final class SandboxServer implements AutoCloseable {
   private final SandboxAcquirer acquirer;
   private final SandboxFaults faults = new SandboxFaults();
   private final SandboxMobileMoney mobileMoney;
+  private final RegionalSimulators regional;
   private final int callbackRepeat;
   private final ConnectionProvider callbackPool;
   private final HttpClient callbackClient;
@@ -81,6 +82,7 @@ public final class SandboxServer implements AutoCloseable {
     this.apiKey = properties.acquirerApiKey();
     this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay());
     this.callbackRepeat = properties.callbackRepeat();
+    this.regional = new RegionalSimulators(Clock.systemUTC(), properties.callbackDelay(), faults);
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.loops = LoopResources.create("sandbox", threads, true);
     this.callbackPool = ConnectionProvider.create("sandbox-callbacks", 50);
@@ -94,7 +96,7 @@ public final class SandboxServer implements AutoCloseable {
           .runOn(loops)
           .idleTimeout(IDLE_TIMEOUT)
           .httpRequestDecoder(spec -> spec.maxInitialLineLength(4096).maxHeaderSize(8192))
-          .route(routes -> routes.post("/{acquirer}/v1/authorizations", this::authorize)
+          .route(routes -> regional.register(routes, this::answer).post("/{acquirer}/v1/authorizations", this::authorize)
               .post("/{acquirer}/v1/refunds", this::refund)
               .get("/{acquirer}/v1/authorizations/by-idempotency-key/{key}", this::lookup)
               .get("/mpesa/oauth/v1/generate", (req, res) ->
@@ -126,6 +128,14 @@ public final class SandboxServer implements AutoCloseable {
   /** The root URL, e.g. {@code http://127.0.0.1:40123}; an acquirer's API is below {@code /{name}}. */
   public String baseUrl() {
     return "http://127.0.0.1:" + server.port();
+  }
+
+  /**
+   * Issue 22's simulators (Airtel Money, Orange Money, Paystack, Flutterwave), below
+   * {@link #baseUrl()} at their {@code RegionalSimulators.*_PATH}.
+   */
+  public RegionalSimulators regional() {
+    return regional;
   }
 
   /** The sandbox Daraja host, e.g. {@code http://127.0.0.1:40123/mpesa}. */
@@ -245,7 +255,10 @@ public final class SandboxServer implements AutoCloseable {
   private void deliver(SandboxMobileMoney.Callback callback) {
     Mono.delay(callback.delay())
         .then(callbackClient
-            .headers(h -> h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON))
+            .headers(h -> {
+              h.set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+              callback.headers().forEach(h::set);
+            })
             .request(callback.method())
             .uri(callback.url())
             .send(Mono.just(Unpooled.wrappedBuffer(callback.body())))
@@ -255,7 +268,7 @@ public final class SandboxServer implements AutoCloseable {
             error -> log.info("sandbox callback {} {} failed: {}", callback.method(), callback.url(), error.toString()));
   }
 
-  private static Mono<byte[]> readBody(HttpServerRequest request) {
+  static Mono<byte[]> readBody(HttpServerRequest request) {
     return request.receive()
         .asByteArray()
         .collect(ByteArrayOutputStream::new, (buffer, chunk) -> {

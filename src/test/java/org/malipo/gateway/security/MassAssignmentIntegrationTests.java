@@ -47,7 +47,10 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
   /** Write routes whose bodies are not the merchant's JSON: the rails' own wire formats, and the token form. */
   private static final Set<String> NOT_JSON_WRITE_ROUTES = Set.of(
       "POST /v1/oauth/token", "POST /v1/callbacks/mpesa/{token}", "PUT /v1/callbacks/mtn-momo/{token}",
-      "POST /v1/callbacks/mtn-momo/{token}");
+      "POST /v1/callbacks/mtn-momo/{token}",
+      // Issue 22's rails.
+      "POST /v1/callbacks/airtel/{token}", "POST /v1/callbacks/orange/{token}", "POST /v1/callbacks/paystack",
+      "POST /v1/callbacks/flutterwave");
 
   private static final String CARD = """
       {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}""";
