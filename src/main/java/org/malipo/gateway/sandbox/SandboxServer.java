@@ -121,6 +121,8 @@ public final class SandboxServer implements AutoCloseable {
               // Money out (issue 21): Daraja B2C, Transaction Status, Reversal; MoMo Disbursements.
               .post("/mpesa/mpesa/b2c/v3/paymentrequest", (req, res) -> readBody(req)
                   .map(body -> payouts.b2cPayment(header(req, "Authorization"), body))
+                  // Fault knob "mpesa_b2c": a slow B2C answer (tests of client hang-ups and timeouts).
+                  .delayUntil(reply -> delay("mpesa_b2c"))
                   .flatMap(reply -> answer(res, reply)))
               .post("/mpesa/mpesa/transactionstatus/v1/query", (req, res) -> readBody(req)
                   .map(body -> payouts.transactionStatus(header(req, "Authorization"), body))
