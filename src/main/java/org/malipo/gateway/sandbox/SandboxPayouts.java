@@ -120,7 +120,7 @@ final class SandboxPayouts {
     if (remarks.length() < 2 || remarks.length() > 100) {
       return invalid("Invalid Remarks");
     }
-    String conversationId = "AG_" + DateTimeFormatter.BASIC_ISO_DATE.format(clock.instant().atZone(NAIROBI)) + "_"
+    String conversationId = "AG_" + DateTimeFormatter.ofPattern("yyyyMMdd").format(clock.instant().atZone(NAIROBI)) + "_"
         + Long.toHexString(ThreadLocalRandom.current().nextLong());
     String resultCode = switch (msisdn) {
       case "254700000011" -> "2040";
