@@ -20,10 +20,13 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param sweepInterval how often due pending payouts are looked for; default 5 s
  * @param batchSize pending payouts claimed per pass; default 50
  * @param concurrency status queries at once; default 4
+ * @param maxInFlight payouts being created at once on one instance (reserved, sent, answer
+ *     recorded); above it {@code 503 overloaded} before anything is recorded; default 500
  */
 @ConfigurationProperties("malipo.payouts")
 record PayoutProperties(Limits mpesa, Limits mtnMomo, Duration answerTimeout, Duration firstCheck,
-    Duration checkInterval, Duration notFoundAfter, Duration sweepInterval, Integer batchSize, Integer concurrency) {
+    Duration checkInterval, Duration notFoundAfter, Duration sweepInterval, Integer batchSize, Integer concurrency,
+    Integer maxInFlight) {
 
   PayoutProperties {
     mpesa = mpesa == null ? new Limits(1_000L, 25_000_000L, 100_000_000L, 100, 0L) : mpesa.orDefaults(
@@ -37,6 +40,7 @@ record PayoutProperties(Limits mpesa, Limits mtnMomo, Duration answerTimeout, Du
     sweepInterval = sweepInterval == null ? Duration.ofSeconds(5) : sweepInterval;
     batchSize = batchSize == null ? 50 : batchSize;
     concurrency = concurrency == null ? 4 : concurrency;
+    maxInFlight = maxInFlight == null ? 500 : maxInFlight;
   }
 
   /**

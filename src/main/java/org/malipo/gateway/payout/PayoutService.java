@@ -84,6 +84,7 @@ final class PayoutService {
   private final DatabaseClient db;
   private final TransactionalOperator tx;
   private final Clock clock;
+  private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
 
   PayoutService(StrictJson strictJson, KeyedHashes fingerprints, IdempotencyStore idempotency, IdempotencyCache cache,
       PayoutRepository payouts, Ledger ledger, OutboxWriter outbox, AuditLog audit, PayoutRails rails,
@@ -137,8 +138,21 @@ final class PayoutService {
             .thenReturn(answer)));
     return cache.replay(merchantId, key, fingerprint)
         .map(replay -> new Answer(replay.status(), replay.body(), true))
-        // toFuture() subscribes at once; fromFuture(…, true) does not cancel it when the exchange goes.
-        .switchIfEmpty(Mono.defer(() -> Mono.fromFuture(work.toFuture(), true)));
+        .switchIfEmpty(Mono.defer(() -> detached(work)));
+  }
+
+  /**
+   * Runs a payout apart from its exchange, at most {@code malipo.payouts.max-in-flight} at once on
+   * this instance (then {@code 503 overloaded} before anything is recorded).
+   */
+  private Mono<Answer> detached(Mono<Answer> work) {
+    if (inFlight.incrementAndGet() > properties.maxInFlight()) {
+      inFlight.decrementAndGet();
+      return Mono.error(ApiProblem.of(ProblemCode.OVERLOADED, "Too many payouts in flight; retry shortly.")
+          .withHeaders(Map.of("Retry-After", "1")));
+    }
+    // toFuture() subscribes at once; fromFuture(…, true) does not cancel it when the exchange goes.
+    return Mono.fromFuture(work.doFinally(signal -> inFlight.decrementAndGet()).toFuture(), true);
   }
 
   private Command validate(CreatePayoutRequest request) {
