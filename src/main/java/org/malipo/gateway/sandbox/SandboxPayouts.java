@@ -56,13 +56,16 @@ final class SandboxPayouts {
   private final Clock clock;
   private final Duration resultDelay;
   private final JsonMapper json = JsonMapper.builder().build();
-  private final AtomicInteger sequence = new AtomicInteger();
   private final Cache<String, Boolean> tokens = cache();
-  private final Cache<String, B2c> b2c = cache();
-  private final Cache<String, Reversal> reversals = cache();
-  private final Cache<String, Transfer> transfers = cache();
-  private final Cache<String, Transfer> refunds = cache();
-  private final Cache<String, AtomicLong> received = cache();
+  // The rails' own records are shared by every in-process sandbox of the JVM, as one real rail is
+  // shared by every gateway instance: a second instance's status query finds a payout the first
+  // sent (tests run several instances against one database). Tokens stay per sandbox.
+  private static final AtomicInteger sequence = new AtomicInteger();
+  private static final Cache<String, B2c> b2c = cache();
+  private static final Cache<String, Reversal> reversals = cache();
+  private static final Cache<String, Transfer> transfers = cache();
+  private static final Cache<String, Transfer> refunds = cache();
+  private static final Cache<String, AtomicLong> received = cache();
 
   SandboxPayouts(SandboxMobileMoney collections, Clock clock, Duration resultDelay) {
     this.collections = collections;
@@ -390,7 +393,7 @@ final class SandboxPayouts {
     }
   }
 
-  private String receipt(String prefix) {
+  private static String receipt(String prefix) {
     return prefix + Integer.toString(1_000_000 + sequence.incrementAndGet(), 36).toUpperCase();
   }
 
