@@ -54,6 +54,39 @@ class MobileMoneyRefundIntegrationTests extends IntegrationTest {
   }
 
   @Test
+  void duplicateLateAndUnknownReversalResultsChangeNothing() {
+    String paymentId = paidByMobileMoney(15_000, "KES", "mpesa", "+254708374149");
+    String refundId = refund(paymentId, 5_000).get("id").asString();
+    assertThat(awaitRefund(refundId)).isEqualTo("succeeded");
+    // The same result again, then a late refusal of the same reversal, then a result for no refund.
+    reversalResult(refundId, "{\"Result\":{\"ResultCode\":0,\"TransactionID\":\"SR_AGAIN\"}}");
+    reversalResult(refundId, "{\"Result\":{\"ResultCode\":\"R000001\",\"ResultDesc\":\"already reversed\"}}");
+    reversalResult("ref_unknown", "{\"Result\":{\"ResultCode\":0,\"TransactionID\":\"SR_X\"}}");
+    web.post().uri("/v1/callbacks/mpesa/wrong-token/reversal/result?ref=" + refundId)
+        .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"Result\":{\"ResultCode\":0}}").exchange()
+        .expectStatus().isNotFound();
+    assertThat(db.sql("SELECT verdict FROM inbox WHERE rail = 'mpesa_reversal' AND reference_hint = :id ORDER BY id")
+        .bind("id", refundId).map(row -> row.get(0, String.class)).all().collectList().block(DB))
+        // One applied; the rest (ours, and any the refund reconciler's re-sent reversal brought) duplicates.
+        .satisfies(verdicts -> {
+          assertThat(verdicts).filteredOn("applied"::equals).hasSize(1);
+          assertThat(verdicts).filteredOn("duplicate"::equals).hasSizeGreaterThanOrEqualTo(2);
+          assertThat(verdicts).containsOnly("applied", "duplicate");
+        });
+    assertThat(db.sql("SELECT verdict FROM inbox WHERE reference_hint = 'ref_unknown'")
+        .map(row -> row.get(0, String.class)).one().block(DB)).isEqualTo("orphan");
+    assertThat(count("SELECT count(*) FROM refunds WHERE id = :id AND status = 'succeeded'", refundId)).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE refund_id = :id", refundId)).as("no release").isEqualTo(1);
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
+  private void reversalResult(String ref, String body) {
+    web.post().uri("/v1/callbacks/mpesa/local-mpesa-callback-token/reversal/result?ref=" + ref)
+        .contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange()
+        .expectStatus().isOk().expectBody().jsonPath("$.ResultCode").isEqualTo(0);
+  }
+
+  @Test
   void refundsAMomoPaymentThroughDisbursements() {
     String paymentId = paidByMobileMoney(50_000, "UGX", "mtn_momo", "+256770000000");
     JsonNode refund = refund(paymentId, 20_000);
