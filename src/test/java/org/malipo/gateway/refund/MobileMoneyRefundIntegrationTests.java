@@ -65,14 +65,13 @@ class MobileMoneyRefundIntegrationTests extends IntegrationTest {
     web.post().uri("/v1/callbacks/mpesa/wrong-token/reversal/result?ref=" + refundId)
         .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"Result\":{\"ResultCode\":0}}").exchange()
         .expectStatus().isNotFound();
-    assertThat(db.sql("SELECT verdict FROM inbox WHERE rail = 'mpesa_reversal' AND reference_hint = :id ORDER BY id")
-        .bind("id", refundId).map(row -> row.get(0, String.class)).all().collectList().block(DB))
-        // One applied; the rest (ours, and any the refund reconciler's re-sent reversal brought) duplicates.
-        .satisfies(verdicts -> {
-          assertThat(verdicts).filteredOn("applied"::equals).hasSize(1);
-          assertThat(verdicts).filteredOn("duplicate"::equals).hasSizeGreaterThanOrEqualTo(2);
-          assertThat(verdicts).containsOnly("applied", "duplicate");
-        });
+    java.util.List<String> verdicts = db.sql(
+            "SELECT verdict FROM inbox WHERE rail = 'mpesa_reversal' AND reference_hint = :id ORDER BY id")
+        .bind("id", refundId).map(row -> row.get(0, String.class)).all().collectList().block(DB);
+    // One applied; the rest (ours, and any the refund reconciler's re-sent reversal brought) duplicates.
+    assertThat(verdicts).filteredOn("applied"::equals).hasSize(1);
+    assertThat(verdicts).filteredOn("duplicate"::equals).hasSizeGreaterThanOrEqualTo(2);
+    assertThat(verdicts).containsOnly("applied", "duplicate");
     assertThat(db.sql("SELECT verdict FROM inbox WHERE reference_hint = 'ref_unknown'")
         .map(row -> row.get(0, String.class)).one().block(DB)).isEqualTo("orphan");
     assertThat(count("SELECT count(*) FROM refunds WHERE id = :id AND status = 'succeeded'", refundId)).isEqualTo(1);
