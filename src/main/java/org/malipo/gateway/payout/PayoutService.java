@@ -185,7 +185,7 @@ final class PayoutService {
     if (destination.msisdn() == null) {
       throw ApiProblem.param(ProblemCode.PARAMETER_MISSING, "destination.msisdn", "destination.msisdn is required.");
     }
-    String msisdn = destination.msisdn().replaceAll("[\\s-]", "");
+    String msisdn = e164(operator, destination.msisdn().replaceAll("[\\s-]", ""));
     if (!WALLETS.get(operator).matcher(msisdn).matches()) {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "destination.msisdn",
           "destination.msisdn must be an E.164 mobile number of a " + operator.wireName() + " wallet.");
@@ -212,6 +212,20 @@ final class PayoutService {
     String reference = text(request.reference(), "reference", REFERENCE_MAX);
     String description = text(request.description(), "description", DESCRIPTION_MAX);
     return new Command(rail, amount, fee, limits, msisdn, name, reference, description, metadata(request.metadata()));
+  }
+
+  /**
+   * E.164 with {@code +}: as sent, or the digits with their country code ({@code 254708374149}),
+   * or for M-Pesa (one country) the national form ({@code 0708374149}).
+   */
+  private static String e164(MobileMoneyOperator operator, String number) {
+    if (!number.matches("\\d{9,15}")) {
+      return number;
+    }
+    if (number.startsWith("0") && operator == MobileMoneyOperator.MPESA) {
+      return "+254" + number.substring(1);
+    }
+    return "+" + number;
   }
 
   private static String text(String value, String param, int max) {

@@ -201,6 +201,17 @@ class PayoutIntegrationTests extends IntegrationTest {
   }
 
   @Test
+  void takesTheNationalFormAndDigitsWithTheCountryCode() {
+    fundKes(100_000);
+    for (String number : java.util.List.of("0708374149", "254708374149", "+254 708 374 149")) {
+      JsonNode created = payout(10_000, "KES", "mpesa", number, UUID.randomUUID().toString())
+          .expectStatus().isCreated().expectBody(JsonNode.class).returnResult().getResponseBody();
+      assertThat(created.get("destination").get("msisdn").asString()).as(number).isEqualTo("+25470****149");
+      awaitFinal(created.get("id").asString());
+    }
+  }
+
+  @Test
   void aKeyReplaysItsPayoutAndRefusesAnotherBody() {
     fundKes(100_000);
     String key = UUID.randomUUID().toString();
