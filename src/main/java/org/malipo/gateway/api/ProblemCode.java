@@ -34,6 +34,7 @@ public enum ProblemCode {
   PAYMENT_NOT_REFUNDABLE(HttpStatus.UNPROCESSABLE_CONTENT, "Payment cannot be refunded"),
   REFUND_NOT_SUPPORTED(HttpStatus.UNPROCESSABLE_CONTENT, "The payment's rail cannot refund"),
   INSUFFICIENT_BALANCE(HttpStatus.UNPROCESSABLE_CONTENT, "Merchant balance cannot cover the refund"),
+  PAYOUT_LIMIT_EXCEEDED(HttpStatus.UNPROCESSABLE_CONTENT, "Payout limit exceeded"),
   WEBHOOK_ENDPOINT_LIMIT_REACHED(HttpStatus.UNPROCESSABLE_CONTENT, "Webhook endpoint limit reached"),
   RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "Rate limit exceeded"),
   INTERNAL_ERROR(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error"),

@@ -15,6 +15,7 @@ public enum AuditAction {
   WEBHOOK_ENDPOINT_DELETED("webhook_endpoint"),
   WEBHOOK_ENDPOINT_SECRET_ROTATED("webhook_endpoint"),
   REFUND_CREATED("refund"),
+  PAYOUT_CREATED("payout"),
   LEDGER_TRIAL_BALANCE_READ("ledger"),
   AUDIT_EVENTS_READ("audit_events");
 

@@ -22,11 +22,16 @@ public record Principal(String clientId, String merchantId, Set<String> scopes) 
   public static final String PAYMENTS_READ = "payments:read";
   /** Scope to create refunds. */
   public static final String REFUNDS_WRITE = "refunds:write";
+  /** Scope to create payouts (money out to a mobile wallet). */
+  public static final String PAYOUTS_WRITE = "payouts:write";
+  /** Scope to read payouts. */
+  public static final String PAYOUTS_READ = "payouts:read";
   /** Operator scope: merchants, ledger reports. */
   public static final String ADMIN = "admin";
 
   /** Every scope a client may hold. */
-  public static final Set<String> ALL_SCOPES = Set.of(PAYMENTS_WRITE, PAYMENTS_READ, REFUNDS_WRITE, ADMIN);
+  public static final Set<String> ALL_SCOPES = Set.of(PAYMENTS_WRITE, PAYMENTS_READ, REFUNDS_WRITE,
+      PAYOUTS_WRITE, PAYOUTS_READ, ADMIN);
 
   public Principal {
     scopes = Set.copyOf(scopes);

@@ -8,7 +8,8 @@ public final class EventTypes {
   /** The documented types; a webhook endpoint may subscribe to any of them. */
   public static final Set<String> ALL = Set.of(
       "payment.created", "payment.pending", "payment.succeeded", "payment.failed", "payment.late_funds",
-      "refund.succeeded", "refund.failed");
+      "refund.succeeded", "refund.failed",
+      "payout.created", "payout.succeeded", "payout.failed");
 
   private EventTypes() {}
 }

@@ -85,6 +85,8 @@ public final class IdempotencyStore {
                                     AND p.status NOT IN ('succeeded', 'failed'))
                     AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.id = idempotency_keys.resource_id
                                     AND r.status = 'pending')
+                    AND NOT EXISTS (SELECT 1 FROM payouts po WHERE po.id = idempotency_keys.resource_id
+                                    AND po.status = 'pending')
                 RETURNING 1
             )""")
         .bind("idempotency_merchant", merchantId)

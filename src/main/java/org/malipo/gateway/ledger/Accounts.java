@@ -19,6 +19,14 @@ public final class Accounts {
     return "merchant:" + merchantId + ":available:" + currency;
   }
 
+  /**
+   * {@code merchant:{id}:payout_reserved:{currency}}: taken from {@code available} for payouts the
+   * rail has not settled yet (docs/adr/0069-payouts-reserved-first.md); never negative.
+   */
+  public static String merchantPayoutReserved(String merchantId, String currency) {
+    return "merchant:" + merchantId + ":payout_reserved:" + currency;
+  }
+
   /** {@code rail:{rail}:clearing:{currency}}: owed to us by the rail until it settles. */
   public static String railClearing(String rail, String currency) {
     return "rail:" + rail + ":clearing:" + currency;

@@ -218,9 +218,70 @@ public final class Ledger {
     return statement.execute(db).thenReturn(entryId);
   }
 
+  /**
+   * Reserves a payout when it is recorded (docs/adr/0069-payouts-reserved-first.md): debit the
+   * merchant's {@code available} balance with amount plus fee, credit its {@code payout_reserved}
+   * account. Once per payout (unique index).
+   *
+   * @param total the payout's amount plus its fee, minor units, positive
+   * @return the journal entry id; error {@link InsufficientBalanceException} when {@code available}
+   *     would go below zero (the database's CHECK decides, so concurrent payouts cannot both pass)
+   */
+  public Mono<String> postPayoutReserve(String payoutId, String merchantId, Money total) {
+    String currency = total.currency().code();
+    String available = Accounts.merchantAvailable(merchantId, currency);
+    return postPayoutEntry("payout_reserve", payoutId, currency, List.of(
+            new Leg(available, 'D', total.amountMinor(), 'C', true),
+            new Leg(Accounts.merchantPayoutReserved(merchantId, currency), 'C', total.amountMinor(), 'C', true)))
+        .onErrorMap(Ledger::isOverdraft, error -> new InsufficientBalanceException(available, error));
+  }
+
+  /**
+   * Posts a payout the rail made: debit the reservation with amount plus fee; credit the rail's
+   * clearing account with the amount (the rail paid it out of our float there) and the gateway's
+   * fees with the fee. At most one of this or {@link #postPayoutRelease} per payout (unique index).
+   *
+   * @param amount paid out, minor units; @param fee the merchant's fee, minor units, ≥ 0
+   */
+  public Mono<String> postPayout(String payoutId, String merchantId, String rail, Money amount, Money fee) {
+    String currency = amount.currency().code();
+    Money total = amount.plus(fee);
+    List<Leg> legs = new ArrayList<>(3);
+    legs.add(new Leg(Accounts.merchantPayoutReserved(merchantId, currency), 'D', total.amountMinor(), 'C', true));
+    legs.add(new Leg(Accounts.railClearing(rail, currency), 'C', amount.amountMinor(), 'D', false));
+    if (fee.amountMinor() > 0) {
+      legs.add(new Leg(Accounts.gatewayFees(currency), 'C', fee.amountMinor(), 'C', false));
+    }
+    return postPayoutEntry("payout", payoutId, currency, legs);
+  }
+
+  /**
+   * Releases the reservation of a failed payout back to {@code available}: the mirror of
+   * {@link #postPayoutReserve}, as a new entry. At most one of this or {@link #postPayout} per payout.
+   *
+   * @param total the payout's amount plus its fee, minor units
+   */
+  public Mono<String> postPayoutRelease(String payoutId, String merchantId, Money total) {
+    String currency = total.currency().code();
+    return postPayoutEntry("payout_release", payoutId, currency, List.of(
+        new Leg(Accounts.merchantPayoutReserved(merchantId, currency), 'D', total.amountMinor(), 'C', true),
+        new Leg(Accounts.merchantAvailable(merchantId, currency), 'C', total.amountMinor(), 'C', true)));
+  }
+
+  private Mono<String> postPayoutEntry(String kind, String payoutId, String currency, List<Leg> legs) {
+    SingleStatement statement = new SingleStatement();
+    String entryId = entryIn(statement, null, kind, null, null, payoutId, currency, legs);
+    return statement.execute(db).thenReturn(entryId);
+  }
+
   private static String entryIn(SingleStatement statement, String after, String kind, String paymentId,
       String refundId, String currency, List<Leg> legs) {
-    String entryId = entryRowsIn(statement, after, kind, paymentId, refundId, currency, legs);
+    return entryIn(statement, after, kind, paymentId, refundId, null, currency, legs);
+  }
+
+  private static String entryIn(SingleStatement statement, String after, String kind, String paymentId,
+      String refundId, String payoutId, String currency, List<Leg> legs) {
+    String entryId = entryRowsIn(statement, after, kind, paymentId, refundId, payoutId, currency, legs);
     // One statement, one round trip: the merchant balance row lock is held only until commit.
     accountsIn(statement, "ledger_legs", ":ledger_currency");
     postingsIn(statement);
@@ -230,6 +291,11 @@ public final class Ledger {
   /** The entry's legs (CTE {@code ledger_legs}) and its journal entry row. */
   private static String entryRowsIn(SingleStatement statement, String after, String kind, String paymentId,
       String refundId, String currency, List<Leg> legs) {
+    return entryRowsIn(statement, after, kind, paymentId, refundId, null, currency, legs);
+  }
+
+  private static String entryRowsIn(SingleStatement statement, String after, String kind, String paymentId,
+      String refundId, String payoutId, String currency, List<Leg> legs) {
     assertBalanced(legs);
     // A stable order on the account rows, so concurrent entries lock them without deadlocking.
     List<Leg> ordered = legs.stream().sorted(Comparator.comparing(Leg::account)).toList();
@@ -243,13 +309,14 @@ public final class Ledger {
             )""")
         .with("""
             ledger_entry AS (
-                INSERT INTO journal_entries (id, kind, payment_id, refund_id)
-                VALUES (:ledger_entry, :ledger_kind, :ledger_payment, :ledger_refund)
+                INSERT INTO journal_entries (id, kind, payment_id, refund_id, payout_id)
+                VALUES (:ledger_entry, :ledger_kind, :ledger_payment, :ledger_refund, CAST(:ledger_payout AS text))
             )""")
         .bind("ledger_entry", entryId)
         .bind("ledger_kind", kind)
-        .bind("ledger_payment", paymentId)
+        .bind("ledger_payment", paymentId, String.class)
         .bind("ledger_refund", refundId, String.class)
+        .bind("ledger_payout", payoutId, String.class)
         .bind("ledger_currency", currency)
         .bind("ledger_accounts", ordered.stream().map(Leg::account).toArray(String[]::new))
         .bind("ledger_directions", ordered.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))

@@ -26,6 +26,9 @@ final class DemoMerchants implements ApplicationRunner {
 
   private static final Logger log = LoggerFactory.getLogger(DemoMerchants.class);
   private static final Duration TIMEOUT = Duration.ofSeconds(15);
+  /** The demo client: a merchant's scopes and the payout scopes (issue 21). */
+  static final List<String> DEMO_SCOPES = java.util.stream.Stream.concat(Merchants.MERCHANT_SCOPES.stream(),
+      java.util.stream.Stream.of(Principal.PAYOUTS_WRITE, Principal.PAYOUTS_READ)).toList();
 
   private final Merchants merchants;
   private final ApiClients clients;
@@ -49,7 +52,7 @@ final class DemoMerchants implements ApplicationRunner {
   @Override
   public void run(ApplicationArguments args) {
     Mono<Void> seed = merchants.createIfAbsent("mer_demo", "Demo Merchant", "KE")
-        .then(clients.registerIfAbsent("demo_client", "mer_demo", secrets.clientSecret(), Merchants.MERCHANT_SCOPES))
+        .then(clients.registerIfAbsent("demo_client", "mer_demo", secrets.clientSecret(), DEMO_SCOPES))
         .then(merchants.createIfAbsent("mer_operator", "Malipo Operations", "KE"))
         .then(clients.registerIfAbsent("admin_client", "mer_operator", secrets.adminClientSecret(),
             List.of(Principal.ADMIN, Principal.PAYMENTS_READ)))
@@ -65,7 +68,7 @@ final class DemoMerchants implements ApplicationRunner {
 
         ==== Local demo credentials (local profile only; these secrets are public) ====
           merchant mer_demo     "Demo Merchant" (KE)
-            client_id=demo_client   client_secret=demo_secret   scopes: payments:write payments:read refunds:write
+            client_id=demo_client   client_secret=demo_secret   scopes: payments:write payments:read refunds:write payouts:write payouts:read
           merchant mer_operator "Malipo Operations" (KE)
             client_id=admin_client  client_secret=admin_secret  scopes: admin payments:read
           Token: curl -u demo_client:demo_secret -d grant_type=client_credentials http://localhost:8080/v1/oauth/token

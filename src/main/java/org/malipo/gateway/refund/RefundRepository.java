@@ -30,7 +30,7 @@ final class RefundRepository {
    * @param railReference the rail's id of the approved authorization, null if none
    */
   record RefundablePayment(String id, String status, Money amount, long refunded, String provider,
-      String railReference, boolean settled) {}
+      String railReference, boolean settled, String railReceipt) {}
 
   /**
    * Locks the merchant's payment row for the rest of the transaction, so refunds of one payment
@@ -42,14 +42,17 @@ final class RefundRepository {
     return db.sql("""
             SELECT p.id, p.status, p.amount_minor, p.currency, p.refunded_minor, p.provider, p.settled_at IS NOT NULL AS settled,
                    (SELECT a.rail_reference FROM payment_attempts a
-                    WHERE a.payment_id = p.id AND a.outcome = 'approved' LIMIT 1) AS rail_reference
+                    WHERE a.payment_id = p.id AND a.outcome = 'approved' LIMIT 1) AS rail_reference,
+                   (SELECT a.response_code FROM payment_attempts a
+                    WHERE a.payment_id = p.id AND a.outcome = 'approved' LIMIT 1) AS rail_receipt
             FROM payments p WHERE p.merchant_id = :merchant AND p.id = :id FOR UPDATE OF p""")
         .bind("merchant", merchantId)
         .bind("id", paymentId)
         .map(row -> new RefundablePayment(row.get("id", String.class), row.get("status", String.class),
             new Money(row.get("amount_minor", Long.class), CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
             row.get("refunded_minor", Long.class), row.get("provider", String.class),
-            row.get("rail_reference", String.class), Boolean.TRUE.equals(row.get("settled", Boolean.class))))
+            row.get("rail_reference", String.class), Boolean.TRUE.equals(row.get("settled", Boolean.class)),
+            row.get("rail_receipt", String.class)))
         .one();
   }
 
@@ -95,7 +98,7 @@ final class RefundRepository {
    * @param authorization the acquirer's id of the captured authorization being refunded
    * @param statusChecks checks made so far, this one included
    */
-  record PendingRefund(Refund refund, String authorization, int statusChecks) {}
+  record PendingRefund(Refund refund, String authorization, int statusChecks, String receipt) {}
 
   /**
    * Claims pending refunds whose next check is due: the first {@code firstAfter} after their last
@@ -115,13 +118,36 @@ final class RefundRepository {
             WHERE r.id = due.id
             RETURNING r.*, r.debited_account LIKE '%:available:%' AS from_available,
                 (SELECT a.rail_reference FROM payment_attempts a
-                 WHERE a.payment_id = r.payment_id AND a.outcome = 'approved' LIMIT 1) AS authorization""")
+                 WHERE a.payment_id = r.payment_id AND a.outcome = 'approved' LIMIT 1) AS authorization,
+                (SELECT a.response_code FROM payment_attempts a
+                 WHERE a.payment_id = r.payment_id AND a.outcome = 'approved' LIMIT 1) AS receipt""")
         .bind("intervalMs", interval.toMillis())
         .bind("firstMs", firstAfter.toMillis())
         .bind("limit", limit)
         .map(row -> new PendingRefund(toRefund(row), row.get("authorization", String.class),
-            row.get("status_checks", Integer.class)))
+            row.get("status_checks", Integer.class), row.get("receipt", String.class)))
         .all();
+  }
+
+  /** A pending refund by id with its capture's references (a rail's asynchronous result names it), or empty. */
+  Mono<PendingRefund> findPending(String refundId) {
+    return db.sql("""
+            SELECT r.*, r.debited_account LIKE '%:available:%' AS from_available,
+                (SELECT a.rail_reference FROM payment_attempts a
+                 WHERE a.payment_id = r.payment_id AND a.outcome = 'approved' LIMIT 1) AS authorization,
+                (SELECT a.response_code FROM payment_attempts a
+                 WHERE a.payment_id = r.payment_id AND a.outcome = 'approved' LIMIT 1) AS receipt
+            FROM refunds r WHERE r.id = :id AND r.status = 'pending'""")
+        .bind("id", refundId)
+        .map(row -> new PendingRefund(toRefund(row), row.get("authorization", String.class),
+            row.get("status_checks", Integer.class), row.get("receipt", String.class)))
+        .one();
+  }
+
+  /** Whether a refund with this id exists. */
+  Mono<Boolean> exists(String refundId) {
+    return db.sql("SELECT 1 FROM refunds WHERE id = :id").bind("id", refundId).map(row -> true).one()
+        .defaultIfEmpty(false);
   }
 
   /** The refunds of one of the merchant's payments, newest first. */

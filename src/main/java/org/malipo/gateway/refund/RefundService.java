@@ -23,6 +23,7 @@ import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.ledger.InsufficientBalanceException;
 import org.malipo.gateway.ledger.Ledger;
+import org.malipo.gateway.rail.PayoutRails;
 import org.malipo.gateway.rail.RailRegistry;
 import org.malipo.gateway.rail.RefundOutcome;
 import org.malipo.gateway.rail.RefundRequest;
@@ -59,6 +60,7 @@ final class RefundService {
   private final Ledger ledger;
   private final OutboxWriter outbox;
   private final RailRegistry rails;
+  private final PayoutRails payoutRails;
   private final StageMetrics metrics;
   private final JsonMapper json;
   private final TransactionalOperator tx;
@@ -67,7 +69,7 @@ final class RefundService {
   private final AuditLog audit;
 
   RefundService(AuditLog audit, StrictJson strictJson, IdempotencyStore idempotency, IdempotencyCache cache, RefundRepository refunds, Ledger ledger,
-      OutboxWriter outbox, RailRegistry rails, StageMetrics metrics, JsonMapper json,
+      OutboxWriter outbox, RailRegistry rails, PayoutRails payoutRails, StageMetrics metrics, JsonMapper json,
       ReactiveTransactionManager transactionManager, Clock clock, KeyedHashes fingerprints) {
     this.strictJson = strictJson;
     this.idempotency = idempotency;
@@ -76,6 +78,7 @@ final class RefundService {
     this.ledger = ledger;
     this.outbox = outbox;
     this.rails = rails;
+    this.payoutRails = payoutRails;
     this.metrics = metrics;
     this.json = json;
     this.tx = TransactionalOperator.create(transactionManager);
@@ -137,7 +140,12 @@ final class RefundService {
   }
 
   /** A refund reserved in the database, with the authorization to refund; or a replay. */
-  private record Reserved(Refund refund, String railReference, Claim.Replay replay) {}
+  private record Reserved(Refund refund, String railReference, Claim.Replay replay, String railReceipt) {
+
+    Reserved(Refund refund, String railReference, Claim.Replay replay) {
+      this(refund, railReference, replay, null);
+    }
+  }
 
   private Mono<Reserved> reserve(String merchantId, String paymentId, String refundId, String key,
       CreateRefundRequest request) {
@@ -159,7 +167,7 @@ final class RefundService {
               .onErrorMap(InsufficientBalanceException.class, e -> ApiProblem.of(ProblemCode.INSUFFICIENT_BALANCE,
                   "The merchant's " + (payment.settled() ? "available" : "pending") + " " + amount.currency()
                       + " balance cannot cover this refund."))
-              .thenReturn(new Reserved(refund, payment.railReference(), null));
+              .thenReturn(new Reserved(refund, payment.railReference(), null, payment.railReceipt()));
         });
   }
 
@@ -179,9 +187,40 @@ final class RefundService {
 
   private Mono<RefundOutcome> callRail(Reserved reserved) {
     Refund refund = reserved.refund();
-    return rails.byName(refund.rail())
-        .map(rail -> rail.refund(new RefundRequest(refund.id(), refund.paymentId(), reserved.railReference(), refund.amount())))
+    RefundRequest request = new RefundRequest(refund.id(), refund.paymentId(), reserved.railReference(), refund.amount(),
+        receipt(reserved.railReceipt()));
+    // A mobile-money rail refunds through its money-out side (M-Pesa Reversal, MoMo Disbursements).
+    return payoutRails.byName(refund.rail()).map(rail -> rail.refund(request))
+        .or(() -> rails.byName(refund.rail()).map(rail -> rail.refund(request)))
         .orElseGet(() -> Mono.just(new RefundOutcome.NotAttempted(refund.rail(), "rail no longer configured")));
+  }
+
+  /** The capture's receipt when the rail gave one apart from its reference (not M-Pesa's STK query "0"). */
+  private static String receipt(String responseCode) {
+    return responseCode == null || responseCode.isBlank() || "0".equals(responseCode)
+        || "SUCCESSFUL".equals(responseCode) ? null : responseCode;
+  }
+
+  /**
+   * Applies a rail's asynchronous refund result (an M-Pesa Reversal result): a final answer is
+   * recorded once (succeeded, or refused and released); anything else changes nothing.
+   *
+   * @return {@code applied}, {@code duplicate} (no longer pending), {@code orphan} (no such
+   *     refund) or {@code pending} (not final)
+   */
+  Mono<String> applyResult(String refundId, RefundOutcome outcome) {
+    return refunds.findPending(refundId)
+        .flatMap(due -> {
+          if (!(outcome instanceof RefundOutcome.Refunded) && !(outcome instanceof RefundOutcome.Refused)) {
+            return Mono.just("pending");
+          }
+          Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+          return tx.transactional(writes(decide(due.refund(), outcome, now), now))
+              .doOnSuccess(done -> outbox.committed())
+              .thenReturn("applied")
+              .onErrorResume(IllegalStateException.class, error -> Mono.just("duplicate"));
+        })
+        .switchIfEmpty(Mono.defer(() -> refunds.exists(refundId).map(exists -> exists ? "duplicate" : "orphan")));
   }
 
   private Mono<Answer> record(Refund pending, RefundOutcome outcome) {
@@ -231,7 +270,7 @@ final class RefundService {
    * @return true when the refund is now final
    */
   Mono<Boolean> recover(RefundRepository.PendingRefund due) {
-    return callRail(new Reserved(due.refund(), due.authorization(), null)).flatMap(outcome -> {
+    return callRail(new Reserved(due.refund(), due.authorization(), null, due.receipt())).flatMap(outcome -> {
       if (!(outcome instanceof RefundOutcome.Refunded) && !(outcome instanceof RefundOutcome.Refused)) {
         return Mono.just(false);
       }

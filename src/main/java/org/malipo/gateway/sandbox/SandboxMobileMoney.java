@@ -318,7 +318,8 @@ final class SandboxMobileMoney {
 
   // --- common ---------------------------------------------------------------------------------
 
-  private boolean bearerValid(String prefix, String authorization) {
+  /** Whether {@code authorization} is a Bearer token this simulator issued under {@code prefix} ({@code mpesa:}, {@code momo:}). */
+  boolean bearerValid(String prefix, String authorization) {
     return authorization != null && authorization.startsWith("Bearer ")
         && tokens.getIfPresent(prefix + authorization.substring("Bearer ".length())) != null;
   }

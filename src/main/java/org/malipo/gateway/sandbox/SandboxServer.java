@@ -56,12 +56,24 @@ public final class SandboxServer implements AutoCloseable {
   /** The sandbox MoMo API key. */
   public static final String MOMO_API_KEY = SandboxMobileMoney.MOMO_API_KEY;
 
+  /** The sandbox Daraja B2C initiator name (issue 21: payouts). */
+  public static final String MPESA_INITIATOR_NAME = SandboxPayouts.MPESA_INITIATOR_NAME;
+  /** The sandbox Daraja B2C security credential. */
+  public static final String MPESA_SECURITY_CREDENTIAL = SandboxPayouts.MPESA_SECURITY_CREDENTIAL;
+  /** The sandbox MoMo Disbursements subscription key. */
+  public static final String MOMO_DISBURSEMENT_SUBSCRIPTION_KEY = SandboxPayouts.MOMO_DISBURSEMENT_SUBSCRIPTION_KEY;
+  /** The sandbox MoMo Disbursements API user. */
+  public static final String MOMO_DISBURSEMENT_API_USER = SandboxPayouts.MOMO_DISBURSEMENT_API_USER;
+  /** The sandbox MoMo Disbursements API key. */
+  public static final String MOMO_DISBURSEMENT_API_KEY = SandboxPayouts.MOMO_DISBURSEMENT_API_KEY;
+
   private static final Duration CALLBACK_TIMEOUT = Duration.ofSeconds(5);
 
   private final SandboxAcquirer acquirer;
   private final SandboxFaults faults = new SandboxFaults();
   private final SandboxMobileMoney mobileMoney;
   private final RegionalSimulators regional;
+  private final SandboxPayouts payouts;
   private final int callbackRepeat;
   private final ConnectionProvider callbackPool;
   private final HttpClient callbackClient;
@@ -81,6 +93,7 @@ public final class SandboxServer implements AutoCloseable {
     this.latency = properties.acquirerLatency();
     this.apiKey = properties.acquirerApiKey();
     this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay());
+    this.payouts = new SandboxPayouts(mobileMoney, Clock.systemUTC(), properties.callbackDelay());
     this.callbackRepeat = properties.callbackRepeat();
     this.regional = new RegionalSimulators(Clock.systemUTC(), properties.callbackDelay(), faults);
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
@@ -107,6 +120,34 @@ public final class SandboxServer implements AutoCloseable {
               .post("/mpesa/mpesa/stkpushquery/v1/query", (req, res) -> readBody(req)
                   .map(body -> mobileMoney.stkQuery(header(req, "Authorization"), body))
                   .flatMap(reply -> answer(res, reply)))
+              // Money out (issue 21): Daraja B2C, Transaction Status, Reversal; MoMo Disbursements.
+              .post("/mpesa/mpesa/b2c/v3/paymentrequest", (req, res) -> readBody(req)
+                  .map(body -> payouts.b2cPayment(header(req, "Authorization"), body))
+                  // Fault knob "mpesa_b2c": a slow B2C answer (tests of client hang-ups and timeouts).
+                  .delayUntil(reply -> delay("mpesa_b2c"))
+                  .flatMap(reply -> answer(res, reply)))
+              .post("/mpesa/mpesa/transactionstatus/v1/query", (req, res) -> readBody(req)
+                  .map(body -> payouts.transactionStatus(header(req, "Authorization"), body))
+                  .flatMap(reply -> answer(res, reply)))
+              .post("/mpesa/mpesa/reversal/v1/request", (req, res) -> readBody(req)
+                  .map(body -> payouts.reversal(header(req, "Authorization"), body))
+                  .flatMap(reply -> answer(res, reply)))
+              .post("/mtn-momo/disbursement/token/", (req, res) -> readBody(req).then(Mono.defer(() ->
+                  answer(res, payouts.momoToken(header(req, "Authorization"), header(req, "Ocp-Apim-Subscription-Key"))))))
+              .post("/mtn-momo/disbursement/v1_0/transfer", (req, res) -> readBody(req)
+                  .map(body -> payouts.transfer(header(req, "Authorization"), header(req, "Ocp-Apim-Subscription-Key"),
+                      header(req, "X-Reference-Id"), header(req, "X-Target-Environment"), header(req, "X-Callback-Url"), body))
+                  .flatMap(reply -> answer(res, reply)))
+              .get("/mtn-momo/disbursement/v1_0/transfer/{ref}", (req, res) ->
+                  answer(res, payouts.transferStatus(header(req, "Authorization"),
+                      header(req, "Ocp-Apim-Subscription-Key"), req.param("ref"))))
+              .post("/mtn-momo/disbursement/v1_0/refund", (req, res) -> readBody(req)
+                  .map(body -> payouts.refund(header(req, "Authorization"), header(req, "Ocp-Apim-Subscription-Key"),
+                      header(req, "X-Reference-Id"), header(req, "X-Target-Environment"), body))
+                  .flatMap(reply -> answer(res, reply)))
+              .get("/mtn-momo/disbursement/v1_0/refund/{ref}", (req, res) ->
+                  answer(res, payouts.refundStatus(header(req, "Authorization"),
+                      header(req, "Ocp-Apim-Subscription-Key"), req.param("ref"))))
               .post("/mtn-momo/collection/token/", (req, res) -> readBody(req).then(Mono.defer(() ->
                   answer(res, mobileMoney.momoToken(header(req, "Authorization"), header(req, "Ocp-Apim-Subscription-Key"))))))
               .post("/mtn-momo/collection/v1_0/requesttopay", (req, res) -> readBody(req)
@@ -159,6 +200,20 @@ public final class SandboxServer implements AutoCloseable {
   /** The real-format STK success callback body for a transaction (tests that replay or forge one). */
   public byte[] stkSuccessCallback(String checkoutRequestId, long amountKes, String phoneDigits) {
     return mobileMoney.stkSuccessCallback(checkoutRequestId, amountKes, phoneDigits);
+  }
+
+  /**
+   * How many payout requests (M-Pesa B2C by OriginatorConversationID, MoMo transfers by
+   * X-Reference-Id) the sandbox received for {@code reference}, duplicates included: tests prove
+   * with it that a payout reached the rail at most once.
+   */
+  public long payoutRequestsReceived(String reference) {
+    return payouts.received(reference);
+  }
+
+  /** Test knob: the sandbox forgets B2C payout {@code originatorId}, as if it never arrived. */
+  public void forgetB2cPayout(String originatorId) {
+    payouts.forgetB2c(originatorId);
   }
 
   /** The operator's fault switches of the sandbox acquirers (latency, outright failure). */

@@ -14,6 +14,8 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.ShrinkingMode;
 import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.sandbox.SandboxServer;
+import org.malipo.gateway.support.LedgerAudit;
 import org.malipo.gateway.support.SecondInstance;
 import org.malipo.gateway.support.TestMerchants;
 import org.malipo.gateway.support.TestMerchants.TestMerchant;
@@ -25,11 +27,14 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /**
- * Random sequences of payments, declines, duplicate requests, refunds and settlement against a
+ * Random sequences of payments, declines, duplicate requests, refunds, settlement and payouts
+ * (issue 21: paid, refused by the recipient's operator, or settled only by the status query) against a
  * real gateway (PostgreSQL, Redis, Kafka), with the money invariants audited after every step
  * (INVARIANTS.md 1, 4, 5, 6, 8, 15): the ledger balances per currency, no merchant balance is
  * negative, every cached balance equals its postings, and the merchant's balances equal what was
- * captured minus fees minus what was refunded.
+ * captured minus fees minus what was refunded minus what was paid out with its fees (INVARIANTS.md
+ * 19: Σ reserved + Σ paid out never exceeds what was available, which stays non-negative), and each
+ * payout reached the rail at most once (INVARIANTS.md 20).
  */
 class MoneyInvariantsPropertyTests {
 
@@ -48,6 +53,9 @@ class MoneyInvariantsPropertyTests {
 
     /** Run settlement for everything captured so far. */
     record Settle() implements Step {}
+
+    /** Pay out {@code amountMinor} KES to one of the sandbox's M-Pesa numbers (paid, refused, no result). */
+    record Payout(long amountMinor, int recipient) implements Step {}
   }
 
   @Provide
@@ -58,9 +66,12 @@ class MoneyInvariantsPropertyTests {
     Arbitrary<Step> refund = Arbitraries.integers().between(0, 20)
         .flatMap(index -> Arbitraries.longs().between(1, 30_000).map(amount -> (Step) new Step.Refund(index, amount)));
     Arbitrary<Step> settle = Arbitraries.just(new Step.Settle());
+    Arbitrary<Step> payout = Arbitraries.longs().between(10, 300)
+        .flatMap(shillings -> Arbitraries.integers().between(0, 2)
+            .map(recipient -> (Step) new Step.Payout(shillings * 100, recipient)));
     return Arbitraries.frequencyOf(
             net.jqwik.api.Tuple.of(5, pay), net.jqwik.api.Tuple.of(2, duplicate),
-            net.jqwik.api.Tuple.of(4, refund), net.jqwik.api.Tuple.of(1, settle))
+            net.jqwik.api.Tuple.of(4, refund), net.jqwik.api.Tuple.of(2, settle), net.jqwik.api.Tuple.of(3, payout))
         .list().ofMinSize(4).ofMaxSize(14);
   }
 
@@ -79,7 +90,7 @@ class MoneyInvariantsPropertyTests {
     private final JsonMapper json = SecondInstance.bean(JsonMapper.class);
     private final WebTestClient web = SecondInstance.client();
     private final TestMerchant merchant = TestMerchants.create(db, SecondInstance.bean(ApiClients.class), web,
-        "payments:write", "payments:read", "refunds:write");
+        "payments:write", "payments:read", "refunds:write", "payouts:write", "payouts:read");
     private final List<String> succeeded = new ArrayList<>();
     private String lastKey;
     private String lastBody;
@@ -124,6 +135,36 @@ class MoneyInvariantsPropertyTests {
         }
         case Step.Settle settle ->
             SecondInstance.bean(SettlementJob.class).settleDue(Duration.ZERO, merchant.merchantId()).block(WAIT);
+        case Step.Payout payout -> {
+          String msisdn = List.of("+254708374149", "+254700000011", "+254700000012").get(payout.recipient());
+          EntityExchangeResult<byte[]> answer = post("/v1/payouts", UUID.randomUUID().toString(), """
+              {"amount": %d, "currency": "KES", "destination": {"type": "mobile_money", "operator": "mpesa",
+               "msisdn": "%s"}}""".formatted(payout.amountMinor(), msisdn)).expectBody().returnResult();
+          int status = answer.getStatus().value();
+          assertThat(status).isIn(201, 422);
+          if (status == 422) {
+            assertThat(json.readTree(answer.getResponseBody()).get("code").asString()).isEqualTo("insufficient_balance");
+            return;
+          }
+          String id = json.readTree(answer.getResponseBody()).get("id").asString();
+          awaitFinal(id);
+          assertThat(SecondInstance.bean(SandboxServer.class).payoutRequestsReceived(id))
+              .as("payout %s reached the rail once", id).isEqualTo(1);
+        }
+      }
+    }
+
+    private void awaitFinal(String payoutId) {
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (!List.of("succeeded", "failed").contains(db.sql("SELECT status FROM payouts WHERE id = :id")
+          .bind("id", payoutId).map(row -> row.get("status", String.class)).one().block(WAIT))) {
+        assertThat(System.nanoTime()).as("payout %s final within %s", payoutId, WAIT).isLessThan(deadline);
+        try {
+          Thread.sleep(100);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError(e);
+        }
       }
     }
 
@@ -159,6 +200,8 @@ class MoneyInvariantsPropertyTests {
               SELECT coalesce(sum(p.amount_minor - p.fee_minor) FILTER (WHERE p.status = 'succeeded'), 0) AS net_captured,
                      coalesce((SELECT sum(r.amount_minor) FROM refunds r
                                WHERE r.merchant_id = :merchant AND r.status = 'succeeded'), 0) AS refunded,
+                     coalesce((SELECT sum(o.amount_minor + o.fee_minor) FROM payouts o
+                               WHERE o.merchant_id = :merchant AND o.status = 'succeeded'), 0) AS paid_out,
                      count(*) FILTER (WHERE p.refunded_minor > p.amount_minor) AS over_refunded,
                      count(*) FILTER (WHERE p.status = 'succeeded' AND (SELECT count(*) FROM journal_entries e
                          WHERE e.payment_id = p.id AND e.kind = 'capture') <> 1) AS captures_wrong,
@@ -168,8 +211,10 @@ class MoneyInvariantsPropertyTests {
           .bind("merchant", merchant.merchantId()).fetch().one().block(WAIT);
       long netCaptured = ((Number) expected.get("net_captured")).longValue();
       long refunded = ((Number) expected.get("refunded")).longValue();
-      assertThat(merchantTotal).as("merchant balances = captured − fees − refunded " + context)
-          .isEqualTo(netCaptured - refunded);
+      long paidOut = ((Number) expected.get("paid_out")).longValue();
+      assertThat(merchantTotal).as("merchant balances = captured − fees − refunded − paid out with fees " + context)
+          .isEqualTo(netCaptured - refunded - paidOut);
+      LedgerAudit.assertPayoutsHold(db, merchant.merchantId());
       assertThat(((Number) expected.get("over_refunded")).longValue()).as("payments refunded beyond their amount " + context).isZero();
       assertThat(((Number) expected.get("captures_wrong")).longValue()).as("succeeded payments without exactly one capture " + context).isZero();
       assertThat(((Number) expected.get("captures_unexpected")).longValue()).as("captures on unsucceeded payments " + context).isZero();

@@ -47,7 +47,9 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
   /** Write routes whose bodies are not the merchant's JSON: the rails' own wire formats, and the token form. */
   private static final Set<String> NOT_JSON_WRITE_ROUTES = Set.of(
       "POST /v1/oauth/token", "POST /v1/callbacks/mpesa/{token}", "PUT /v1/callbacks/mtn-momo/{token}",
-      "POST /v1/callbacks/mtn-momo/{token}",
+      "POST /v1/callbacks/mtn-momo/{token}", "POST /v1/callbacks/mpesa/{token}/b2c/{kind}",
+      "POST /v1/callbacks/mpesa/{token}/reversal/{kind}", "PUT /v1/callbacks/mtn-momo/{token}/disbursement",
+      "POST /v1/callbacks/mtn-momo/{token}/disbursement",
       // Issue 22's rails.
       "POST /v1/callbacks/airtel/{token}", "POST /v1/callbacks/orange/{token}", "POST /v1/callbacks/paystack",
       "POST /v1/callbacks/flutterwave");
@@ -95,11 +97,16 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
           "{}", List.of("revoked", "revoked_at", "client_id"), true),
       // A harmless valid body: should a field slip through, acquirer_a stays without faults.
       new Route("PUT /v1/sandbox/rails/{rail}/faults", t -> "/v1/sandbox/rails/acquirer_a/faults",
-          "{\"latency_ms\": 0, \"fail\": false}", List.of("object", "rail"), true));
+          "{\"latency_ms\": 0, \"fail\": false}", List.of("object", "rail"), true),
+      new Route("POST /v1/payouts", t -> "/v1/payouts",
+          "{\"amount\": 1000, \"currency\": \"KES\", \"destination\": {\"type\": \"mobile_money\","
+              + " \"operator\": \"mpesa\", \"msisdn\": \"+254708374149\"}}",
+          List.of("object", "livemode", "failure", "created_at", "updated_at"), false));
 
   @BeforeAll
   void merchantWithAPaymentAnEndpointAndAnEvent() {
-    merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
+    merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write",
+        "payouts:write");
     admin = TestMerchants.create(db, clients, web, "admin");
     TestMerchant victim = TestMerchants.create(db, clients, web, "payments:read");
     victimClientId = db.sql("SELECT client_id FROM api_clients WHERE merchant_id = :m")
@@ -198,6 +205,7 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
     return db.sql("""
             SELECT (SELECT count(*) FROM payments WHERE merchant_id = :m)
               || '/' || (SELECT count(*) FROM refunds WHERE merchant_id = :m)
+              || '/' || (SELECT count(*) FROM payouts WHERE merchant_id = :m)
               || '/' || (SELECT count(*) FROM idempotency_keys WHERE merchant_id IN (:m, :a))
               || '/' || (SELECT count(*) FROM outbox WHERE merchant_id = :m)
               || '/' || (SELECT count(*) FROM merchants)

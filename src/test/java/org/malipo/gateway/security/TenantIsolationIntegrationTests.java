@@ -46,6 +46,8 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
   private static final Set<String> NOT_MERCHANT_SCOPED = Set.of(
       "POST /v1/oauth/token", "GET /.well-known/jwks.json",
       "POST /v1/callbacks/mpesa/{token}", "POST /v1/callbacks/mtn-momo/{token}", "PUT /v1/callbacks/mtn-momo/{token}",
+      "POST /v1/callbacks/mpesa/{token}/b2c/{kind}", "POST /v1/callbacks/mpesa/{token}/reversal/{kind}",
+      "PUT /v1/callbacks/mtn-momo/{token}/disbursement", "POST /v1/callbacks/mtn-momo/{token}/disbursement",
       // Issue 22's rails.
       "POST /v1/callbacks/airtel/{token}", "POST /v1/callbacks/orange/{token}", "POST /v1/callbacks/paystack",
       "POST /v1/callbacks/flutterwave");
@@ -53,6 +55,7 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
   @Autowired private DatabaseClient db;
   @Autowired private ApiClients clients;
   @Autowired private JsonMapper json;
+  @Autowired private org.malipo.gateway.ledger.SettlementJob settlement;
 
   private TestMerchant a;
   private TestMerchant b;
@@ -61,17 +64,27 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
   private String bPaymentKey;
   private String bRefund;
   private String bEndpoint;
+  private String bPayout;
+  private String bPayoutKey;
+  private static final String PAYOUT = """
+      {"amount": 1000, "currency": "KES", "destination": {"type": "mobile_money", "operator": "mpesa",
+       "msisdn": "+254708374149"}}""";
   private String bEvent;
 
   @BeforeAll
   void merchantBWithOneOfEverything() throws Exception {
-    a = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
-    b = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
+    a = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write",
+        "payouts:write", "payouts:read");
+    b = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write",
+        "payouts:write", "payouts:read");
     bClient = SignedJWT.parse(b.token()).getJWTClaimsSet().getSubject();
     bPaymentKey = "tenant-b-" + UUID.randomUUID();
     bPayment = id(post(b, "/v1/payments", CARD.formatted(5000), bPaymentKey).expectStatus().isCreated());
     bRefund = id(post(b, "/v1/payments/" + bPayment + "/refunds", "{\"amount\": 1000}", UUID.randomUUID().toString())
         .expectStatus().isCreated());
+    settlement.settleDue(java.time.Duration.ZERO, b.merchantId()).block(DB);
+    bPayoutKey = "tenant-b-payout-" + UUID.randomUUID();
+    bPayout = id(post(b, "/v1/payouts", PAYOUT, bPayoutKey).expectStatus().isCreated());
     bEndpoint = id(post(b, "/v1/webhook_endpoints",
         "{\"url\":\"https://merchant-b.example/hooks\",\"events\":[\"payment.succeeded\"]}", null)
         .expectStatus().isCreated());
@@ -127,6 +140,14 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
             currency.get("pending").asLong() + currency.get("available").asLong())
             .as("A's only capture is 700 minor units; B's 5,000 must not show").isLessThanOrEqualTo(700));
       }
+      case "GET /v1/payouts/{id}" -> notFound(get("/v1/payouts/" + bPayout));
+      case "GET /v1/payouts" -> {
+        showsNothingOfB(get("/v1/payouts?limit=100").expectStatus().isOk());
+        showsNothingOfB(get("/v1/payouts?starting_after=" + bPayout).expectStatus().isBadRequest());
+      }
+      case "POST /v1/payouts" ->
+          // B's Idempotency-Key and body: never B's stored answer; A's own (empty) balance decides.
+          showsNothingOfB(post(a, "/v1/payouts", PAYOUT, bPayoutKey).expectStatus().isEqualTo(422));
       case "GET /v1/webhook_endpoints" -> showsNothingOfB(get("/v1/webhook_endpoints").expectStatus().isOk());
       case "POST /v1/webhook_endpoints" -> showsNothingOfB(post(a, "/v1/webhook_endpoints",
           "{\"url\":\"https://merchant-a.example/other\",\"events\":[\"refund.succeeded\"]}", null).expectStatus().isCreated());
@@ -170,7 +191,7 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
   private String showsNothingOfB(EntityExchangeResult<byte[]> result) {
     String body = result.getResponseBody() == null ? "" : new String(result.getResponseBody(), StandardCharsets.UTF_8);
     String asked = result.getUrl().getPath() + "?" + result.getUrl().getQuery();
-    for (String secret : List.of(b.merchantId(), bPayment, bRefund, bEndpoint, bEvent, bClient)) {
+    for (String secret : List.of(b.merchantId(), bPayment, bRefund, bEndpoint, bEvent, bClient, bPayout)) {
       if (!asked.contains(secret)) {
         assertThat(body).as("%s %s shows %s", result.getMethod(), asked, secret).doesNotContain(secret);
       }

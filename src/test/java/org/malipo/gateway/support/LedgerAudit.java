@@ -52,5 +52,37 @@ public final class LedgerAudit {
         .bind("merchant", merchantId).fetch().one().block(WAIT);
     assertThat(((Number) captures.get("wrong")).longValue()).as("succeeded payments without exactly one capture").isZero();
     assertThat(((Number) captures.get("unexpected")).longValue()).as("captures of payments that did not succeed").isZero();
+    assertPayoutsHold(db, merchantId);
+  }
+
+  /**
+   * The payout invariants (INVARIANTS.md 19, 20): each payout has one reservation; a succeeded one
+   * exactly one payout entry and no release, a failed one exactly one release and no payout entry,
+   * a pending one neither; the merchant's reserved balance equals amount plus fee of its pending
+   * payouts, per currency.
+   */
+  public static void assertPayoutsHold(DatabaseClient db, String merchantId) {
+    Map<String, Object> payouts = db.sql("""
+            SELECT count(*) FILTER (WHERE e.reserved <> 1) AS unreserved,
+                   count(*) FILTER (WHERE NOT ((p.status = 'succeeded' AND e.paid = 1 AND e.released = 0)
+                       OR (p.status = 'failed' AND e.paid = 0 AND e.released = 1)
+                       OR (p.status = 'pending' AND e.paid = 0 AND e.released = 0))) AS wrong_end
+            FROM payouts p, LATERAL (SELECT count(*) FILTER (WHERE kind = 'payout_reserve') AS reserved,
+                                            count(*) FILTER (WHERE kind = 'payout') AS paid,
+                                            count(*) FILTER (WHERE kind = 'payout_release') AS released
+                                     FROM journal_entries WHERE payout_id = p.id) e
+            WHERE p.merchant_id = :merchant""")
+        .bind("merchant", merchantId).fetch().one().block(WAIT);
+    assertThat(((Number) payouts.get("unreserved")).longValue()).as("payouts without exactly one reservation").isZero();
+    assertThat(((Number) payouts.get("wrong_end")).longValue())
+        .as("payouts whose ledger end (payout entry or release) does not match their status").isZero();
+    List<Map<String, Object>> reservedWrong = db.sql("""
+            SELECT c.currency FROM (SELECT DISTINCT currency FROM payouts WHERE merchant_id = :merchant) c
+            WHERE coalesce((SELECT balance_minor FROM ledger_accounts
+                            WHERE id = 'merchant:' || :merchant || ':payout_reserved:' || c.currency), 0)
+               <> coalesce((SELECT sum(amount_minor + fee_minor) FROM payouts
+                            WHERE merchant_id = :merchant AND currency = c.currency AND status = 'pending'), 0)""")
+        .bind("merchant", merchantId).fetch().all().collectList().block(WAIT);
+    assertThat(reservedWrong).as("currencies whose reserved balance differs from the pending payouts").isEmpty();
   }
 }

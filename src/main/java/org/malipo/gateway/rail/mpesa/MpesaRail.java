@@ -236,7 +236,8 @@ public final class MpesaRail implements RailAdapter {
         new RailOutcome.Approved(railName, checkoutRequestId, receipt == null ? "0" : receipt), amount, phone);
   }
 
-  private Mono<HttpReply> call(String path, byte[] body) {
+  /** One authenticated Daraja POST with the app's one cached token (shared with {@link MpesaB2cRail}). */
+  Mono<HttpReply> call(String path, byte[] body) {
     return withToken(bearer -> client.post().uri(path)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
         .contentType(MediaType.APPLICATION_JSON)
