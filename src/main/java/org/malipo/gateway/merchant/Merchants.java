@@ -21,7 +21,8 @@ final class Merchants {
 
   /** Scopes of the API client every new merchant gets. */
   static final List<String> MERCHANT_SCOPES =
-      List.of(Principal.PAYMENTS_WRITE, Principal.PAYMENTS_READ, Principal.REFUNDS_WRITE);
+      List.of(Principal.PAYMENTS_WRITE, Principal.PAYMENTS_READ, Principal.REFUNDS_WRITE, Principal.PAYOUTS_WRITE,
+          Principal.PAYOUTS_READ);
 
   private final DatabaseClient db;
   private final TransactionalOperator transactions;

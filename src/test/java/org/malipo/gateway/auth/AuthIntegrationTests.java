@@ -193,7 +193,9 @@ class AuthIntegrationTests extends IntegrationTest {
     String merchantToken = token((String) created.get("client_id"), (String) created.get("client_secret"));
     JWTClaimsSet claims = SignedJWT.parse(merchantToken).getJWTClaimsSet();
     assertThat(claims.getStringClaim("mid")).isEqualTo(created.get("id"));
-    assertThat(claims.getStringClaim("scope")).isEqualTo("payments:write payments:read refunds:write");
+    // A new merchant pays out too (issue 21), as the demo merchant does.
+    assertThat(claims.getStringClaim("scope"))
+        .isEqualTo("payments:write payments:read refunds:write payouts:write payouts:read");
   }
 
   @Test
