@@ -8,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -43,6 +45,18 @@ public final class SingleStatement {
 
   /** A {@code ::} cast, or an identifier with the {@code :} of a named parameter before it. */
   private static final Pattern NAMES = Pattern.compile("::|(:?)\\b([A-Za-z_][A-Za-z0-9_]*)\\b");
+
+  /**
+   * Renamed CTE texts, by text, part suffix and the part's CTEs declared so far (all the rename
+   * depends on). The owners' CTE texts are a fixed set, so a group-commit statement is built from
+   * map reads instead of a regex pass over every CTE of every part (2.2 % of the gateway's CPU at
+   * 200 payments/s, docs/performance.md). Bounded: past {@value #RENAMED_MAX} entries (SQL built
+   * with values in it, which the owners do not do) texts are renamed without being kept.
+   */
+  private static final ConcurrentMap<Rename, String> RENAMED = new ConcurrentHashMap<>();
+  private static final int RENAMED_MAX = 4_096;
+
+  private record Rename(String sql, String suffix, Set<String> declared) {}
 
   private final List<String> ctes;
   private final Map<String, Object> values;
@@ -113,6 +127,19 @@ public final class SingleStatement {
     if (suffix.isEmpty()) {
       return sql;
     }
+    Rename key = new Rename(sql, suffix, Set.copyOf(declared));
+    String known = RENAMED.get(key);
+    if (known != null) {
+      return known;
+    }
+    String renamed = rename(sql);
+    if (RENAMED.size() < RENAMED_MAX) {
+      RENAMED.putIfAbsent(key, renamed);
+    }
+    return renamed;
+  }
+
+  private String rename(String sql) {
     Matcher names = NAMES.matcher(sql);
     StringBuilder out = new StringBuilder(sql.length() + 64);
     while (names.find()) {

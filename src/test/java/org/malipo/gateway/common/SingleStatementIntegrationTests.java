@@ -59,6 +59,22 @@ class SingleStatementIntegrationTests extends IntegrationTest {
   }
 
   @Test
+  void theSameTextIsRenamedByWhatItsPartDeclaredNotByWhatAnEarlierStatementDid() {
+    String reader = "reader AS (SELECT value FROM picked)";
+    // First: the part declares picked, so its reader reads picked_0 (and the rename is remembered).
+    SingleStatement first = new SingleStatement();
+    first.part(0).with("picked AS (SELECT 'own' AS value)").with(reader);
+    assertThat(first.query(db, "SELECT value FROM reader_0").map(row -> row.get("value", String.class)).one().block(WAIT))
+        .isEqualTo("own");
+    // Then the same text in a part that declared nothing reads the statement's own picked.
+    SingleStatement second = new SingleStatement();
+    second.with("picked AS (SELECT 'shared' AS value)");
+    second.part(0).with(reader);
+    assertThat(second.query(db, "SELECT value FROM reader_0").map(row -> row.get("value", String.class)).one().block(WAIT))
+        .isEqualTo("shared");
+  }
+
+  @Test
   void aPartIsNeitherSplitNorExecutedOnItsOwn() {
     SingleStatement part = new SingleStatement().part(0);
     assertThatThrownBy(() -> part.part(1)).isInstanceOf(IllegalStateException.class);
