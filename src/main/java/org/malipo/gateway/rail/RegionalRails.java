@@ -1,8 +1,6 @@
 package org.malipo.gateway.rail;
 
-import io.netty.channel.ChannelOption;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -15,9 +13,6 @@ import org.malipo.gateway.sandbox.RegionalSimulators;
 import org.malipo.gateway.sandbox.SandboxServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.http.client.reactive.ReactorClientHttpConnector;
-import org.springframework.web.reactive.function.client.WebClient;
-import reactor.netty.http.client.HttpClient;
 import reactor.netty.resources.ConnectionProvider;
 
 /**
@@ -32,9 +27,6 @@ import reactor.netty.resources.ConnectionProvider;
 final class RegionalRails implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(RegionalRails.class);
-  private static final int MAX_ANSWER_BYTES = 64 * 1024;
-  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
-  private static final Duration MAX_IDLE = Duration.ofSeconds(20);
 
   private final Map<RailAdapter, RailLimits> rails;
   private final List<ConnectionProvider> pools;
@@ -55,41 +47,41 @@ final class RegionalRails implements AutoCloseable {
     RegionalRailProperties.Airtel airtel = properties.airtel();
     if (airtel.enabled() && (!airtel.baseUrl().isEmpty() || sandbox != null)) {
       boolean sandboxed = airtel.baseUrl().isEmpty();
-      ConnectionProvider pool = pool(AirtelRail.NAME, airtel.maxConcurrentCalls(), airtel.timeout());
+      ConnectionProvider pool = RailHttp.pool(AirtelRail.NAME, airtel.maxConcurrentCalls(), airtel.timeout());
       pools.add(pool);
       if (sandboxed) {
         sandbox.regional().configureCallbackUrl(AirtelRail.NAME, () -> callbackUrls.railCallbackUrl(AirtelRail.NAME));
       }
-      rails.put(new AirtelRail(webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.AIRTEL_PATH : airtel.baseUrl(), pool, airtel.timeout()),
-          or(airtel.clientId(), sandboxed, RegionalSimulators.AIRTEL_CLIENT_ID),
-          or(airtel.clientSecret(), sandboxed, RegionalSimulators.AIRTEL_CLIENT_SECRET), clock), airtel.limits());
+      rails.put(new AirtelRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.AIRTEL_PATH : airtel.baseUrl(), pool, airtel.timeout()),
+          RailHttp.credential(airtel.clientId(), sandboxed, RegionalSimulators.AIRTEL_CLIENT_ID),
+          RailHttp.credential(airtel.clientSecret(), sandboxed, RegionalSimulators.AIRTEL_CLIENT_SECRET), clock), airtel.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", AirtelRail.NAME);
     }
     RegionalRailProperties.Orange orange = properties.orange();
     if (orange.enabled() && (!orange.baseUrl().isEmpty() || sandbox != null)) {
       boolean sandboxed = orange.baseUrl().isEmpty();
-      ConnectionProvider pool = pool(OrangeRail.NAME, orange.maxConcurrentCalls(), orange.timeout());
+      ConnectionProvider pool = RailHttp.pool(OrangeRail.NAME, orange.maxConcurrentCalls(), orange.timeout());
       pools.add(pool);
-      rails.put(new OrangeRail(webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.ORANGE_PATH : orange.baseUrl(), pool, orange.timeout()),
-          or(orange.clientId(), sandboxed, RegionalSimulators.ORANGE_CLIENT_ID),
-          or(orange.clientSecret(), sandboxed, RegionalSimulators.ORANGE_CLIENT_SECRET),
-          or(orange.authToken(), sandboxed, RegionalSimulators.ORANGE_AUTH_TOKEN),
-          or(orange.channelUserMsisdn(), sandboxed, RegionalSimulators.ORANGE_CHANNEL_USER_MSISDN),
-          or(orange.pin(), sandboxed, RegionalSimulators.ORANGE_PIN), callbackUrls, clock), orange.limits());
+      rails.put(new OrangeRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.ORANGE_PATH : orange.baseUrl(), pool, orange.timeout()),
+          RailHttp.credential(orange.clientId(), sandboxed, RegionalSimulators.ORANGE_CLIENT_ID),
+          RailHttp.credential(orange.clientSecret(), sandboxed, RegionalSimulators.ORANGE_CLIENT_SECRET),
+          RailHttp.credential(orange.authToken(), sandboxed, RegionalSimulators.ORANGE_AUTH_TOKEN),
+          RailHttp.credential(orange.channelUserMsisdn(), sandboxed, RegionalSimulators.ORANGE_CHANNEL_USER_MSISDN),
+          RailHttp.credential(orange.pin(), sandboxed, RegionalSimulators.ORANGE_PIN), callbackUrls, clock), orange.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", OrangeRail.NAME);
     }
     RegionalRailProperties.Paystack paystack = properties.paystack();
     if (paystack.enabled() && (!paystack.baseUrl().isEmpty() || sandbox != null)) {
       boolean sandboxed = paystack.baseUrl().isEmpty();
-      ConnectionProvider pool = pool(PaystackRail.NAME, paystack.maxConcurrentCalls(), paystack.timeout());
+      ConnectionProvider pool = RailHttp.pool(PaystackRail.NAME, paystack.maxConcurrentCalls(), paystack.timeout());
       pools.add(pool);
       if (sandboxed) {
         sandbox.regional().configureCallbackUrl(PaystackRail.NAME, () -> callbackUrls.railCallbackUrl(PaystackRail.NAME));
       }
-      rails.put(new PaystackRail(webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.PAYSTACK_PATH : paystack.baseUrl(), pool,
-          paystack.timeout()), or(paystack.secretKey(), sandboxed, RegionalSimulators.PAYSTACK_SECRET_KEY)), paystack.limits());
+      rails.put(new PaystackRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.PAYSTACK_PATH : paystack.baseUrl(), pool,
+          paystack.timeout()), RailHttp.credential(paystack.secretKey(), sandboxed, RegionalSimulators.PAYSTACK_SECRET_KEY)), paystack.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", PaystackRail.NAME);
     }
@@ -97,16 +89,16 @@ final class RegionalRails implements AutoCloseable {
     RegionalRailProperties.Flutterwave flutterwave = properties.flutterwave();
     if (flutterwave.enabled() && (!flutterwave.baseUrl().isEmpty() || sandbox != null)) {
       boolean sandboxed = flutterwave.baseUrl().isEmpty();
-      ConnectionProvider pool = pool(FlutterwaveRail.NAME, flutterwave.maxConcurrentCalls(), flutterwave.timeout());
+      ConnectionProvider pool = RailHttp.pool(FlutterwaveRail.NAME, flutterwave.maxConcurrentCalls(), flutterwave.timeout());
       pools.add(pool);
       if (sandboxed) {
         sandbox.regional().configureCallbackUrl(FlutterwaveRail.NAME, () -> callbackUrls.railCallbackUrl(FlutterwaveRail.NAME));
       }
-      rails.put(new FlutterwaveRail(webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.FLUTTERWAVE_PATH : flutterwave.baseUrl(), pool,
+      rails.put(new FlutterwaveRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.FLUTTERWAVE_PATH : flutterwave.baseUrl(), pool,
               flutterwave.timeout()),
-          or(flutterwave.secretKey(), sandboxed, RegionalSimulators.FLUTTERWAVE_SECRET_KEY),
-          or(flutterwave.secretHash(), sandboxed, RegionalSimulators.FLUTTERWAVE_SECRET_HASH),
-          or(flutterwave.encryptionKey(), sandboxed, RegionalSimulators.FLUTTERWAVE_ENCRYPTION_KEY)), flutterwave.limits());
+          RailHttp.credential(flutterwave.secretKey(), sandboxed, RegionalSimulators.FLUTTERWAVE_SECRET_KEY),
+          RailHttp.credential(flutterwave.secretHash(), sandboxed, RegionalSimulators.FLUTTERWAVE_SECRET_HASH),
+          RailHttp.credential(flutterwave.encryptionKey(), sandboxed, RegionalSimulators.FLUTTERWAVE_ENCRYPTION_KEY)), flutterwave.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", FlutterwaveRail.NAME);
     }
@@ -121,35 +113,5 @@ final class RegionalRails implements AutoCloseable {
   @Override
   public void close() {
     pools.forEach(ConnectionProvider::dispose);
-  }
-
-  private static String or(String configured, boolean sandboxed, String sandboxValue) {
-    if (!configured.isEmpty()) {
-      return configured;
-    }
-    if (sandboxed) {
-      return sandboxValue;
-    }
-    throw new IllegalStateException("a rail with a real base-url needs all its credentials (malipo.rails.*)");
-  }
-
-  private static ConnectionProvider pool(String name, int maxConnections, Duration timeout) {
-    return ConnectionProvider.builder("rail-" + name)
-        .maxConnections(maxConnections)
-        .pendingAcquireMaxCount(maxConnections * 4)
-        .pendingAcquireTimeout(timeout)
-        .maxIdleTime(MAX_IDLE)
-        .build();
-  }
-
-  private static WebClient webClient(String baseUrl, ConnectionProvider pool, Duration timeout) {
-    HttpClient http = HttpClient.create(pool)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.toIntExact(CONNECT_TIMEOUT.toMillis()))
-        .responseTimeout(timeout);
-    return WebClient.builder()
-        .baseUrl(baseUrl)
-        .clientConnector(new ReactorClientHttpConnector(http))
-        .codecs(codecs -> codecs.defaultCodecs().maxInMemorySize(MAX_ANSWER_BYTES))
-        .build();
   }
 }
