@@ -10,9 +10,8 @@ import org.springframework.core.io.Resource;
 import org.springframework.core.io.support.PathMatchingResourcePatternResolver;
 import org.springframework.http.CacheControl;
 import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
 import org.springframework.stereotype.Component;
-import org.springframework.web.reactive.function.server.ServerResponse;
-import reactor.core.publisher.Mono;
 
 /**
  * The browser pages' built files ({@code web/<app>/...} on the classpath, written by
@@ -72,17 +71,20 @@ public final class PageAssets {
    * Answers with one built file of an app, with its media type, the pages' Content-Security-Policy
    * and {@code Cache-Control: no-cache} (revalidated, so a new release is seen at once); 404 if
    * there is no such file or its type is not one a page uses.
+   *
+   * @param app the app's directory under web/src
+   * @param file a file name in it (flat: the build writes no subdirectories)
    */
-  public Mono<ServerResponse> serve(String app, String file) {
+  public ResponseEntity<byte[]> serve(String app, String file) {
     MediaType type = TYPES.get(file.substring(file.lastIndexOf('.') + 1));
     byte[] body = files.get(app + "/" + file);
-    if (type == null || body == null || file.contains("..")) {
-      return ServerResponse.notFound().build();
+    if (type == null || body == null) {
+      return ResponseEntity.notFound().build();
     }
-    return ServerResponse.ok()
+    return ResponseEntity.ok()
         .contentType(type)
         .header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         .cacheControl(CacheControl.noCache())
-        .bodyValue(body);
+        .body(body);
   }
 }
