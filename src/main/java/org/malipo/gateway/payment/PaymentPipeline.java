@@ -143,9 +143,12 @@ final class PaymentPipeline {
   private PaymentCommand validate(Principal principal, String idempotencyKey, byte[] body) {
     JsonNode tree = strictJson.readObject(body);
     // Card number, expiry and CVC stay out of the stored fingerprint; the card counts by its token.
-    String fingerprint = RequestFingerprint.of(fingerprints, strictJson, CREATE_PATH, tree);
+    // A live request fingerprints differently: a key used in one mode is 422 idempotency_key_reused
+    // in the other, never a replay of the other mode's payment (docs/adr/0078).
+    String fingerprint = RequestFingerprint.of(fingerprints, strictJson,
+        principal.livemode() ? CREATE_PATH + " livemode" : CREATE_PATH, tree);
     CreatePaymentRequest request = strictJson.bind(tree, CreatePaymentRequest.class);
-    return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request);
+    return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request).inMode(principal.livemode());
   }
 
   /** From fraud scoring to the answer: what runs detached from the exchange. */
@@ -170,7 +173,7 @@ final class PaymentPipeline {
    * payment is final.
    */
   private Mono<Answer> asItStands(Payment payment) {
-    return payments.find(payment.merchantId(), payment.id())
+    return payments.find(payment.merchantId(), payment.livemode(), payment.id())
         .map(current -> new Answer(CREATED, json.writeValueAsString(PaymentView.of(current)), false, false))
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.IDEMPOTENCY_IN_PROGRESS,
                 "The payment is still being recorded; retry shortly with the same Idempotency-Key.")
@@ -246,7 +249,7 @@ final class PaymentPipeline {
     Money zero = new Money(0, command.amount().currency());
     return new Payment(Ids.next("pay"), command.merchantId(), command.idempotencyKey(), PaymentStatus.PROCESSING,
         command.amount(), zero, command.reference(), command.description(), command.metadata(), command.maskedCard(),
-        command.wallet(), null, null, null, 0, now, now);
+        command.wallet(), null, null, null, 0, now, now, command.livemode());
   }
 
   /**
@@ -277,9 +280,9 @@ final class PaymentPipeline {
       }
       List<RailAdapter> candidates = command.instrument() instanceof MobileMoneyPayer payer
           ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(),
-              command.amount().currency(), payer)
+              command.amount().currency(), payer, command.livemode())
           : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency(),
-              command.instrument());
+              command.instrument(), command.livemode());
       Payment firstAttempt = candidates.isEmpty() ? null
           : assessed.withAttemptStarted(candidates.getFirst().name(), assessed.createdAt());
       return new Plan(assessed, candidates, firstAttempt);
