@@ -84,6 +84,13 @@ final class PaymentPipeline {
   private final JsonMapper json;
   private final DatabaseClient db;
   private final Clock clock;
+  private CardTokens tokens;
+
+  /** Card tokens (issue 19): set by Spring after construction, so the constructor stays as it was. */
+  @org.springframework.beans.factory.annotation.Autowired
+  void setCardTokens(CardTokens cardTokens) {
+    this.tokens = cardTokens;
+  }
 
   PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, KeyedHashes fingerprints,
       IdempotencyStore idempotency, IdempotencyCache cache, FraudScorer fraud, RailRouter router, OutcomeWriter outcomes,
@@ -130,7 +137,10 @@ final class PaymentPipeline {
    *     was recorded, {@code 503} naming its {@code payment_id} (retry with the same key)
    */
   Mono<Answer> create(Principal principal, String idempotencyKey, byte[] body) {
-    return metrics.timed("validate", Mono.fromCallable(() -> validate(principal, idempotencyKey, body)))
+    // A card token ({"type": "card", "token": "tok_…"}) becomes its card before validation (issue 19).
+    return metrics.timed("validate", Mono.fromCallable(() -> strictJson.readObject(body))
+            .flatMap(tree -> tokens.resolveIn(tree, principal.merchantId(), principal.livemode(), idempotencyKey))
+            .map(tree -> validate(principal, idempotencyKey, tree)))
         .flatMap(command -> cache.replay(command.merchantId(), command.idempotencyKey(), command.requestFingerprint())
             .map(replay -> new Answer(replay.status(), replay.body(), true, true))
             .switchIfEmpty(Mono.defer(() -> {
@@ -140,8 +150,7 @@ final class PaymentPipeline {
         .checkpoint("payment.create");
   }
 
-  private PaymentCommand validate(Principal principal, String idempotencyKey, byte[] body) {
-    JsonNode tree = strictJson.readObject(body);
+  private PaymentCommand validate(Principal principal, String idempotencyKey, JsonNode tree) {
     // Card number, expiry and CVC stay out of the stored fingerprint; the card counts by its token.
     // A live request fingerprints differently: a key used in one mode is 422 idempotency_key_reused
     // in the other, never a replay of the other mode's payment (docs/adr/0078).
