@@ -17,7 +17,8 @@ import reactor.core.publisher.Mono;
  * nosniff}, {@code X-Frame-Options: DENY} and {@code Content-Security-Policy: default-src 'none';
  * frame-ancestors 'none'} (an API answer is never a page to frame or run), {@code Referrer-Policy:
  * no-referrer}, and {@code Cache-Control: no-store} unless the handler chose a policy (the JWK
- * set is cacheable). Set just before the answer is committed, so error paths get them too.
+ * set is cacheable). A handler that set its own Content-Security-Policy keeps it (the browser
+ * pages, web.PageAssets). Set just before the answer is committed, so error paths get them too.
  *
  * <p>Not covered: answers Reactor Netty writes itself before WebFlux sees the request (a header
  * section over {@code server.max-http-request-header-size}: 431; an unparsable request line: 400).
@@ -46,7 +47,9 @@ final class SecurityHeadersFilter implements WebFilter {
     headers.set("Strict-Transport-Security", strictTransportSecurity);
     headers.set("X-Content-Type-Options", "nosniff");
     headers.set("X-Frame-Options", "DENY");
-    headers.set("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    if (!headers.containsHeader("Content-Security-Policy")) {
+      headers.set("Content-Security-Policy", CONTENT_SECURITY_POLICY); // pages set their own (web.PageAssets)
+    }
     headers.set("Referrer-Policy", "no-referrer");
     if (!headers.containsHeader(HttpHeaders.CACHE_CONTROL)) {
       headers.setCacheControl("no-store");

@@ -67,6 +67,14 @@ public record HttpReply(int status, byte[] body) {
     return false;
   }
 
+  /**
+   * A rail's own text (a message, a description) as quoted in our messages and failures: at most
+   * {@code max} characters, then "…"; empty for none. Never more, so a rail cannot fill our logs.
+   */
+  public static String clip(String value, int max) {
+    return value == null ? "" : value.length() <= max ? value : value.substring(0, max) + "…";
+  }
+
   /** The innermost cause, at most 32 levels down (a cause chain can loop). */
   private static Throwable rootCause(Throwable error) {
     Throwable cause = error;

@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.function.Predicate;
 import reactor.core.publisher.Mono;
 
 /**
@@ -44,6 +46,40 @@ public final class RailTokenCache {
   /** The current token, fetching one if none is valid; errors with the fetch's error. */
   public Mono<Token> token() {
     return cached;
+  }
+
+  /**
+   * Makes one call of {@code rail} with the current token; if the rail answers {@code 401}, revokes
+   * the token and makes the call once more with a fresh one (once: a second refusal is the answer).
+   *
+   * @param rail the rail's name, for the error
+   * @param call the call, given the bearer value
+   * @return the call's reply; {@link RailException#notCharged} when no token could be had (nothing
+   *     reached the rail's payment API)
+   */
+  public Mono<HttpReply> withToken(String rail, Function<String, Mono<HttpReply>> call) {
+    return withToken(rail, reply -> reply.status() == 401, call);
+  }
+
+  /**
+   * {@link #withToken(String, Function)} for a rail that refuses a token in its own way (Daraja
+   * answers {@code 404.001.03} "Invalid Access Token": rails.md §1.2).
+   *
+   * @param refused whether a reply means the token was refused
+   */
+  public Mono<HttpReply> withToken(String rail, Predicate<HttpReply> refused, Function<String, Mono<HttpReply>> call) {
+    return token(rail).flatMap(token -> call.apply(token.value()).flatMap(reply -> {
+      if (!refused.test(reply)) {
+        return Mono.just(reply);
+      }
+      token.revoke();
+      return token(rail).flatMap(fresh -> call.apply(fresh.value()));
+    }));
+  }
+
+  private Mono<Token> token(String rail) {
+    return cached.onErrorMap(error -> !(error instanceof RailException),
+        error -> RailException.notCharged(rail + ": no access token (" + error.getClass().getSimpleName() + ")", error));
   }
 
   /**

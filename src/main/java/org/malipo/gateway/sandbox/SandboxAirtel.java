@@ -12,7 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
-import tools.jackson.core.JacksonException;
+import org.malipo.gateway.common.JsonBodies;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -69,7 +69,7 @@ final class SandboxAirtel {
   }
 
   SandboxMobileMoney.Reply token(byte[] body) {
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null || !same(CLIENT_ID, request.path("client_id").asString(""))
         || !same(CLIENT_SECRET, request.path("client_secret").asString(""))
         || !"client_credentials".equals(request.path("grant_type").asString(""))) {
@@ -85,7 +85,7 @@ final class SandboxAirtel {
     if (!bearerValid(authorization)) {
       return reply(401, Map.of("status", status("401", "Unauthorized", "ESB000001", "DP00800001009", false)));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     JsonNode transaction = request == null ? null : request.path("transaction");
     JsonNode subscriber = request == null ? null : request.path("subscriber");
     if (transaction == null || country == null || currency == null
@@ -178,15 +178,6 @@ final class SandboxAirtel {
   private static boolean same(String expected, String actual) {
     return actual != null && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
         actual.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
   }
 
   private SandboxMobileMoney.Reply reply(int status, Map<String, ?> body) {

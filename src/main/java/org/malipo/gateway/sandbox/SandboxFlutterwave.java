@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import javax.crypto.Cipher;
 import javax.crypto.spec.SecretKeySpec;
-import tools.jackson.core.JacksonException;
+import org.malipo.gateway.common.JsonBodies;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -64,7 +64,7 @@ final class SandboxFlutterwave {
     if (!authorized(authorization)) {
       return reply(401, Map.of("status", "error", "message", "Invalid authorization key", "data", "null"));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request != null && "card".equals(type)) {
       request = decrypt(request.path("client").asString(""));
     }
@@ -123,7 +123,7 @@ final class SandboxFlutterwave {
       return reply(401, Map.of("status", "error", "message", "Invalid authorization key", "data", "null"));
     }
     Charge charge = id == null ? null : byId.getIfPresent(id);
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (charge == null || !"successful".equals(charge.status()) || clock.instant().isBefore(charge.finalAt())) {
       return error(400, "Transaction not found or not refundable");
     }
@@ -173,7 +173,7 @@ final class SandboxFlutterwave {
     try {
       Cipher cipher = Cipher.getInstance("DESede/ECB/PKCS5Padding");
       cipher.init(Cipher.DECRYPT_MODE, new SecretKeySpec(ENCRYPTION_KEY.getBytes(StandardCharsets.UTF_8), "DESede"));
-      return tree(cipher.doFinal(Base64.getDecoder().decode(client)));
+      return JsonBodies.object(json, cipher.doFinal(Base64.getDecoder().decode(client)));
     } catch (GeneralSecurityException | IllegalArgumentException e) {
       return null;
     }
@@ -182,15 +182,6 @@ final class SandboxFlutterwave {
   private static boolean authorized(String authorization) {
     return authorization != null && MessageDigest.isEqual(("Bearer " + SECRET_KEY).getBytes(StandardCharsets.UTF_8),
         authorization.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
   }
 
   private SandboxMobileMoney.Reply error(int status, String message) {

@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
-import tools.jackson.core.JacksonException;
+import org.malipo.gateway.common.JsonBodies;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -126,7 +126,7 @@ final class SandboxMobileMoney {
     if (!bearerValid("mpesa:", authorization)) {
       return reply(404, Map.of("requestId", id(), "errorCode", "404.001.03", "errorMessage", "Invalid Access Token"));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null) {
       return invalid("Invalid JSON");
     }
@@ -167,7 +167,7 @@ final class SandboxMobileMoney {
     if (!bearerValid("mpesa:", authorization)) {
       return reply(404, Map.of("requestId", id(), "errorCode", "404.001.03", "errorMessage", "Invalid Access Token"));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null) {
       return invalid("Invalid JSON");
     }
@@ -255,7 +255,7 @@ final class SandboxMobileMoney {
         || targetEnvironment == null || targetEnvironment.isBlank()) {
       return reply(400, Map.of("code", "VALIDATION_ERROR", "message", "X-Reference-Id or X-Target-Environment invalid"));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null || !request.path("amount").isString() || !request.path("amount").asString().matches("\\d+(\\.\\d{1,2})?")
         || request.path("currency").asString("").length() != 3
         || !"MSISDN".equals(request.path("payer").path("partyIdType").asString(""))
@@ -327,15 +327,6 @@ final class SandboxMobileMoney {
   private static boolean same(String expected, String actual) {
     return actual != null && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
         actual.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
   }
 
   private Reply reply(int status, Map<String, ?> body) {

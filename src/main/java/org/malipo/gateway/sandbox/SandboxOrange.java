@@ -12,7 +12,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import tools.jackson.core.JacksonException;
+import org.malipo.gateway.common.JsonBodies;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -82,7 +82,7 @@ final class SandboxOrange {
     if (refused != null) {
       return refused;
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     String payToken = request == null ? "" : request.path("payToken").asString("");
     Payment initiated = payments.getIfPresent(payToken);
     if (request == null || initiated == null || !request.path("amount").isString()
@@ -160,15 +160,6 @@ final class SandboxOrange {
   private static boolean same(String expected, String actual) {
     return actual != null && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
         actual.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
   }
 
   private SandboxMobileMoney.Reply reply(int status, Map<String, ?> body) {

@@ -19,9 +19,9 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.malipo.gateway.common.JsonBodies;
 import org.malipo.gateway.sandbox.SandboxMobileMoney.Callback;
 import org.malipo.gateway.sandbox.SandboxMobileMoney.Reply;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -97,7 +97,7 @@ final class SandboxPayouts {
     if (!collections.bearerValid("mpesa:", authorization)) {
       return reply(404, Map.of("requestId", id(), "errorCode", "404.001.03", "errorMessage", "Invalid Access Token"));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null) {
       return invalid("Invalid JSON");
     }
@@ -174,7 +174,7 @@ final class SandboxPayouts {
     if (!collections.bearerValid("mpesa:", authorization)) {
       return reply(404, Map.of("requestId", id(), "errorCode", "404.001.03", "errorMessage", "Invalid Access Token"));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null) {
       return invalid("Invalid JSON");
     }
@@ -228,7 +228,7 @@ final class SandboxPayouts {
     if (!collections.bearerValid("mpesa:", authorization)) {
       return reply(404, Map.of("requestId", id(), "errorCode", "404.001.03", "errorMessage", "Invalid Access Token"));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null) {
       return invalid("Invalid JSON");
     }
@@ -290,7 +290,7 @@ final class SandboxPayouts {
       return refused;
     }
     count(referenceId);
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null || !validAmount(request) || !"MSISDN".equals(request.path("payee").path("partyIdType").asString(""))
         || !request.path("payee").path("partyId").asString("").matches("\\d{9,15}")) {
       return reply(400, Map.of("code", "VALIDATION_ERROR", "message", "Invalid request body"));
@@ -318,7 +318,7 @@ final class SandboxPayouts {
     if (refused != null) {
       return refused;
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null || !validAmount(request) || request.path("referenceIdToRefund").asString("").isEmpty()) {
       return reply(400, Map.of("code", "VALIDATION_ERROR", "message", "Invalid request body"));
     }
@@ -400,15 +400,6 @@ final class SandboxPayouts {
   private static boolean same(String expected, String actual) {
     return actual != null && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8),
         actual.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
   }
 
   private Reply reply(int status, Map<String, ?> body) {

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import tools.jackson.core.JacksonException;
+import org.malipo.gateway.common.JsonBodies;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -74,7 +74,7 @@ final class SandboxPaystack {
     if (!authorized(authorization)) {
       return reply(401, Map.of("status", false, "message", "Invalid key"));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     if (request == null || !request.path("amount").canConvertToExactIntegral() || request.path("amount").asLong() <= 0
         || request.path("reference").asString("").isEmpty() || request.path("email").asString("").isEmpty()
         || !request.path("currency").asString("").matches("NGN|GHS")) {
@@ -133,7 +133,7 @@ final class SandboxPaystack {
     if (!authorized(authorization)) {
       return reply(401, Map.of("status", false, "message", "Invalid key"));
     }
-    JsonNode request = tree(body);
+    JsonNode request = JsonBodies.object(json, body);
     String reference = request == null ? "" : request.path("transaction").asString("");
     Charge charge = charges.getIfPresent(reference);
     if (charge == null || !"success".equals(charge.status()) || clock.instant().isBefore(charge.finalAt())) {
@@ -209,15 +209,6 @@ final class SandboxPaystack {
   private static boolean authorized(String authorization) {
     return authorization != null && MessageDigest.isEqual(("Bearer " + SECRET_KEY).getBytes(StandardCharsets.UTF_8),
         authorization.getBytes(StandardCharsets.UTF_8));
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
   }
 
   private SandboxMobileMoney.Reply reply(int status, Map<String, ?> body) {

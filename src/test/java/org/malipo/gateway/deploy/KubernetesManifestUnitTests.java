@@ -152,7 +152,13 @@ class KubernetesManifestUnitTests {
         .hasSizeGreaterThanOrEqualTo(2);
     assertThat(fromSecret).contains("MALIPO_CALLBACKS_MPESATOKEN", "MALIPO_CALLBACKS_MTNMOMOTOKEN",
         "MALIPO_CARD_FINGERPRINT_KEY", "MALIPO_WEBHOOKS_SECRETENCRYPTION_KEYS_K1", "MALIPO_DB_PASSWORD",
-        "MALIPO_KAFKA_PROPERTIES_SASL_JAAS_CONFIG", "MALIPO_RAILS_MPESA_CONSUMERSECRET", "MALIPO_RAILS_MTNMOMO_APIKEY");
+        "MALIPO_KAFKA_PROPERTIES_SASL_JAAS_CONFIG", "MALIPO_RAILS_MPESA_CONSUMERSECRET", "MALIPO_RAILS_MTNMOMO_APIKEY",
+        "MALIPO_RAILS_AIRTEL_CLIENTSECRET", "MALIPO_CALLBACKS_AIRTELTOKEN", "MALIPO_RAILS_ORANGE_PIN",
+        "MALIPO_CALLBACKS_ORANGETOKEN", "MALIPO_RAILS_PAYSTACK_SECRETKEY", "MALIPO_RAILS_FLUTTERWAVE_SECRETHASH");
+    // A rail whose API root production sets must get every credential from the Secret: RegionalRails
+    // refuses to start a real rail with the sandbox's published credentials.
+    assertThat(configData(render("production"))).containsKeys("MALIPO_RAILS_AIRTEL_BASEURL",
+        "MALIPO_RAILS_ORANGE_BASEURL", "MALIPO_RAILS_PAYSTACK_BASEURL", "MALIPO_RAILS_FLUTTERWAVE_BASEURL");
     assertThat(configData(render("production"))).doesNotContainKey("MALIPO_SANDBOX_ENABLED");
   }
 

@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.JsonBodies;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.HttpReply;
 import org.malipo.gateway.rail.MobileMoneyOperator;
@@ -180,9 +180,9 @@ public final class AirtelRail implements RailAdapter {
     String id = transactionId(request.attemptId(), country, market.currency());
     String nsn = payer.msisdn().substring(1 + countryCodeLength(payer.msisdn()));
     String reference = request.reference() == null ? request.paymentId() : request.reference();
-    return Mono.fromCallable(() -> json.writeValueAsBytes(new Push(clip(reference, 64),
+    return Mono.fromCallable(() -> json.writeValueAsBytes(new Push(HttpReply.clip(reference, 64),
             new Subscriber(country, currency, nsn), new Transaction(amount, country, currency, id))))
-        .flatMap(body -> withToken(bearer -> client.post().uri(PAYMENTS_PATH)
+        .flatMap(body -> tokens.withToken(NAME, bearer -> client.post().uri(PAYMENTS_PATH)
             .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
             .header("X-Country", country)
             .header("X-Currency", currency)
@@ -198,7 +198,7 @@ public final class AirtelRail implements RailAdapter {
     if (reply.status() == 401) {
       throw RailException.notCharged(NAME + " answered HTTP 401 after a token refresh");
     }
-    JsonNode answer = tree(reply.body());
+    JsonNode answer = JsonBodies.object(json, reply.body());
     JsonNode status = answer == null ? null : answer.path("status");
     if (status == null || !status.isObject()) {
       return new RailOutcome.Unknown(NAME, "USSD push HTTP " + reply.status() + ", not Airtel's answer");
@@ -215,7 +215,7 @@ public final class AirtelRail implements RailAdapter {
     if (!success && reply.status() < 500 && DECLINES.containsKey(code)) {
       return declined(id, code);
     }
-    return new RailOutcome.Unknown(NAME, "USSD push HTTP " + reply.status() + " " + clip(code, 20));
+    return new RailOutcome.Unknown(NAME, "USSD push HTTP " + reply.status() + " " + HttpReply.clip(code, 20));
   }
 
   /** The enquiry takes our transaction id, which holds the country and currency it needs. */
@@ -233,14 +233,14 @@ public final class AirtelRail implements RailAdapter {
     }
     String country = id.substring(id.length() - 5, id.length() - 3);
     String currency = id.substring(id.length() - 3);
-    return withToken(bearer -> client.get().uri(ENQUIRY_PATH, id)
+    return tokens.withToken(NAME, bearer -> client.get().uri(ENQUIRY_PATH, id)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
         .header("X-Country", country)
         .header("X-Currency", currency)
         .accept(MediaType.ALL)
         .exchangeToMono(HttpReply::read))
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           JsonNode transaction = answer == null ? null : answer.path("data").path("transaction");
           if (transaction == null || !transaction.isObject()) {
             return new RailOutcome.Unknown(NAME, "enquiry HTTP " + reply.status());
@@ -251,7 +251,7 @@ public final class AirtelRail implements RailAdapter {
             case "TF" -> declined(id, responseCode);
             case "TE" -> declined(id, "DP00800001029");
             case "TIP" -> new RailOutcome.Pending(NAME, id);
-            default -> new RailOutcome.Unknown(NAME, "enquiry status " + clip(transaction.path("status").asString(""), 10));
+            default -> new RailOutcome.Unknown(NAME, "enquiry status " + HttpReply.clip(transaction.path("status").asString(""), 10));
           };
         });
   }
@@ -280,7 +280,7 @@ public final class AirtelRail implements RailAdapter {
     RailOutcome outcome = switch (statusCode) {
       case "TS" -> new RailOutcome.Approved(NAME, id, transaction.path("airtel_money_id").asString("TS"));
       case "TF" -> declined(id, "");
-      default -> new RailOutcome.Unknown(NAME, "callback status " + clip(statusCode, 10));
+      default -> new RailOutcome.Unknown(NAME, "callback status " + HttpReply.clip(statusCode, 10));
     };
     return new RailCallback(id, attemptId, outcome, null, null);
   }
@@ -323,21 +323,6 @@ public final class AirtelRail implements RailAdapter {
     throw new IllegalArgumentException("not an Airtel market");
   }
 
-  private Mono<HttpReply> withToken(Function<String, Mono<HttpReply>> call) {
-    return token().flatMap(token -> call.apply(token.value()).flatMap(reply -> {
-      if (reply.status() != 401) {
-        return Mono.just(reply);
-      }
-      token.revoke();
-      return token().flatMap(fresh -> call.apply(fresh.value()));
-    }));
-  }
-
-  private Mono<RailTokenCache.Token> token() {
-    return tokens.token().onErrorMap(error -> !(error instanceof RailException),
-        error -> RailException.notCharged(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", error));
-  }
-
   private Mono<RailTokenCache.Token> fetchToken(String clientId, String clientSecret) {
     return Mono.defer(() -> client.post().uri(TOKEN_PATH)
         .contentType(MediaType.APPLICATION_JSON)
@@ -346,7 +331,7 @@ public final class AirtelRail implements RailAdapter {
             "grant_type", "client_credentials")))
         .exchangeToMono(HttpReply::read))
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           String token = answer == null ? "" : answer.path("access_token").asString("");
           // A number in the docs, a string ("180") in practice: accept both.
           long expiresInSeconds = answer == null ? 0 : parseLong(answer.path("expires_in").asString("0"));
@@ -357,24 +342,11 @@ public final class AirtelRail implements RailAdapter {
         });
   }
 
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = body.length == 0 ? null : json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
-  }
-
   private static long parseLong(String value) {
     try {
       return new BigDecimal(value).longValue();
     } catch (NumberFormatException e) {
       return 0;
     }
-  }
-
-  private static String clip(String value, int max) {
-    return value == null ? "" : value.length() <= max ? value : value.substring(0, max);
   }
 }

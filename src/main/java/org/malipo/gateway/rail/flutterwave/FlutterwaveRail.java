@@ -15,6 +15,7 @@ import java.util.function.Function;
 import javax.crypto.Cipher;
 import javax.crypto.spec.SecretKeySpec;
 import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.JsonBodies;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.CardData;
 import org.malipo.gateway.rail.HttpReply;
@@ -226,14 +227,14 @@ public final class FlutterwaveRail implements RailAdapter {
   }
 
   private RailOutcome chargeOutcome(HttpReply reply) {
-    JsonNode answer = tree(reply.body());
+    JsonNode answer = JsonBodies.object(json, reply.body());
     if (reply.status() == 401) {
       throw RailException.notCharged(NAME + " refused the secret key (HTTP 401)");
     }
     if (reply.status() == 400 && answer != null && "error".equals(answer.path("status").asString(""))
         && !answer.path("data").isObject()
         && !answer.path("message").asString("").toLowerCase(Locale.ROOT).contains("duplicate")) {
-      throw RailException.notCharged(NAME + " refused the charge: " + clip(answer.path("message").asString(""), 60));
+      throw RailException.notCharged(NAME + " refused the charge: " + HttpReply.clip(answer.path("message").asString(""), 60));
     }
     JsonNode data = answer == null ? null : answer.path("data");
     if (reply.status() != 200 || data == null || !data.isObject() || data.path("id").asString("").isEmpty()) {
@@ -249,13 +250,13 @@ public final class FlutterwaveRail implements RailAdapter {
       case "successful" -> new RailOutcome.Approved(NAME, id, flwRef(data, "successful"));
       case "failed", "cancelled" -> declined(id, data);
       case "pending", "processing", "new" -> new RailOutcome.Pending(NAME, id);
-      default -> new RailOutcome.Unknown(NAME, "status " + clip(status, 20));
+      default -> new RailOutcome.Unknown(NAME, "status " + HttpReply.clip(status, 20));
     };
   }
 
   private static String flwRef(JsonNode data, String fallback) {
     String reference = data.path("flw_ref").asString(data.path("flwRef").asString(""));
-    return reference.isEmpty() ? fallback : clip(reference, 40);
+    return reference.isEmpty() ? fallback : HttpReply.clip(reference, 40);
   }
 
   /** A failure with our code, from {@code processor_response} and the payment type. */
@@ -280,7 +281,7 @@ public final class FlutterwaveRail implements RailAdapter {
       case "timeout" -> "The customer did not approve the payment in time.";
       default -> "Flutterwave declined the payment.";
     };
-    return new RailOutcome.Declined(NAME, id, clip(response.isEmpty() ? "failed" : response, 40), failureCode, message);
+    return new RailOutcome.Declined(NAME, id, HttpReply.clip(response.isEmpty() ? "failed" : response, 40), failureCode, message);
   }
 
   /**
@@ -297,7 +298,7 @@ public final class FlutterwaveRail implements RailAdapter {
         .accept(MediaType.APPLICATION_JSON)
         .exchangeToMono(HttpReply::read)
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           JsonNode data = answer == null ? null : answer.path("data");
           return data == null || !data.isObject() || !"success".equals(answer.path("status").asString(""))
               ? new RailOutcome.Unknown(NAME, "verify HTTP " + reply.status())
@@ -363,7 +364,7 @@ public final class FlutterwaveRail implements RailAdapter {
             .exchangeToMono(HttpReply::read)
             .onErrorMap(error -> HttpReply.transportError(NAME + ": refund", error)))
         .map(reply -> {
-          JsonNode answer = tree(reply.body());
+          JsonNode answer = JsonBodies.object(json, reply.body());
           String status = answer == null ? "" : answer.path("status").asString("");
           if (reply.status() == 200 && "success".equals(status)) {
             return new RefundOutcome.Refunded(NAME, answer.path("data").path("id").asString(request.refundId()));
@@ -373,23 +374,10 @@ public final class FlutterwaveRail implements RailAdapter {
           }
           if (reply.status() == 400 && "error".equals(status)) {
             return new RefundOutcome.Refused(NAME, "refund_declined",
-                "Flutterwave refused the refund (" + clip(answer.path("message").asString(""), 60) + ").");
+                "Flutterwave refused the refund (" + HttpReply.clip(answer.path("message").asString(""), 60) + ").");
           }
           return new RefundOutcome.Unknown(NAME, "refund HTTP " + reply.status());
         });
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = body.length == 0 ? null : json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
-  }
-
-  private static String clip(String value, int max) {
-    return value == null ? "" : value.length() <= max ? value : value.substring(0, max);
   }
 
   @Override

@@ -12,8 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.JsonBodies;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.CallbackUrls;
 import org.malipo.gateway.rail.HttpReply;
@@ -238,7 +238,7 @@ public final class MpesaRail implements RailAdapter {
 
   /** One authenticated Daraja POST with the app's one cached token (shared with {@link MpesaB2cRail}). */
   Mono<HttpReply> call(String path, byte[] body) {
-    return withToken(bearer -> client.post().uri(path)
+    return tokens.withToken(NAME, this::tokenRefused, bearer -> client.post().uri(path)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
         .contentType(MediaType.APPLICATION_JSON)
         .accept(MediaType.APPLICATION_JSON)
@@ -247,20 +247,6 @@ public final class MpesaRail implements RailAdapter {
   }
 
   /** One call with the cached token; a refused token is revoked and the call retried once. */
-  private Mono<HttpReply> withToken(Function<String, Mono<HttpReply>> call) {
-    return token().flatMap(token -> call.apply(token.value()).flatMap(reply -> {
-      if (!tokenRefused(reply)) {
-        return Mono.just(reply);
-      }
-      token.revoke();
-      return token().flatMap(fresh -> call.apply(fresh.value()));
-    }));
-  }
-
-  private Mono<RailTokenCache.Token> token() {
-    return tokens.token().onErrorMap(error -> !(error instanceof RailException),
-        error -> RailException.notCharged(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", error));
-  }
 
   private Mono<RailTokenCache.Token> fetchToken(String basic) {
     return Mono.defer(() -> client.get().uri(TOKEN_PATH)
@@ -268,7 +254,7 @@ public final class MpesaRail implements RailAdapter {
         .accept(MediaType.APPLICATION_JSON)
         .exchangeToMono(HttpReply::read))
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           String token = answer == null ? "" : answer.path("access_token").asString("");
           // Daraja documents a number but sends a string ("3599"): accept both (rails.md §1.2).
           long expiresInSeconds = answer == null ? 0 : parseLong(answer.path("expires_in").asString("0"));
@@ -289,7 +275,7 @@ public final class MpesaRail implements RailAdapter {
   private RailOutcome pushOutcome(HttpReply reply) {
     int status = reply.status();
     if (status == 200) {
-      JsonNode answer = tree(reply.body());
+      JsonNode answer = JsonBodies.object(json, reply.body());
       if (answer == null) {
         return new RailOutcome.Unknown(NAME, "unreadable STK push answer");
       }
@@ -305,10 +291,10 @@ public final class MpesaRail implements RailAdapter {
     }
     if (pushRefused(reply)) {
       // A refused STK push created no CheckoutRequestID: nothing can complete later.
-      throw RailException.notCharged(NAME + " answered HTTP " + status + " " + clip(errorCode(reply)));
+      throw RailException.notCharged(NAME + " answered HTTP " + status + " " + HttpReply.clip(errorCode(reply), 40));
     }
     // Not a refusal Daraja documents: the prompt may have gone out (a proxy's 502 after forwarding).
-    return new RailOutcome.Unknown(NAME, "HTTP " + status + " " + clip(errorCode(reply)));
+    return new RailOutcome.Unknown(NAME, "HTTP " + status + " " + HttpReply.clip(errorCode(reply), 40));
   }
 
   /** Whether an STK push error answer is one Daraja documents as refusing it before processing. */
@@ -327,7 +313,7 @@ public final class MpesaRail implements RailAdapter {
 
   private RailOutcome queryOutcome(String checkoutRequestId, HttpReply reply) {
     if (reply.status() == 200) {
-      JsonNode answer = tree(reply.body());
+      JsonNode answer = JsonBodies.object(json, reply.body());
       String resultCode = answer == null ? "" : answer.path("ResultCode").asString("");
       if (resultCode.isEmpty()) {
         return new RailOutcome.Unknown(NAME, "STK query answer without ResultCode");
@@ -340,7 +326,7 @@ public final class MpesaRail implements RailAdapter {
     if (reply.status() == 500 && BEING_PROCESSED.equals(errorCode(reply))) {
       return new RailOutcome.Pending(NAME, checkoutRequestId);
     }
-    return new RailOutcome.Unknown(NAME, "STK query HTTP " + reply.status() + " " + clip(errorCode(reply)));
+    return new RailOutcome.Unknown(NAME, "STK query HTTP " + reply.status() + " " + HttpReply.clip(errorCode(reply), 40));
   }
 
   /** A failure with our code for a Daraja ResultCode (rails.md §1.6). */
@@ -359,7 +345,7 @@ public final class MpesaRail implements RailAdapter {
       case "insufficient_funds" -> "The M-Pesa balance is too low.";
       case "timeout" -> "The customer did not answer the payment prompt in time.";
       case "invalid_pin" -> "The customer entered a wrong PIN.";
-      default -> "M-Pesa declined the payment (" + clip(description) + ").";
+      default -> "M-Pesa declined the payment (" + HttpReply.clip(description, 40) + ").";
     };
     return new RailOutcome.Declined(railName, checkoutRequestId, resultCode, failureCode, message);
   }
@@ -378,21 +364,13 @@ public final class MpesaRail implements RailAdapter {
   }
 
   private String errorCode(HttpReply reply) {
-    JsonNode answer = tree(reply.body());
+    JsonNode answer = JsonBodies.object(json, reply.body());
     return answer == null ? "" : answer.path("errorCode").asString("");
   }
 
   private String errorMessage(HttpReply reply) {
-    JsonNode answer = tree(reply.body());
+    JsonNode answer = JsonBodies.object(json, reply.body());
     return answer == null ? "" : answer.path("errorMessage").asString("");
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      return body.length == 0 ? null : json.readTree(body);
-    } catch (JacksonException e) {
-      return null;
-    }
   }
 
   private static long parseLong(String value) {
@@ -401,9 +379,5 @@ public final class MpesaRail implements RailAdapter {
     } catch (NumberFormatException e) {
       return 0;
     }
-  }
-
-  private static String clip(String value) {
-    return value == null ? "" : value.length() <= 40 ? value : value.substring(0, 40) + "…";
   }
 }

@@ -3,8 +3,8 @@ package org.malipo.gateway.rail.mtnmomo;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
-import java.util.function.Function;
 import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.JsonBodies;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.CallbackUrls;
 import org.malipo.gateway.rail.HttpReply;
@@ -21,7 +21,6 @@ import org.springframework.http.MediaType;
 import org.springframework.web.reactive.function.BodyInserters;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.core.publisher.Mono;
-import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -109,7 +108,7 @@ public final class MtnMomoDisbursementRail implements PayoutRail {
   @Override
   public Mono<PayoutOutcome> send(PayoutRequest request) {
     String referenceId = MtnMomoRail.referenceId(request.payoutId());
-    String note = request.remarks() == null || request.remarks().isBlank() ? "Payout" : clip(request.remarks());
+    String note = request.remarks() == null || request.remarks().isBlank() ? "Payout" : HttpReply.clip(request.remarks(), 40);
     return Mono.fromCallable(() -> json.writeValueAsBytes(new Transfer(MtnMomoRail.majorUnits(request.amount()),
             request.amount().currency().code(), request.payoutId(), new MtnMomoRail.Party("MSISDN", request.msisdnDigits()),
             note, note)))
@@ -134,7 +133,7 @@ public final class MtnMomoDisbursementRail implements PayoutRail {
           if (reply.status() == 404) {
             return new PayoutOutcome.NotFound(name(), "RESOURCE_NOT_FOUND");
           }
-          JsonNode status = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode status = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           if (status == null) {
             return new PayoutOutcome.Unknown(name(), "status HTTP " + reply.status() + " " + code(reply));
           }
@@ -143,7 +142,7 @@ public final class MtnMomoDisbursementRail implements PayoutRail {
                 status.path("financialTransactionId").asString(null));
             case "PENDING" -> new PayoutOutcome.Pending(name(), referenceId);
             case "FAILED" -> failed(reason(status.path("reason")));
-            default -> new PayoutOutcome.Unknown(name(), "status " + clip(status.path("status").asString("")));
+            default -> new PayoutOutcome.Unknown(name(), "status " + HttpReply.clip(status.path("status").asString(""), 40));
           };
         })
         .onErrorResume(error -> Mono.just(new PayoutOutcome.Unknown(name(),
@@ -172,15 +171,15 @@ public final class MtnMomoDisbursementRail implements PayoutRail {
 
   private Mono<RefundOutcome> refundStatus(String referenceId) {
     return get(REFUND_PATH + "/" + referenceId).map(reply -> {
-      JsonNode status = reply.status() == 200 ? tree(reply.body()) : null;
+      JsonNode status = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
       if (status == null) {
         return new RefundOutcome.Unknown(name(), "refund status HTTP " + reply.status());
       }
       return switch (status.path("status").asString("")) {
         case "SUCCESSFUL" -> new RefundOutcome.Refunded(name(), status.path("financialTransactionId").asString(referenceId));
         case "FAILED" -> new RefundOutcome.Refused(name(), "refund_declined",
-            "MTN MoMo refused the refund (" + clip(reason(status.path("reason"))) + ").");
-        default -> new RefundOutcome.Unknown(name(), "refund " + clip(status.path("status").asString("")));
+            "MTN MoMo refused the refund (" + HttpReply.clip(reason(status.path("reason")), 40) + ").");
+        default -> new RefundOutcome.Unknown(name(), "refund " + HttpReply.clip(status.path("status").asString(""), 40));
       };
     });
   }
@@ -197,9 +196,9 @@ public final class MtnMomoDisbursementRail implements PayoutRail {
       case "recipient_invalid" -> "The recipient is not an active MTN MoMo wallet.";
       case "recipient_limit_exceeded" -> "The recipient's wallet cannot receive this amount.";
       case "provider_balance_insufficient" -> "The payout account at MTN MoMo cannot cover the payout now.";
-      default -> "MTN MoMo declined the payout (" + clip(reason) + ").";
+      default -> "MTN MoMo declined the payout (" + HttpReply.clip(reason, 40) + ").";
     };
-    return new PayoutOutcome.Failed(name(), code, clip(reason), message);
+    return new PayoutOutcome.Failed(name(), code, HttpReply.clip(reason, 40), message);
   }
 
   private boolean refused(HttpReply reply) {
@@ -212,7 +211,7 @@ public final class MtnMomoDisbursementRail implements PayoutRail {
   }
 
   private Mono<HttpReply> post(String path, String referenceId, String callbackUrl, byte[] body) {
-    return withToken(bearer -> {
+    return tokens.withToken(name(), bearer -> {
       WebClient.RequestBodySpec spec = client.post().uri(path)
           .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
           .header("X-Reference-Id", referenceId)
@@ -227,28 +226,12 @@ public final class MtnMomoDisbursementRail implements PayoutRail {
   }
 
   private Mono<HttpReply> get(String path) {
-    return withToken(bearer -> client.get().uri(path)
+    return tokens.withToken(name(), bearer -> client.get().uri(path)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
         .header("X-Target-Environment", targetEnvironment)
         .header(MtnMomoRail.SUBSCRIPTION_KEY, subscriptionKey)
         .accept(MediaType.APPLICATION_JSON)
         .exchangeToMono(HttpReply::read));
-  }
-
-  private Mono<HttpReply> withToken(Function<String, Mono<HttpReply>> call) {
-    return token().flatMap(token -> call.apply(token.value()).flatMap(reply -> {
-      if (reply.status() != 401) {
-        return Mono.just(reply);
-      }
-      token.revoke();
-      return token().flatMap(fresh -> call.apply(fresh.value()));
-    }));
-  }
-
-  private Mono<RailTokenCache.Token> token() {
-    return tokens.token().onErrorMap(error -> !(error instanceof RailException),
-        error -> RailException.notCharged(name() + ": no disbursement token (" + error.getClass().getSimpleName() + ")",
-            error));
   }
 
   private Mono<RailTokenCache.Token> fetchToken(String basic) {
@@ -259,7 +242,7 @@ public final class MtnMomoDisbursementRail implements PayoutRail {
         .body(BodyInserters.fromFormData("grant_type", "client_credentials"))
         .exchangeToMono(HttpReply::read))
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           String token = answer == null ? "" : answer.path("access_token").asString("");
           long expiresInSeconds = answer == null ? 0 : answer.path("expires_in").asLong(0);
           if (token.isEmpty() || expiresInSeconds <= 0) {
@@ -275,19 +258,7 @@ public final class MtnMomoDisbursementRail implements PayoutRail {
   }
 
   private String code(HttpReply reply) {
-    JsonNode answer = tree(reply.body());
-    return answer == null ? "" : clip(answer.path("code").asString(""));
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      return body.length == 0 ? null : json.readTree(body);
-    } catch (JacksonException e) {
-      return null;
-    }
-  }
-
-  private static String clip(String value) {
-    return value == null ? "" : value.length() <= 40 ? value : value.substring(0, 40) + "…";
+    JsonNode answer = JsonBodies.object(json, reply.body());
+    return answer == null ? "" : HttpReply.clip(answer.path("code").asString(""), 40);
   }
 }

@@ -7,8 +7,8 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.function.Function;
 import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.JsonBodies;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.CallbackUrls;
 import org.malipo.gateway.rail.HttpReply;
@@ -148,7 +148,7 @@ public final class MtnMomoRail implements RailAdapter {
               request.amount().currency().code(), request.attemptId(),
               new Party("MSISDN", request.payer().digits()), "Payment " + note, note));
         })
-        .flatMap(body -> withToken(bearer -> client.post().uri(REQUEST_TO_PAY_PATH)
+        .flatMap(body -> tokens.withToken(NAME, bearer -> client.post().uri(REQUEST_TO_PAY_PATH)
             .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
             .header("X-Reference-Id", referenceId)
             .header("X-Target-Environment", targetEnvironment)
@@ -183,7 +183,7 @@ public final class MtnMomoRail implements RailAdapter {
   public Mono<RailOutcome> queryStatus(String reference) {
     // An unknown attempt has no reference of its own: ours is derived from its attempt id.
     String referenceId = reference.startsWith("att_") ? referenceId(reference) : reference;
-    return withToken(bearer -> client.get().uri(REQUEST_TO_PAY_PATH + "/{ref}", referenceId)
+    return tokens.withToken(NAME, bearer -> client.get().uri(REQUEST_TO_PAY_PATH + "/{ref}", referenceId)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
         .header("X-Target-Environment", targetEnvironment)
         .header(SUBSCRIPTION_KEY, subscriptionKey)
@@ -193,7 +193,7 @@ public final class MtnMomoRail implements RailAdapter {
           if (reply.status() != 200) {
             return new RailOutcome.Unknown(NAME, "status HTTP " + reply.status() + " " + code(reply));
           }
-          JsonNode status = tree(reply.body());
+          JsonNode status = JsonBodies.object(json, reply.body());
           return status == null ? new RailOutcome.Unknown(NAME, "unreadable status") : outcomeOf(referenceId, status);
         });
   }
@@ -237,7 +237,7 @@ public final class MtnMomoRail implements RailAdapter {
           status.path("financialTransactionId").asString("SUCCESSFUL"));
       case "PENDING" -> new RailOutcome.Pending(NAME, referenceId);
       case "FAILED" -> declined(referenceId, reason(status.path("reason")));
-      default -> new RailOutcome.Unknown(NAME, "status " + clip(status.path("status").asString("")));
+      default -> new RailOutcome.Unknown(NAME, "status " + HttpReply.clip(status.path("status").asString(""), 40));
     };
   }
 
@@ -260,24 +260,9 @@ public final class MtnMomoRail implements RailAdapter {
       case "customer_cancelled" -> "The customer rejected the payment on the phone.";
       case "insufficient_funds" -> "The MoMo balance is too low.";
       case "timeout" -> "The customer did not approve the payment in time.";
-      default -> "MTN MoMo declined the payment (" + clip(reason) + ").";
+      default -> "MTN MoMo declined the payment (" + HttpReply.clip(reason, 40) + ").";
     };
-    return new RailOutcome.Declined(NAME, referenceId, clip(reason), failureCode, message);
-  }
-
-  private Mono<HttpReply> withToken(Function<String, Mono<HttpReply>> call) {
-    return token().flatMap(token -> call.apply(token.value()).flatMap(reply -> {
-      if (reply.status() != 401) {
-        return Mono.just(reply);
-      }
-      token.revoke();
-      return token().flatMap(fresh -> call.apply(fresh.value()));
-    }));
-  }
-
-  private Mono<RailTokenCache.Token> token() {
-    return tokens.token().onErrorMap(error -> !(error instanceof RailException),
-        error -> RailException.notCharged(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", error));
+    return new RailOutcome.Declined(NAME, referenceId, HttpReply.clip(reason, 40), failureCode, message);
   }
 
   private Mono<RailTokenCache.Token> fetchToken(String basic) {
@@ -288,7 +273,7 @@ public final class MtnMomoRail implements RailAdapter {
         .body(BodyInserters.fromFormData("grant_type", "client_credentials"))
         .exchangeToMono(HttpReply::read))
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           String token = answer == null ? "" : answer.path("access_token").asString("");
           long expiresInSeconds = answer == null ? 0 : answer.path("expires_in").asLong(0);
           if (token.isEmpty() || expiresInSeconds <= 0) {
@@ -299,19 +284,7 @@ public final class MtnMomoRail implements RailAdapter {
   }
 
   private String code(HttpReply reply) {
-    JsonNode answer = tree(reply.body());
-    return answer == null ? "" : clip(answer.path("code").asString(""));
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      return body.length == 0 ? null : json.readTree(body);
-    } catch (JacksonException e) {
-      return null;
-    }
-  }
-
-  private static String clip(String value) {
-    return value == null ? "" : value.length() <= 40 ? value : value.substring(0, 40) + "…";
+    JsonNode answer = JsonBodies.object(json, reply.body());
+    return answer == null ? "" : HttpReply.clip(answer.path("code").asString(""), 40);
   }
 }

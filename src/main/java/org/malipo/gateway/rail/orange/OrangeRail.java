@@ -6,8 +6,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Function;
 import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.JsonBodies;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.CallbackUrls;
 import org.malipo.gateway.rail.HttpReply;
@@ -167,8 +167,8 @@ public final class OrangeRail implements RailAdapter {
     return init()
         .flatMap(payToken -> Mono.fromCallable(() -> json.writeValueAsBytes(new Pay(
                 callbackUrls.callbackUrl(MobileMoneyOperator.ORANGE, request.attemptId()), channelUserMsisdn, whole,
-                subscriber, pin, request.attemptId(), clip(description, 64), payToken)))
-            .flatMap(body -> withToken(bearer -> client.post().uri(PAY_PATH)
+                subscriber, pin, request.attemptId(), HttpReply.clip(description, 64), payToken)))
+            .flatMap(body -> tokens.withToken(NAME, bearer -> client.post().uri(PAY_PATH)
                 .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
                 .header(AUTH_TOKEN, authToken)
                 .contentType(MediaType.APPLICATION_JSON)
@@ -181,7 +181,7 @@ public final class OrangeRail implements RailAdapter {
 
   /** A payToken; nothing is debited by it, so every failure is surely not charged. */
   private Mono<String> init() {
-    return withToken(bearer -> client.post().uri(INIT_PATH)
+    return tokens.withToken(NAME, bearer -> client.post().uri(INIT_PATH)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
         .header(AUTH_TOKEN, authToken)
         .accept(MediaType.APPLICATION_JSON)
@@ -189,7 +189,7 @@ public final class OrangeRail implements RailAdapter {
         .onErrorMap(error -> error instanceof RailException ? error
             : RailException.notCharged(NAME + ": init failed, no payment sent (" + error.getClass().getSimpleName() + ")", error))
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           String payToken = answer == null ? "" : answer.path("data").path("payToken").asString("");
           if (payToken.isEmpty()) {
             throw RailException.notCharged(NAME + ": init answered HTTP " + reply.status() + ", no payment sent");
@@ -199,7 +199,7 @@ public final class OrangeRail implements RailAdapter {
   }
 
   private RailOutcome payOutcome(String payToken, HttpReply reply) {
-    JsonNode data = reply.status() == 200 ? tree(reply.body()) : null;
+    JsonNode data = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
     data = data == null ? null : data.path("data");
     if (data == null || !data.isObject()) {
       return new RailOutcome.Unknown(NAME, "payment HTTP " + reply.status());
@@ -213,7 +213,7 @@ public final class OrangeRail implements RailAdapter {
       case "SUCCESSFULL", "SUCCESSFUL" -> new RailOutcome.Approved(NAME, payToken, data.path("txnid").asString(status));
       case "PENDING", "INITIATED" -> new RailOutcome.Pending(NAME, payToken);
       case "FAILED", "CANCELLED", "EXPIRED" -> declined(payToken, status, data.path("confirmtxnstatus").asString(""));
-      default -> new RailOutcome.Unknown(NAME, "status " + clip(status, 12));
+      default -> new RailOutcome.Unknown(NAME, "status " + HttpReply.clip(status, 12));
     };
   }
 
@@ -225,13 +225,13 @@ public final class OrangeRail implements RailAdapter {
 
   @Override
   public Mono<RailOutcome> queryStatus(String payToken) {
-    return withToken(bearer -> client.get().uri(STATUS_PATH, payToken)
+    return tokens.withToken(NAME, bearer -> client.get().uri(STATUS_PATH, payToken)
         .header(HttpHeaders.AUTHORIZATION, "Bearer " + bearer)
         .header(AUTH_TOKEN, authToken)
         .accept(MediaType.APPLICATION_JSON)
         .exchangeToMono(HttpReply::read))
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           JsonNode data = answer == null ? null : answer.path("data");
           return data == null || !data.isObject()
               ? new RailOutcome.Unknown(NAME, "status HTTP " + reply.status())
@@ -278,21 +278,6 @@ public final class OrangeRail implements RailAdapter {
     return new RailOutcome.Declined(NAME, payToken, confirmStatus.isEmpty() ? status : confirmStatus, failureCode, message);
   }
 
-  private Mono<HttpReply> withToken(Function<String, Mono<HttpReply>> call) {
-    return token().flatMap(token -> call.apply(token.value()).flatMap(reply -> {
-      if (reply.status() != 401) {
-        return Mono.just(reply);
-      }
-      token.revoke();
-      return token().flatMap(fresh -> call.apply(fresh.value()));
-    }));
-  }
-
-  private Mono<RailTokenCache.Token> token() {
-    return tokens.token().onErrorMap(error -> !(error instanceof RailException),
-        error -> RailException.notCharged(NAME + ": no access token (" + error.getClass().getSimpleName() + ")", error));
-  }
-
   private Mono<RailTokenCache.Token> fetchToken(String basic) {
     return Mono.defer(() -> client.post().uri(TOKEN_PATH)
         .header(HttpHeaders.AUTHORIZATION, basic)
@@ -300,7 +285,7 @@ public final class OrangeRail implements RailAdapter {
         .body(BodyInserters.fromFormData("grant_type", "client_credentials"))
         .exchangeToMono(HttpReply::read))
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           String token = answer == null ? "" : answer.path("access_token").asString("");
           long expiresInSeconds = answer == null ? 0 : answer.path("expires_in").asLong(0);
           if (token.isEmpty() || expiresInSeconds <= 0) {
@@ -308,18 +293,5 @@ public final class OrangeRail implements RailAdapter {
           }
           return new RailTokenCache.Token(token, clock.instant().plusSeconds(expiresInSeconds));
         });
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = body.length == 0 ? null : json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
-  }
-
-  private static String clip(String value, int max) {
-    return value == null ? "" : value.length() <= max ? value : value.substring(0, max);
   }
 }

@@ -15,6 +15,7 @@ import java.util.function.Function;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.common.JsonBodies;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.rail.CardData;
 import org.malipo.gateway.rail.HttpReply;
@@ -170,7 +171,7 @@ public final class PaystackRail implements RailAdapter {
   }
 
   private RailOutcome chargeOutcome(String reference, HttpReply reply) {
-    JsonNode answer = tree(reply.body());
+    JsonNode answer = JsonBodies.object(json, reply.body());
     if (reply.status() == 401) {
       throw RailException.notCharged(NAME + " refused the secret key (HTTP 401)");
     }
@@ -179,7 +180,7 @@ public final class PaystackRail implements RailAdapter {
         // "Duplicate Transaction Reference": a charge under this reference exists; verify tells.
         && !answer.path("message").asString("").toLowerCase(Locale.ROOT).contains("duplicate")) {
       // Paystack's own refusal envelope without a transaction: the charge was never created.
-      throw RailException.notCharged(NAME + " refused the charge: " + clip(answer.path("message").asString(""), 60));
+      throw RailException.notCharged(NAME + " refused the charge: " + HttpReply.clip(answer.path("message").asString(""), 60));
     }
     JsonNode data = answer == null ? null : answer.path("data");
     if (reply.status() != 200 || data == null || !data.isObject()) {
@@ -197,7 +198,7 @@ public final class PaystackRail implements RailAdapter {
           "The customer did not complete the payment in time.");
       case "pending", "ongoing", "processing", "queued", "pay_offline", "send_otp", "send_pin", "send_phone",
            "send_birthday", "send_address", "open_url" -> new RailOutcome.Pending(NAME, reference);
-      default -> new RailOutcome.Unknown(NAME, "status " + clip(status, 20));
+      default -> new RailOutcome.Unknown(NAME, "status " + HttpReply.clip(status, 20));
     };
   }
 
@@ -225,7 +226,7 @@ public final class PaystackRail implements RailAdapter {
       case "timeout" -> "The customer did not approve the payment in time.";
       default -> "Paystack declined the payment.";
     };
-    return new RailOutcome.Declined(NAME, reference, clip(response.isEmpty() ? "failed" : response, 40), failureCode,
+    return new RailOutcome.Declined(NAME, reference, HttpReply.clip(response.isEmpty() ? "failed" : response, 40), failureCode,
         message);
   }
 
@@ -236,7 +237,7 @@ public final class PaystackRail implements RailAdapter {
         .accept(MediaType.APPLICATION_JSON)
         .exchangeToMono(HttpReply::read)
         .map(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           JsonNode data = answer == null ? null : answer.path("data");
           return data == null || !data.isObject() ? new RailOutcome.Unknown(NAME, "verify HTTP " + reply.status())
               : outcomeOf(reference, data);
@@ -307,7 +308,7 @@ public final class PaystackRail implements RailAdapter {
         .exchangeToMono(HttpReply::read)
         .onErrorMap(error -> HttpReply.transportError(NAME + ": refund look-up", error))
         .flatMap(reply -> {
-          JsonNode answer = reply.status() == 200 ? tree(reply.body()) : null;
+          JsonNode answer = reply.status() == 200 ? JsonBodies.object(json, reply.body()) : null;
           if (answer == null || !answer.path("data").isArray()) {
             return Mono.<RefundOutcome>just(new RefundOutcome.Unknown(NAME, "refund look-up HTTP " + reply.status()));
           }
@@ -338,7 +339,7 @@ public final class PaystackRail implements RailAdapter {
             .exchangeToMono(HttpReply::read)
             .onErrorMap(error -> HttpReply.transportError(NAME + ": refund", error)))
         .map(reply -> {
-          JsonNode answer = tree(reply.body());
+          JsonNode answer = JsonBodies.object(json, reply.body());
           boolean ok = answer != null && answer.path("status").asBoolean(false);
           if (reply.status() == 200 && ok) {
             JsonNode data = answer.path("data");
@@ -349,23 +350,10 @@ public final class PaystackRail implements RailAdapter {
           }
           if (reply.status() == 400 && answer != null && answer.path("status").isBoolean()) {
             return new RefundOutcome.Refused(NAME, "refund_declined",
-                "Paystack refused the refund (" + clip(answer.path("message").asString(""), 60) + ").");
+                "Paystack refused the refund (" + HttpReply.clip(answer.path("message").asString(""), 60) + ").");
           }
           return new RefundOutcome.Unknown(NAME, "refund HTTP " + reply.status());
         });
-  }
-
-  private JsonNode tree(byte[] body) {
-    try {
-      JsonNode node = body.length == 0 ? null : json.readTree(body);
-      return node != null && node.isObject() ? node : null;
-    } catch (JacksonException e) {
-      return null;
-    }
-  }
-
-  private static String clip(String value, int max) {
-    return value == null ? "" : value.length() <= max ? value : value.substring(0, max);
   }
 
   @Override
