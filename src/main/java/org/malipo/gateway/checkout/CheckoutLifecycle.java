@@ -107,7 +107,7 @@ final class CheckoutLifecycle {
 
   /** The merchant's view of a session (its {@code url} on the configured base, or relative). */
   Mono<CheckoutSession.View> view(CheckoutSession session) {
-    String url = properties.baseUrl() + "/checkout/" + session.id();
+    String url = properties.baseUrl() + "/checkout/" + session.id() + "#" + session.clientSecret();
     if (session.paymentId() == null) {
       return Mono.just(session.view(url, null, session.status()));
     }

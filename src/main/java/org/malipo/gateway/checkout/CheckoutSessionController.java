@@ -64,7 +64,7 @@ final class CheckoutSessionController {
   private final Clock clock;
   private final CheckoutLifecycle lifecycle;
   private final ClientCheckout clientSide;
-  private final SecureRandom random = new SecureRandom();
+  private final SecureRandom random = org.malipo.gateway.auth.Drbg.seeded();
 
   CheckoutSessionController(StrictJson strictJson, CheckoutOrders orders, CheckoutSessions sessions,
       IdempotencyStore idempotency, KeyedHashes fingerprints, TransactionalOperator tx, JsonMapper json,
@@ -95,7 +95,7 @@ final class CheckoutSessionController {
       String fingerprint = fingerprints.of("POST /v1/checkout_sessions" + (principal.livemode() ? " livemode" : "")
           + "\n" + strictJson.canonical(tree));
       CheckoutSession session = validate(principal, strictJson.bind(tree, CreateCheckoutSessionRequest.class));
-      String answer = json.writeValueAsString(session.view(url(origin, session.id()), null, "open"));
+      String answer = json.writeValueAsString(session.view(url(origin, session), null, "open"));
       // Claim, insert and store the answer in one transaction: a crash leaves all or nothing.
       Mono<ResponseEntity<String>> work = idempotency.claim(principal.merchantId(), key, fingerprint, session.id())
           .flatMap(claim -> switch (claim) {
@@ -237,7 +237,7 @@ final class CheckoutSessionController {
   /** The session as the merchant sees it, with its latest payment; open but overdue shows expired. */
   private Mono<CheckoutSession.View> view(CheckoutSession session, String origin) {
     String status = session.expiredBy(clock.instant()) ? "expired" : session.status();
-    String url = url(origin, session.id());
+    String url = url(origin, session);
     if (session.paymentId() == null) {
       return Mono.just(session.view(url, null, status));
     }
@@ -253,6 +253,11 @@ final class CheckoutSessionController {
 
   private String url(String origin, String id) {
     return (properties.baseUrl().isEmpty() ? origin : properties.baseUrl()) + "/checkout/" + id;
+  }
+
+  /** The hosted page's URL: the client secret rides in the fragment, which browsers never send. */
+  private String url(String origin, CheckoutSession session) {
+    return url(origin, session.id()) + "#" + session.clientSecret();
   }
 
   private static String origin(ServerWebExchange exchange) {

@@ -69,6 +69,20 @@ final class CheckoutSessions {
         .map(this::toSession).one();
   }
 
+  /** The session with this id, whoever's (the hosted page, which then checks the client secret). */
+  Mono<CheckoutSession> findById(String id) {
+    return db.sql("SELECT " + COLUMNS + " FROM checkout_sessions WHERE id = :id").bind("id", id)
+        .map(this::toSession).one();
+  }
+
+  /** The merchant's newest active publishable key of this mode, or empty. */
+  Mono<String> publishableKey(String merchantId, boolean livemode) {
+    return db.sql("SELECT key FROM publishable_keys WHERE merchant_id = :merchant AND livemode = :livemode"
+            + " AND revoked_at IS NULL ORDER BY created_at DESC LIMIT 1")
+        .bind("merchant", merchantId).bind("livemode", livemode)
+        .map(row -> row.get("key", String.class)).one();
+  }
+
   /** One page of the merchant's sessions of this mode, newest first; {@code limit} rows at most. */
   Flux<CheckoutSession> page(String merchantId, boolean livemode, int limit, String startingAfter) {
     String sql = "SELECT " + COLUMNS + " FROM checkout_sessions WHERE merchant_id = :merchant AND livemode = :livemode"

@@ -26,7 +26,6 @@ import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.data.redis.core.script.RedisScript;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * Card tokens ({@code tok_…}, issue 19; docs/adr/0080-card-tokens-in-redis.md): a card entered in
@@ -64,7 +63,7 @@ public final class CardTokens {
   private final Clock clock;
   private final String prefix;
   private final SecretKeySpec key;
-  private final SecureRandom random = new SecureRandom();
+  private final SecureRandom random = org.malipo.gateway.auth.Drbg.seeded();
 
   CardTokens(ReactiveStringRedisTemplate redis, RedisSubscriptions subscriptions, PaymentRequestValidator validator,
       KeyedHashes fingerprints, Clock clock, @Value("${malipo.redis.key-prefix:malipo:}") String prefix,
@@ -108,9 +107,8 @@ public final class CardTokens {
     Instant expiresAt = clock.instant().plus(TTL).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     String owner = merchantId + ":" + livemode;
     CardData stored = card;
+    // The nonce comes from a DRBG seeded at start-up: pure CPU, fine on the event loop.
     return Mono.fromCallable(() -> seal(id, stored))
-        // The nonce comes from SecureRandom, which may read /dev/urandom: off the event loop.
-        .subscribeOn(Schedulers.boundedElastic())
         .flatMap(sealed -> subscriptions.mono(redis.opsForValue().set(cardKey(id), sealed, TTL))
             .then(subscriptions.mono(redis.opsForValue().set(ownerKey(id), owner, TTL))))
         .thenReturn(new TokenView(id, "token", new CardView(CardBrands.of(card.number()), card.last4(), card.expMonth(),

@@ -54,7 +54,8 @@ class CheckoutSessionIntegrationTests extends IntegrationTest {
     assertThat(session.get("object").asString()).isEqualTo("checkout_session");
     assertThat(session.get("status").asString()).isEqualTo("open");
     assertThat(session.get("client_secret").asString()).startsWith(session.get("id").asString() + "_secret_");
-    assertThat(session.get("url").asString()).endsWith("/checkout/" + session.get("id").asString());
+    assertThat(session.get("url").asString()).endsWith("/checkout/" + session.get("id").asString() + "#"
+        + session.get("client_secret").asString());
     assertThat(session.get("livemode").asBoolean()).isFalse();
     assertThat(session.get("payment").isNull()).isTrue();
     assertThat(session.get("capture_method").asString()).isEqualTo("automatic");
