@@ -43,9 +43,31 @@ final class CheckoutSweeper extends BackgroundJob {
     return everyInterval(properties.sweepInterval(), log, "checkout sweep", this::sweep);
   }
 
-  /** One pass: settle running confirms, then expire due sessions. */
+  /** How long a confirm may hold a session without its payment being recorded before it is released. */
+  static final java.time.Duration ABANDONED_AFTER = java.time.Duration.ofSeconds(60);
+
+  /** One pass: settle running confirms, release abandoned ones, then expire due sessions. */
   Mono<Long> sweep() {
-    return settleRunning().then(expireDue());
+    return settleRunning().then(releaseAbandoned()).then(expireDue());
+  }
+
+  /**
+   * A confirm whose process died after it took the session's slot but before its payment was
+   * claimed (no idempotency key of its payment after {@link #ABANDONED_AFTER}) holds the slot no
+   * more: a retry with the same key takes it again and starts that payment; another key may start
+   * its own.
+   */
+  Mono<Long> releaseAbandoned() {
+    Instant before = clock.instant().minus(ABANDONED_AFTER);
+    return db.sql("UPDATE checkout_sessions s SET active_confirm_key = NULL, updated_at = now()"
+            + " FROM checkout_session_confirms c"
+            + " WHERE c.session_id = s.id AND c.confirm_key = s.active_confirm_key AND c.created_at < :before"
+            + " AND NOT EXISTS (SELECT 1 FROM idempotency_keys k WHERE k.merchant_id = s.merchant_id"
+            + " AND k.idempotency_key = c.payment_key)"
+            + " AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.merchant_id = s.merchant_id"
+            + " AND p.idempotency_key = c.payment_key)")
+        .bind("before", before)
+        .fetch().rowsUpdated();
   }
 
   Mono<Long> settleRunning() {

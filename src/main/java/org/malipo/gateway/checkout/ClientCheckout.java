@@ -97,23 +97,49 @@ final class ClientCheckout {
     }
     String paymentKey = paymentKey(id, confirmKey);
     return authorized(principal, id, secret).flatMap(session -> {
-      Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-      if ("complete".equals(session.status())) {
-        return Mono.error(complete(id));
-      }
       String type = method.path("type").asString("");
       if (!session.paymentMethodTypes().contains(type)) {
         return Mono.error(ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method.type",
             "This checkout session accepts " + String.join(" and ", session.paymentMethodTypes()) + "."));
       }
-      return reserve(session, confirmKey, paymentKey, now)
-          .then(Mono.defer(() -> orders.pay(session.merchantId(), session.livemode(), paymentKey,
-              paymentBody(session, method))))
-          // Recording the outcome runs whatever happens to the client: the sweeper is the backstop.
-          .flatMap(paid -> lifecycle.settle(session, confirmKey, paymentKey).then())
-          .then(sessions.find(session.merchantId(), session.livemode(), id))
-          .flatMap(this::clientView);
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+      return confirmed(session.id(), confirmKey).flatMap(retry -> {
+        if (retry && "complete".equals(session.status())) {
+          return clientView(session); // the answer to a retried confirm whose payment succeeded
+        }
+        if ("complete".equals(session.status())) {
+          return Mono.error(complete(id));
+        }
+        Mono<Void> slot = retry ? retake(session, confirmKey, now) : reserve(session, confirmKey, paymentKey, now);
+        return slot
+            .then(Mono.defer(() -> orders.pay(session.merchantId(), session.livemode(), paymentKey,
+                paymentBody(session, method))))
+            // Recording the outcome runs after the payment's answer; if the client hangs up first,
+            // the sweeper records it (CheckoutSweeper.settleRunning).
+            .flatMap(paid -> lifecycle.settle(session, confirmKey, paymentKey).then())
+            .then(sessions.find(session.merchantId(), session.livemode(), id))
+            .flatMap(this::clientView);
+      });
     });
+  }
+
+  /** Whether this confirm key was seen before for this session (a retry). */
+  private Mono<Boolean> confirmed(String sessionId, String confirmKey) {
+    return db.sql("SELECT 1 FROM checkout_session_confirms WHERE session_id = :id AND confirm_key = :key")
+        .bind("id", sessionId).bind("key", confirmKey)
+        .map(row -> 1).first().hasElement();
+  }
+
+  /**
+   * A retried confirm takes the running-payment slot again unless another confirm holds it; it
+   * starts no new payment (its payment key replays the first), so the count does not move.
+   */
+  private Mono<Void> retake(CheckoutSession session, String confirmKey, Instant now) {
+    return db.sql("UPDATE checkout_sessions SET active_confirm_key = :key, updated_at = :now"
+            + " WHERE id = :id AND status = 'open' AND (active_confirm_key IS NULL OR active_confirm_key = :key)")
+        .bind("key", confirmKey).bind("now", now).bind("id", session.id())
+        .fetch().rowsUpdated()
+        .flatMap(rows -> rows == 1 ? Mono.<Void>empty() : Mono.error(refusal(session, now)));
   }
 
   /**
