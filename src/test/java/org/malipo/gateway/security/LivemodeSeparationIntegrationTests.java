@@ -34,17 +34,23 @@ class LivemodeSeparationIntegrationTests extends IntegrationTest {
   private static final String CARD = """
       {"amount": %d, "currency": "KES", "payment_method": {"type": "card", "number": "4242424242424242",
        "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""";
-  private static final List<String> SCOPES = List.of("payments:write", "payments:read", "refunds:write");
+  private static final List<String> SCOPES = List.of("payments:write", "payments:read", "refunds:write",
+      "payouts:write", "payouts:read");
+  private static final String PAYOUT = """
+      {"amount": 1000, "currency": "KES", "destination": {"type": "mobile_money", "operator": "mpesa",
+       "msisdn": "+254708374149"}}""";
 
   @Autowired private DatabaseClient db;
   @Autowired private ApiClients clients;
   @Autowired private JsonMapper json;
+  @Autowired private org.malipo.gateway.ledger.SettlementJob settlement;
 
   private String merchantId;
   private String testToken;
   private String liveToken;
   private Mode test;
   private Mode live;
+  private String testPayout;
 
   /** One mode's objects. */
   private record Mode(String token, String payment, String paymentKey, String refund, String endpoint, String event) {}
@@ -58,6 +64,21 @@ class LivemodeSeparationIntegrationTests extends IntegrationTest {
     liveToken = TestMerchants.token(web, liveClient.clientId(), liveClient.clientSecret());
     test = objects(testToken, "test");
     live = objects(liveToken, "live");
+    settlement.settleDue(Duration.ZERO, merchantId).block(DB);
+    testPayout = id(post(testToken, "/v1/payouts", PAYOUT, UUID.randomUUID().toString()).expectStatus().isCreated());
+  }
+
+  @Test
+  void payoutsOfTheOtherModeAreNotFoundAndALiveCredentialReachesNoSandboxRail() {
+    get(liveToken, "/v1/payouts/" + testPayout).expectStatus().isNotFound()
+        .expectBody().jsonPath("$.code").isEqualTo("not_found");
+    String list = new String(get(liveToken, "/v1/payouts?limit=100").expectStatus().isOk().expectBody().returnResult()
+        .getResponseBody(), StandardCharsets.UTF_8);
+    assertThat(list).doesNotContain(testPayout);
+    get(liveToken, "/v1/payouts?starting_after=" + testPayout).expectStatus().isBadRequest();
+    post(liveToken, "/v1/payouts", PAYOUT, UUID.randomUUID().toString()).expectStatus().isBadRequest()
+        .expectBody().jsonPath("$.code").isEqualTo("parameter_invalid").jsonPath("$.param").isEqualTo("destination.operator");
+    get(testToken, "/v1/payouts/" + testPayout).expectStatus().isOk().expectBody().jsonPath("$.livemode").isEqualTo(false);
   }
 
   private Mode objects(String token, String name) {

@@ -50,7 +50,9 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       "PUT /v1/callbacks/mtn-momo/{token}/disbursement", "POST /v1/callbacks/mtn-momo/{token}/disbursement",
       // Issue 22's rails.
       "POST /v1/callbacks/airtel/{token}", "POST /v1/callbacks/orange/{token}", "POST /v1/callbacks/paystack",
-      "POST /v1/callbacks/flutterwave");
+      "POST /v1/callbacks/flutterwave",
+      // Issue 19's hosted page: no merchant credential; the session is found by its client secret.
+      "GET /checkout/{id}", "GET /checkout/{id}/config");
 
   @Autowired private DatabaseClient db;
   @Autowired private ApiClients clients;
