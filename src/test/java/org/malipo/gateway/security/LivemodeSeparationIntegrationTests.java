@@ -44,6 +44,7 @@ class LivemodeSeparationIntegrationTests extends IntegrationTest {
   @Autowired private ApiClients clients;
   @Autowired private JsonMapper json;
   @Autowired private org.malipo.gateway.ledger.SettlementJob settlement;
+  @Autowired private org.malipo.gateway.auth.PublishableKeys publishableKeys;
 
   private String merchantId;
   private String testToken;
@@ -66,6 +67,47 @@ class LivemodeSeparationIntegrationTests extends IntegrationTest {
     live = objects(liveToken, "live");
     settlement.settleDue(Duration.ZERO, merchantId).block(DB);
     testPayout = id(post(testToken, "/v1/payouts", PAYOUT, UUID.randomUUID().toString()).expectStatus().isCreated());
+  }
+
+  @Test
+  void checkoutSessionsAndTokensOfTheOtherModeAreNotFoundOrInvalid() {
+    String testPk = publishableKeys.create(merchantId, false).block(DB);
+    String livePk = publishableKeys.create(merchantId, true).block(DB);
+    assertThat(livePk).startsWith("pk_live_");
+    JsonNode testSession = body(post(testToken, "/v1/checkout_sessions", "{\"amount\": 1000, \"currency\": \"KES\"}",
+        UUID.randomUUID().toString()).expectStatus().isCreated());
+    JsonNode liveSession = body(post(liveToken, "/v1/checkout_sessions", "{\"amount\": 1000, \"currency\": \"KES\"}",
+        UUID.randomUUID().toString()).expectStatus().isCreated());
+    assertThat(testSession.get("livemode").asBoolean()).isFalse();
+    assertThat(liveSession.get("livemode").asBoolean()).isTrue();
+    for (JsonNode[] pair : new JsonNode[][] {{testSession, liveSession}, {liveSession, testSession}}) {
+      String otherId = pair[1].get("id").asString();
+      String token = pair[0].get("livemode").asBoolean() ? liveToken : testToken;
+      String pk = pair[0].get("livemode").asBoolean() ? livePk : testPk;
+      get(token, "/v1/checkout_sessions/" + otherId).expectStatus().isNotFound()
+          .expectBody().jsonPath("$.code").isEqualTo("not_found");
+      post(token, "/v1/checkout_sessions/" + otherId + "/expire", null, null).expectStatus().isNotFound();
+      assertThat(new String(get(token, "/v1/checkout_sessions?limit=100").expectStatus().isOk().expectBody()
+          .returnResult().getResponseBody(), StandardCharsets.UTF_8)).doesNotContain(otherId);
+      get(pk, "/v1/checkout_sessions/" + otherId + "?client_secret=" + pair[1].get("client_secret").asString())
+          .expectStatus().isNotFound();
+      post(pk, "/v1/checkout_sessions/" + otherId + "/confirm", "{\"client_secret\": \""
+          + pair[1].get("client_secret").asString() + "\", \"payment_method\": {\"type\": \"mobile_money\","
+          + " \"operator\": \"mpesa\", \"msisdn\": \"+254708374149\"}}", UUID.randomUUID().toString())
+          .expectStatus().isNotFound();
+    }
+    // A test token is useless to a live credential, and the reverse.
+    String testTok = body(post(testPk, "/v1/tokens", "{\"card\": {\"number\": \"4242424242424242\", \"exp_month\": 12,"
+        + " \"exp_year\": 2030, \"cvc\": \"123\"}}", null).expectStatus().isCreated()).get("id").asString();
+    post(liveToken, "/v1/payments", "{\"amount\": 1000, \"currency\": \"KES\", \"payment_method\": {\"type\": \"card\","
+        + " \"token\": \"" + testTok + "\"}}", UUID.randomUUID().toString()).expectStatus().isBadRequest()
+        .expectBody().jsonPath("$.code").isEqualTo("token_invalid");
+    JsonNode liveTok = body(post(livePk, "/v1/tokens", "{\"card\": {\"number\": \"4242424242424242\", \"exp_month\": 12,"
+        + " \"exp_year\": 2030, \"cvc\": \"123\"}}", null).expectStatus().isCreated());
+    assertThat(liveTok.get("livemode").asBoolean()).isTrue();
+    post(testToken, "/v1/payments", "{\"amount\": 1000, \"currency\": \"KES\", \"payment_method\": {\"type\": \"card\","
+        + " \"token\": \"" + liveTok.get("id").asString() + "\"}}", UUID.randomUUID().toString())
+        .expectStatus().isBadRequest().expectBody().jsonPath("$.code").isEqualTo("token_invalid");
   }
 
   @Test
