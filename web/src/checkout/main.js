@@ -75,6 +75,7 @@ function finish(kind, text) {
   status(kind, text);
   show('card-form', false);
   show('mobile-form', false);
+  show('cancel', false);
   if (kind === 'succeeded' && config.success_url) {
     setTimeout(() => location.assign(config.success_url), 1200);
   }
@@ -156,6 +157,10 @@ async function start() {
   publishableKey = config.publishable_key;
   show('mode', !config.livemode);
   if (config.customer_msisdn) $('msisdn').value = config.customer_msisdn;
+  if (config.cancel_url) {
+    $('cancel').href = config.cancel_url;
+    show('cancel', true);
+  }
   $('card-form').addEventListener('submit', payByCard);
   $('mobile-form').addEventListener('submit', payByMobile);
   const { status: code, json } = await api('GET', sessionUrl());

@@ -105,14 +105,17 @@ final class CheckoutLifecycle {
         .then();
   }
 
-  /** The merchant's view of a session (its {@code url} on the configured base, or relative). */
+  /**
+   * The session as its events show it: the merchant's view without the client secret; {@code url}
+   * on the configured base (or relative) and without the fragment that carries the secret.
+   */
   Mono<CheckoutSession.View> view(CheckoutSession session) {
-    String url = properties.baseUrl() + "/checkout/" + session.id() + "#" + session.clientSecret();
+    String url = properties.baseUrl() + "/checkout/" + session.id();
     if (session.paymentId() == null) {
-      return Mono.just(session.view(url, null, session.status()));
+      return Mono.just(session.eventView(url, null));
     }
     return orders.state(session.merchantId(), session.livemode(), session.paymentId())
-        .map(state -> session.view(url, CheckoutSessionController.summary(state), session.status()))
-        .defaultIfEmpty(session.view(url, null, session.status()));
+        .map(state -> session.eventView(url, CheckoutSessionController.summary(state)))
+        .defaultIfEmpty(session.eventView(url, null));
   }
 }

@@ -59,6 +59,15 @@ record CheckoutSession(
   /** A failed payment's {@code {code, message}}. */
   record Failure(String code, String message) {}
 
+  /** The view in events: without the client secret (nor in {@code url}), which events never need. */
+  View eventView(String url, PaymentSummary payment) {
+    View full = view(url, payment, status);
+    return new View(full.id(), full.object(), full.status(), full.amount(), full.currency(), full.reference(),
+        full.description(), full.metadata(), full.paymentMethodTypes(), full.captureMethod(), full.customerMsisdn(),
+        full.successUrl(), full.cancelUrl(), null, url, full.expiresAt(), full.livemode(), full.payment(),
+        full.createdAt());
+  }
+
   View view(String url, PaymentSummary payment, String status) {
     return new View(id, "checkout_session", status, amount.amountMinor(), amount.currency().code(), reference,
         description, metadata, paymentMethodTypes, captureMethod, customerMsisdn, successUrl, cancelUrl, clientSecret,
