@@ -29,6 +29,14 @@ public enum ProblemCode {
   IDEMPOTENCY_IN_PROGRESS(HttpStatus.CONFLICT, "A request with this Idempotency-Key is in progress"),
   PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "Request body too large"),
   UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+  /** Issue 19: a used, expired, unknown or other merchant's/mode's card token. */
+  TOKEN_INVALID(HttpStatus.BAD_REQUEST, "Invalid card token"),
+  /** Issue 19: the checkout session has expired (by time or by the merchant). */
+  CHECKOUT_SESSION_EXPIRED(HttpStatus.BAD_REQUEST, "Checkout session expired"),
+  /** Issue 19: the checkout session's payment already succeeded. */
+  CHECKOUT_SESSION_COMPLETE(HttpStatus.CONFLICT, "Checkout session complete"),
+  /** Issue 19: the checkout session has started its 5 payments. */
+  CHECKOUT_SESSION_ATTEMPTS_EXHAUSTED(HttpStatus.CONFLICT, "Checkout session has no payment attempts left"),
   IDEMPOTENCY_KEY_REUSED(HttpStatus.UNPROCESSABLE_CONTENT, "Idempotency-Key reused with a different request"),
   REFUND_EXCEEDS_PAYMENT(HttpStatus.UNPROCESSABLE_CONTENT, "Refund exceeds what is left of the payment"),
   PAYMENT_NOT_REFUNDABLE(HttpStatus.UNPROCESSABLE_CONTENT, "Payment cannot be refunded"),

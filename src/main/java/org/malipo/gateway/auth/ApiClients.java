@@ -53,7 +53,7 @@ public final class ApiClients {
   }
 
   /** A stored client, as authentication needs it. */
-  record Client(String clientId, String merchantId, List<String> scopes) {}
+  record Client(String clientId, String merchantId, List<String> scopes, boolean livemode) {}
 
   /**
    * Registers a new client of {@code merchantId} with a generated id ({@code cli_…}) and secret.
@@ -64,9 +64,20 @@ public final class ApiClients {
    * @throws IllegalArgumentException for an unknown scope
    */
   public Mono<Credentials> register(String merchantId, Collection<String> scopes) {
+    return register(merchantId, scopes, false);
+  }
+
+  /**
+   * Registers a new client of one mode (docs/adr/0078-test-and-live-mode.md).
+   *
+   * @param livemode true for a live client (real rails, live objects); false for a test client
+   * @return the credentials, to be shown to the merchant once
+   * @throws IllegalArgumentException for an unknown scope
+   */
+  public Mono<Credentials> register(String merchantId, Collection<String> scopes, boolean livemode) {
     String clientId = Ids.next("cli");
     String secret = secrets.newSecret();
-    return insert(clientId, merchantId, secret, scopes, false).thenReturn(new Credentials(clientId, secret));
+    return insert(clientId, merchantId, secret, scopes, false, livemode).thenReturn(new Credentials(clientId, secret));
   }
 
   /**
@@ -76,7 +87,7 @@ public final class ApiClients {
    * @throws IllegalArgumentException for an unknown scope
    */
   public Mono<Boolean> registerIfAbsent(String clientId, String merchantId, String secret, Collection<String> scopes) {
-    return insert(clientId, merchantId, secret, scopes, true).map(rows -> rows == 1);
+    return insert(clientId, merchantId, secret, scopes, true, false).map(rows -> rows == 1);
   }
 
   /**
@@ -89,19 +100,19 @@ public final class ApiClients {
     if (clientId.length() > MAX_ID_LENGTH || secret.length() > MAX_SECRET_LENGTH) {
       return Mono.error(invalidClient());
     }
-    return db.sql("SELECT merchant_id, secret_salt, secret_hash, scopes, revoked_at IS NOT NULL AS revoked "
+    return db.sql("SELECT merchant_id, secret_salt, secret_hash, scopes, livemode, revoked_at IS NOT NULL AS revoked "
             + "FROM api_clients WHERE client_id = :id")
         .bind("id", clientId)
         .map(row -> new Stored(row.get("merchant_id", String.class), row.get("secret_salt", byte[].class),
             row.get("secret_hash", byte[].class), row.get("scopes", String.class),
-            Boolean.TRUE.equals(row.get("revoked", Boolean.class))))
+            Boolean.TRUE.equals(row.get("revoked", Boolean.class)), Boolean.TRUE.equals(row.get("livemode", Boolean.class))))
         .one()
         // Unknown ids cost the same hash as known ones, so timing does not tell which ids exist.
-        .switchIfEmpty(Mono.fromSupplier(() -> new Stored(null, DUMMY_SALT, DUMMY_HASH, "", true)))
+        .switchIfEmpty(Mono.fromSupplier(() -> new Stored(null, DUMMY_SALT, DUMMY_HASH, "", true, false)))
         .handle((stored, sink) -> {
           boolean secretOk = ClientSecrets.matches(secret, stored.salt(), stored.hash());
           if (secretOk && !stored.revoked() && stored.merchantId() != null) {
-            sink.next(new Client(clientId, stored.merchantId(), splitScopes(stored.scopes())));
+            sink.next(new Client(clientId, stored.merchantId(), splitScopes(stored.scopes()), stored.livemode()));
           } else {
             sink.error(invalidClient());
           }
@@ -139,7 +150,7 @@ public final class ApiClients {
         .switchIfEmpty(earlier);
   }
 
-  private record Stored(String merchantId, byte[] salt, byte[] hash, String scopes, boolean revoked) {}
+  private record Stored(String merchantId, byte[] salt, byte[] hash, String scopes, boolean revoked, boolean livemode) {}
 
   /** {@code 401 invalid_client} with the Basic challenge RFC 6749 §5.2 asks for. */
   static ApiProblem invalidClient() {
@@ -148,17 +159,18 @@ public final class ApiClients {
   }
 
   private Mono<Long> insert(String clientId, String merchantId, String secret, Collection<String> scopes,
-      boolean ifAbsent) {
+      boolean ifAbsent, boolean livemode) {
     String joined = joinScopes(scopes);
     ClientSecrets.Hashed hashed = secrets.hash(secret);
-    return db.sql("INSERT INTO api_clients (client_id, merchant_id, secret_salt, secret_hash, scopes) "
-            + "VALUES (:id, :merchant, :salt, :hash, :scopes)"
+    return db.sql("INSERT INTO api_clients (client_id, merchant_id, secret_salt, secret_hash, scopes, livemode) "
+            + "VALUES (:id, :merchant, :salt, :hash, :scopes, :livemode)"
             + (ifAbsent ? " ON CONFLICT (client_id) DO NOTHING" : ""))
         .bind("id", clientId)
         .bind("merchant", merchantId)
         .bind("salt", hashed.salt())
         .bind("hash", hashed.hash())
         .bind("scopes", joined)
+        .bind("livemode", livemode)
         .fetch()
         .rowsUpdated();
   }

@@ -39,13 +39,19 @@ final class BearerTokenFilter implements WebFilter {
   private static final PathPattern TOKEN_ENDPOINT = PathPatternParser.defaultInstance.parse("/v1/oauth/token");
   private static final PathPattern CALLBACKS = PathPatternParser.defaultInstance.parse("/v1/callbacks/**");
   private static final String BEARER = "Bearer ";
+  /** The only routes a publishable key may call (issue 19); every other answers 403 insufficient_scope. */
+  private static final PathPattern TOKENS = PathPatternParser.defaultInstance.parse("/v1/tokens");
+  private static final PathPattern SESSION = PathPatternParser.defaultInstance.parse("/v1/checkout_sessions/{id}");
+  private static final PathPattern CONFIRM = PathPatternParser.defaultInstance.parse("/v1/checkout_sessions/{id}/confirm");
 
   private final TokenVerifier verifier;
   private final ClientRevocations revocations;
+  private final PublishableKeys publishableKeys;
 
-  BearerTokenFilter(TokenVerifier verifier, ClientRevocations revocations) {
+  BearerTokenFilter(TokenVerifier verifier, ClientRevocations revocations, PublishableKeys publishableKeys) {
     this.verifier = verifier;
     this.revocations = revocations;
+    this.publishableKeys = publishableKeys;
   }
 
   @Override
@@ -56,7 +62,11 @@ final class BearerTokenFilter implements WebFilter {
     }
     Principal principal;
     try {
-      principal = verifier.verify(bearerToken(exchange.getRequest().getHeaders()));
+      String bearer = bearerToken(exchange.getRequest().getHeaders());
+      if (PublishableKeys.looksPublishable(bearer)) {
+        return publishable(exchange, chain, path, bearer);
+      }
+      principal = verifier.verify(bearer);
     } catch (ApiProblem problem) {
       return Mono.error(problem);
     }
@@ -68,6 +78,28 @@ final class BearerTokenFilter implements WebFilter {
     principal.attachTo(exchange);
     LogContext.bindMerchant(exchange, principal.merchantId());
     return chain.filter(exchange).contextWrite(ctx -> ctx.put(LogContext.MERCHANT_ID, principal.merchantId()));
+  }
+
+  /**
+   * A publishable key: unknown or revoked is {@code 401 invalid_token}; on a route other than the
+   * client-side checkout routes it is {@code 403 insufficient_scope}, before any handler runs.
+   */
+  private Mono<Void> publishable(ServerWebExchange exchange, WebFilterChain chain, PathContainer path, String key) {
+    org.springframework.http.HttpMethod method = exchange.getRequest().getMethod();
+    boolean allowed = (org.springframework.http.HttpMethod.POST.equals(method) && (TOKENS.matches(path) || CONFIRM.matches(path)))
+        || (org.springframework.http.HttpMethod.GET.equals(method) && SESSION.matches(path));
+    return publishableKeys.authenticate(key)
+        .switchIfEmpty(Mono.error(() -> TokenVerifier.invalid("The publishable key is not valid.")))
+        .flatMap(principal -> {
+          if (!allowed) {
+            return Mono.error(ApiProblem.of(ProblemCode.INSUFFICIENT_SCOPE,
+                    "A publishable key can only create tokens and read or confirm a checkout session.")
+                .withHeaders(Map.of("WWW-Authenticate", "Bearer error=\"insufficient_scope\"")));
+          }
+          principal.attachTo(exchange);
+          LogContext.bindMerchant(exchange, principal.merchantId());
+          return chain.filter(exchange).contextWrite(ctx -> ctx.put(LogContext.MERCHANT_ID, principal.merchantId()));
+        });
   }
 
   private static String bearerToken(HttpHeaders headers) {

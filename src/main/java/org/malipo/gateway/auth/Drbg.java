@@ -11,7 +11,7 @@ import java.security.SecureRandom;
  * entropy source once, when instantiated; this factory forces that instantiation at bean
  * construction (start-up), so later {@code nextBytes} calls are pure CPU.
  */
-final class Drbg {
+public final class Drbg {
 
   private Drbg() {}
 
@@ -20,7 +20,7 @@ final class Drbg {
    *
    * @throws IllegalStateException if the JDK offers no {@code DRBG} (it always does since JDK 9)
    */
-  static SecureRandom seeded() {
+  public static SecureRandom seeded() {
     try {
       SecureRandom random = SecureRandom.getInstance("DRBG");
       random.nextBytes(new byte[32]);

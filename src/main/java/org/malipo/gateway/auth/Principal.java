@@ -11,8 +11,13 @@ import org.springframework.web.server.ServerWebExchange;
  * @param clientId the OAuth client id (JWT {@code sub})
  * @param merchantId the merchant every query of this request is scoped to (JWT {@code mid})
  * @param scopes the granted scopes (JWT {@code scope}, space-separated there)
+ * @param livemode true for a live credential (real rails, live objects), false for a test one
+ *     (sandbox rails, test objects); JWT claim {@code livemode} (docs/adr/0078-test-and-live-mode.md)
+ * @param publishable true when the caller authenticated with a publishable key ({@code pk_test_…}):
+ *     it may use only the client-side checkout routes ({@link #CHECKOUT_CLIENT})
  */
-public record Principal(String clientId, String merchantId, Set<String> scopes) {
+public record Principal(String clientId, String merchantId, Set<String> scopes, boolean livemode,
+    boolean publishable) {
 
   private static final String ATTRIBUTE = Principal.class.getName();
 
@@ -33,8 +38,21 @@ public record Principal(String clientId, String merchantId, Set<String> scopes) 
   public static final Set<String> ALL_SCOPES = Set.of(PAYMENTS_WRITE, PAYMENTS_READ, REFUNDS_WRITE,
       PAYOUTS_WRITE, PAYOUTS_READ, ADMIN);
 
+  /** Scope of a publishable key: tokenize cards, read and confirm a checkout session with its secret. */
+  public static final String CHECKOUT_CLIENT = "checkout:client";
+
   public Principal {
     scopes = Set.copyOf(scopes);
+  }
+
+  /** A test-mode principal of a secret credential (tests, simulations). */
+  public Principal(String clientId, String merchantId, Set<String> scopes) {
+    this(clientId, merchantId, scopes, false, false);
+  }
+
+  /** {@code "live"} or {@code "test"}, for logs and metrics. */
+  public String mode() {
+    return livemode ? "live" : "test";
   }
 
   /**

@@ -53,7 +53,7 @@ final class TokenEndpoint {
     return exchange.getFormData()
         .map(form -> TokenRequest.parse(exchange.getRequest().getHeaders(), form))
         .flatMap(request -> clients.authenticate(request.clientId(), request.clientSecret())
-            .map(client -> issuer.issue(client.clientId(), client.merchantId(), granted(client, request))))
+            .map(client -> issuer.issue(client.clientId(), client.merchantId(), granted(client, request), client.livemode())))
         .map(token -> ResponseEntity.ok()
             .cacheControl(CacheControl.noStore())
             .header("Pragma", "no-cache")

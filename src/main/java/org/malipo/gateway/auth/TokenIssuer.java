@@ -71,6 +71,15 @@ final class TokenIssuer {
    * @param scopes the granted scopes, non-empty
    */
   Issued issue(String clientId, String merchantId, List<String> scopes) {
+    return issue(clientId, merchantId, scopes, false);
+  }
+
+  /**
+   * Signs a token for a client of one mode.
+   *
+   * @param livemode the client's mode, claim {@code livemode}
+   */
+  Issued issue(String clientId, String merchantId, List<String> scopes, boolean livemode) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
     long ttl = properties.tokenTtl().toSeconds();
     String scope = String.join(" ", scopes);
@@ -81,6 +90,7 @@ final class TokenIssuer {
         .claim("client_id", clientId)
         .claim("mid", merchantId)
         .claim("scope", scope)
+        .claim("livemode", livemode)
         .issueTime(Date.from(now))
         .notBeforeTime(Date.from(now))
         .expirationTime(Date.from(now.plusSeconds(ttl)))

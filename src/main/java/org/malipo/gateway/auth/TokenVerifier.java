@@ -160,12 +160,15 @@ final class TokenVerifier {
     String subject;
     String merchantId;
     String scope;
+    Boolean livemode;
     try {
       claims = jwt.getJWTClaimsSet();
       claimsVerifier.verify(claims, null);
       subject = claims.getSubject();
       merchantId = claims.getStringClaim("mid");
       scope = claims.getStringClaim("scope");
+      // Tokens without the claim (issued before test and live mode) are test: never live.
+      livemode = claims.getBooleanClaim("livemode");
     } catch (BadJWTException e) {
       throw invalid(reason(e));
     } catch (ParseException e) {
@@ -180,7 +183,7 @@ final class TokenVerifier {
         scopes.add(s);
       }
     }
-    return new Verified(new Principal(subject, merchantId, scopes), claims.getExpirationTime().toInstant());
+    return new Verified(new Principal(subject, merchantId, scopes, Boolean.TRUE.equals(livemode), false), claims.getExpirationTime().toInstant());
   }
 
   /** A detail that names the failed check without echoing claim values. */

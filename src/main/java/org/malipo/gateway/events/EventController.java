@@ -51,15 +51,16 @@ final class EventController {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "type", "Unknown event type '" + type + "'.");
     }
     Mono<Boolean> cursorOk = startingAfter == null ? Mono.just(true)
-        : db.sql("SELECT count(*) FROM outbox WHERE merchant_id = :merchant AND event_id = :id")
-            .bind("merchant", principal.merchantId()).bind("id", startingAfter)
+        : db.sql("SELECT count(*) FROM outbox WHERE merchant_id = :merchant AND event_id = :id AND livemode = :livemode")
+            .bind("merchant", principal.merchantId()).bind("id", startingAfter).bind("livemode", principal.livemode())
             .map(row -> row.get(0, Long.class) > 0).one();
     return cursorOk.flatMap(ok -> {
       if (!ok) {
         return Mono.error(ApiProblem.param(ProblemCode.PARAMETER_INVALID, "starting_after",
             "starting_after must be the id of one of your events."));
       }
-      StringBuilder sql = new StringBuilder("SELECT payload FROM outbox WHERE merchant_id = :merchant");
+      StringBuilder sql = new StringBuilder("SELECT payload FROM outbox WHERE merchant_id = :merchant"
+          + " AND livemode = :livemode");
       if (type != null) {
         sql.append(" AND type = :type");
       }
@@ -68,7 +69,7 @@ final class EventController {
       }
       sql.append(" ORDER BY event_id DESC LIMIT :limit");
       DatabaseClient.GenericExecuteSpec spec = db.sql(sql.toString())
-          .bind("merchant", principal.merchantId()).bind("limit", size + 1);
+          .bind("merchant", principal.merchantId()).bind("limit", size + 1).bind("livemode", principal.livemode());
       if (type != null) {
         spec = spec.bind("type", type);
       }

@@ -9,7 +9,8 @@ public final class EventTypes {
   public static final Set<String> ALL = Set.of(
       "payment.created", "payment.pending", "payment.succeeded", "payment.failed", "payment.late_funds",
       "refund.succeeded", "refund.failed",
-      "payout.created", "payout.succeeded", "payout.failed");
+      "payout.created", "payout.succeeded", "payout.failed",
+      "checkout.session.completed", "checkout.session.expired");
 
   private EventTypes() {}
 }

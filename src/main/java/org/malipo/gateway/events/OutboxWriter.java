@@ -95,6 +95,9 @@ public final class OutboxWriter {
     event.put("type", type);
     event.put("occurred_at", occurredAt.toString());
     event.put("merchant_id", merchantId);
+    // The event's mode is its object's (ADR 0078): every object view carries livemode.
+    boolean livemode = livemodeOf(data);
+    event.put("livemode", livemode);
     event.put("sequence", SEQUENCE_PLACEHOLDER);
     event.put("data", data);
     // The database numbers the event in the same statement: Jackson writes the JSON around the
@@ -104,18 +107,27 @@ public final class OutboxWriter {
     int at = payload.indexOf(SEQUENCE_TOKEN);
     statement.with("""
             outbox_event AS (
-                INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload)
+                INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload, livemode)
                 SELECT :outbox_event, :outbox_aggregate, :outbox_merchant, :outbox_type, s.sequence,
-                    :outbox_payload_head || s.sequence || :outbox_payload_tail
+                    :outbox_payload_head || s.sequence || :outbox_payload_tail, :outbox_livemode
                 FROM (SELECT CAST(%s AS bigint) AS sequence%s) s
             )""".formatted(sequence, after == null ? "" : " FROM " + after))
         .bind("outbox_event", eventId)
         .bind("outbox_aggregate", aggregateId)
         .bind("outbox_merchant", merchantId)
         .bind("outbox_type", type)
+        .bind("outbox_livemode", livemode)
         .bind("outbox_payload_head", payload.substring(0, at + SEQUENCE_TOKEN.length() - PLACEHOLDER_DIGITS.length()))
         .bind("outbox_payload_tail", payload.substring(at + SEQUENCE_TOKEN.length()));
     return eventId;
+  }
+
+  /** The {@code livemode} of an object's view (a map or a record shown as JSON); false when it has none. */
+  private boolean livemodeOf(Object data) {
+    if (data instanceof Map<?, ?> map) {
+      return Boolean.TRUE.equals(map.get("livemode"));
+    }
+    return data != null && json.valueToTree(data).path("livemode").asBoolean(false);
   }
 
   /** Tells the relay that rows were committed, so it need not wait for its next poll. */

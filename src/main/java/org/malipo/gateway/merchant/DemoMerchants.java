@@ -3,6 +3,7 @@ package org.malipo.gateway.merchant;
 import java.time.Duration;
 import java.util.List;
 import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.auth.PublishableKeys;
 import org.malipo.gateway.auth.Principal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,14 +31,19 @@ final class DemoMerchants implements ApplicationRunner {
   static final List<String> DEMO_SCOPES = java.util.stream.Stream.concat(Merchants.MERCHANT_SCOPES.stream(),
       java.util.stream.Stream.of(Principal.PAYOUTS_WRITE, Principal.PAYOUTS_READ)).toList();
 
+  /** The demo merchant's publishable key (test mode; public, like every publishable key). */
+  static final String DEMO_PUBLISHABLE_KEY = "pk_test_demo_mer_demo_local";
+
   private final Merchants merchants;
+  private final PublishableKeys publishableKeys;
   private final ApiClients clients;
   private final TransactionalOperator transactions;
   private final DemoProperties secrets;
   private final boolean local;
 
   DemoMerchants(Merchants merchants, ApiClients clients, TransactionalOperator transactions, DemoProperties secrets,
-      Environment environment) {
+      Environment environment, PublishableKeys publishableKeys) {
+    this.publishableKeys = publishableKeys;
     if (secrets.clientSecret() == null || secrets.clientSecret().isBlank()
         || secrets.adminClientSecret() == null || secrets.adminClientSecret().isBlank()) {
       throw new IllegalStateException("set malipo.demo.client-secret and malipo.demo.admin-client-secret");
@@ -53,6 +59,7 @@ final class DemoMerchants implements ApplicationRunner {
   public void run(ApplicationArguments args) {
     Mono<Void> seed = merchants.createIfAbsent("mer_demo", "Demo Merchant", "KE")
         .then(clients.registerIfAbsent("demo_client", "mer_demo", secrets.clientSecret(), DEMO_SCOPES))
+        .then(publishableKeys.registerIfAbsent(DEMO_PUBLISHABLE_KEY, "mer_demo", false))
         .then(merchants.createIfAbsent("mer_operator", "Malipo Operations", "KE"))
         .then(clients.registerIfAbsent("admin_client", "mer_operator", secrets.adminClientSecret(),
             List.of(Principal.ADMIN, Principal.PAYMENTS_READ)))
@@ -60,8 +67,8 @@ final class DemoMerchants implements ApplicationRunner {
     // Start-up on the main thread, not an event loop: waiting here is fine and keeps the log in order.
     transactions.transactional(seed).block(TIMEOUT);
     if (!local) {
-      log.info("Sandbox demo clients: demo_client (merchant mer_demo; secret malipo.demo.client-secret), "
-          + "admin_client (operator; secret malipo.demo.admin-client-secret)");
+      log.info("Sandbox demo clients (test mode): demo_client (merchant mer_demo; secret malipo.demo.client-secret, "
+          + "publishable key " + DEMO_PUBLISHABLE_KEY + "), admin_client (operator; secret malipo.demo.admin-client-secret)");
       return;
     }
     log.info("""
@@ -69,6 +76,7 @@ final class DemoMerchants implements ApplicationRunner {
         ==== Local demo credentials (local profile only; these secrets are public) ====
           merchant mer_demo     "Demo Merchant" (KE)
             client_id=demo_client   client_secret=demo_secret   scopes: payments:write payments:read refunds:write payouts:write payouts:read
+            publishable_key=pk_test_demo_mer_demo_local   (test mode: sandbox rails only)
           merchant mer_operator "Malipo Operations" (KE)
             client_id=admin_client  client_secret=admin_secret  scopes: admin payments:read
           Token: curl -u demo_client:demo_secret -d grant_type=client_credentials http://localhost:8080/v1/oauth/token

@@ -17,8 +17,9 @@ import reactor.core.publisher.Mono;
  * {@code POST /v1/merchants} (scope {@code admin}): creates a merchant and its first API client.
  *
  * <p>Body {@code {"name", "country"}} read strictly ({@link StrictJson}). Answers {@code 201}
- * {@code {id, name, country, client_id, client_secret, created_at}} with
- * {@code Cache-Control: no-store}; the secret is shown only in this answer. Errors:
+ * {@code {id, name, country, client_id, client_secret, publishable_key, livemode, created_at}} with
+ * {@code Cache-Control: no-store}; the secret is shown only in this answer. The credentials are
+ * test credentials ({@code livemode: false}, {@code pk_test_…}) in every profile (docs/adr/0078). Errors:
  * {@code 401} (filter), {@code 403 insufficient_scope}, {@code 400 invalid_json},
  * {@code parameter_unknown}, {@code parameter_missing}, {@code parameter_invalid} (with
  * {@code param}), {@code 415} for a body that is not JSON.

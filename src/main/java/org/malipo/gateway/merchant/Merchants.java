@@ -8,6 +8,7 @@ import org.malipo.gateway.audit.AuditAction;
 import org.malipo.gateway.audit.AuditContext;
 import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.auth.PublishableKeys;
 import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.common.Ids;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -29,8 +30,11 @@ final class Merchants {
   private final ApiClients clients;
 
   private final AuditLog audit;
+  private final PublishableKeys publishableKeys;
 
-  Merchants(DatabaseClient db, TransactionalOperator transactions, ApiClients clients, AuditLog audit) {
+  Merchants(DatabaseClient db, TransactionalOperator transactions, ApiClients clients, AuditLog audit,
+      PublishableKeys publishableKeys) {
+    this.publishableKeys = publishableKeys;
     this.db = db;
     this.transactions = transactions;
     this.clients = clients;
@@ -45,9 +49,12 @@ final class Merchants {
    * @param country ISO 3166-1 alpha-2
    * @param clientId {@code cli_…}
    * @param clientSecret {@code sk_…}, returned here and never again
+   * @param publishableKey {@code pk_test_…}: the client-side key for apps and the hosted page
+   * @param livemode the mode of the client and the key (always false: test credentials)
    * @param createdAt creation time (database clock)
    */
-  record Created(String id, String name, String country, String clientId, String clientSecret, Instant createdAt) {
+  record Created(String id, String name, String country, String clientId, String clientSecret, String publishableKey,
+      boolean livemode, Instant createdAt) {
     @Override
     public String toString() {
       return "Created[id=" + id + ", clientId=" + clientId + "]";
@@ -71,9 +78,12 @@ final class Merchants {
         .bind("country", country)
         .map(row -> row.get("created_at", OffsetDateTime.class))
         .one()
-        .flatMap(createdAt -> clients.register(id, MERCHANT_SCOPES)
-            .map(credentials -> new Created(id, name, country, credentials.clientId(),
-                credentials.clientSecret(), createdAt.toInstant())))
+        // Test credentials only, in every profile: live ones are issued by an operator once the
+        // merchant is approved for real money (docs/adr/0078-test-and-live-mode.md).
+        .flatMap(createdAt -> clients.register(id, MERCHANT_SCOPES, false)
+            .zipWith(publishableKeys.create(id, false))
+            .map(both -> new Created(id, name, country, both.getT1().clientId(),
+                both.getT1().clientSecret(), both.getT2(), false, createdAt.toInstant())))
         .flatMap(created -> audit.record(context, AuditAction.MERCHANT_CREATED, id, Map.of("country", country))
             .then(audit.record(context, AuditAction.CLIENT_CREATED, created.clientId(),
                 Map.of("merchant_id", id, "scopes", MERCHANT_SCOPES)))

@@ -14,6 +14,8 @@ import org.malipo.gateway.rail.RailOutcome;
  * @param fee the merchant's fee in minor units of the payment currency (zero until captured)
  * @param provider the rail that answered last, or null before any rail call
  * @param attempts number of rail calls started (each committed as an attempt before it left)
+ * @param livemode true for a live payment (real rails), false for a test one (sandbox rails);
+ *     set once from the credential that created it (docs/adr/0078-test-and-live-mode.md)
  */
 record Payment(
     String id,
@@ -32,7 +34,16 @@ record Payment(
     Failure failure,
     int attempts,
     Instant createdAt,
-    Instant updatedAt) {
+    Instant updatedAt,
+    boolean livemode) {
+
+  /** A test-mode payment (tests and callers that predate test and live mode). */
+  Payment(String id, String merchantId, String idempotencyKey, PaymentStatus status, Money amount, Money fee,
+      String reference, String description, Map<String, String> metadata, MaskedCard card, MobileWallet wallet,
+      String provider, Risk risk, Failure failure, int attempts, Instant createdAt, Instant updatedAt) {
+    this(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card, wallet, provider,
+        risk, failure, attempts, createdAt, updatedAt, false);
+  }
 
   /**
    * The fraud assessment stored with the payment.
@@ -84,7 +95,7 @@ record Payment(
       case RailOutcome.Pending p -> moveTo(PaymentStatus.PENDING, p.rail(), null, zeroFee, at);
       case RailOutcome.NotAttempted n -> moveTo(PaymentStatus.FAILED, n.rail(), Failure.PROVIDER_UNAVAILABLE, zeroFee, at);
       case RailOutcome.Unknown u -> new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference,
-          description, metadata, card, wallet, u.rail(), risk, failure, attempts, createdAt, at);
+          description, metadata, card, wallet, u.rail(), risk, failure, attempts, createdAt, at, livemode);
     };
   }
 
@@ -99,7 +110,7 @@ record Payment(
   /** This payment with one more attempt started on {@code rail}. */
   Payment withAttemptStarted(String rail, Instant at) {
     return new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card,
-        wallet, rail, risk, failure, attempts + 1, createdAt, at);
+        wallet, rail, risk, failure, attempts + 1, createdAt, at, livemode);
   }
 
   private Payment moveTo(PaymentStatus next, String nextProvider, Failure nextFailure, Money nextFee, Instant at) {
@@ -107,11 +118,11 @@ record Payment(
       throw new IllegalStateException("payment " + id + " cannot move from " + status + " to " + next);
     }
     return new Payment(id, merchantId, idempotencyKey, next, amount, nextFee, reference, description, metadata, card,
-        wallet, nextProvider, risk, nextFailure, attempts, createdAt, at);
+        wallet, nextProvider, risk, nextFailure, attempts, createdAt, at, livemode);
   }
 
   Payment withRisk(Risk assessed) {
     return new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card,
-        wallet, provider, assessed, failure, attempts, createdAt, updatedAt);
+        wallet, provider, assessed, failure, attempts, createdAt, updatedAt, livemode);
   }
 }

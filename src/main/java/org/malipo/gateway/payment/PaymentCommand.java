@@ -28,7 +28,21 @@ record PaymentCommand(
     MobileWallet wallet,
     String reference,
     String description,
-    Map<String, String> metadata) {
+    Map<String, String> metadata,
+    boolean livemode) {
+
+  PaymentCommand(String merchantId, String idempotencyKey, String requestFingerprint, Money amount,
+      PaymentInstrument instrument, MaskedCard maskedCard, MobileWallet wallet, String reference, String description,
+      Map<String, String> metadata) {
+    this(merchantId, idempotencyKey, requestFingerprint, amount, instrument, maskedCard, wallet, reference, description,
+        metadata, false);
+  }
+
+  /** This command in the credential's mode. */
+  PaymentCommand inMode(boolean live) {
+    return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, instrument, maskedCard, wallet,
+        reference, description, metadata, live);
+  }
 
   @Override
   public String toString() {

@@ -57,7 +57,7 @@ final class PaymentController {
   @GetMapping("/{id}")
   Mono<PaymentView> get(ServerWebExchange exchange, @PathVariable String id) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_READ);
-    return payments.find(principal.merchantId(), id)
+    return payments.find(principal.merchantId(), principal.livemode(), id)
         .map(PaymentView::of)
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such payment: " + id)));
   }
@@ -77,13 +77,13 @@ final class PaymentController {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_READ);
     int size = PageSizes.parse(limit);
     PaymentStatus statusFilter = status(status);
-    Mono<Boolean> cursorOk = startingAfter == null ? Mono.just(true) : payments.exists(principal.merchantId(), startingAfter);
+    Mono<Boolean> cursorOk = startingAfter == null ? Mono.just(true) : payments.exists(principal.merchantId(), principal.livemode(), startingAfter);
     return cursorOk.flatMap(ok -> {
       if (!ok) {
         return Mono.error(ApiProblem.param(ProblemCode.PARAMETER_INVALID, "starting_after",
             "starting_after must be the id of one of your payments."));
       }
-      return payments.page(principal.merchantId(), size + 1, startingAfter, statusFilter, idempotencyKey)
+      return payments.page(principal.merchantId(), principal.livemode(), size + 1, startingAfter, statusFilter, idempotencyKey)
           .map(PaymentView::of)
           .collectList()
           .map(rows -> new PageView("list", rows.size() > size ? rows.subList(0, size) : rows, rows.size() > size));

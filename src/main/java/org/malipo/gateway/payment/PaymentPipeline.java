@@ -84,6 +84,13 @@ final class PaymentPipeline {
   private final JsonMapper json;
   private final DatabaseClient db;
   private final Clock clock;
+  private CardTokens tokens;
+
+  /** Card tokens (issue 19): set by Spring after construction, so the constructor stays as it was. */
+  @org.springframework.beans.factory.annotation.Autowired
+  void setCardTokens(CardTokens cardTokens) {
+    this.tokens = cardTokens;
+  }
 
   PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, KeyedHashes fingerprints,
       IdempotencyStore idempotency, IdempotencyCache cache, FraudScorer fraud, RailRouter router, OutcomeWriter outcomes,
@@ -130,7 +137,10 @@ final class PaymentPipeline {
    *     was recorded, {@code 503} naming its {@code payment_id} (retry with the same key)
    */
   Mono<Answer> create(Principal principal, String idempotencyKey, byte[] body) {
-    return metrics.timed("validate", Mono.fromCallable(() -> validate(principal, idempotencyKey, body)))
+    // A card token ({"type": "card", "token": "tok_…"}) becomes its card before validation (issue 19).
+    return metrics.timed("validate", Mono.fromCallable(() -> strictJson.readObject(body))
+            .flatMap(tree -> tokens.resolveIn(tree, principal.merchantId(), principal.livemode(), idempotencyKey))
+            .map(tree -> validate(principal, idempotencyKey, tree)))
         .flatMap(command -> cache.replay(command.merchantId(), command.idempotencyKey(), command.requestFingerprint())
             .map(replay -> new Answer(replay.status(), replay.body(), true, true))
             .switchIfEmpty(Mono.defer(() -> {
@@ -140,12 +150,14 @@ final class PaymentPipeline {
         .checkpoint("payment.create");
   }
 
-  private PaymentCommand validate(Principal principal, String idempotencyKey, byte[] body) {
-    JsonNode tree = strictJson.readObject(body);
+  private PaymentCommand validate(Principal principal, String idempotencyKey, JsonNode tree) {
     // Card number, expiry and CVC stay out of the stored fingerprint; the card counts by its token.
-    String fingerprint = RequestFingerprint.of(fingerprints, strictJson, CREATE_PATH, tree);
+    // A live request fingerprints differently: a key used in one mode is 422 idempotency_key_reused
+    // in the other, never a replay of the other mode's payment (docs/adr/0078).
+    String fingerprint = RequestFingerprint.of(fingerprints, strictJson,
+        principal.livemode() ? CREATE_PATH + " livemode" : CREATE_PATH, tree);
     CreatePaymentRequest request = strictJson.bind(tree, CreatePaymentRequest.class);
-    return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request);
+    return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request).inMode(principal.livemode());
   }
 
   /** From fraud scoring to the answer: what runs detached from the exchange. */
@@ -170,7 +182,7 @@ final class PaymentPipeline {
    * payment is final.
    */
   private Mono<Answer> asItStands(Payment payment) {
-    return payments.find(payment.merchantId(), payment.id())
+    return payments.find(payment.merchantId(), payment.livemode(), payment.id())
         .map(current -> new Answer(CREATED, json.writeValueAsString(PaymentView.of(current)), false, false))
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.IDEMPOTENCY_IN_PROGRESS,
                 "The payment is still being recorded; retry shortly with the same Idempotency-Key.")
@@ -246,7 +258,7 @@ final class PaymentPipeline {
     Money zero = new Money(0, command.amount().currency());
     return new Payment(Ids.next("pay"), command.merchantId(), command.idempotencyKey(), PaymentStatus.PROCESSING,
         command.amount(), zero, command.reference(), command.description(), command.metadata(), command.maskedCard(),
-        command.wallet(), null, null, null, 0, now, now);
+        command.wallet(), null, null, null, 0, now, now, command.livemode());
   }
 
   /**
@@ -277,9 +289,9 @@ final class PaymentPipeline {
       }
       List<RailAdapter> candidates = command.instrument() instanceof MobileMoneyPayer payer
           ? router.candidates(command.merchantId(), PaymentMethodType.MOBILE_MONEY, payer.operator(),
-              command.amount().currency(), payer)
+              command.amount().currency(), payer, command.livemode())
           : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency(),
-              command.instrument());
+              command.instrument(), command.livemode());
       Payment firstAttempt = candidates.isEmpty() ? null
           : assessed.withAttemptStarted(candidates.getFirst().name(), assessed.createdAt());
       return new Plan(assessed, candidates, firstAttempt);

@@ -28,7 +28,7 @@ final class PaymentRepository {
       + " p.fee_minor, p.reference, p.description, p.metadata::text AS metadata, p.card_brand, p.card_bin,"
       + " p.card_last4, p.card_fingerprint, p.mobile_operator, p.msisdn, p.provider, p.risk_score, p.risk_decision, p.risk_reasons,"
       + " p.failure_code, p.failure_message, p.created_at, p.updated_at,"
-      + " CAST(p.attempts_started AS bigint) AS attempts";
+      + " CAST(p.attempts_started AS bigint) AS attempts, p.livemode";
 
   /** The name of the new payment's CTE in a single statement ({@link #insertIn}). */
   static final String INSERTED = "payment_insert";
@@ -57,11 +57,11 @@ final class PaymentRepository {
     statement.with(INSERTED + " AS (" + """
                 INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor,
                     reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint,
-                    mobile_operator, msisdn, provider, attempts_started, created_at, updated_at)
+                    mobile_operator, msisdn, provider, attempts_started, created_at, updated_at, livemode)
                 SELECT :payment_id, :payment_merchant, :payment_key, :payment_status, :payment_amount, :payment_currency, 0,
                     :payment_reference, :payment_description, CAST(:payment_metadata AS jsonb), :payment_method,
                     :payment_brand, :payment_bin, :payment_last4, :payment_fingerprint, :payment_operator, :payment_msisdn,
-                    :payment_provider, :payment_attempts, :payment_created, :payment_created
+                    :payment_provider, :payment_attempts, :payment_created, :payment_created, :payment_livemode
                 FROM\s""" + after + """
 
                 RETURNING 1
@@ -69,6 +69,7 @@ final class PaymentRepository {
         .bind("payment_id", p.id())
         .bind("payment_provider", p.provider(), String.class)
         .bind("payment_attempts", p.attempts())
+        .bind("payment_livemode", p.livemode())
         .bind("payment_merchant", p.merchantId())
         .bind("payment_key", p.idempotencyKey())
         .bind("payment_status", p.status().wireName())
@@ -215,6 +216,20 @@ final class PaymentRepository {
         .bind("payment_attempt_latencies", attempts.stream().map(PaymentAttempt::latencyMs).toArray(Long[]::new));
   }
 
+  /**
+   * The merchant's payment with this id in one mode, or empty (also when it belongs to another
+   * merchant or the other mode: a test credential never sees a live payment, and the reverse).
+   */
+  Mono<Payment> find(String merchantId, boolean livemode, String id) {
+    return db.sql("SELECT " + COLUMNS + " FROM payments p WHERE p.merchant_id = :merchant AND p.id = :id"
+            + " AND p.livemode = :livemode")
+        .bind("merchant", merchantId)
+        .bind("id", id)
+        .bind("livemode", livemode)
+        .map(this::toPayment)
+        .one();
+  }
+
   /** The merchant's payment with this id, or empty (also when it belongs to another merchant). */
   Mono<Payment> find(String merchantId, String id) {
     return db.sql("SELECT " + COLUMNS + " FROM payments p WHERE p.merchant_id = :merchant AND p.id = :id")
@@ -232,8 +247,10 @@ final class PaymentRepository {
    * @param status only this status, or null
    * @param idempotencyKey only the payment created with this key, or null
    */
-  Flux<Payment> page(String merchantId, int limit, String startingAfter, PaymentStatus status, String idempotencyKey) {
-    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM payments p WHERE p.merchant_id = :merchant");
+  Flux<Payment> page(String merchantId, boolean livemode, int limit, String startingAfter, PaymentStatus status,
+      String idempotencyKey) {
+    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM payments p WHERE p.merchant_id = :merchant"
+        + " AND p.livemode = :livemode");
     if (startingAfter != null) {
       sql.append(" AND p.id < :after");
     }
@@ -244,7 +261,8 @@ final class PaymentRepository {
       sql.append(" AND p.idempotency_key = :key");
     }
     sql.append(" ORDER BY p.id DESC LIMIT :limit");
-    GenericExecuteSpec spec = db.sql(sql.toString()).bind("merchant", merchantId).bind("limit", limit);
+    GenericExecuteSpec spec = db.sql(sql.toString()).bind("merchant", merchantId).bind("limit", limit)
+        .bind("livemode", livemode);
     if (startingAfter != null) {
       spec = spec.bind("after", startingAfter);
     }
@@ -265,10 +283,10 @@ final class PaymentRepository {
         .one();
   }
 
-  /** Whether the merchant has a payment with this id. */
-  Mono<Boolean> exists(String merchantId, String id) {
-    return db.sql("SELECT 1 FROM payments WHERE merchant_id = :merchant AND id = :id")
-        .bind("merchant", merchantId).bind("id", id)
+  /** Whether the merchant has a payment with this id in this mode. */
+  Mono<Boolean> exists(String merchantId, boolean livemode, String id) {
+    return db.sql("SELECT 1 FROM payments WHERE merchant_id = :merchant AND id = :id AND livemode = :livemode")
+        .bind("merchant", merchantId).bind("id", id).bind("livemode", livemode)
         .map(row -> 1).first().hasElement();
   }
 
@@ -299,6 +317,7 @@ final class PaymentRepository {
         failureCode == null ? null : new Payment.Failure(failureCode, row.get("failure_message", String.class)),
         attempts == null ? 0 : attempts.intValue(),
         row.get("created_at", Instant.class),
-        row.get("updated_at", Instant.class));
+        row.get("updated_at", Instant.class),
+        Boolean.TRUE.equals(row.get("livemode", Boolean.class)));
   }
 }

@@ -156,7 +156,7 @@ final class PaymentRequestValidator {
     return result;
   }
 
-  private Money amount(CreatePaymentRequest request) {
+  Money amount(CreatePaymentRequest request) {
     if (request.amount() == null) {
       throw missing("amount");
     }
@@ -174,7 +174,7 @@ final class PaymentRequestValidator {
     return new Money(amountMinor, currency);
   }
 
-  private CardData card(PaymentMethodRequest method) {
+  CardData card(PaymentMethodRequest method) {
     String number = method.number();
     if (number == null) {
       throw missing("payment_method.number");
@@ -216,7 +216,7 @@ final class PaymentRequestValidator {
   }
 
   /** An optional text field of {@code min} to {@code max} characters without a card number. */
-  private static String freeText(String value, String param, int min, int max) {
+  static String freeText(String value, String param, int min, int max) {
     if (value == null) {
       return null;
     }
@@ -239,7 +239,7 @@ final class PaymentRequestValidator {
     }
   }
 
-  private static Map<String, String> metadata(Map<String, String> metadata) {
+  static Map<String, String> metadata(Map<String, String> metadata) {
     if (metadata == null) {
       return Map.of();
     }

@@ -24,7 +24,8 @@ record PaymentView(
     RiskView risk,
     FailureView failure,
     String createdAt,
-    String updatedAt) {
+    String updatedAt,
+    boolean livemode) {
 
   /**
    * Masked payment method: {@code {type: "card", brand, bin, last4}} or
@@ -62,6 +63,7 @@ record PaymentView(
         risk == null ? null : new RiskView(risk.score(), risk.decision(), risk.reasons(), risk.degraded() ? Boolean.TRUE : null),
         failure == null ? null : new FailureView(failure.code(), failure.message()),
         payment.createdAt().toString(),
-        payment.updatedAt().toString());
+        payment.updatedAt().toString(),
+        payment.livemode());
   }
 }

@@ -61,7 +61,7 @@ final class PayoutController {
   @GetMapping("/{id}")
   Mono<Payout.View> get(ServerWebExchange exchange, @PathVariable String id) {
     Principal principal = Principal.of(exchange).require(Principal.PAYOUTS_READ);
-    return payouts.find(principal.merchantId(), id)
+    return payouts.find(principal.merchantId(), principal.livemode(), id)
         .map(Payout.View::of)
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such payout: " + id)));
   }
@@ -83,13 +83,13 @@ final class PayoutController {
     if (status != null && !STATUSES.contains(status)) {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "status", "Unknown status '" + status + "'.");
     }
-    Mono<Boolean> cursorOk = startingAfter == null ? Mono.just(true) : payouts.exists(principal.merchantId(), startingAfter);
+    Mono<Boolean> cursorOk = startingAfter == null ? Mono.just(true) : payouts.exists(principal.merchantId(), principal.livemode(), startingAfter);
     return cursorOk.flatMap(ok -> {
       if (!ok) {
         return Mono.error(ApiProblem.param(ProblemCode.PARAMETER_INVALID, "starting_after",
             "starting_after must be the id of one of your payouts."));
       }
-      return payouts.page(principal.merchantId(), size + 1, startingAfter, status)
+      return payouts.page(principal.merchantId(), principal.livemode(), size + 1, startingAfter, status)
           .map(Payout.View::of)
           .collectList()
           .map(rows -> new PageView("list", rows.size() > size ? rows.subList(0, size) : rows, rows.size() > size));

@@ -65,9 +65,9 @@ final class PayoutRepository {
   }
 
   /** The merchant's payout, or empty. */
-  Mono<Payout> find(String merchantId, String id) {
-    return db.sql("SELECT * FROM payouts WHERE merchant_id = :merchant AND id = :id")
-        .bind("merchant", merchantId).bind("id", id).map(this::toPayout).one();
+  Mono<Payout> find(String merchantId, boolean livemode, String id) {
+    return db.sql("SELECT * FROM payouts WHERE merchant_id = :merchant AND id = :id AND livemode = :livemode")
+        .bind("merchant", merchantId).bind("id", id).bind("livemode", livemode).map(this::toPayout).one();
   }
 
   /** Any payout by id (rail results, the reconciler), or empty. */
@@ -75,19 +75,19 @@ final class PayoutRepository {
     return db.sql("SELECT * FROM payouts WHERE id = :id").bind("id", id).map(this::toPayout).one();
   }
 
-  Mono<Boolean> exists(String merchantId, String id) {
-    return db.sql("SELECT 1 FROM payouts WHERE merchant_id = :merchant AND id = :id")
-        .bind("merchant", merchantId).bind("id", id).map(row -> true).one().defaultIfEmpty(false);
+  Mono<Boolean> exists(String merchantId, boolean livemode, String id) {
+    return db.sql("SELECT 1 FROM payouts WHERE merchant_id = :merchant AND id = :id AND livemode = :livemode")
+        .bind("merchant", merchantId).bind("id", id).bind("livemode", livemode).map(row -> true).one().defaultIfEmpty(false);
   }
 
   /** A page of the merchant's payouts, newest first (ids sort by creation time). */
-  Flux<Payout> page(String merchantId, int limit, String startingAfter, String status) {
+  Flux<Payout> page(String merchantId, boolean livemode, int limit, String startingAfter, String status) {
     GenericExecuteSpec spec = db.sql("""
-            SELECT * FROM payouts WHERE merchant_id = :merchant
+            SELECT * FROM payouts WHERE merchant_id = :merchant AND livemode = :livemode
               AND (CAST(:after AS text) IS NULL OR id < :after)
               AND (CAST(:status AS text) IS NULL OR status = :status)
             ORDER BY id DESC LIMIT :limit""")
-        .bind("merchant", merchantId).bind("limit", limit);
+        .bind("merchant", merchantId).bind("limit", limit).bind("livemode", livemode);
     spec = nullable(spec, "after", startingAfter);
     spec = nullable(spec, "status", status);
     return spec.map(this::toPayout).all();

@@ -124,8 +124,15 @@ final class PayoutService {
    */
   Mono<Answer> create(Principal principal, AuditContext context, String key, byte[] body) {
     JsonNode tree = strictJson.readObject(body);
-    String fingerprint = fingerprints.of("POST /v1/payouts\n" + strictJson.canonical(tree));
+    // A live request fingerprints differently, so a key never replays the other mode's payout (ADR 0078).
+    String fingerprint = fingerprints.of("POST /v1/payouts" + (principal.livemode() ? " livemode" : "") + "\n"
+        + strictJson.canonical(tree));
     Command command = validate(strictJson.bind(tree, CreatePayoutRequest.class));
+    // A test credential pays out through sandbox rails only, a live one through real rails only.
+    if (command.rail().livemode() != principal.livemode()) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "destination.operator", "Payouts to this operator are not"
+          + " available in " + (principal.livemode() ? "live" : "test") + " mode.");
+    }
     String merchantId = principal.merchantId();
     String payoutId = Ids.next("po");
     Mono<Answer> work = Mono.defer(() -> tx.transactional(claimAndReserve(merchantId, context, key, fingerprint,

@@ -48,6 +48,16 @@ final class RateLimitFilter implements WebFilter {
   private final Counter degraded;
   private final Counter rejected;
 
+  private PublishableRateLimitProperties publishable = new PublishableRateLimitProperties(null, null);
+  private org.malipo.gateway.audit.SourceAddresses addresses;
+
+  /** Issue 19: the publishable keys' bucket and the client address reader, set by Spring. */
+  @org.springframework.beans.factory.annotation.Autowired
+  void setPublishable(PublishableRateLimitProperties publishableLimits, org.malipo.gateway.audit.SourceAddresses sourceAddresses) {
+    this.publishable = publishableLimits;
+    this.addresses = sourceAddresses;
+  }
+
   RateLimitFilter(TokenBucket bucket, RateLimitProperties properties, MeterRegistry meters) {
     this.bucket = bucket;
     this.properties = properties;
@@ -65,8 +75,11 @@ final class RateLimitFilter implements WebFilter {
     if (!properties.enabled() || principal.isEmpty()) {
       return chain.filter(exchange);
     }
-    String merchantId = principal.get().merchantId();
-    RateLimitProperties.Limit limit = properties.limitOf(merchantId);
+    // A publishable key is limited per key and client address (issue 19), a secret one per merchant.
+    boolean byKey = principal.get().publishable();
+    String merchantId = byKey ? "pk:" + principal.get().clientId() + ":" + clientAddress(exchange)
+        : principal.get().merchantId();
+    RateLimitProperties.Limit limit = byKey ? publishable.limit() : properties.limitOf(merchantId);
     return bucket.take(merchantId, limit)
         .timeout(properties.redisTimeout())
         .map(Optional::of)
@@ -81,9 +94,17 @@ final class RateLimitFilter implements WebFilter {
             : apply(exchange, chain, merchantId, limit, decision.get()));
   }
 
+  private String clientAddress(ServerWebExchange exchange) {
+    if (addresses != null) {
+      return addresses.of(exchange);
+    }
+    java.net.InetSocketAddress remote = exchange.getRequest().getRemoteAddress();
+    return remote == null || remote.getAddress() == null ? "unknown" : remote.getAddress().getHostAddress();
+  }
+
   private Mono<Void> apply(ServerWebExchange exchange, WebFilterChain chain, String merchantId,
       RateLimitProperties.Limit limit, TokenBucket.Decision decision) {
-    String policy = properties.policyOf(merchantId);
+    String policy = merchantId.startsWith("pk:") ? "publishable" : properties.policyOf(merchantId);
     HttpHeaders headers = exchange.getResponse().getHeaders();
     headers.set(POLICY_HEADER, "\"" + policy + "\";q=" + limit.capacity() + ";w=" + limit.windowSeconds());
     headers.set(STATE_HEADER, "\"" + policy + "\";r=" + decision.remaining() + ";t=" + ceilSeconds(decision.fullMs()));
@@ -93,7 +114,7 @@ final class RateLimitFilter implements WebFilter {
     rejected.increment();
     long retryAfter = Math.max(1, ceilSeconds(decision.nextTokenMs()));
     return Mono.error(ApiProblem.of(ProblemCode.RATE_LIMITED,
-            "Too many requests for this merchant (" + limit.capacity() + " at once, " + limit.refillPerSecond()
+            "Too many requests for this " + (merchantId.startsWith("pk:") ? "key and address" : "merchant") + " (" + limit.capacity() + " at once, " + limit.refillPerSecond()
                 + " a second); retry in " + retryAfter + " s.")
         .withHeaders(Map.of("Retry-After", Long.toString(retryAfter))));
   }

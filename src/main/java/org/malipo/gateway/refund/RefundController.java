@@ -59,11 +59,11 @@ final class RefundController {
   @GetMapping(path = "/v1/payments/{id}/refunds", produces = MediaType.APPLICATION_JSON_VALUE)
   Mono<RefundList> list(ServerWebExchange exchange, @PathVariable String id) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_READ);
-    return db.sql("SELECT 1 FROM payments WHERE merchant_id = :merchant AND id = :id")
-        .bind("merchant", principal.merchantId()).bind("id", id)
+    return db.sql("SELECT 1 FROM payments WHERE merchant_id = :merchant AND id = :id AND livemode = :livemode")
+        .bind("merchant", principal.merchantId()).bind("id", id).bind("livemode", principal.livemode())
         .map(row -> 1).first()
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such payment: " + id)))
-        .thenMany(refunds.forPayment(principal.merchantId(), id))
+        .thenMany(refunds.forPayment(principal.merchantId(), principal.livemode(), id))
         .map(Refund.View::of)
         .collectList()
         .map(rows -> new RefundList("list", rows, false));

@@ -30,7 +30,7 @@ final class RefundRepository {
    * @param railReference the rail's id of the approved authorization, null if none
    */
   record RefundablePayment(String id, String status, Money amount, long refunded, String provider,
-      String railReference, boolean settled, String railReceipt) {}
+      String railReference, boolean settled, String railReceipt, boolean livemode) {}
 
   /**
    * Locks the merchant's payment row for the rest of the transaction, so refunds of one payment
@@ -38,21 +38,22 @@ final class RefundRepository {
    *
    * @return empty when the merchant has no such payment
    */
-  Mono<RefundablePayment> lockPayment(String merchantId, String paymentId) {
+  Mono<RefundablePayment> lockPayment(String merchantId, boolean livemode, String paymentId) {
     return db.sql("""
             SELECT p.id, p.status, p.amount_minor, p.currency, p.refunded_minor, p.provider, p.settled_at IS NOT NULL AS settled,
                    (SELECT a.rail_reference FROM payment_attempts a
                     WHERE a.payment_id = p.id AND a.outcome = 'approved' LIMIT 1) AS rail_reference,
                    (SELECT a.response_code FROM payment_attempts a
                     WHERE a.payment_id = p.id AND a.outcome = 'approved' LIMIT 1) AS rail_receipt
-            FROM payments p WHERE p.merchant_id = :merchant AND p.id = :id FOR UPDATE OF p""")
+            FROM payments p WHERE p.merchant_id = :merchant AND p.id = :id AND p.livemode = :livemode FOR UPDATE OF p""")
         .bind("merchant", merchantId)
+        .bind("livemode", livemode)
         .bind("id", paymentId)
         .map(row -> new RefundablePayment(row.get("id", String.class), row.get("status", String.class),
             new Money(row.get("amount_minor", Long.class), CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
             row.get("refunded_minor", Long.class), row.get("provider", String.class),
             row.get("rail_reference", String.class), Boolean.TRUE.equals(row.get("settled", Boolean.class)),
-            row.get("rail_receipt", String.class)))
+            row.get("rail_receipt", String.class), livemode))
         .one();
   }
 
@@ -66,8 +67,10 @@ final class RefundRepository {
     String currency = r.amount().currency().code();
     GenericExecuteSpec spec = db.sql("""
             INSERT INTO refunds (id, payment_id, merchant_id, idempotency_key, status, amount_minor, currency, reason,
-                rail, debited_account, created_at, updated_at)
-            VALUES (:id, :payment, :merchant, :key, :status, :amount, :currency, :reason, :rail, :account, :at, :at)""")
+                rail, debited_account, created_at, updated_at, livemode)
+            VALUES (:id, :payment, :merchant, :key, :status, :amount, :currency, :reason, :rail, :account, :at, :at,
+                :livemode)""")
+        .bind("livemode", r.livemode())
         .bind("id", r.id()).bind("payment", r.paymentId()).bind("merchant", r.merchantId())
         .bind("key", r.idempotencyKey()).bind("status", r.status()).bind("amount", r.amount().amountMinor())
         .bind("currency", currency).bind("rail", r.rail())
@@ -151,11 +154,12 @@ final class RefundRepository {
   }
 
   /** The refunds of one of the merchant's payments, newest first. */
-  Flux<Refund> forPayment(String merchantId, String paymentId) {
+  Flux<Refund> forPayment(String merchantId, boolean livemode, String paymentId) {
     return db.sql("""
             SELECT r.*, r.debited_account LIKE '%:available:%' AS from_available FROM refunds r
-            WHERE r.merchant_id = :merchant AND r.payment_id = :payment ORDER BY r.id DESC LIMIT 100""")
-        .bind("merchant", merchantId).bind("payment", paymentId)
+            WHERE r.merchant_id = :merchant AND r.payment_id = :payment AND r.livemode = :livemode
+            ORDER BY r.id DESC LIMIT 100""")
+        .bind("merchant", merchantId).bind("payment", paymentId).bind("livemode", livemode)
         .map(RefundRepository::toRefund)
         .all();
   }
@@ -167,6 +171,7 @@ final class RefundRepository {
         new Money(row.get("amount_minor", Long.class), currency), row.get("reason", String.class),
         row.get("rail", String.class), row.get("rail_reference", String.class),
         Boolean.TRUE.equals(row.get("from_available", Boolean.class)), row.get("failure_code", String.class),
-        row.get("failure_message", String.class), row.get("created_at", Instant.class), row.get("updated_at", Instant.class));
+        row.get("failure_message", String.class), row.get("created_at", Instant.class), row.get("updated_at", Instant.class),
+        Boolean.TRUE.equals(row.get("livemode", Boolean.class)));
   }
 }

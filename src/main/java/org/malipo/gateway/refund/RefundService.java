@@ -100,14 +100,17 @@ final class RefundService {
    */
   Mono<Answer> create(Principal principal, AuditContext context, String paymentId, String idempotencyKey, byte[] body) {
     JsonNode tree = strictJson.readObject(body);
-    String fingerprint = fingerprints.of("POST /v1/payments/" + paymentId + "/refunds\n" + strictJson.canonical(tree));
+    // A live request fingerprints differently, so a key never replays the other mode's refund (ADR 0078).
+    String fingerprint = fingerprints.of("POST /v1/payments/" + paymentId + "/refunds" + (principal.livemode() ? " livemode" : "")
+        + "\n" + strictJson.canonical(tree));
     CreateRefundRequest request = strictJson.bind(tree, CreateRefundRequest.class);
     validate(request);
     String refundId = Ids.next("ref");
     Mono<Reserved> reserve = idempotency.claim(principal.merchantId(), idempotencyKey, fingerprint, refundId)
         .flatMap(claim -> switch (claim) {
           case Claim.Replay replay -> Mono.just(new Reserved(null, null, replay));
-          case Claim.Claimed claimed -> reserve(principal.merchantId(), paymentId, refundId, idempotencyKey, request)
+          case Claim.Claimed claimed -> reserve(principal.merchantId(), principal.livemode(), paymentId, refundId,
+              idempotencyKey, request)
               .flatMap(reserved -> audit.record(context, AuditAction.REFUND_CREATED, reserved.refund().id(),
                   Map.of("payment_id", paymentId, "amount", reserved.refund().amount().amountMinor(),
                       "currency", reserved.refund().amount().currency().code()))
@@ -147,9 +150,9 @@ final class RefundService {
     }
   }
 
-  private Mono<Reserved> reserve(String merchantId, String paymentId, String refundId, String key,
+  private Mono<Reserved> reserve(String merchantId, boolean livemode, String paymentId, String refundId, String key,
       CreateRefundRequest request) {
-    return refunds.lockPayment(merchantId, paymentId)
+    return refunds.lockPayment(merchantId, livemode, paymentId)
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such payment: " + paymentId)))
         .flatMap(payment -> {
           Money amount = refundAmount(payment, request);
@@ -160,7 +163,7 @@ final class RefundService {
           }
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
           Refund refund = new Refund(refundId, payment.id(), merchantId, key, "pending", amount,
-              request.reason(), payment.provider(), null, payment.settled(), null, null, now, now);
+              request.reason(), payment.provider(), null, payment.settled(), null, null, now, now, payment.livemode());
           return refunds.insert(refund)
               .then(refunds.addRefunded(payment.id(), amount.amountMinor()))
               .then(ledger.postRefund(refund.id(), payment.id(), merchantId, payment.provider(), amount, payment.settled()))

@@ -30,6 +30,7 @@ public final class RailRouter {
   private final RailHealth health;
   private final RandomGenerator random;
   private final CurrencyRouting currencyRouting;
+  private RailModes modes = RailModes.ALL_TEST;
 
   /**
    * @param random source of the exploration draws; must be safe to share between threads
@@ -119,6 +120,26 @@ public final class RailRouter {
     return RailRanking.rank(candidates, properties.explorationPercent(), random).stream()
         .<RailAdapter>map(rail -> new ObservedRail(rail, health))
         .toList();
+  }
+
+  /**
+   * Candidate rails of one mode only (docs/adr/0078-test-and-live-mode.md): a test payment never
+   * reaches a live rail, a live payment never a sandbox.
+   *
+   * @param livemode the payment's mode
+   * @return possibly empty, as {@link #candidates(String, PaymentMethodType, MobileMoneyOperator, CurrencyUnit, PaymentInstrument)}
+   */
+  public List<RailAdapter> candidates(String merchantId, PaymentMethodType method, MobileMoneyOperator operator,
+      CurrencyUnit currency, PaymentInstrument instrument, boolean livemode) {
+    return candidates(merchantId, method, operator, currency, instrument).stream()
+        .filter(rail -> modes.isLive(rail.name()) == livemode)
+        .toList();
+  }
+
+  /** Sets which rails are live (configuration; default: every rail a test rail). */
+  RailRouter withModes(RailModes railModes) {
+    this.modes = Objects.requireNonNull(railModes, "railModes");
+    return this;
   }
 
   /** This instance's health windows (metrics, tests). */

@@ -23,7 +23,7 @@ class RoutingConfiguration {
 
   @Bean
   RailRouter railRouter(RailRegistry rails, RoutingProperties properties, ObjectProvider<CurrencyRouting> currencyRouting,
-      Clock clock, ObjectProvider<MeterRegistry> meterRegistry) {
+      Clock clock, ObjectProvider<MeterRegistry> meterRegistry, RailModes modes) {
     RailHealth health = new RailHealth(rails.all().stream().map(RailAdapter::name).toList(), clock, properties.health());
     meterRegistry.ifAvailable(meters -> rails.all().forEach(rail ->
         Gauge.builder("malipo.rail.health", health, h -> h.score(rail.name()))
@@ -31,6 +31,6 @@ class RoutingConfiguration {
             .description("Health score of the rail on this instance, 0 to 1: success rate times a latency factor")
             .register(meters)));
     return new RailRouter(rails, properties, currencyRouting.getIfAvailable(CurrencyRouting::none), health,
-        THREAD_LOCAL_RANDOM);
+        THREAD_LOCAL_RANDOM).withModes(modes);
   }
 }

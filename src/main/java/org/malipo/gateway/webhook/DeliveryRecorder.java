@@ -64,6 +64,8 @@ final class DeliveryRecorder extends BackgroundJob {
         .map(byMerchant -> events.stream()
             .flatMap(event -> byMerchant.getOrDefault(event.merchantId(), List.of()).stream()
                 .filter(endpoint -> endpoint.events().contains(event.type()))
+                // A test endpoint gets test events only, a live endpoint live ones (ADR 0078).
+                .filter(endpoint -> endpoint.livemode() == event.livemode())
                 // An endpoint registered after the event was not listening to it.
                 .filter(endpoint -> !endpoint.createdAt().isAfter(event.occurredAt()))
                 .map(endpoint -> new Due(endpoint.id(), event)))
@@ -82,7 +84,8 @@ final class DeliveryRecorder extends BackgroundJob {
   }
 
   /** What the fan-out reads of an event. */
-  private record Occurred(String eventId, String type, String merchantId, Instant occurredAt, String payload) {}
+  private record Occurred(String eventId, String type, String merchantId, Instant occurredAt, String payload,
+      boolean livemode) {}
 
   /** One delivery to record. */
   private record Due(String endpointId, Occurred event) {}
@@ -90,7 +93,7 @@ final class DeliveryRecorder extends BackgroundJob {
   private Occurred parse(ConsumedEvent event) {
     JsonNode tree = json.readTree(event.payload());
     return new Occurred(tree.path("id").asString(), tree.path("type").asString(), tree.path("merchant_id").asString(),
-        Instant.parse(tree.path("occurred_at").asString()), event.payload());
+        Instant.parse(tree.path("occurred_at").asString()), event.payload(), tree.path("livemode").asBoolean(false));
   }
 
   /**
@@ -100,7 +103,9 @@ final class DeliveryRecorder extends BackgroundJob {
    * @return the new delivery ids
    */
   Flux<String> redeliver(String merchantId, String eventId, String type, String payload) {
+    boolean livemode = json.readTree(payload).path("livemode").asBoolean(false);
     return tx.transactional(endpoints.subscribed(merchantId, type)
+            .filter(endpoint -> endpoint.livemode() == livemode)
             .concatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, payload, true)))
         .doOnComplete(dispatcher::wakeUp);
   }

@@ -48,8 +48,9 @@ final class EventRedeliveryController {
   }
 
   private Mono<QueuedView> queue(Principal principal, String id) {
-    return db.sql("SELECT type, payload FROM outbox WHERE event_id = :id AND merchant_id = :merchant")
-        .bind("id", id).bind("merchant", principal.merchantId())
+    return db.sql("SELECT type, payload FROM outbox WHERE event_id = :id AND merchant_id = :merchant"
+            + " AND livemode = :livemode")
+        .bind("id", id).bind("merchant", principal.merchantId()).bind("livemode", principal.livemode())
         .map(row -> new String[] {row.get("type", String.class), row.get("payload", String.class)})
         .one()
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such event: " + id)))

@@ -70,11 +70,11 @@ final class WebhookEndpointController {
    */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record EndpointView(String id, String object, String url, List<String> events, boolean enabled,
-      String createdAt, String secret) {
+      String createdAt, String secret, boolean livemode) {
 
     static EndpointView of(WebhookEndpoints.Endpoint endpoint, boolean withSecret) {
       return new EndpointView(endpoint.id(), "webhook_endpoint", endpoint.url(), endpoint.events(), endpoint.enabled(),
-          endpoint.createdAt().toString(), withSecret ? endpoint.secret() : null);
+          endpoint.createdAt().toString(), withSecret ? endpoint.secret() : null, endpoint.livemode());
     }
   }
 
@@ -94,7 +94,7 @@ final class WebhookEndpointController {
           return Mono.error(ApiProblem.of(ProblemCode.WEBHOOK_ENDPOINT_LIMIT_REACHED,
               "At most " + properties.maxEndpointsPerMerchant() + " webhook endpoints per merchant."));
         }
-        return tx.transactional(endpoints.create(principal.merchantId(), url, events, secrets.next())
+        return tx.transactional(endpoints.create(principal.merchantId(), principal.livemode(), url, events, secrets.next())
                 .flatMap(endpoint -> audit.record(audit.context(exchange), AuditAction.WEBHOOK_ENDPOINT_CREATED,
                     endpoint.id(), Map.of("url", endpoint.url(), "events", endpoint.events())).thenReturn(endpoint)))
             .map(endpoint -> EndpointView.of(endpoint, true));
@@ -105,7 +105,7 @@ final class WebhookEndpointController {
   @GetMapping
   Mono<ListView<EndpointView>> list(ServerWebExchange exchange) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_READ);
-    return endpoints.list(principal.merchantId(), properties.maxEndpointsPerMerchant())
+    return endpoints.list(principal.merchantId(), principal.livemode(), properties.maxEndpointsPerMerchant())
         .map(endpoint -> EndpointView.of(endpoint, false))
         .collectList()
         .map(rows -> new ListView<>("list", rows, false));
@@ -114,7 +114,7 @@ final class WebhookEndpointController {
   @GetMapping("/{id}")
   Mono<EndpointView> get(ServerWebExchange exchange, @PathVariable String id) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_READ);
-    return endpoints.find(principal.merchantId(), id)
+    return endpoints.find(principal.merchantId(), principal.livemode(), id)
         .map(endpoint -> EndpointView.of(endpoint, false))
         .switchIfEmpty(notFound(id));
   }
@@ -123,7 +123,7 @@ final class WebhookEndpointController {
   Mono<DeletedView> delete(ServerWebExchange exchange, @PathVariable String id) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_WRITE);
     AuditContext context = audit.context(exchange);
-    return tx.transactional(endpoints.delete(principal.merchantId(), id)
+    return tx.transactional(endpoints.delete(principal.merchantId(), principal.livemode(), id)
             .flatMap(deleted -> deleted
                 ? audit.record(context, AuditAction.WEBHOOK_ENDPOINT_DELETED, id, Map.of()).thenReturn(true)
                 : Mono.just(false)))
@@ -141,7 +141,7 @@ final class WebhookEndpointController {
     // The secret is always ours: a body asking for one (or anything else) is refused, not ignored.
     return body.defaultIfEmpty(new byte[0])
         .doOnNext(strictJson::requireNoFields)
-        .then(Mono.defer(() -> tx.transactional(endpoints.rotate(principal.merchantId(), id, secrets.next())
+        .then(Mono.defer(() -> tx.transactional(endpoints.rotate(principal.merchantId(), principal.livemode(), id, secrets.next())
             .flatMap(endpoint -> audit.record(context, AuditAction.WEBHOOK_ENDPOINT_SECRET_ROTATED, id,
                 Map.of("previous_secret_expires_at", String.valueOf(endpoint.previousSecretExpiresAt())))
                 .thenReturn(endpoint)))))
@@ -159,7 +159,7 @@ final class WebhookEndpointController {
       @RequestParam(name = "limit", required = false) String limit) {
     Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_READ);
     int size = PageSizes.parse(limit);
-    return endpoints.find(principal.merchantId(), id)
+    return endpoints.find(principal.merchantId(), principal.livemode(), id)
         .switchIfEmpty(notFound(id))
         .flatMap(endpoint -> deliveries.forEndpoint(principal.merchantId(), endpoint.id(), size + 1).collectList())
         .map(rows -> new ListView<>("list", rows.size() > size ? rows.subList(0, size) : rows, rows.size() > size));

@@ -41,7 +41,7 @@ final class WebhookEndpoints {
    * @param previousSecretExpiresAt null when no rotation is in its overlap
    */
   record Endpoint(String id, String merchantId, String url, List<String> events, boolean enabled,
-      String secret, String previousSecret, Instant previousSecretExpiresAt, Instant createdAt) {
+      String secret, String previousSecret, Instant previousSecretExpiresAt, Instant createdAt, boolean livemode) {
 
     /** The secrets that sign at {@code now}: current first, then the previous one if still valid. */
     List<String> signingSecrets(Instant now) {
@@ -56,17 +56,17 @@ final class WebhookEndpoints {
   }
 
   /** Inserts a new endpoint with its secret encrypted; {@code id} is {@code whe_…}. */
-  Mono<Endpoint> create(String merchantId, String url, List<String> events, String secret) {
+  Mono<Endpoint> create(String merchantId, boolean livemode, String url, List<String> events, String secret) {
     String id = Ids.next("whe");
     return seal(id, secret)
         .flatMap(sealed -> db.sql("""
-                INSERT INTO webhook_endpoints (id, merchant_id, url, events, secret_ciphertext, secret_key_id)
-                VALUES (:id, :merchant, :url, :events, :ciphertext, :keyId)""")
-            .bind("id", id).bind("merchant", merchantId).bind("url", url)
+                INSERT INTO webhook_endpoints (id, merchant_id, url, events, secret_ciphertext, secret_key_id, livemode)
+                VALUES (:id, :merchant, :url, :events, :ciphertext, :keyId, :livemode)""")
+            .bind("id", id).bind("merchant", merchantId).bind("url", url).bind("livemode", livemode)
             .bind("events", events.toArray(String[]::new))
             .bind("ciphertext", sealed.ciphertext()).bind("keyId", sealed.keyId())
             .then())
-        .then(find(merchantId, id));
+        .then(find(merchantId, livemode, id));
   }
 
   /** Live endpoints of the merchant. */
@@ -75,20 +75,21 @@ final class WebhookEndpoints {
         .bind("merchant", merchantId).map(row -> row.get(0, Long.class)).one();
   }
 
-  /** The merchant's live endpoint, or empty (also for another merchant's id). */
-  Mono<Endpoint> find(String merchantId, String id) {
-    return db.sql("SELECT * FROM webhook_endpoints WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL")
-        .bind("id", id).bind("merchant", merchantId)
+  /** The merchant's live (not deleted) endpoint of this mode, or empty (also for another merchant's or mode's id). */
+  Mono<Endpoint> find(String merchantId, boolean livemode, String id) {
+    return db.sql("SELECT * FROM webhook_endpoints WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL"
+            + " AND livemode = :livemode")
+        .bind("id", id).bind("merchant", merchantId).bind("livemode", livemode)
         .map((row, meta) -> toEndpoint(row))
         .one();
   }
 
   /** The merchant's live endpoints, newest first, at most {@code limit}. */
-  Flux<Endpoint> list(String merchantId, int limit) {
+  Flux<Endpoint> list(String merchantId, boolean livemode, int limit) {
     return db.sql("""
-            SELECT * FROM webhook_endpoints WHERE merchant_id = :merchant AND deleted_at IS NULL
+            SELECT * FROM webhook_endpoints WHERE merchant_id = :merchant AND deleted_at IS NULL AND livemode = :livemode
             ORDER BY id DESC LIMIT :limit""")
-        .bind("merchant", merchantId).bind("limit", limit)
+        .bind("merchant", merchantId).bind("limit", limit).bind("livemode", livemode)
         .map((row, meta) -> toEndpoint(row))
         .all();
   }
@@ -120,11 +121,11 @@ final class WebhookEndpoints {
    *
    * @return true if it existed
    */
-  Mono<Boolean> delete(String merchantId, String id) {
+  Mono<Boolean> delete(String merchantId, boolean livemode, String id) {
     return db.sql("""
             UPDATE webhook_endpoints SET deleted_at = now(), enabled = FALSE
-            WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL""")
-        .bind("id", id).bind("merchant", merchantId)
+            WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL AND livemode = :livemode""")
+        .bind("id", id).bind("merchant", merchantId).bind("livemode", livemode)
         .fetch().rowsUpdated()
         .flatMap(rows -> rows == 0 ? Mono.just(false)
             : db.sql("UPDATE webhook_deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now() "
@@ -137,7 +138,7 @@ final class WebhookEndpoints {
    *
    * @return the endpoint with its new secret, or empty if the merchant has no such endpoint
    */
-  Mono<Endpoint> rotate(String merchantId, String id, String newSecret) {
+  Mono<Endpoint> rotate(String merchantId, boolean livemode, String id, String newSecret) {
     // The current secret moves to the previous columns as it is stored: encrypted (with its key
     // id), or in plaintext on a row not yet encrypted, which SecretReencryption then encrypts.
     return seal(id, newSecret)
@@ -146,12 +147,12 @@ final class WebhookEndpoints {
                     previous_secret_ciphertext = secret_ciphertext, previous_secret_key_id = secret_key_id,
                     secret = NULL, secret_ciphertext = :ciphertext, secret_key_id = :keyId,
                     previous_secret_expires_at = now() + make_interval(secs => :overlap)
-                WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL""")
+                WHERE id = :id AND merchant_id = :merchant AND deleted_at IS NULL AND livemode = :livemode""")
             .bind("ciphertext", sealed.ciphertext()).bind("keyId", sealed.keyId())
             .bind("overlap", (double) ROTATION_OVERLAP.toSeconds())
-            .bind("id", id).bind("merchant", merchantId)
+            .bind("id", id).bind("merchant", merchantId).bind("livemode", livemode)
             .fetch().rowsUpdated())
-        .flatMap(rows -> rows == 0 ? Mono.empty() : find(merchantId, id));
+        .flatMap(rows -> rows == 0 ? Mono.empty() : find(merchantId, livemode, id));
   }
 
   /**
@@ -172,7 +173,8 @@ final class WebhookEndpoints {
         secret(id, row, "secret"),
         secret(id, row, "previous_secret"),
         expires == null ? null : expires.toInstant(),
-        row.get("created_at", OffsetDateTime.class).toInstant());
+        row.get("created_at", OffsetDateTime.class).toInstant(),
+        Boolean.TRUE.equals(row.get("livemode", Boolean.class)));
   }
 
   /** The secret of column pair {@code column}: decrypted, or the plaintext of a row not yet encrypted. */

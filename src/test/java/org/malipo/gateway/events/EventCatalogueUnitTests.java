@@ -10,12 +10,12 @@ class EventCatalogueUnitTests {
 
   private static final String SUCCEEDED = """
       {"id":"evt_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b","type":"payment.succeeded",
-       "occurred_at":"2030-01-01T10:00:00.123456Z","merchant_id":"mer_1","sequence":2,
+       "occurred_at":"2030-01-01T10:00:00.123456Z","merchant_id":"mer_1","livemode":false,"sequence":2,
        "data":{"id":"pay_0193a1b2c3d47e8f9a0b1c2d3e4f5a6b","object":"payment","status":"succeeded",
         "amount":1550,"currency":"KES","fee":45,"reference":"order-42","metadata":{"cart":"c-1"},
         "payment_method":{"type":"card","brand":"visa","bin":"424242","last4":"4242"},
         "provider":"acquirer_a","attempts":1,"risk":{"score":5,"decision":"allow","reasons":[]},
-        "created_at":"2030-01-01T10:00:00Z","updated_at":"2030-01-01T10:00:00.1Z"}}""";
+        "created_at":"2030-01-01T10:00:00Z","updated_at":"2030-01-01T10:00:00.1Z","livemode":false}}""";
 
   private final EventCatalogue catalogue = EventCatalogue.load();
 
@@ -23,7 +23,8 @@ class EventCatalogueUnitTests {
   void documentsTheTopicAndEveryEventType() {
     assertThat(catalogue.channelAddress()).isEqualTo("malipo.payments.v1");
     assertThat(catalogue.types()).containsExactlyInAnyOrder("payment.created", "payment.pending", "payment.succeeded", "payment.failed",
-        "payment.late_funds", "refund.succeeded", "refund.failed", "payout.created", "payout.succeeded", "payout.failed");
+        "payment.late_funds", "refund.succeeded", "refund.failed", "payout.created", "payout.succeeded", "payout.failed",
+        "checkout.session.completed", "checkout.session.expired");
   }
 
   @Test

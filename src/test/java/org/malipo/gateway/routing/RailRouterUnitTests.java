@@ -148,6 +148,26 @@ class RailRouterUnitTests {
         .verifyComplete();
   }
 
+  @Test
+  void aTestPaymentReachesOnlyTestRailsAndALiveOneOnlyLiveRails() {
+    RailRouter router = router(RoutingProperties.ofPriority("acquirer_a", "acquirer_b", "acquirer_c"))
+        .withModes(new RailModes(List.of("acquirer_b")));
+
+    assertThat(names(router.candidates(null, PaymentMethodType.CARD, null, CurrencyUnit.KES, null, false)))
+        .containsExactly("acquirer_b");
+    assertThat(names(router.candidates(null, PaymentMethodType.CARD, null, CurrencyUnit.KES, null, true)))
+        .containsExactly("acquirer_a", "acquirer_c");
+  }
+
+  @Test
+  void withoutTestRailsConfiguredEveryRailIsLiveSoATestPaymentFindsNone() {
+    RailRouter router = router(RoutingProperties.ofPriority("acquirer_a")).withModes(new RailModes(null));
+
+    assertThat(router.candidates(null, PaymentMethodType.CARD, null, CurrencyUnit.KES, null, false)).isEmpty();
+    assertThat(router.withModes(new RailModes(List.of("*")))
+        .candidates(null, PaymentMethodType.CARD, null, CurrencyUnit.KES, null, true)).isEmpty();
+  }
+
   private RailRouter router(RoutingProperties properties) {
     return new RailRouter(registry, properties, health(properties.health()), Draws.none());
   }

@@ -50,7 +50,9 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       "PUT /v1/callbacks/mtn-momo/{token}/disbursement", "POST /v1/callbacks/mtn-momo/{token}/disbursement",
       // Issue 22's rails.
       "POST /v1/callbacks/airtel/{token}", "POST /v1/callbacks/orange/{token}", "POST /v1/callbacks/paystack",
-      "POST /v1/callbacks/flutterwave");
+      "POST /v1/callbacks/flutterwave",
+      // Issue 19's hosted page: no merchant credential; the session is found by its client secret.
+      "GET /checkout/{id}", "GET /checkout/{id}/config");
 
   @Autowired private DatabaseClient db;
   @Autowired private ApiClients clients;
@@ -70,6 +72,8 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       {"amount": 1000, "currency": "KES", "destination": {"type": "mobile_money", "operator": "mpesa",
        "msisdn": "+254708374149"}}""";
   private String bEvent;
+  private String bSession;
+  private String bSessionKey;
 
   @BeforeAll
   void merchantBWithOneOfEverything() throws Exception {
@@ -87,6 +91,9 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
     bPayout = id(post(b, "/v1/payouts", PAYOUT, bPayoutKey).expectStatus().isCreated());
     bEndpoint = id(post(b, "/v1/webhook_endpoints",
         "{\"url\":\"https://merchant-b.example/hooks\",\"events\":[\"payment.succeeded\"]}", null)
+        .expectStatus().isCreated());
+    bSessionKey = "tenant-b-session-" + UUID.randomUUID();
+    bSession = id(post(b, "/v1/checkout_sessions", "{\"amount\": 1000, \"currency\": \"KES\"}", bSessionKey)
         .expectStatus().isCreated());
     bEvent = db.sql("SELECT event_id FROM outbox WHERE merchant_id = :m ORDER BY event_id LIMIT 1")
         .bind("m", b.merchantId()).map(row -> row.get("event_id", String.class)).one().block(DB);
@@ -155,6 +162,25 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
         showsNothingOfB(get("/v1/events?limit=100").expectStatus().isOk());
         showsNothingOfB(get("/v1/events?starting_after=" + bEvent).expectStatus().isBadRequest());
       }
+      // Issue 19: checkout sessions; the client-side routes refuse a secret credential outright.
+      case "GET /v1/checkout_sessions/{id}" -> notFound(get("/v1/checkout_sessions/" + bSession));
+      case "POST /v1/checkout_sessions/{id}/expire" ->
+          notFound(post(a, "/v1/checkout_sessions/" + bSession + "/expire", null, null));
+      case "GET /v1/checkout_sessions" -> {
+        showsNothingOfB(get("/v1/checkout_sessions?limit=100").expectStatus().isOk());
+        showsNothingOfB(get("/v1/checkout_sessions?starting_after=" + bSession).expectStatus().isBadRequest());
+      }
+      case "POST /v1/checkout_sessions" -> {
+        String created = showsNothingOfB(post(a, "/v1/checkout_sessions", "{\"amount\": 1000, \"currency\": \"KES\"}",
+            bSessionKey).expectStatus().isCreated());
+        assertThat(json.readTree(created).get("id").asString()).isNotEqualTo(bSession);
+      }
+      case "POST /v1/checkout_sessions/{id}/confirm" -> forbidden(post(a, "/v1/checkout_sessions/" + bSession + "/confirm",
+          "{\"client_secret\": \"x\", \"payment_method\": {\"type\": \"mobile_money\", \"operator\": \"mpesa\","
+              + " \"msisdn\": \"+254708374149\"}}", UUID.randomUUID().toString()));
+      case "POST /v1/tokens" -> forbidden(post(a, "/v1/tokens",
+          "{\"card\": {\"number\": \"4242424242424242\", \"exp_month\": 12, \"exp_year\": 2030, \"cvc\": \"123\"}}",
+          null));
       // Operator routes: a merchant's token is refused, whoever's object it names.
       case "POST /v1/merchants" -> forbidden(post(a, "/v1/merchants", "{\"name\":\"X\",\"country\":\"KE\"}", null));
       case "GET /v1/ledger/trial_balance" -> forbidden(get("/v1/ledger/trial_balance"));
@@ -191,7 +217,7 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
   private String showsNothingOfB(EntityExchangeResult<byte[]> result) {
     String body = result.getResponseBody() == null ? "" : new String(result.getResponseBody(), StandardCharsets.UTF_8);
     String asked = result.getUrl().getPath() + "?" + result.getUrl().getQuery();
-    for (String secret : List.of(b.merchantId(), bPayment, bRefund, bEndpoint, bEvent, bClient, bPayout)) {
+    for (String secret : List.of(b.merchantId(), bPayment, bRefund, bEndpoint, bEvent, bClient, bPayout, bSession)) {
       if (!asked.contains(secret)) {
         assertThat(body).as("%s %s shows %s", result.getMethod(), asked, secret).doesNotContain(secret);
       }

@@ -63,7 +63,7 @@ class WebhookSecretEncryptionIntegrationTests extends IntegrationTest {
   }
 
   private WebhookEndpoints.Endpoint stored(String id) {
-    return endpoints.find(merchant.merchantId(), id).block(DB);
+    return endpoints.find(merchant.merchantId(), false, id).block(DB);
   }
 
   @Test

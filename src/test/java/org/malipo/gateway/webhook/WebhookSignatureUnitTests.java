@@ -83,7 +83,7 @@ class WebhookSignatureUnitTests {
   @Test
   void rotatedOutSecretStopsSigningAfterItsOverlap() {
     WebhookEndpoints.Endpoint endpoint = new WebhookEndpoints.Endpoint("whe_1", "mer_1", "https://x.test/h",
-        List.of("payment.succeeded"), true, "whsec_new", "whsec_old", NOW.plus(WebhookEndpoints.ROTATION_OVERLAP), NOW);
+        List.of("payment.succeeded"), true, "whsec_new", "whsec_old", NOW.plus(WebhookEndpoints.ROTATION_OVERLAP), NOW, false);
     assertThat(endpoint.signingSecrets(NOW.plusSeconds(60))).containsExactly("whsec_new", "whsec_old");
     assertThat(endpoint.signingSecrets(NOW.plus(Duration.ofHours(25)))).containsExactly("whsec_new");
     assertThat(endpoint.toString()).doesNotContain("whsec_");
