@@ -213,8 +213,12 @@ final class SandboxAcquirer {
           REFUND_REFUSED_CARD.equals(request.card().number())));
       String number = request.card().number();
       Instant now = clock.instant();
-      journal.record(new RailJournal.Entry(acquirer, answer.authorizationId(), answer.approvalCode(),
-          "**** " + number.substring(Math.max(0, number.length() - 4)), request.amount(), request.currency(), now, now));
+      // Field 49 is the ISO 4217 numeric code; settlement files carry the alphabetic one.
+      java.util.Arrays.stream(org.malipo.gateway.common.CurrencyUnit.values())
+          .filter(unit -> Integer.toString(unit.numericCode()).equals(request.currency().replaceFirst("^0+", "")))
+          .findFirst()
+          .ifPresent(unit -> journal.record(new RailJournal.Entry(acquirer, answer.authorizationId(), answer.approvalCode(),
+              "**** " + number.substring(Math.max(0, number.length() - 4)), request.amount(), unit.code(), now, now)));
     }
   }
 
