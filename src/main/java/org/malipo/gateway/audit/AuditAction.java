@@ -19,7 +19,8 @@ public enum AuditAction {
   LEDGER_TRIAL_BALANCE_READ("ledger"),
   AUDIT_EVENTS_READ("audit_events"),
   RECONCILIATION_RUN_CREATED("reconciliation_run"),
-  EXCEPTION_RESOLVED("exception");
+  EXCEPTION_RESOLVED("exception"),
+  MERCHANT_PRICING_UPDATED("merchant_pricing");
 
   private final String targetType;
 

@@ -23,6 +23,7 @@ import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyCache;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
+import org.malipo.gateway.merchant.MerchantPricing;
 import org.malipo.gateway.ledger.InsufficientBalanceException;
 import org.malipo.gateway.ledger.Ledger;
 import org.malipo.gateway.rail.MobileMoneyOperator;
@@ -71,6 +72,7 @@ final class PayoutService {
   private static final Logger log = LoggerFactory.getLogger(PayoutService.class);
 
   private final StrictJson strictJson;
+  private final MerchantPricing merchantPricing;
   private final KeyedHashes fingerprints;
   private final IdempotencyStore idempotency;
   private final IdempotencyCache cache;
@@ -89,7 +91,8 @@ final class PayoutService {
   PayoutService(StrictJson strictJson, KeyedHashes fingerprints, IdempotencyStore idempotency, IdempotencyCache cache,
       PayoutRepository payouts, Ledger ledger, OutboxWriter outbox, AuditLog audit, PayoutRails rails,
       PayoutProperties properties, JsonMapper json, DatabaseClient db, ReactiveTransactionManager transactionManager,
-      Clock clock) {
+      Clock clock, MerchantPricing merchantPricing) {
+    this.merchantPricing = merchantPricing;
     this.strictJson = strictJson;
     this.fingerprints = fingerprints;
     this.idempotency = idempotency;
@@ -125,7 +128,7 @@ final class PayoutService {
   Mono<Answer> create(Principal principal, AuditContext context, String key, byte[] body) {
     JsonNode tree = strictJson.readObject(body);
     String fingerprint = fingerprints.of("POST /v1/payouts\n" + strictJson.canonical(tree));
-    Command command = validate(strictJson.bind(tree, CreatePayoutRequest.class));
+    Command command = validate(strictJson.bind(tree, CreatePayoutRequest.class), principal.merchantId());
     String merchantId = principal.merchantId();
     String payoutId = Ids.next("po");
     Mono<Answer> work = Mono.defer(() -> tx.transactional(claimAndReserve(merchantId, context, key, fingerprint,
@@ -155,7 +158,7 @@ final class PayoutService {
     return Mono.fromFuture(work.doFinally(signal -> inFlight.decrementAndGet()).toFuture(), true);
   }
 
-  private Command validate(CreatePayoutRequest request) {
+  private Command validate(CreatePayoutRequest request, String merchantId) {
     if (request.amount() == null) {
       throw ApiProblem.param(ProblemCode.PARAMETER_MISSING, "amount", "amount is required.");
     }
@@ -206,8 +209,11 @@ final class PayoutService {
       throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount", "M-Pesa pays whole shillings: a multiple of 100.");
     }
     Money amount = new Money(amountMinor, currency);
-    // Fee: basis points of the amount rounded half-up (Money.basisPoints), plus the fixed part.
-    Money fee = amount.basisPoints(limits.feeBasisPoints()).plus(new Money(limits.feeFixedMinor(), currency));
+    // Fee: the merchant's own payout rate (PUT /v1/merchants/{id}/pricing) if it has one, else the
+    // rail's configured one: basis points of the amount rounded half-up, plus the fixed part.
+    Money fee = merchantPricing.rate(merchantId, MerchantPricing.Method.PAYOUTS, currency.code())
+        .map(rate -> amount.basisPoints(rate.percentBp()).plus(new Money(rate.fixedMinor(), currency)))
+        .orElseGet(() -> amount.basisPoints(limits.feeBasisPoints()).plus(new Money(limits.feeFixedMinor(), currency)));
     String name = text(destination.name(), "destination.name", NAME_MAX);
     String reference = text(request.reference(), "reference", REFERENCE_MAX);
     String description = text(request.description(), "description", DESCRIPTION_MAX);
