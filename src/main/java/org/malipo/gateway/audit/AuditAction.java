@@ -20,7 +20,8 @@ public enum AuditAction {
   AUDIT_EVENTS_READ("audit_events"),
   RECONCILIATION_RUN_CREATED("reconciliation_run"),
   EXCEPTION_RESOLVED("exception"),
-  MERCHANT_PRICING_UPDATED("merchant_pricing");
+  MERCHANT_PRICING_UPDATED("merchant_pricing"),
+  REPORT_READ("report");
 
   private final String targetType;
 
