@@ -66,7 +66,11 @@ final class SettlementController {
 
   /** The schedule request and answer. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record Schedule(String object, String merchantId, String frequency, Integer delayDays) {}
+  record Schedule(String object, String merchantId, String frequency, Integer delayDays, Destination payoutDestination) {}
+
+  /** A payout destination on file: {@code {type: "mobile_money", operator: "mpesa" | "mtn_momo", msisdn, name?}}. */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  record Destination(String type, String operator, String msisdn, String name) {}
 
   private static final String SUMMARY = """
       SELECT s.id, s.currency, s.settlement_date, s.created_at,
@@ -115,7 +119,18 @@ final class SettlementController {
         .map(row -> List.<Object>of(row.get("type", String.class), row.get("id", String.class),
             row.get("payment_id", String.class), row.get("at", Instant.class).toString(), row.get("amount", Long.class)))
         .all().collectList();
-    return summary.zipWith(lines).map(both -> {
+    Mono<List<List<Object>>> payouts = db.sql("""
+            SELECT 'payout' AS type, p.id, p.created_at AS at, -p.amount_minor AS amount, p.status
+            FROM payouts p JOIN settlements s ON s.payout_id = p.id WHERE s.id = :id AND p.status <> 'failed'
+            UNION ALL
+            SELECT 'payout_fee', p.id, p.created_at, -p.fee_minor, p.status
+            FROM payouts p JOIN settlements s ON s.payout_id = p.id WHERE s.id = :id AND p.status <> 'failed' AND p.fee_minor > 0
+            ORDER BY 1 DESC""")
+        .bind("id", id)
+        .map(row -> List.<Object>of(row.get("type", String.class), row.get("id", String.class), "",
+            row.get("at", Instant.class).toString(), row.get("amount", Long.class)))
+        .all().collectList();
+    return Mono.zip(summary, lines, payouts).map(both -> {
       SettlementView s = both.getT1();
       StringWriter out = new StringWriter();
       try (CSVPrinter printer = CSVFormat.RFC4180.builder()
@@ -127,6 +142,15 @@ final class SettlementController {
         }
         printer.printRecord("total", s.id(), "", "", total, s.currency());
         printer.printRecord("ledger_settled", s.id(), "", "", s.net(), s.currency());
+        // The available balance paid out for this settlement (destination on file), if any.
+        long paidOut = 0;
+        for (List<Object> payout : both.getT3()) {
+          paidOut = Math.addExact(paidOut, (Long) payout.get(4));
+          printer.printRecord(payout.get(0), payout.get(1), "", payout.get(3), payout.get(4), s.currency());
+        }
+        if (!both.getT3().isEmpty()) {
+          printer.printRecord("paid_out", s.id(), "", "", paidOut, s.currency());
+        }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -154,13 +178,27 @@ final class SettlementController {
           if (request.delayDays() == null || request.delayDays() < 0 || request.delayDays() > 30) {
             throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "delay_days", "'delay_days' must be 0-30 (T+N).");
           }
+          Destination to = request.payoutDestination();
+          if (to != null && (!"mobile_money".equals(to.type()) || !List.of("mpesa", "mtn_momo").contains(to.operator())
+              || to.msisdn() == null || !to.msisdn().matches("\\+[1-9]\\d{8,14}")
+              || (to.name() != null && to.name().length() > 100))) {
+            throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payout_destination", "'payout_destination' must be "
+                + "{type: \"mobile_money\", operator: \"mpesa\" or \"mtn_momo\", msisdn (E.164), name? (<= 100)}.");
+          }
           return db.sql("SELECT 1 FROM merchants WHERE id = :id").bind("id", merchantId).map(row -> 1).first()
               .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No merchant has this id.")))
               .then(db.sql("""
-                      INSERT INTO merchant_settlement_schedules (merchant_id, frequency, delay_days) VALUES (:id, 'daily', :days)
-                      ON CONFLICT (merchant_id) DO UPDATE SET delay_days = EXCLUDED.delay_days, updated_at = now()""")
-                  .bind("id", merchantId).bind("days", request.delayDays()).then())
-              .thenReturn(new Schedule("settlement_schedule", merchantId, "daily", request.delayDays()));
+                      INSERT INTO merchant_settlement_schedules (merchant_id, frequency, delay_days, payout_operator,
+                          payout_msisdn, payout_name)
+                      VALUES (:id, 'daily', :days, :operator, :msisdn, :name)
+                      ON CONFLICT (merchant_id) DO UPDATE SET delay_days = EXCLUDED.delay_days,
+                          payout_operator = EXCLUDED.payout_operator, payout_msisdn = EXCLUDED.payout_msisdn,
+                          payout_name = EXCLUDED.payout_name, updated_at = now()""")
+                  .bind("id", merchantId).bind("days", request.delayDays())
+                  .bind("operator", param(to == null ? null : to.operator()))
+                  .bind("msisdn", param(to == null ? null : to.msisdn()))
+                  .bind("name", param(to == null ? null : to.name())).then())
+              .thenReturn(new Schedule("settlement_schedule", merchantId, "daily", request.delayDays(), to));
         });
   }
 
@@ -170,5 +208,9 @@ final class SettlementController {
         ((Number) row.get("gross")).longValue(), ((Number) row.get("fees")).longValue(),
         ((Number) row.get("refunds")).longValue(), ((Number) row.get("net")).longValue(),
         row.get("created_at", Instant.class).toString());
+  }
+
+  private static io.r2dbc.spi.Parameter param(String value) {
+    return value == null ? io.r2dbc.spi.Parameters.in(String.class) : io.r2dbc.spi.Parameters.in(value);
   }
 }

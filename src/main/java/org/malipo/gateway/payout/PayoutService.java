@@ -158,6 +158,17 @@ final class PayoutService {
     return Mono.fromFuture(work.doFinally(signal -> inFlight.decrementAndGet()).toFuture(), true);
   }
 
+  /**
+   * A payout's fee: the merchant's own payout rate if it has one, else the rail's configured one;
+   * basis points of the amount rounded half-up, plus the fixed part (minor units).
+   */
+  Money feeOf(String merchantId, Money amount, PayoutProperties.Limits limits) {
+    CurrencyUnit currency = amount.currency();
+    return merchantPricing.rate(merchantId, MerchantPricing.Method.PAYOUTS, currency.code())
+        .map(rate -> amount.basisPoints(rate.percentBp()).plus(new Money(rate.fixedMinor(), currency)))
+        .orElseGet(() -> amount.basisPoints(limits.feeBasisPoints()).plus(new Money(limits.feeFixedMinor(), currency)));
+  }
+
   private Command validate(CreatePayoutRequest request, String merchantId) {
     if (request.amount() == null) {
       throw ApiProblem.param(ProblemCode.PARAMETER_MISSING, "amount", "amount is required.");
@@ -211,9 +222,7 @@ final class PayoutService {
     Money amount = new Money(amountMinor, currency);
     // Fee: the merchant's own payout rate (PUT /v1/merchants/{id}/pricing) if it has one, else the
     // rail's configured one: basis points of the amount rounded half-up, plus the fixed part.
-    Money fee = merchantPricing.rate(merchantId, MerchantPricing.Method.PAYOUTS, currency.code())
-        .map(rate -> amount.basisPoints(rate.percentBp()).plus(new Money(rate.fixedMinor(), currency)))
-        .orElseGet(() -> amount.basisPoints(limits.feeBasisPoints()).plus(new Money(limits.feeFixedMinor(), currency)));
+    Money fee = feeOf(merchantId, amount, limits);
     String name = text(destination.name(), "destination.name", NAME_MAX);
     String reference = text(request.reference(), "reference", REFERENCE_MAX);
     String description = text(request.description(), "description", DESCRIPTION_MAX);
