@@ -98,6 +98,7 @@ public final class SandboxServer implements AutoCloseable {
     this.payouts = new SandboxPayouts(mobileMoney, Clock.systemUTC(), properties.callbackDelay());
     this.callbackRepeat = properties.callbackRepeat();
     this.regional = new RegionalSimulators(Clock.systemUTC(), properties.callbackDelay(), faults);
+    regional.journal(journal);
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.loops = LoopResources.create("sandbox", threads, true);
     this.callbackPool = ConnectionProvider.create("sandbox-callbacks", 50);
