@@ -57,7 +57,6 @@ final class SandboxAirtel {
 
   private record Transaction(String id, String status, String responseCode, String airtelMoneyId, Instant finalAt) {}
 
-
   /** Outcome by country and msisdn: status and response code; null status = no callback, TF timed out. */
   private record Result(String status, String responseCode, boolean callback) {}
 
