@@ -19,6 +19,7 @@ public enum ProblemCode {
   IDEMPOTENCY_KEY_INVALID(HttpStatus.BAD_REQUEST, "Invalid Idempotency-Key header"),
   UNSUPPORTED_GRANT_TYPE(HttpStatus.BAD_REQUEST, "Unsupported grant type"),
   INVALID_SCOPE(HttpStatus.BAD_REQUEST, "Invalid scope"),
+  STATEMENT_INVALID(HttpStatus.BAD_REQUEST, "Statement file invalid"),
   INVALID_CLIENT(HttpStatus.UNAUTHORIZED, "Client authentication failed"),
   UNAUTHORIZED(HttpStatus.UNAUTHORIZED, "Authentication required"),
   INVALID_TOKEN(HttpStatus.UNAUTHORIZED, "Invalid access token"),
@@ -27,6 +28,7 @@ public enum ProblemCode {
   METHOD_NOT_ALLOWED(HttpStatus.METHOD_NOT_ALLOWED, "Method not allowed"),
   NOT_ACCEPTABLE(HttpStatus.NOT_ACCEPTABLE, "Not acceptable"),
   IDEMPOTENCY_IN_PROGRESS(HttpStatus.CONFLICT, "A request with this Idempotency-Key is in progress"),
+  EXCEPTION_ALREADY_RESOLVED(HttpStatus.CONFLICT, "Exception already resolved"),
   PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "Request body too large"),
   UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
   /** Issue 19: a used, expired, unknown or other merchant's/mode's card token. */
@@ -43,6 +45,7 @@ public enum ProblemCode {
   REFUND_NOT_SUPPORTED(HttpStatus.UNPROCESSABLE_CONTENT, "The payment's rail cannot refund"),
   INSUFFICIENT_BALANCE(HttpStatus.UNPROCESSABLE_CONTENT, "Merchant balance cannot cover the refund"),
   PAYOUT_LIMIT_EXCEEDED(HttpStatus.UNPROCESSABLE_CONTENT, "Payout limit exceeded"),
+  RESOLUTION_NOT_ALLOWED(HttpStatus.UNPROCESSABLE_CONTENT, "Resolution not allowed for this exception"),
   WEBHOOK_ENDPOINT_LIMIT_REACHED(HttpStatus.UNPROCESSABLE_CONTENT, "Webhook endpoint limit reached"),
   RATE_LIMITED(HttpStatus.TOO_MANY_REQUESTS, "Rate limit exceeded"),
   INTERNAL_ERROR(HttpStatus.INTERNAL_SERVER_ERROR, "Internal error"),

@@ -17,7 +17,11 @@ public enum AuditAction {
   REFUND_CREATED("refund"),
   PAYOUT_CREATED("payout"),
   LEDGER_TRIAL_BALANCE_READ("ledger"),
-  AUDIT_EVENTS_READ("audit_events");
+  AUDIT_EVENTS_READ("audit_events"),
+  RECONCILIATION_RUN_CREATED("reconciliation_run"),
+  EXCEPTION_RESOLVED("exception"),
+  MERCHANT_PRICING_UPDATED("merchant_pricing"),
+  REPORT_READ("report");
 
   private final String targetType;
 

@@ -43,7 +43,34 @@ final class ExceptionCases {
    * @param resolvedAt null while open
    */
   record Case(String id, String kind, String paymentId, String refundId, String merchantId, String rail, long amount, String currency,
-      String detail, String suspenseEntry, Instant openedAt, Instant resolvedAt) {}
+      String detail, String suspenseEntry, Instant openedAt, Instant resolvedAt, Resolution resolution) {}
+
+  /**
+   * What reconciliation (issue 23) holds for a case and how an operator resolved it.
+   *
+   * @param suspenseMinor held in suspense, signed (credit positive), minor units
+   * @param clearingMinor a receivable left at the rail's clearing account, minor units
+   * @param evidence JSON object text, or null
+   * @param action null while open (or for cases closed before issue 23)
+   */
+  record Resolution(long suspenseMinor, long clearingMinor, String runId, String evidence, String action, String note,
+      String entry, String resolvedBy) {}
+
+  static final String COLUMNS = """
+      id, kind, payment_id, refund_id, merchant_id, rail, amount_minor, currency, detail, suspense_entry, opened_at, resolved_at,
+      suspense_minor, clearing_minor, reconciliation_run_id, CAST(evidence AS text) AS evidence, resolution, resolution_note,
+      resolution_entry, resolved_by""";
+
+  static Case read(io.r2dbc.spi.Readable row) {
+    return new Case(row.get("id", String.class), row.get("kind", String.class),
+        row.get("payment_id", String.class), row.get("refund_id", String.class), row.get("merchant_id", String.class), row.get("rail", String.class),
+        row.get("amount_minor", Long.class), row.get("currency", String.class), row.get("detail", String.class),
+        row.get("suspense_entry", String.class), row.get("opened_at", Instant.class), row.get("resolved_at", Instant.class),
+        new Resolution(row.get("suspense_minor", Long.class), row.get("clearing_minor", Long.class),
+            row.get("reconciliation_run_id", String.class), row.get("evidence", String.class),
+            row.get("resolution", String.class), row.get("resolution_note", String.class),
+            row.get("resolution_entry", String.class), row.get("resolved_by", String.class)));
+  }
 
   private final DatabaseClient db;
   private final Ledger ledger;
@@ -60,7 +87,7 @@ final class ExceptionCases {
   Mono<Void> openUnconfirmedSuccess(String paymentId, String rail, String detail) {
     return open(Kind.UNCONFIRMED_SUCCESS, paymentId, rail, detail).flatMap(opened ->
         ledger.postSuspense(paymentId, rail, opened.amount())
-            .flatMap(entry -> db.sql("UPDATE payment_exceptions SET suspense_entry = :entry WHERE id = :id")
+            .flatMap(entry -> db.sql("UPDATE payment_exceptions SET suspense_entry = :entry, suspense_minor = amount_minor WHERE id = :id")
                 .bind("entry", entry).bind("id", opened.id()).then()));
   }
 
@@ -105,9 +132,7 @@ final class ExceptionCases {
    * @param open true: open cases only; false: resolved only; null: all
    */
   Flux<Case> page(int limit, String startingAfter, Boolean open) {
-    StringBuilder sql = new StringBuilder("""
-        SELECT id, kind, payment_id, refund_id, merchant_id, rail, amount_minor, currency, detail, suspense_entry, opened_at, resolved_at
-        FROM payment_exceptions WHERE true""");
+    StringBuilder sql = new StringBuilder("SELECT " + COLUMNS + " FROM payment_exceptions WHERE true");
     if (startingAfter != null) {
       sql.append(" AND id < :after");
     }
@@ -119,10 +144,6 @@ final class ExceptionCases {
     if (startingAfter != null) {
       spec = spec.bind("after", startingAfter);
     }
-    return spec.map(row -> new Case(row.get("id", String.class), row.get("kind", String.class),
-            row.get("payment_id", String.class), row.get("refund_id", String.class), row.get("merchant_id", String.class), row.get("rail", String.class),
-            row.get("amount_minor", Long.class), row.get("currency", String.class), row.get("detail", String.class),
-            row.get("suspense_entry", String.class), row.get("opened_at", Instant.class), row.get("resolved_at", Instant.class)))
-        .all();
+    return spec.map(ExceptionCases::read).all();
   }
 }

@@ -45,4 +45,43 @@ public final class Accounts {
   public static String suspense(String currency) {
     return "gateway:suspense:" + currency;
   }
+
+  /**
+   * {@code bank:{rail}:settlement:{currency}}: the bank account a rail settles into (issue 23);
+   * debit-normal (an asset), derived balance.
+   */
+  public static String settlementBank(String rail, String currency) {
+    return "bank:" + rail + ":settlement:" + currency;
+  }
+
+  /** {@code gateway:rail_fees:{currency}}: what rails charged us (interchange, tariffs); an expense, debit-normal. */
+  public static String railFees(String currency) {
+    return "gateway:rail_fees:" + currency;
+  }
+
+  /**
+   * {@code gateway:write_offs:{currency}}: differences the gateway absorbed when resolving
+   * exceptions (a debit is a loss, a credit a gain); debit-normal.
+   */
+  public static String writeOffs(String currency) {
+    return "gateway:write_offs:" + currency;
+  }
+
+  /** Whether {@code account} is a merchant's balance (credit-normal, never negative). */
+  public static boolean isMerchant(String account) {
+    return account.startsWith("merchant:");
+  }
+
+  /**
+   * The side that increases {@code account}: {@code 'D'} for assets and expenses (rail clearing,
+   * bank, rail fees, write-offs), {@code 'C'} for liabilities and revenue (merchant balances,
+   * fees, suspense).
+   */
+  public static char normalSide(String account) {
+    if (account.startsWith("rail:") || account.startsWith("bank:") || account.startsWith("gateway:rail_fees:")
+        || account.startsWith("gateway:write_offs:")) {
+      return 'D';
+    }
+    return 'C';
+  }
 }

@@ -268,6 +268,64 @@ public final class Ledger {
         new Leg(Accounts.merchantAvailable(merchantId, currency), 'C', total.amountMinor(), 'C', true)));
   }
 
+  /**
+   * One posting of a reconciliation or resolution entry.
+   *
+   * @param account an account name from {@link Accounts}; its normal side and whether it must stay
+   *     non-negative follow from the name ({@link Accounts#isMerchant})
+   * @param debit true for a debit, false for a credit
+   * @param amountMinor minor units, positive
+   */
+  public record Posting(String account, boolean debit, long amountMinor) {}
+
+  /**
+   * Posts a reconciliation run's entry (issue 23, docs/reconciliation.md): the rail's clearing
+   * account cleared against its settlement bank account, the rail's fees, and any difference to
+   * suspense. Postings on the same account and side are summed first; an account appearing on both
+   * sides is netted. At most one per run (unique index).
+   *
+   * @param currency ISO 4217 code of every posting
+   * @return the journal entry id; error {@link IllegalArgumentException} when unbalanced
+   */
+  public Mono<String> postReconciliation(String runId, String currency, List<Posting> postings) {
+    return postLinked("reconciliation", null, runId, null, currency, postings);
+  }
+
+  /**
+   * Posts the entry of an operator's resolution of an exception (issue 23): at most one per
+   * exception (unique index).
+   *
+   * @return the entry id; error {@link InsufficientBalanceException} when a merchant balance would
+   *     go below zero
+   */
+  public Mono<String> postResolution(String exceptionId, String paymentId, String currency, List<Posting> postings) {
+    return postLinked("exception_resolution", paymentId, null, exceptionId, currency, postings)
+        .onErrorMap(Ledger::isOverdraft, error -> new InsufficientBalanceException("merchant balance", error));
+  }
+
+  private Mono<String> postLinked(String kind, String paymentId, String runId, String exceptionId, String currency,
+      List<Posting> postings) {
+    java.util.Map<String, Long> net = new java.util.TreeMap<>();
+    for (Posting p : postings) {
+      if (p.amountMinor() <= 0) {
+        throw new IllegalArgumentException("posting amounts must be positive: " + p);
+      }
+      net.merge(p.account(), p.debit() ? p.amountMinor() : -p.amountMinor(), Math::addExact);
+    }
+    List<Leg> legs = new ArrayList<>();
+    net.forEach((account, signed) -> {
+      if (signed != 0) {
+        boolean merchant = Accounts.isMerchant(account);
+        legs.add(new Leg(account, signed > 0 ? 'D' : 'C', Math.abs(signed), Accounts.normalSide(account), merchant));
+      }
+    });
+    SingleStatement statement = new SingleStatement();
+    String entryId = entryRowsIn(statement, null, kind, paymentId, null, null, runId, exceptionId, currency, legs);
+    accountsIn(statement, "ledger_legs", ":ledger_currency");
+    postingsIn(statement);
+    return statement.execute(db).thenReturn(entryId);
+  }
+
   private Mono<String> postPayoutEntry(String kind, String payoutId, String currency, List<Leg> legs) {
     SingleStatement statement = new SingleStatement();
     String entryId = entryIn(statement, null, kind, null, null, payoutId, currency, legs);
@@ -296,6 +354,11 @@ public final class Ledger {
 
   private static String entryRowsIn(SingleStatement statement, String after, String kind, String paymentId,
       String refundId, String payoutId, String currency, List<Leg> legs) {
+    return entryRowsIn(statement, after, kind, paymentId, refundId, payoutId, null, null, currency, legs);
+  }
+
+  private static String entryRowsIn(SingleStatement statement, String after, String kind, String paymentId,
+      String refundId, String payoutId, String runId, String exceptionId, String currency, List<Leg> legs) {
     assertBalanced(legs);
     // A stable order on the account rows, so concurrent entries lock them without deadlocking.
     List<Leg> ordered = legs.stream().sorted(Comparator.comparing(Leg::account)).toList();
@@ -309,14 +372,17 @@ public final class Ledger {
             )""")
         .with("""
             ledger_entry AS (
-                INSERT INTO journal_entries (id, kind, payment_id, refund_id, payout_id)
-                VALUES (:ledger_entry, :ledger_kind, :ledger_payment, :ledger_refund, CAST(:ledger_payout AS text))
+                INSERT INTO journal_entries (id, kind, payment_id, refund_id, payout_id, reconciliation_run_id, exception_id)
+                VALUES (:ledger_entry, :ledger_kind, :ledger_payment, :ledger_refund, CAST(:ledger_payout AS text),
+                    CAST(:ledger_run AS text), CAST(:ledger_exception AS text))
             )""")
         .bind("ledger_entry", entryId)
         .bind("ledger_kind", kind)
         .bind("ledger_payment", paymentId, String.class)
         .bind("ledger_refund", refundId, String.class)
         .bind("ledger_payout", payoutId, String.class)
+        .bind("ledger_run", runId, String.class)
+        .bind("ledger_exception", exceptionId, String.class)
         .bind("ledger_currency", currency)
         .bind("ledger_accounts", ordered.stream().map(Leg::account).toArray(String[]::new))
         .bind("ledger_directions", ordered.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))

@@ -80,8 +80,14 @@ public final class SettlementJob extends BackgroundJob {
                              WHERE r.payment_id = p.id AND r.status <> 'failed' AND r.debited_account LIKE '%:pending:%'), 0)
                        AS refunded_from_pending
             FROM payments p
+            LEFT JOIN merchant_settlement_schedules s ON s.merchant_id = p.merchant_id
             WHERE p.status = 'succeeded' AND p.settled_at IS NULL
-              AND p.updated_at < now() - make_interval(secs => :seconds)""" + merchantFilter + """
+              -- A merchant's schedule (daily, T+N) replaces the configured delay: captured N UTC
+              -- days before today or earlier.
+              AND CASE WHEN s.delay_days IS NULL THEN p.updated_at < now() - make_interval(secs => :seconds)
+                       ELSE p.updated_at < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                                           - make_interval(days => s.delay_days - 1)
+                  END""" + merchantFilter + """
 
             ORDER BY p.updated_at LIMIT :batch FOR UPDATE OF p SKIP LOCKED""")
         .bind("seconds", (double) capturedBefore.toMillis() / 1000.0)
@@ -114,7 +120,19 @@ public final class SettlementJob extends BackgroundJob {
               ? ledger.postSettlement(due.paymentId(), due.merchantId(), new Money(move, due.currency())).then()
               : Mono.<Void>empty();
         })
-        .then(db.sql("UPDATE payments SET settled_at = now() WHERE id = :id").bind("id", due.paymentId()).then())
+        // The day's settlement of this merchant and currency (created by its first payment).
+        .then(db.sql("""
+                INSERT INTO settlements (id, merchant_id, currency, settlement_date)
+                VALUES (:id, :merchant, :currency, (now() AT TIME ZONE 'UTC')::date)
+                ON CONFLICT (merchant_id, currency, settlement_date) DO NOTHING""")
+            .bind("id", org.malipo.gateway.common.Ids.next("stl")).bind("merchant", due.merchantId())
+            .bind("currency", due.currency().code()).then())
+        .then(db.sql("""
+                UPDATE payments SET settled_at = now(),
+                       settlement_id = (SELECT id FROM settlements WHERE merchant_id = :merchant AND currency = :currency
+                                        AND settlement_date = (now() AT TIME ZONE 'UTC')::date)
+                WHERE id = :id""")
+            .bind("id", due.paymentId()).bind("merchant", due.merchantId()).bind("currency", due.currency().code()).then())
         .thenReturn(1);
   }
 

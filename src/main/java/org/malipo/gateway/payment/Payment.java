@@ -87,7 +87,7 @@ record Payment(
    * @return the payment after the outcome; error {@link IllegalStateException} when the state
    *     machine forbids the move (a final payment is never reopened)
    */
-  Payment resolve(RailOutcome outcome, Pricing pricing, Instant at) {
+  Payment resolve(RailOutcome outcome, FeeSchedule pricing, Instant at) {
     Money zeroFee = new Money(0, amount.currency());
     return switch (outcome) {
       case RailOutcome.Approved a -> moveTo(PaymentStatus.SUCCEEDED, a.rail(), null, pricing.feeFor(this), at);

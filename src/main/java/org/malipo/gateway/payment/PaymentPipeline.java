@@ -78,7 +78,7 @@ final class PaymentPipeline {
   private final OutboxWriter outbox;
   private final PaymentRepository payments;
   private final PaymentProperties properties;
-  private final Pricing pricing;
+  private final FeeSchedule pricing;
   private final DetachedPayments detached;
   private final StageMetrics metrics;
   private final JsonMapper json;
@@ -94,7 +94,7 @@ final class PaymentPipeline {
 
   PaymentPipeline(StrictJson strictJson, PaymentRequestValidator validator, KeyedHashes fingerprints,
       IdempotencyStore idempotency, IdempotencyCache cache, FraudScorer fraud, RailRouter router, OutcomeWriter outcomes,
-      OutboxWriter outbox, PaymentRepository payments, PaymentProperties properties, Pricing pricing,
+      OutboxWriter outbox, PaymentRepository payments, PaymentProperties properties, MerchantFees pricing,
       DetachedPayments detached, StageMetrics metrics, JsonMapper json, DatabaseClient db, Clock clock) {
     this.strictJson = strictJson;
     this.validator = validator;

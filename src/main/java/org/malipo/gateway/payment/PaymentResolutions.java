@@ -38,12 +38,12 @@ public final class PaymentResolutions {
   private final Ledger ledger;
   private final OutboxWriter outbox;
   private final OutcomeWriter outcomes;
-  private final Pricing pricing;
+  private final FeeSchedule pricing;
   private final JsonMapper json;
   private final Clock clock;
 
   PaymentResolutions(DatabaseClient db, PaymentRepository payments, Ledger ledger, OutboxWriter outbox,
-      OutcomeWriter outcomes, Pricing pricing, JsonMapper json, Clock clock) {
+      OutcomeWriter outcomes, MerchantFees pricing, JsonMapper json, Clock clock) {
     this.db = db;
     this.payments = payments;
     this.ledger = ledger;

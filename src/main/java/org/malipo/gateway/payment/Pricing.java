@@ -16,7 +16,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     a component left out keeps the default
  */
 @ConfigurationProperties("malipo.pricing")
-record Pricing(Integer cardFeeBasisPoints, Integer mobileMoneyFeeBasisPoints, Map<String, Override> merchants) {
+record Pricing(Integer cardFeeBasisPoints, Integer mobileMoneyFeeBasisPoints, Map<String, Override> merchants)
+    implements FeeSchedule {
 
   Pricing {
     cardFeeBasisPoints = cardFeeBasisPoints == null ? 290 : cardFeeBasisPoints;
@@ -37,7 +38,8 @@ record Pricing(Integer cardFeeBasisPoints, Integer mobileMoneyFeeBasisPoints, Ma
    *
    * @throws ArithmeticException on overflow (amounts are bounded far below it)
    */
-  Money feeFor(Payment payment) {
+  @java.lang.Override
+  public Money feeFor(Payment payment) {
     Override merchant = merchants.get(payment.merchantId());
     boolean card = payment.card() != null;
     Integer rate = merchant == null ? null : card ? merchant.cardFeeBasisPoints() : merchant.mobileMoneyFeeBasisPoints();

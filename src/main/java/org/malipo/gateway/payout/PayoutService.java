@@ -23,6 +23,7 @@ import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyCache;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
+import org.malipo.gateway.merchant.MerchantPricing;
 import org.malipo.gateway.ledger.InsufficientBalanceException;
 import org.malipo.gateway.ledger.Ledger;
 import org.malipo.gateway.rail.MobileMoneyOperator;
@@ -71,6 +72,7 @@ final class PayoutService {
   private static final Logger log = LoggerFactory.getLogger(PayoutService.class);
 
   private final StrictJson strictJson;
+  private final MerchantPricing merchantPricing;
   private final KeyedHashes fingerprints;
   private final IdempotencyStore idempotency;
   private final IdempotencyCache cache;
@@ -89,7 +91,8 @@ final class PayoutService {
   PayoutService(StrictJson strictJson, KeyedHashes fingerprints, IdempotencyStore idempotency, IdempotencyCache cache,
       PayoutRepository payouts, Ledger ledger, OutboxWriter outbox, AuditLog audit, PayoutRails rails,
       PayoutProperties properties, JsonMapper json, DatabaseClient db, ReactiveTransactionManager transactionManager,
-      Clock clock) {
+      Clock clock, MerchantPricing merchantPricing) {
+    this.merchantPricing = merchantPricing;
     this.strictJson = strictJson;
     this.fingerprints = fingerprints;
     this.idempotency = idempotency;
@@ -127,7 +130,7 @@ final class PayoutService {
     // A live request fingerprints differently, so a key never replays the other mode's payout (ADR 0078).
     String fingerprint = fingerprints.of("POST /v1/payouts" + (principal.livemode() ? " livemode" : "") + "\n"
         + strictJson.canonical(tree));
-    Command command = validate(strictJson.bind(tree, CreatePayoutRequest.class));
+    Command command = validate(strictJson.bind(tree, CreatePayoutRequest.class), principal.merchantId());
     // A test credential pays out through sandbox rails only, a live one through real rails only.
     if (command.rail().livemode() != principal.livemode()) {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "destination.operator", "Payouts to this operator are not"
@@ -162,7 +165,18 @@ final class PayoutService {
     return Mono.fromFuture(work.doFinally(signal -> inFlight.decrementAndGet()).toFuture(), true);
   }
 
-  private Command validate(CreatePayoutRequest request) {
+  /**
+   * A payout's fee: the merchant's own payout rate if it has one, else the rail's configured one;
+   * basis points of the amount rounded half-up, plus the fixed part (minor units).
+   */
+  Money feeOf(String merchantId, Money amount, PayoutProperties.Limits limits) {
+    CurrencyUnit currency = amount.currency();
+    return merchantPricing.rate(merchantId, MerchantPricing.Method.PAYOUTS, currency.code())
+        .map(rate -> amount.basisPoints(rate.percentBp()).plus(new Money(rate.fixedMinor(), currency)))
+        .orElseGet(() -> amount.basisPoints(limits.feeBasisPoints()).plus(new Money(limits.feeFixedMinor(), currency)));
+  }
+
+  private Command validate(CreatePayoutRequest request, String merchantId) {
     if (request.amount() == null) {
       throw ApiProblem.param(ProblemCode.PARAMETER_MISSING, "amount", "amount is required.");
     }
@@ -213,8 +227,9 @@ final class PayoutService {
       throw ApiProblem.param(ProblemCode.AMOUNT_INVALID, "amount", "M-Pesa pays whole shillings: a multiple of 100.");
     }
     Money amount = new Money(amountMinor, currency);
-    // Fee: basis points of the amount rounded half-up (Money.basisPoints), plus the fixed part.
-    Money fee = amount.basisPoints(limits.feeBasisPoints()).plus(new Money(limits.feeFixedMinor(), currency));
+    // Fee: the merchant's own payout rate (PUT /v1/merchants/{id}/pricing) if it has one, else the
+    // rail's configured one: basis points of the amount rounded half-up, plus the fixed part.
+    Money fee = feeOf(merchantId, amount, limits);
     String name = text(destination.name(), "destination.name", NAME_MAX);
     String reference = text(request.reference(), "reference", REFERENCE_MAX);
     String description = text(request.description(), "description", DESCRIPTION_MAX);

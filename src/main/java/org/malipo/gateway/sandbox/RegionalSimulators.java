@@ -66,6 +66,15 @@ public final class RegionalSimulators {
    *     push with the rail's own documented refusal (not processed, nothing charged), so the next
    *     route (Flutterwave) can be seen taking over
    */
+  /**
+   * Paystack and Flutterwave record their completed collections in {@code journal} (their
+   * statements). Airtel's and Orange's simulators do not yet (docs/reconciliation.md).
+   */
+  void journal(RailJournal journal) {
+    paystack.journal(journal);
+    flutterwave.journal(journal);
+  }
+
   RegionalSimulators(Clock clock, Duration callbackDelay, SandboxFaults faults) {
     this.faults = faults;
     this.airtel = new SandboxAirtel(clock, callbackDelay, callbackUrl("airtel"));

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -65,6 +66,7 @@ final class SandboxAcquirer {
   private final JsonMapper json;
   private final AtomicInteger stan = new AtomicInteger();
   private final Cache<String, Approval> approvals;
+  private final RailJournal journal;
   private final Cache<String, Reply> refundAnswers;
   private final Cache<String, Stored> answers;
 
@@ -74,6 +76,12 @@ final class SandboxAcquirer {
    * @param clock the source of the RRN's date and hour
    */
   SandboxAcquirer(String apiKey, int maxStoredAnswers, Clock clock) {
+    this(apiKey, maxStoredAnswers, clock, new RailJournal());
+  }
+
+  /** As above, recording every approved authorization in {@code journal} (the acquirer's settlement file). */
+  SandboxAcquirer(String apiKey, int maxStoredAnswers, Clock clock, RailJournal journal) {
+    this.journal = journal;
     this.expectedAuthorization = ("Bearer " + apiKey).getBytes(StandardCharsets.UTF_8);
     this.clock = clock;
     this.json = mapper();
@@ -203,6 +211,14 @@ final class SandboxAcquirer {
     if ("00".equals(answer.responseCode())) {
       approvals.put(acquirer + '\n' + answer.authorizationId(), new Approval(request.amount(), request.currency(),
           REFUND_REFUSED_CARD.equals(request.card().number())));
+      String number = request.card().number();
+      Instant now = clock.instant();
+      // Field 49 is the ISO 4217 numeric code; settlement files carry the alphabetic one.
+      java.util.Arrays.stream(org.malipo.gateway.common.CurrencyUnit.values())
+          .filter(unit -> Integer.toString(unit.numericCode()).equals(request.currency().replaceFirst("^0+", "")))
+          .findFirst()
+          .ifPresent(unit -> journal.record(new RailJournal.Entry(acquirer, answer.authorizationId(), answer.approvalCode(),
+              "**** " + number.substring(Math.max(0, number.length() - 4)), request.amount(), unit.code(), now, now)));
     }
   }
 

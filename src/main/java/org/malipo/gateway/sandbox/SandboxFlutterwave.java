@@ -60,6 +60,14 @@ final class SandboxFlutterwave {
   private record Charge(long id, String txRef, BigDecimal amount, String currency, String paymentType, String status,
       String processorResponse, Instant finalAt, BigDecimal refunded) {}
 
+  /** Where completed collections are recorded (the rail's statement, issue 23); set by {@link RegionalSimulators}. */
+  private volatile RailJournal journal = new RailJournal();
+
+  void journal(RailJournal journal) {
+    this.journal = journal;
+  }
+
+
   SandboxMobileMoney.Reply charge(String authorization, String type, byte[] body) {
     if (!authorized(authorization)) {
       return reply(401, Map.of("status", "error", "message", "Invalid authorization key", "data", "null"));
@@ -99,6 +107,18 @@ final class SandboxFlutterwave {
       return error(400, "Duplicate transaction reference");
     }
     byId.put(Long.toString(charge.id()), charge);
+    if ("successful".equals(charge.status())) {
+      Charge done = charge;
+      org.malipo.gateway.common.CurrencyUnit.fromCode(currency).ifPresent(unit -> {
+        try {
+          journal.record(new RailJournal.Entry("flutterwave", Long.toString(done.id()), txRef, done.paymentType(),
+              org.malipo.gateway.reconciliation.MajorUnits.parse(amount.toPlainString(), unit), unit.code(), now,
+              done.finalAt()));
+        } catch (IllegalArgumentException e) {
+          // More decimals than the currency has: collected, no statement line.
+        }
+      });
+    }
     boolean immediate = "card".equals(type);
     SandboxMobileMoney.Callback webhook = webhook(charge, immediate ? Duration.ZERO : callbackDelay);
     return new SandboxMobileMoney.Reply(200, json.writeValueAsBytes(Map.of("status", "success",

@@ -55,8 +55,15 @@ final class SandboxMobileMoney {
     MPESA_RESULTS.put("254700000003", null);
   }
 
+  /**
+   * The payer who pays, but whose callback is lost and whose STK query keeps answering "being
+   * processed": only the day's statement tells the gateway the money arrived (issue 23).
+   */
+  static final String MPESA_ANSWER_LOST = "254700000004";
+
   private final JsonMapper json = JsonMapper.builder().build();
   private final Clock clock;
+  private final RailJournal journal;
   private final Duration callbackDelay;
   private final AtomicInteger sequence = new AtomicInteger();
   private final Cache<String, Boolean> tokens = Caffeine.newBuilder().maximumSize(MAX_ENTRIES)
@@ -67,6 +74,12 @@ final class SandboxMobileMoney {
       .expireAfterWrite(Duration.ofHours(1)).build();
 
   SandboxMobileMoney(Clock clock, Duration callbackDelay) {
+    this(clock, callbackDelay, new RailJournal());
+  }
+
+  /** As above, recording every completed collection in {@code journal} (the rails' statements). */
+  SandboxMobileMoney(Clock clock, Duration callbackDelay, RailJournal journal) {
+    this.journal = journal;
     this.clock = clock;
     this.callbackDelay = callbackDelay;
   }
@@ -101,12 +114,21 @@ final class SandboxMobileMoney {
     if (t != null) {
       stk.put(checkoutRequestId, new StkTransaction(t.checkoutRequestId(), t.amount(), t.phone(), resultCode,
           clock.instant()));
+      if (resultCode == 0 && (t.resultCode() == null || t.resultCode() != 0)) {
+        journal.record(new RailJournal.Entry("mpesa", checkoutRequestId, receipt(), t.phone(),
+            Math.multiplyExact(t.amount(), 100L), "KES", t.finalAt().minus(callbackDelay), clock.instant()));
+      }
     }
   }
 
   /** The real-format success callback of an STK transaction (for tests that forge or repeat one). */
   byte[] stkSuccessCallback(String checkoutRequestId, long amountKes, String phone) {
-    return mpesaCallback(checkoutRequestId, 0, amountKes, phone);
+    return mpesaCallback(checkoutRequestId, 0, amountKes, phone, receipt());
+  }
+
+  /** A new M-Pesa receipt number, e.g. {@code SBX1A2B}. */
+  private String receipt() {
+    return "SBX" + Integer.toString(sequence.incrementAndGet(), 36).toUpperCase(java.util.Locale.ROOT);
   }
 
   // --- M-Pesa ---------------------------------------------------------------------------------
@@ -148,12 +170,21 @@ final class SandboxMobileMoney {
       return invalid("Invalid CallBackURL");
     }
     String checkoutRequestId = "ws_CO_" + TIMESTAMP.format(clock.instant().atZone(NAIROBI)) + sequence.incrementAndGet() + phone;
-    Integer resultCode = MPESA_RESULTS.containsKey(phone) ? MPESA_RESULTS.get(phone) : Integer.valueOf(0);
-    Instant finalAt = clock.instant().plus(callbackDelay);
+    boolean answerLost = MPESA_ANSWER_LOST.equals(phone);
+    Integer resultCode = answerLost ? Integer.valueOf(0)
+        : MPESA_RESULTS.containsKey(phone) ? MPESA_RESULTS.get(phone) : Integer.valueOf(0);
+    Instant now = clock.instant();
+    // The lost-answer payer's query never becomes final: it keeps answering "being processed".
+    Instant finalAt = answerLost ? Instant.MAX : now.plus(callbackDelay);
     stk.put(checkoutRequestId, new StkTransaction(checkoutRequestId, amount.asLong(), phone,
         resultCode == null ? 1037 : resultCode, finalAt));
-    Callback callback = resultCode == null ? null : new Callback(HttpMethod.POST, callbackUrl,
-        mpesaCallback(checkoutRequestId, resultCode, amount.asLong(), phone), callbackDelay);
+    String receipt = resultCode != null && resultCode == 0 ? receipt() : null;
+    if (receipt != null) {
+      journal.record(new RailJournal.Entry("mpesa", checkoutRequestId, receipt, phone,
+          Math.multiplyExact(amount.asLong(), 100L), "KES", now, now.plus(callbackDelay)));
+    }
+    Callback callback = resultCode == null || answerLost ? null : new Callback(HttpMethod.POST, callbackUrl,
+        mpesaCallback(checkoutRequestId, resultCode, amount.asLong(), phone, receipt), callbackDelay);
     Map<String, Object> answer = new LinkedHashMap<>();
     answer.put("MerchantRequestID", id());
     answer.put("CheckoutRequestID", checkoutRequestId);
@@ -193,7 +224,7 @@ final class SandboxMobileMoney {
     return new Reply(200, json.writeValueAsBytes(answer), null);
   }
 
-  private byte[] mpesaCallback(String checkoutRequestId, int resultCode, long amountKes, String phone) {
+  private byte[] mpesaCallback(String checkoutRequestId, int resultCode, long amountKes, String phone, String receipt) {
     Map<String, Object> stkCallback = new LinkedHashMap<>();
     stkCallback.put("MerchantRequestID", id());
     stkCallback.put("CheckoutRequestID", checkoutRequestId);
@@ -202,7 +233,7 @@ final class SandboxMobileMoney {
     if (resultCode == 0) {
       stkCallback.put("CallbackMetadata", Map.of("Item", List.of(
           Map.of("Name", "Amount", "Value", new java.math.BigDecimal(amountKes).setScale(2)),
-          Map.of("Name", "MpesaReceiptNumber", "Value", "SBX" + Integer.toString(sequence.incrementAndGet(), 36).toUpperCase()),
+          Map.of("Name", "MpesaReceiptNumber", "Value", receipt),
           Map.of("Name", "Balance"),
           Map.of("Name", "TransactionDate", "Value", Long.parseLong(TIMESTAMP.format(clock.instant().atZone(NAIROBI)))),
           Map.of("Name", "PhoneNumber", "Value", Long.parseLong(phone)))));
@@ -280,6 +311,17 @@ final class SandboxMobileMoney {
     MomoTransaction created = new MomoTransaction(referenceId, request, status, reason, clock.instant().plus(callbackDelay));
     if (momo.asMap().putIfAbsent(referenceId, created) != null) {
       return reply(409, Map.of("code", "RESOURCE_ALREADY_EXIST", "message", "Duplicated reference id."));
+    }
+    org.malipo.gateway.common.CurrencyUnit currency =
+        org.malipo.gateway.common.CurrencyUnit.fromCode(request.path("currency").asString()).orElse(null);
+    if ("SUCCESSFUL".equals(status) && currency != null) {
+      try {
+        journal.record(new RailJournal.Entry("mtn_momo", referenceId, Long.toString(Math.abs(referenceId.hashCode())),
+            payer, org.malipo.gateway.reconciliation.MajorUnits.parse(request.path("amount").asString(), currency),
+            currency.code(), clock.instant(), created.finalAt()));
+      } catch (IllegalArgumentException e) {
+        // An amount with more decimals than the currency has: MoMo collects it, no statement line is made.
+      }
     }
     boolean noCallback = "256770000003".equals(payer) || callbackUrl == null;
     Callback callback = noCallback ? null

@@ -57,6 +57,14 @@ final class SandboxPaystack {
   private record Charge(long id, String reference, long amount, String currency, String channel, String status,
       String gatewayResponse, Instant finalAt, long refunded) {}
 
+  /** Where completed collections are recorded (the rail's statement, issue 23); set by {@link RegionalSimulators}. */
+  private volatile RailJournal journal = new RailJournal();
+
+  void journal(RailJournal journal) {
+    this.journal = journal;
+  }
+
+
   /** Refunds by transaction reference. */
   private final Cache<String, java.util.List<Map<String, Object>>> refunds = Caffeine.newBuilder()
       .maximumSize(MAX_ENTRIES).expireAfterWrite(Duration.ofHours(1)).build();
@@ -104,6 +112,11 @@ final class SandboxPaystack {
     }
     if (charges.asMap().putIfAbsent(reference, charge) != null) {
       return reply(400, Map.of("status", false, "message", "Duplicate Transaction Reference"));
+    }
+    if ("success".equals(charge.status())) {
+      // Paystack amounts are already in subunits (minor units).
+      journal.record(new RailJournal.Entry("paystack", reference, Long.toString(charge.id()), charge.channel(), amount,
+          currency, now, charge.finalAt()));
     }
     if ("card".equals(charge.channel())) {
       SandboxMobileMoney.Callback webhook = "success".equals(charge.status()) ? webhook(charge) : null;

@@ -71,6 +71,7 @@ public final class SandboxServer implements AutoCloseable {
 
   private final SandboxAcquirer acquirer;
   private final SandboxFaults faults = new SandboxFaults();
+  private final RailJournal journal = new RailJournal();
   private final SandboxMobileMoney mobileMoney;
   private final RegionalSimulators regional;
   private final SandboxPayouts payouts;
@@ -89,13 +90,15 @@ public final class SandboxServer implements AutoCloseable {
    * @throws RuntimeException when the port cannot be bound within 10 s
    */
   public SandboxServer(SandboxProperties properties) {
-    this.acquirer = new SandboxAcquirer(properties.acquirerApiKey(), properties.maxStoredAnswers(), Clock.systemUTC());
+    this.acquirer = new SandboxAcquirer(properties.acquirerApiKey(), properties.maxStoredAnswers(), Clock.systemUTC(),
+        journal);
     this.latency = properties.acquirerLatency();
     this.apiKey = properties.acquirerApiKey();
-    this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay());
+    this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay(), journal);
     this.payouts = new SandboxPayouts(mobileMoney, Clock.systemUTC(), properties.callbackDelay());
     this.callbackRepeat = properties.callbackRepeat();
     this.regional = new RegionalSimulators(Clock.systemUTC(), properties.callbackDelay(), faults);
+    regional.journal(journal);
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.loops = LoopResources.create("sandbox", threads, true);
     this.callbackPool = ConnectionProvider.create("sandbox-callbacks", 50);
@@ -214,6 +217,11 @@ public final class SandboxServer implements AutoCloseable {
   /** Test knob: the sandbox forgets B2C payout {@code originatorId}, as if it never arrived. */
   public void forgetB2cPayout(String originatorId) {
     payouts.forgetB2c(originatorId);
+  }
+
+  /** What the sandbox rails collected: the source of their statements (issue 23). */
+  RailJournal journal() {
+    return journal;
   }
 
   /** The operator's fault switches of the sandbox acquirers (latency, outright failure). */

@@ -190,6 +190,33 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       case "PUT /v1/sandbox/rails/{rail}/faults" -> forbidden(web.put().uri("/v1/sandbox/rails/acquirer_a/faults")
           .headers(h -> h.setBearerAuth(a.token())).contentType(MediaType.APPLICATION_JSON)
           .bodyValue("{\"latency_ms\": 2000, \"fail\": true}").exchange());
+      // Issue 23: operator routes refuse a merchant's token; settlements are the merchant's own.
+      case "POST /v1/reconciliation/runs" -> forbidden(web.post().uri("/v1/reconciliation/runs?rail=mpesa")
+          .headers(h -> h.setBearerAuth(a.token())).contentType(MediaType.parseMediaType("text/csv")).bodyValue("x").exchange());
+      case "GET /v1/reconciliation/runs/{id}" -> forbidden(get("/v1/reconciliation/runs/rec_x"));
+      case "GET /v1/reconciliation/runs/{id}/items" -> forbidden(get("/v1/reconciliation/runs/rec_x/items"));
+      case "POST /v1/exceptions/{id}/resolve" -> forbidden(post(a, "/v1/exceptions/exc_x/resolve",
+          "{\"action\": \"write_off\", \"note\": \"n\"}", null));
+      case "GET /v1/sandbox/rails/{rail}/statement" -> forbidden(get("/v1/sandbox/rails/mpesa/statement?date=2026-01-01"));
+      case "GET /v1/reports/trial_balance.csv" -> forbidden(get("/v1/reports/trial_balance.csv?date=2026-01-01"));
+      case "GET /v1/reports/volumes.csv" -> forbidden(get("/v1/reports/volumes.csv?from=2026-01-01&to=2026-01-01"));
+      case "GET /v1/merchants/{id}/pricing" -> forbidden(get("/v1/merchants/" + b.merchantId() + "/pricing"));
+      case "PUT /v1/merchants/{id}/pricing" -> forbidden(web.put().uri("/v1/merchants/" + b.merchantId() + "/pricing")
+          .headers(h -> h.setBearerAuth(a.token())).contentType(MediaType.APPLICATION_JSON)
+          .bodyValue("{\"card\": {\"percent_bp\": 0}}").exchange());
+      case "PUT /v1/merchants/{id}/settlement_schedule" -> forbidden(web.put()
+          .uri("/v1/merchants/" + b.merchantId() + "/settlement_schedule").headers(h -> h.setBearerAuth(a.token()))
+          .contentType(MediaType.APPLICATION_JSON).bodyValue("{\"frequency\": \"daily\", \"delay_days\": 0}").exchange());
+      case "GET /v1/settlements" -> showsNothingOfB(get("/v1/settlements?limit=100").expectStatus().isOk());
+      case "GET /v1/settlements/{id}/report.csv" -> {
+        String bSettlement = db.sql("""
+                INSERT INTO settlements (id, merchant_id, currency, settlement_date) VALUES (:id, :merchant, 'KES', DATE '2001-01-01')
+                ON CONFLICT (merchant_id, currency, settlement_date) DO UPDATE SET currency = EXCLUDED.currency RETURNING id""")
+            .bind("id", org.malipo.gateway.common.Ids.next("stl")).bind("merchant", b.merchantId())
+            .map(row -> row.get("id", String.class)).first().block(java.time.Duration.ofSeconds(10));
+        notFound(get("/v1/settlements/" + bSettlement + "/report.csv"));
+        get(b, "/v1/settlements/" + bSettlement + "/report.csv").expectStatus().isOk();
+      }
       default -> fail("No tenant-isolation entry for " + operation + ": add one to this matrix.");
     }
     // B's objects are unchanged by whatever A tried.

@@ -1,0 +1,18 @@
+package org.malipo.gateway.reconciliation;
+
+import java.time.Instant;
+
+/**
+ * One transaction line of a rail statement, as read.
+ *
+ * @param line the line's number in the file, the header being line 1
+ * @param railReference the rail's id of the transaction as the gateway stores it on the attempt
+ *     (CheckoutRequestID, X-Reference-Id, authorization id), or null when the format has none
+ * @param receipt the rail's receipt or approval code, or null
+ * @param amountMinor the gross amount collected, minor units, positive
+ * @param feeMinor what the rail kept of it, minor units, or null when the statement does not say
+ * @param currency ISO 4217 code
+ * @param completedAt when the rail completed it
+ */
+public record StatementLine(int line, String railReference, String receipt, long amountMinor, Long feeMinor,
+    String currency, Instant completedAt) {}
