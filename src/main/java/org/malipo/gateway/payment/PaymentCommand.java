@@ -17,6 +17,7 @@ import org.malipo.gateway.rail.PaymentInstrument;
  * @param reference the merchant's reference, may be null
  * @param description may be null
  * @param metadata never null, possibly empty
+ * @param captureMethod automatic, or manual (cards only)
  */
 record PaymentCommand(
     String merchantId,
@@ -28,7 +29,8 @@ record PaymentCommand(
     MobileWallet wallet,
     String reference,
     String description,
-    Map<String, String> metadata) {
+    Map<String, String> metadata,
+    Payment.CaptureMethod captureMethod) {
 
   @Override
   public String toString() {

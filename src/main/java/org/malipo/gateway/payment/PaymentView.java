@@ -6,6 +6,8 @@ import java.util.Map;
 /**
  * The JSON form of a payment (DESIGN.md §5), snake_case on the wire. Amounts are integers of
  * minor units; timestamps ISO 8601 UTC. The card shows brand, BIN and last 4 only.
+ * {@code capture_method} is {@code automatic} or {@code manual}; {@code amount_captured} (minor
+ * units) is present once something was captured; {@code cancellation_reason} on canceled payments.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 record PaymentView(
@@ -24,7 +26,10 @@ record PaymentView(
     RiskView risk,
     FailureView failure,
     String createdAt,
-    String updatedAt) {
+    String updatedAt,
+    String captureMethod,
+    Long amountCaptured,
+    String cancellationReason) {
 
   /**
    * Masked payment method: {@code {type: "card", brand, bin, last4}} or
@@ -62,6 +67,17 @@ record PaymentView(
         risk == null ? null : new RiskView(risk.score(), risk.decision(), risk.reasons(), risk.degraded() ? Boolean.TRUE : null),
         failure == null ? null : new FailureView(failure.code(), failure.message()),
         payment.createdAt().toString(),
-        payment.updatedAt().toString());
+        payment.updatedAt().toString(),
+        payment.captureMethod().wireName(),
+        amountCaptured(payment),
+        payment.cancellationReason());
+  }
+
+  /** What was captured: the whole amount of an automatic success, the captured part of a manual one; else none. */
+  private static Long amountCaptured(Payment payment) {
+    if (payment.amountCaptured() != null) {
+      return payment.amountCaptured().amountMinor();
+    }
+    return payment.status() == PaymentStatus.SUCCEEDED ? payment.amount().amountMinor() : null;
   }
 }
