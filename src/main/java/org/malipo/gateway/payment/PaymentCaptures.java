@@ -172,7 +172,9 @@ public final class PaymentCaptures {
                   : operate(payment, key, fingerprint, intent);
               return answer;
             })
-            .flatMap(answer -> answer.replayed() || answer.status() >= 300 ? Mono.just(answer)
+            // A stored problem (the acquirer refused, or did not process) is answered as that problem again.
+            .flatMap(answer -> answer.status() >= 400 ? Mono.error(storedProblem(answer.body()))
+                : answer.replayed() ? Mono.just(answer)
                 : cache.remember(merchantId, key, fingerprint, answer.status(), answer.body()).thenReturn(answer))));
   }
 
@@ -310,6 +312,18 @@ public final class PaymentCaptures {
           problem.code().status().value(), problemBody(problem), key == OutcomeWriter.KeyCompletion.REQUIRED);
     }
     return statement.execute(db).then(Mono.error(problem));
+  }
+
+  /** The problem a key's stored problem body stands for, rendered anew (with this request's id). */
+  private ApiProblem storedProblem(String body) {
+    JsonNode stored = json.readTree(body);
+    String code = stored.path("code").asString("service_unavailable");
+    for (ProblemCode candidate : ProblemCode.values()) {
+      if (candidate.wireName().equals(code)) {
+        return ApiProblem.of(candidate, stored.path("detail").asString(candidate.title()));
+      }
+    }
+    return ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE, stored.path("detail").asString(""));
   }
 
   /** The RFC 9457 body stored with the key, so a retry replays the same problem. */
