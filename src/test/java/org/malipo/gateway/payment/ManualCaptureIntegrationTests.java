@@ -33,6 +33,7 @@ class ManualCaptureIntegrationTests extends IntegrationTest {
   @Autowired ApiClients clients;
   @Autowired JsonMapper json;
   @Autowired PaymentCaptures captures;
+  @Autowired org.malipo.gateway.ledger.SettlementJob settlement;
 
   private TestMerchant merchant;
 
@@ -122,6 +123,12 @@ class ManualCaptureIntegrationTests extends IntegrationTest {
     post(id, "cancel", "{}", UUID.randomUUID().toString()).expectStatus().isEqualTo(409)
         .expectBody().jsonPath("$.code").isEqualTo("payment_not_cancelable");
     assertThat(entries(id)).hasSize(3);
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+
+    // Settlement moves what was captured, less the fee: 5,826, not the authorized 10,000.
+    settlement.settleDue(Duration.ZERO, merchant.merchantId()).block(DB);
+    assertThat(balance().get("available").asLong()).isEqualTo(6_000 - 174);
+    assertThat(balance().get("pending").asLong()).isZero();
     LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 
