@@ -34,6 +34,9 @@ class ManualCaptureIntegrationTests extends IntegrationTest {
   @Autowired JsonMapper json;
   @Autowired PaymentCaptures captures;
   @Autowired org.malipo.gateway.ledger.SettlementJob settlement;
+  @Autowired org.malipo.gateway.idempotency.IdempotencyStore idempotency;
+  @Autowired PaymentRepository payments;
+  @Autowired org.malipo.gateway.events.OutboxWriter outbox;
 
   private TestMerchant merchant;
 
@@ -256,5 +259,30 @@ class ManualCaptureIntegrationTests extends IntegrationTest {
             SELECT sum(CASE WHEN direction = 'D' THEN amount_minor ELSE -amount_minor END) AS diff FROM postings""")
         .fetch().one().block(DB);
     assertThat(((Number) trial.get("diff")).longValue()).as("the trial balance stays balanced").isZero();
+  }
+
+  @Test
+  void aPaymentAwaitingAuthenticationIsCanceledWithoutARailCallOrLedgerEntry() {
+    java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    Payment payment = new Payment(org.malipo.gateway.common.Ids.next("pay"), merchant.merchantId(),
+        UUID.randomUUID().toString(), PaymentStatus.PROCESSING,
+        new org.malipo.gateway.common.Money(1_500, org.malipo.gateway.common.CurrencyUnit.KES),
+        new org.malipo.gateway.common.Money(0, org.malipo.gateway.common.CurrencyUnit.KES), null, null, Map.of(),
+        new MaskedCard("visa", "400000", "3220", "fp-3ds"), null, null, null, null, 0, now, now);
+    PaymentRows.claim(db, idempotency, payments, outbox, payment);
+    // Where 3-D Secure leaves a payment: waiting for the customer, nothing authorized or held.
+    db.sql("UPDATE payments SET status = 'requires_action' WHERE id = :id").bind("id", payment.id()).then().block(DB);
+
+    String key = UUID.randomUUID().toString();
+    JsonNode canceled = ok(post(payment.id(), "cancel", "{\"cancellation_reason\": \"abandoned\"}", key));
+    assertThat(canceled.get("status").asString()).isEqualTo("canceled");
+    assertThat(canceled.get("cancellation_reason").asString()).isEqualTo("abandoned");
+    assertThat(entries(payment.id())).isEmpty();
+    assertThat(events(payment.id())).last().isEqualTo("payment.canceled");
+    post(payment.id(), "cancel", "{\"cancellation_reason\": \"abandoned\"}", key).expectStatus().isOk()
+        .expectHeader().valueEquals("Idempotent-Replayed", "true");
+    post(payment.id(), "capture", "{}", UUID.randomUUID().toString()).expectStatus().isEqualTo(409)
+        .expectBody().jsonPath("$.code").isEqualTo("payment_not_capturable");
+    LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 }
