@@ -207,7 +207,9 @@ public final class PaymentCaptures {
           idempotency.claimIn(statement, payment.merchantId(), key, fingerprint, payment.id());
           operations.intentIn(statement, IdempotencyStore.CLAIM, stored, now, null);
           // A claimed key without the intent (the payment is not requires_capture) aborts the statement.
-          return statement.query(db, "SELECT (SELECT count(*) FROM " + IdempotencyStore.CLAIM + ") AS claimed,"
+          // From the claim on, the operation runs apart from the exchange (ADR 0065): a client that
+          // hangs up during the claim's statement does not leave an intent that was never sent.
+          Mono<Answer> work = statement.query(db, "SELECT (SELECT count(*) FROM " + IdempotencyStore.CLAIM + ") AS claimed,"
                   + " malipo_require((SELECT count(*) FROM " + IdempotencyStore.CLAIM + ") = (SELECT count(*) FROM "
                   + OperationRepository.INTENT + "), 'not requires_capture') AS held")
               .map(row -> row.get("claimed", Long.class))
@@ -217,12 +219,12 @@ public final class PaymentCaptures {
                       : ApiProblem.of(intent.kind() == AuthorizationOperation.Kind.CAPTURE ? ProblemCode.PAYMENT_NOT_CAPTURABLE
                           : ProblemCode.PAYMENT_NOT_CANCELABLE, "Another capture or cancel of this payment is under way or done."))
               .flatMap(claimed -> claimed == 1
-                  ? detached.run(callAndSettle(payment, stored, OutcomeWriter.KeyCompletion.REQUIRED),
-                      properties.answerTimeout(), asItStands(payment))
+                  ? callAndSettle(payment, stored, OutcomeWriter.KeyCompletion.REQUIRED)
                   : idempotency.stored(payment.merchantId(), key, fingerprint).map(claim -> switch (claim) {
                     case Claim.Replay replay -> new Answer(replay.status(), replay.body(), true);
                     case Claim.Claimed c -> throw new IllegalStateException("stored() answered Claimed");
                   }));
+          return detached.run(work, properties.answerTimeout(), asItStands(payment));
         });
   }
 

@@ -168,6 +168,37 @@ class CaptureInterruptionIntegrationTests extends IntegrationTest {
     LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 
+  @Test
+  void aCaptureWhoseAnswerIsLostIsUnknownThenSettledByTheStatusQueryNeverSentTwice() {
+    JsonNode held = authorize(8_000);
+    String id = held.get("id").asString();
+    // The acquirer applies the completion at once but answers after the rail's 5 s timeout.
+    sandbox.faults().set(held.get("provider").asString(), new SandboxFaults.Fault(Duration.ofMillis(6_000), false));
+    String key = UUID.randomUUID().toString();
+
+    web.mutate().responseTimeout(Duration.ofSeconds(20)).build()
+        .post().uri("/v1/payments/" + id + "/capture").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", key).contentType(MediaType.APPLICATION_JSON).bodyValue("{\"amount\": 5000}")
+        .exchange().expectStatus().isEqualTo(503)
+        .expectBody().jsonPath("$.code").isEqualTo("service_unavailable").jsonPath("$.payment_id").isEqualTo(id);
+    assertThat(count("SELECT count(*) FROM payment_operations WHERE payment_id = :id AND outcome = 'unknown'", id))
+        .isEqualTo(1);
+    sandbox.faults().clear();
+
+    captures.reconcile(Duration.ZERO, Duration.ofSeconds(1), 50, 4).block(FINAL);
+
+    JsonNode payment = awaitStatus(id, "succeeded");
+    assertThat(payment.get("amount_captured").asLong()).isEqualTo(5_000);
+    assertThat(count("SELECT count(*) FROM payment_operations WHERE payment_id = :id", id)).as("one operation").isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM payment_operations WHERE payment_id = :id AND outcome = 'approved'", id))
+        .isEqualTo(1);
+    awaitKeyCompleted(key);
+    web.post().uri("/v1/payments/" + id + "/capture").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", key).contentType(MediaType.APPLICATION_JSON).bodyValue("{\"amount\": 5000}")
+        .exchange().expectStatus().isOk().expectBody().jsonPath("$.amount_captured").isEqualTo(5000);
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
   /** The first write of a capture or cancel, as the request commits it before calling the acquirer. */
   private OperationRepository.Stored intent(JsonNode held, AuthorizationOperation.Kind kind, long amount, String key) {
     String id = held.get("id").asString();
