@@ -29,6 +29,8 @@ public enum ProblemCode {
   NOT_ACCEPTABLE(HttpStatus.NOT_ACCEPTABLE, "Not acceptable"),
   IDEMPOTENCY_IN_PROGRESS(HttpStatus.CONFLICT, "A request with this Idempotency-Key is in progress"),
   EXCEPTION_ALREADY_RESOLVED(HttpStatus.CONFLICT, "Exception already resolved"),
+  PAYMENT_NOT_CAPTURABLE(HttpStatus.CONFLICT, "Payment cannot be captured"),
+  PAYMENT_NOT_CANCELABLE(HttpStatus.CONFLICT, "Payment cannot be canceled"),
   PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "Request body too large"),
   UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
   /** Issue 19: a used, expired, unknown or other merchant's/mode's card token. */

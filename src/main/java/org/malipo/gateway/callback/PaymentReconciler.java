@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import org.malipo.gateway.common.BackgroundJob;
+import org.malipo.gateway.payment.PaymentCaptures;
 import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.payment.PaymentResolutions.CheckSchedule;
 import org.malipo.gateway.payment.PaymentResolutions.DuePayment;
@@ -61,14 +62,16 @@ final class PaymentReconciler extends BackgroundJob {
   private final CallbackProperties properties;
   private final ExceptionCases exceptions;
   private final RefundRecovery refunds;
+  private final PaymentCaptures captures;
   private final TransactionalOperator tx;
   private final MeterRegistry meters;
   private final Clock clock;
 
   PaymentReconciler(PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
-      ExceptionCases exceptions, RefundRecovery refunds, ReactiveTransactionManager transactionManager,
-      MeterRegistry meters, Clock clock) {
+      ExceptionCases exceptions, RefundRecovery refunds, PaymentCaptures captures,
+      ReactiveTransactionManager transactionManager, MeterRegistry meters, Clock clock) {
     this.refunds = refunds;
+    this.captures = captures;
     this.resolutions = resolutions;
     this.rails = rails;
     this.properties = properties;
@@ -99,7 +102,11 @@ final class PaymentReconciler extends BackgroundJob {
               "no final answer from the rail for refund " + unsettled.refundId() + " within " + properties.unconfirmedWindow());
         })
         .then();
-    return processing.concatWith(pending).count().flatMap(checked -> pendingRefunds.thenReturn(checked));
+    // Captures and voids whose answer was lost, and holds past malipo.payments.authorization-ttl.
+    Mono<Long> held = captures.reconcile(properties.processingFirstCheck(), properties.pendingCheckInterval(), BATCH,
+        CONCURRENCY);
+    return processing.concatWith(pending).count()
+        .flatMap(checked -> pendingRefunds.then(held).thenReturn(checked));
   }
 
   private Mono<Long> guarded(DuePayment due, Mono<Void> check) {

@@ -233,7 +233,12 @@ public final class SingleStatement {
     return db.sql("WITH " + String.join(",\n", ctes) + "\n" + select).bindValues(values);
   }
 
-  private static boolean isRequirementFailure(Throwable error) {
+  /**
+   * Whether {@code error} is a requirement that did not hold, raised by {@code malipo_require}
+   * in a caller's own main query ({@link #query}), which {@link #execute} would have signalled as
+   * {@link IllegalStateException}.
+   */
+  public static boolean isRequirementFailure(Throwable error) {
     return r2dbcCause(error) instanceof R2dbcException cause && REQUIREMENT_FAILED.equals(cause.getSqlState());
   }
 

@@ -82,7 +82,7 @@ public final class IdempotencyStore {
                       response_status = NULL, response_body = NULL, created_at = now(), expires_at = EXCLUDED.expires_at
                   WHERE idempotency_keys.expires_at < now() AND idempotency_keys.state = 'completed'
                     AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.id = idempotency_keys.resource_id
-                                    AND p.status NOT IN ('succeeded', 'failed'))
+                                    AND p.status NOT IN ('succeeded', 'failed', 'canceled'))
                     AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.id = idempotency_keys.resource_id
                                     AND r.status = 'pending')
                     AND NOT EXISTS (SELECT 1 FROM payouts po WHERE po.id = idempotency_keys.resource_id

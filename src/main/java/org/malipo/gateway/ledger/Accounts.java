@@ -84,4 +84,21 @@ public final class Accounts {
     }
     return 'C';
   }
+
+  /**
+   * {@code merchant:{id}:held:{currency}}: authorized for the merchant but not captured yet
+   * (manual capture, docs/adr/0082-authorization-holds.md); credit-normal, never negative, and back
+   * to zero once every hold is captured, voided or expired.
+   */
+  public static String merchantHeld(String merchantId, String currency) {
+    return "merchant:" + merchantId + ":held:" + currency;
+  }
+
+  /**
+   * {@code rail:{rail}:authorized:{currency}}: authorizations the rail holds for us, not captured
+   * yet; debit-normal, the other side of every hold.
+   */
+  public static String railAuthorized(String rail, String currency) {
+    return "rail:" + rail + ":authorized:" + currency;
+  }
 }

@@ -36,16 +36,19 @@ final class BalanceController {
             String.valueOf(row.get("balance_minor", Long.class))})
         .all()
         .collect(TreeMap<String, long[]>::new, (byCurrency, row) -> {
-          long[] amounts = byCurrency.computeIfAbsent(row[1], c -> new long[2]);
-          amounts[row[0].contains(":available:") ? 0 : 1] += Long.parseLong(row[2]);
+          long[] amounts = byCurrency.computeIfAbsent(row[1], c -> new long[3]);
+          // Held authorizations (manual capture) are not the merchant's yet: shown apart.
+          amounts[row[0].contains(":available:") ? 0 : row[0].contains(":held:") ? 2 : 1] += Long.parseLong(row[2]);
         })
         .map(byCurrency -> new Balance("balance", byCurrency.entrySet().stream()
-            .map(e -> new CurrencyBalance(e.getKey(), e.getValue()[0], e.getValue()[1]))
+            .map(e -> new CurrencyBalance(e.getKey(), e.getValue()[0], e.getValue()[1],
+                e.getValue()[2] == 0 ? null : e.getValue()[2]))
             .toList()));
   }
 
   record Balance(String object, List<CurrencyBalance> currencies) {}
 
-  /** Amounts in minor units of {@code currency}. */
-  record CurrencyBalance(String currency, long available, long pending) {}
+  /** Amounts in minor units of {@code currency}; {@code held} (manual capture) only when not zero. */
+  @com.fasterxml.jackson.annotation.JsonInclude(com.fasterxml.jackson.annotation.JsonInclude.Include.NON_NULL)
+  record CurrencyBalance(String currency, long available, long pending, Long held) {}
 }

@@ -78,6 +78,42 @@ public final class Ledger {
   }
 
   /**
+   * Adds the hold of an authorization awaiting capture to a caller's single statement (the
+   * payment's move to {@code requires_capture}): debit {@code rail:{rail}:authorized}, credit
+   * {@code merchant:{id}:held} with the authorized amount. Once per payment (unique index), so a
+   * hold is never created twice (docs/adr/0082-authorization-holds.md).
+   *
+   * @param after the payment's guarded update: the hold is posted only if it happened
+   * @param amount the authorized amount, minor units
+   * @return the journal entry id
+   */
+  public String holdIn(SingleStatement statement, String after, String paymentId, String merchantId, String rail,
+      Money amount) {
+    String currency = amount.currency().code();
+    return entryIn(statement, after, "hold", paymentId, null, currency, List.of(
+        new Leg(Accounts.railAuthorized(rail, currency), 'D', amount.amountMinor(), 'D', false),
+        new Leg(Accounts.merchantHeld(merchantId, currency), 'C', amount.amountMinor(), 'C', true)));
+  }
+
+  /**
+   * Adds the release of a hold to a caller's single statement (capture, void or expiry): the
+   * mirror of {@link #holdIn} for the whole authorized amount; a capture posts what it captured
+   * with {@link #captureIn} in the same statement. At most once per payment (unique index): a
+   * hold is released exactly once. In a statement that already holds a ledger entry, pass a
+   * {@link SingleStatement#part} so the two entries' names do not meet.
+   *
+   * @param amount the authorized amount that was held, minor units
+   * @return the journal entry id
+   */
+  public String releaseIn(SingleStatement statement, String after, String paymentId, String merchantId, String rail,
+      Money amount) {
+    String currency = amount.currency().code();
+    return entryIn(statement, after, "hold_release", paymentId, null, currency, List.of(
+        new Leg(Accounts.merchantHeld(merchantId, currency), 'D', amount.amountMinor(), 'C', true),
+        new Leg(Accounts.railAuthorized(rail, currency), 'C', amount.amountMinor(), 'D', false)));
+  }
+
+  /**
    * A capture in a statement that carries several payments' outcomes ({@link #capturesIn}).
    *
    * @param part the payment's part of the statement ({@link SingleStatement#part})

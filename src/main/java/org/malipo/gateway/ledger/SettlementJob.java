@@ -19,7 +19,7 @@ import reactor.core.publisher.Mono;
 
 /**
  * Settlement: every {@code malipo.settlement.interval}, payments captured more than
- * {@code malipo.settlement.delay} ago move their net amount (amount − fee − refunds already taken
+ * {@code malipo.settlement.delay} ago move their net amount (captured amount − fee − refunds already taken
  * from {@code pending}) from the merchant's {@code pending} to {@code available} balance, with one
  * {@code settlement} journal entry each.
  *
@@ -75,7 +75,7 @@ public final class SettlementJob extends BackgroundJob {
   private Mono<Integer> settle(Duration capturedBefore, String merchantId) {
     String merchantFilter = merchantId == null ? "" : " AND p.merchant_id = :merchant";
     DatabaseClient.GenericExecuteSpec due = db.sql("""
-            SELECT p.id, p.merchant_id, p.currency, p.amount_minor - p.fee_minor AS net,
+            SELECT p.id, p.merchant_id, p.currency, COALESCE(p.amount_captured_minor, p.amount_minor) - p.fee_minor AS net,
                    coalesce((SELECT sum(r.amount_minor) FROM refunds r
                              WHERE r.payment_id = p.id AND r.status <> 'failed' AND r.debited_account LIKE '%:pending:%'), 0)
                        AS refunded_from_pending

@@ -91,7 +91,7 @@ public final class CheckoutOrders {
    */
   public Order validate(Long amountMinor, String currency, String reference, String description,
       Map<String, String> metadata) {
-    Money amount = validator.amount(new CreatePaymentRequest(amountMinor, currency, null, null, null, null));
+    Money amount = validator.amount(new CreatePaymentRequest(amountMinor, currency, null, null, null, null, null));
     return new Order(amount,
         PaymentRequestValidator.freeText(reference, "reference", 1, PaymentRequestValidator.REFERENCE_MAX),
         PaymentRequestValidator.freeText(description, "description", 0, PaymentRequestValidator.DESCRIPTION_MAX),

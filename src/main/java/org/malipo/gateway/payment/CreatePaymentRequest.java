@@ -15,6 +15,8 @@ import java.util.Map;
  * @param reference the merchant's own reference, 1-64 characters
  * @param description at most 255 characters
  * @param metadata at most 20 string pairs, keys at most 40 and values at most 500 characters
+ * @param captureMethod {@code automatic} (default) or {@code manual} (cards only: authorize now,
+ *     {@code POST /v1/payments/{id}/capture} later)
  */
 record CreatePaymentRequest(
     Long amount,
@@ -22,7 +24,8 @@ record CreatePaymentRequest(
     PaymentMethodRequest paymentMethod,
     String reference,
     String description,
-    Map<String, String> metadata) {
+    Map<String, String> metadata,
+    String captureMethod) {
 
   /**
    * {@code payment_method}: a card ({@code type, number, exp_month, exp_year, cvc}) or mobile

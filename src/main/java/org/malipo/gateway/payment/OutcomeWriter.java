@@ -51,6 +51,7 @@ final class OutcomeWriter {
 
   private final DatabaseClient db;
   private final PaymentRepository payments;
+  private final OperationRepository operations;
   private final OutboxWriter outbox;
   private final IdempotencyStore idempotency;
   private final Ledger ledger;
@@ -70,9 +71,20 @@ final class OutcomeWriter {
    * @param answerStatus the HTTP status stored with it
    * @param key what to do with the payment's idempotency key
    * @param at when the outcome was decided (the event's {@code occurred_at})
+   * @param operation the answer of the capture or void that moved a held payment, or null
+   * @param idempotencyKey the key {@code key} completes: the payment's own, or the capture's or
+   *     cancel's
    */
   record Outcome(Payment result, PaymentStatus previous, List<PaymentAttempt> attempts, String answer,
-      int answerStatus, KeyCompletion key, Instant at) {}
+      int answerStatus, KeyCompletion key, Instant at, OperationRepository.OperationAnswer operation,
+      String idempotencyKey) {
+
+    /** An outcome of the authorization (no capture or void operation). */
+    Outcome(Payment result, PaymentStatus previous, List<PaymentAttempt> attempts, String answer, int answerStatus,
+        KeyCompletion key, Instant at) {
+      this(result, previous, attempts, answer, answerStatus, key, at, null, result.idempotencyKey());
+    }
+  }
 
   /** What an outcome does to the payment's idempotency key. */
   enum KeyCompletion {
@@ -86,10 +98,11 @@ final class OutcomeWriter {
 
   private record Pending(Outcome outcome, Sinks.One<Void> written) {}
 
-  OutcomeWriter(DatabaseClient db, PaymentRepository payments, OutboxWriter outbox, IdempotencyStore idempotency,
-      Ledger ledger, PaymentProperties properties, MeterRegistry meters) {
+  OutcomeWriter(DatabaseClient db, PaymentRepository payments, OperationRepository operations, OutboxWriter outbox,
+      IdempotencyStore idempotency, Ledger ledger, PaymentProperties properties, MeterRegistry meters) {
     this.db = db;
     this.payments = payments;
+    this.operations = operations;
     this.outbox = outbox;
     this.idempotency = idempotency;
     this.ledger = ledger;
@@ -122,7 +135,8 @@ final class OutcomeWriter {
   Mono<Void> write(Outcome outcome) {
     return Mono.defer(() -> {
       FluxSink<Pending> sink = batches;
-      if (sink == null || outcome.result().status() != PaymentStatus.SUCCEEDED || outcome.key() != KeyCompletion.REQUIRED) {
+      if (sink == null || outcome.result().status() != PaymentStatus.SUCCEEDED || outcome.key() != KeyCompletion.REQUIRED
+          || outcome.previous() != PaymentStatus.PROCESSING) {
         return writeAlone(outcome);
       }
       if (queued.incrementAndGet() > groupCommit.maxQueued()) {
@@ -184,9 +198,9 @@ final class OutcomeWriter {
       payments.outcomeIn(statement, result, outcome.previous(), outcome.attempts());
       // Added right after the payment's CTEs, so it runs after the event's sequence and holds the
       // merchant's balance row for the shortest time (SingleStatement: unread CTEs run last first).
-      if (result.status() == PaymentStatus.SUCCEEDED) {
-        ledger.captureIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(), result.provider(),
-            result.amount(), result.fee());
+      ledgerIn(statement, outcome);
+      if (outcome.operation() != null) {
+        operations.answerIn(statement, outcome.operation());
       }
       eventAndAnswerIn(statement, outcome);
       return statement.execute(db);
@@ -215,14 +229,49 @@ final class OutcomeWriter {
     });
   }
 
+  /**
+   * The ledger entries of the move, in the statement of the state change
+   * (docs/adr/0082-authorization-holds.md): a capture for an automatic success; a hold when the
+   * authorization is held; a capture of the captured amount and the release of the whole hold
+   * when it is captured; a release alone when it is voided or expires.
+   */
+  private void ledgerIn(SingleStatement statement, Outcome outcome) {
+    Payment result = outcome.result();
+    String after = PaymentRepository.OUTCOME;
+    boolean held = outcome.previous() == PaymentStatus.REQUIRES_CAPTURE;
+    switch (result.status()) {
+      case SUCCEEDED -> {
+        ledger.captureIn(statement, after, result.id(), result.merchantId(), result.provider(),
+            held ? result.amountCaptured() : result.amount(), result.fee());
+        if (held) {
+          ledger.releaseIn(statement.part(0), after, result.id(), result.merchantId(), result.provider(), result.amount());
+        }
+      }
+      case REQUIRES_CAPTURE -> ledger.holdIn(statement, after, result.id(), result.merchantId(), result.provider(),
+          result.amount());
+      case CANCELED -> {
+        if (held) {
+          ledger.releaseIn(statement, after, result.id(), result.merchantId(), result.provider(), result.amount());
+        }
+      }
+      default -> { }
+    }
+  }
+
+  /** The event of a move: {@code payment.<status>}, except a capture of a held authorization, {@code payment.captured}. */
+  static String eventType(PaymentStatus previous, PaymentStatus next) {
+    return previous == PaymentStatus.REQUIRES_CAPTURE && next == PaymentStatus.SUCCEEDED
+        ? "payment.captured" : "payment." + next.wireName();
+  }
+
   private void eventAndAnswerIn(SingleStatement statement, Outcome outcome) {
     Payment result = outcome.result();
     if (result.status() != outcome.previous()) {
       outbox.appendIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(),
-          "payment." + result.status().wireName(), outcome.at(), PaymentView.of(result));
+          eventType(outcome.previous(), result.status()), outcome.at(), PaymentView.of(result));
     }
     if (outcome.key() != KeyCompletion.NONE) {
-      idempotency.completeIn(statement, result.merchantId(), result.idempotencyKey(), result.id(),
+      idempotency.completeIn(statement, result.merchantId(), outcome.idempotencyKey(), result.id(),
           outcome.answerStatus(), outcome.answer(), outcome.key() == KeyCompletion.REQUIRED);
     }
   }

@@ -35,15 +35,35 @@ record Payment(
     int attempts,
     Instant createdAt,
     Instant updatedAt,
+    CaptureMethod captureMethod,
+    Money amountCaptured,
+    String cancellationReason,
     boolean livemode) {
 
-  /** A test-mode payment (tests and callers that predate test and live mode). */
+  /** A test-mode payment captured as soon as it is authorized (the shape before test/live mode and manual capture). */
   Payment(String id, String merchantId, String idempotencyKey, PaymentStatus status, Money amount, Money fee,
       String reference, String description, Map<String, String> metadata, MaskedCard card, MobileWallet wallet,
       String provider, Risk risk, Failure failure, int attempts, Instant createdAt, Instant updatedAt) {
     this(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card, wallet, provider,
-        risk, failure, attempts, createdAt, updatedAt, false);
+        risk, failure, attempts, createdAt, updatedAt, CaptureMethod.AUTOMATIC, null, null, false);
   }
+
+  /** When an approved authorization is captured: at once, or by {@code POST /v1/payments/{id}/capture}. */
+  enum CaptureMethod {
+    AUTOMATIC,
+    MANUAL;
+
+    String wireName() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    static CaptureMethod fromWire(String wire) {
+      return valueOf(wire.toUpperCase(java.util.Locale.ROOT));
+    }
+  }
+
+  /** The cancellation reason of an authorization the reconciler voided after its time to live. */
+  static final String EXPIRED = "expired";
 
   /**
    * The fraud assessment stored with the payment.
@@ -90,12 +110,16 @@ record Payment(
   Payment resolve(RailOutcome outcome, FeeSchedule pricing, Instant at) {
     Money zeroFee = new Money(0, amount.currency());
     return switch (outcome) {
-      case RailOutcome.Approved a -> moveTo(PaymentStatus.SUCCEEDED, a.rail(), null, pricing.feeFor(this), at);
+      // Manual capture: the authorization is held (the ledger's hold is written with the move).
+      case RailOutcome.Approved a -> captureMethod == CaptureMethod.MANUAL
+          ? moveTo(PaymentStatus.REQUIRES_CAPTURE, a.rail(), null, zeroFee, at)
+          : moveTo(PaymentStatus.SUCCEEDED, a.rail(), null, pricing.feeFor(this), at);
       case RailOutcome.Declined d -> moveTo(PaymentStatus.FAILED, d.rail(), Failure.declined(d), zeroFee, at);
       case RailOutcome.Pending p -> moveTo(PaymentStatus.PENDING, p.rail(), null, zeroFee, at);
       case RailOutcome.NotAttempted n -> moveTo(PaymentStatus.FAILED, n.rail(), Failure.PROVIDER_UNAVAILABLE, zeroFee, at);
       case RailOutcome.Unknown u -> new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference,
-          description, metadata, card, wallet, u.rail(), risk, failure, attempts, createdAt, at, livemode);
+          description, metadata, card, wallet, u.rail(), risk, failure, attempts, createdAt, at, captureMethod,
+          amountCaptured, cancellationReason, livemode);
     };
   }
 
@@ -110,7 +134,7 @@ record Payment(
   /** This payment with one more attempt started on {@code rail}. */
   Payment withAttemptStarted(String rail, Instant at) {
     return new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card,
-        wallet, rail, risk, failure, attempts + 1, createdAt, at, livemode);
+        wallet, rail, risk, failure, attempts + 1, createdAt, at, captureMethod, amountCaptured, cancellationReason, livemode);
   }
 
   private Payment moveTo(PaymentStatus next, String nextProvider, Failure nextFailure, Money nextFee, Instant at) {
@@ -118,11 +142,57 @@ record Payment(
       throw new IllegalStateException("payment " + id + " cannot move from " + status + " to " + next);
     }
     return new Payment(id, merchantId, idempotencyKey, next, amount, nextFee, reference, description, metadata, card,
-        wallet, nextProvider, risk, nextFailure, attempts, createdAt, at, livemode);
+        wallet, nextProvider, risk, nextFailure, attempts, createdAt, at, captureMethod, amountCaptured,
+        cancellationReason, livemode);
+  }
+
+  /**
+   * Captures (part of) a held authorization: {@code requires_capture → succeeded}, the fee on the
+   * captured amount. The rest of the hold is released by the same write.
+   *
+   * @param captured minor units, 0 < captured ≤ {@link #amount}
+   * @throws IllegalStateException when not {@code requires_capture}; IllegalArgumentException when
+   *     {@code captured} is out of bounds (INVARIANTS 5 as extended by docs/adr/0082)
+   */
+  Payment capture(Money captured, Pricing pricing, Instant at) {
+    if (status != PaymentStatus.REQUIRES_CAPTURE) {
+      throw new IllegalStateException("payment " + id + " is " + status.wireName() + ", not requires_capture");
+    }
+    if (captured.amountMinor() <= 0 || captured.amountMinor() > amount.amountMinor()
+        || !captured.currency().equals(amount.currency())) {
+      throw new IllegalArgumentException("capture of " + captured + " outside the authorized " + amount);
+    }
+    moveTo(PaymentStatus.SUCCEEDED, provider, null, fee, at); // checks the state machine
+    Money captureFee = pricing.feeFor(withAmount(captured));
+    return new Payment(id, merchantId, idempotencyKey, PaymentStatus.SUCCEEDED, amount, captureFee, reference,
+        description, metadata, card, wallet, provider, risk, null, attempts, createdAt, at, captureMethod, captured, null, livemode);
+  }
+
+  /**
+   * Cancels a held or unauthenticated payment: {@code requires_capture} or {@code requires_action
+   * → canceled}; its hold (if any) is released by the same write.
+   *
+   * @param reason the merchant's reason, {@value #EXPIRED} from the reconciler, or null
+   */
+  Payment cancel(String reason, Instant at) {
+    if (status != PaymentStatus.REQUIRES_CAPTURE && status != PaymentStatus.REQUIRES_ACTION) {
+      throw new IllegalStateException("payment " + id + " is " + status.wireName() + ", not cancelable");
+    }
+    Payment moved = moveTo(PaymentStatus.CANCELED, provider, null, new Money(0, amount.currency()), at);
+    return new Payment(id, merchantId, idempotencyKey, moved.status(), amount, moved.fee(), reference, description,
+        metadata, card, wallet, provider, risk, null, attempts, createdAt, at, captureMethod, null, reason, livemode);
+  }
+
+  /** This payment as if its amount were {@code other} (what a capture's fee is computed on). */
+  private Payment withAmount(Money other) {
+    return new Payment(id, merchantId, idempotencyKey, status, other, fee, reference, description, metadata,
+        card, wallet, provider, risk, failure, attempts, createdAt, updatedAt, captureMethod, amountCaptured,
+        cancellationReason, livemode);
   }
 
   Payment withRisk(Risk assessed) {
     return new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card,
-        wallet, provider, assessed, failure, attempts, createdAt, updatedAt, livemode);
+        wallet, provider, assessed, failure, attempts, createdAt, updatedAt, captureMethod, amountCaptured,
+        cancellationReason, livemode);
   }
 }

@@ -17,6 +17,8 @@ import org.malipo.gateway.rail.PaymentInstrument;
  * @param reference the merchant's reference, may be null
  * @param description may be null
  * @param metadata never null, possibly empty
+ * @param captureMethod automatic, or manual (cards only)
+ * @param livemode the credential's mode (docs/adr/0078-test-and-live-mode.md)
  */
 record PaymentCommand(
     String merchantId,
@@ -29,19 +31,27 @@ record PaymentCommand(
     String reference,
     String description,
     Map<String, String> metadata,
+    Payment.CaptureMethod captureMethod,
     boolean livemode) {
 
   PaymentCommand(String merchantId, String idempotencyKey, String requestFingerprint, Money amount,
       PaymentInstrument instrument, MaskedCard maskedCard, MobileWallet wallet, String reference, String description,
       Map<String, String> metadata) {
     this(merchantId, idempotencyKey, requestFingerprint, amount, instrument, maskedCard, wallet, reference, description,
-        metadata, false);
+        metadata, Payment.CaptureMethod.AUTOMATIC, false);
+  }
+
+  PaymentCommand(String merchantId, String idempotencyKey, String requestFingerprint, Money amount,
+      PaymentInstrument instrument, MaskedCard maskedCard, MobileWallet wallet, String reference, String description,
+      Map<String, String> metadata, Payment.CaptureMethod captureMethod) {
+    this(merchantId, idempotencyKey, requestFingerprint, amount, instrument, maskedCard, wallet, reference, description,
+        metadata, captureMethod, false);
   }
 
   /** This command in the credential's mode. */
   PaymentCommand inMode(boolean live) {
     return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, instrument, maskedCard, wallet,
-        reference, description, metadata, live);
+        reference, description, metadata, captureMethod, live);
   }
 
   @Override

@@ -30,10 +30,52 @@ final class PaymentController {
 
   private final PaymentPipeline pipeline;
   private final PaymentRepository payments;
+  private final PaymentCaptures captures;
 
-  PaymentController(PaymentPipeline pipeline, PaymentRepository payments) {
+  PaymentController(PaymentPipeline pipeline, PaymentRepository payments, PaymentCaptures captures) {
     this.pipeline = pipeline;
     this.payments = payments;
+    this.captures = captures;
+  }
+
+  /**
+   * Captures a {@code requires_capture} payment ({@code payments:write}, {@code Idempotency-Key}
+   * required): {@code {amount?}} in minor units, at most the authorized amount (default all).
+   */
+  @PostMapping("/{id}/capture")
+  Mono<ResponseEntity<String>> capture(ServerWebExchange exchange, @PathVariable String id,
+      @RequestHeader(name = IdempotencyKeys.HEADER, required = false) String idempotencyKey,
+      @RequestBody(required = false) Mono<byte[]> body) {
+    Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_WRITE);
+    String key = IdempotencyKeys.require(idempotencyKey);
+    return body.defaultIfEmpty(new byte[0])
+        .flatMap(bytes -> captures.capture(principal, id, key, bytes))
+        .map(PaymentController::toResponse);
+  }
+
+  /**
+   * Cancels a {@code requires_capture} or {@code requires_action} payment ({@code payments:write},
+   * {@code Idempotency-Key} required): {@code {cancellation_reason?}}.
+   */
+  @PostMapping("/{id}/cancel")
+  Mono<ResponseEntity<String>> cancel(ServerWebExchange exchange, @PathVariable String id,
+      @RequestHeader(name = IdempotencyKeys.HEADER, required = false) String idempotencyKey,
+      @RequestBody(required = false) Mono<byte[]> body) {
+    Principal principal = Principal.of(exchange).require(Principal.PAYMENTS_WRITE);
+    String key = IdempotencyKeys.require(idempotencyKey);
+    return body.defaultIfEmpty(new byte[0])
+        .flatMap(bytes -> captures.cancel(principal, id, key, bytes))
+        .map(PaymentController::toResponse);
+  }
+
+  private static ResponseEntity<String> toResponse(PaymentCaptures.Answer answer) {
+    ResponseEntity.BodyBuilder response = ResponseEntity.status(answer.status())
+        // A stored problem (the acquirer refused) replays as the problem it was.
+        .contentType(answer.status() >= 400 ? MediaType.APPLICATION_PROBLEM_JSON : MediaType.APPLICATION_JSON);
+    if (answer.replayed()) {
+      response.header(IdempotencyKeys.REPLAYED_HEADER, "true");
+    }
+    return response.body(answer.body());
   }
 
   @PostMapping(consumes = MediaType.APPLICATION_JSON_VALUE)

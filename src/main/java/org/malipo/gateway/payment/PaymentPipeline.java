@@ -258,7 +258,7 @@ final class PaymentPipeline {
     Money zero = new Money(0, command.amount().currency());
     return new Payment(Ids.next("pay"), command.merchantId(), command.idempotencyKey(), PaymentStatus.PROCESSING,
         command.amount(), zero, command.reference(), command.description(), command.metadata(), command.maskedCard(),
-        command.wallet(), null, null, null, 0, now, now, command.livemode());
+        command.wallet(), null, null, null, 0, now, now, command.captureMethod(), null, null, command.livemode());
   }
 
   /**
@@ -292,6 +292,10 @@ final class PaymentPipeline {
               command.amount().currency(), payer, command.livemode())
           : router.candidates(command.merchantId(), PaymentMethodType.CARD, null, command.amount().currency(),
               command.instrument(), command.livemode());
+      if (command.captureMethod() == Payment.CaptureMethod.MANUAL) {
+        // Only a rail that can hold and later complete or reverse an authorization takes it.
+        candidates = candidates.stream().filter(RailAdapter::supportsManualCapture).toList();
+      }
       Payment firstAttempt = candidates.isEmpty() ? null
           : assessed.withAttemptStarted(candidates.getFirst().name(), assessed.createdAt());
       return new Plan(assessed, candidates, firstAttempt);
@@ -321,7 +325,7 @@ final class PaymentPipeline {
     Payment payment = first ? done.payment() : done.payment().withAttemptStarted(rail.name(), startedAt);
     String attemptId = attemptId(payment.id(), payment.attempts());
     RailRequest request = new RailRequest(payment.id(), attemptId, payment.merchantId(), payment.amount(),
-        command.instrument(), payment.reference());
+        command.instrument(), payment.reference(), payment.captureMethod() == Payment.CaptureMethod.MANUAL);
     // Intent before the rail: committed first, so a crash during the call leaves an attempt to query.
     Mono<Void> intent = first ? Mono.empty() : payments.startAttempt(payment, attemptId, startedAt);
     return intent.then(Mono.defer(() -> {

@@ -15,16 +15,23 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     with the payment as it stands (10 s); the payment runs on to a final status either way
  * @param groupCommit whether and how the outcomes of concurrent succeeded payments share one
  *     statement
+ * @param authorizationTtl how long a manual-capture authorization is held before the reconciler
+ *     voids it ({@code canceled}, {@code cancellation_reason: "expired"}); 7 days by default, more
+ *     than 0 (docs/adr/0082-authorization-holds.md)
  */
 @ConfigurationProperties("malipo.payments")
 record PaymentProperties(Map<String, Long> maxAmountMinor, Long defaultMaxAmountMinor, Duration answerTimeout,
-    GroupCommit groupCommit) {
+    GroupCommit groupCommit, Duration authorizationTtl) {
 
   PaymentProperties {
     maxAmountMinor = maxAmountMinor == null ? Map.of() : Map.copyOf(maxAmountMinor);
     defaultMaxAmountMinor = defaultMaxAmountMinor == null ? 10_000_000_000L : defaultMaxAmountMinor;
     answerTimeout = answerTimeout == null ? Duration.ofSeconds(10) : answerTimeout;
     groupCommit = groupCommit == null ? new GroupCommit(null, null, null, null, null) : groupCommit;
+    authorizationTtl = authorizationTtl == null ? Duration.ofDays(7) : authorizationTtl;
+    if (!authorizationTtl.isPositive()) {
+      throw new IllegalArgumentException("malipo.payments.authorization-ttl must be more than 0");
+    }
   }
 
   /**

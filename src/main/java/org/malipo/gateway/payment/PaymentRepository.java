@@ -28,7 +28,7 @@ final class PaymentRepository {
       + " p.fee_minor, p.reference, p.description, p.metadata::text AS metadata, p.card_brand, p.card_bin,"
       + " p.card_last4, p.card_fingerprint, p.mobile_operator, p.msisdn, p.provider, p.risk_score, p.risk_decision, p.risk_reasons,"
       + " p.failure_code, p.failure_message, p.created_at, p.updated_at,"
-      + " CAST(p.attempts_started AS bigint) AS attempts, p.livemode";
+      + " CAST(p.attempts_started AS bigint) AS attempts, p.capture_method, p.amount_captured_minor, p.cancellation_reason, p.livemode";
 
   /** The name of the new payment's CTE in a single statement ({@link #insertIn}). */
   static final String INSERTED = "payment_insert";
@@ -57,11 +57,11 @@ final class PaymentRepository {
     statement.with(INSERTED + " AS (" + """
                 INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor,
                     reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint,
-                    mobile_operator, msisdn, provider, attempts_started, created_at, updated_at, livemode)
+                    mobile_operator, msisdn, provider, attempts_started, created_at, updated_at, capture_method, livemode)
                 SELECT :payment_id, :payment_merchant, :payment_key, :payment_status, :payment_amount, :payment_currency, 0,
                     :payment_reference, :payment_description, CAST(:payment_metadata AS jsonb), :payment_method,
                     :payment_brand, :payment_bin, :payment_last4, :payment_fingerprint, :payment_operator, :payment_msisdn,
-                    :payment_provider, :payment_attempts, :payment_created, :payment_created, :payment_livemode
+                    :payment_provider, :payment_attempts, :payment_created, :payment_created, :payment_capture_method, :payment_livemode
                 FROM\s""" + after + """
 
                 RETURNING 1
@@ -70,6 +70,7 @@ final class PaymentRepository {
         .bind("payment_provider", p.provider(), String.class)
         .bind("payment_attempts", p.attempts())
         .bind("payment_livemode", p.livemode())
+        .bind("payment_capture_method", p.captureMethod().wireName())
         .bind("payment_merchant", p.merchantId())
         .bind("payment_key", p.idempotencyKey())
         .bind("payment_status", p.status().wireName())
@@ -173,7 +174,9 @@ final class PaymentRepository {
                 UPDATE payments SET status = :payment_status, provider = :payment_provider, fee_minor = :payment_fee,
                     risk_score = :payment_score, risk_decision = :payment_decision, risk_reasons = :payment_reasons,
                     failure_code = :payment_failure_code, failure_message = :payment_failure_message,
-                    updated_at = :payment_updated
+                    updated_at = :payment_updated, amount_captured_minor = CAST(:payment_captured AS bigint),
+                    cancellation_reason = CAST(:payment_cancellation AS text),
+                    authorized_at = CASE WHEN :payment_status = 'requires_capture' THEN :payment_updated ELSE authorized_at END
                 WHERE id = :payment_id AND status = :payment_previous AND attempts_started = :payment_attempts
                 RETURNING 1
             )""")
@@ -189,6 +192,8 @@ final class PaymentRepository {
         .bind("payment_reasons", risk == null ? new String[0] : risk.reasons().toArray(String[]::new))
         .bind("payment_failure_code", failure == null ? null : failure.code(), String.class)
         .bind("payment_failure_message", failure == null ? null : failure.message(), String.class)
+        .bind("payment_captured", p.amountCaptured() == null ? null : p.amountCaptured().amountMinor(), Long.class)
+        .bind("payment_cancellation", p.cancellationReason(), String.class)
         .require("(SELECT count(*) FROM " + OUTCOME + ") = 1", "payment " + p.id() + " was not " + previous.wireName()
             + " with " + p.attempts() + " attempts");
     if (attempts.isEmpty()) {
@@ -296,6 +301,7 @@ final class PaymentRepository {
     String[] reasons = row.get("risk_reasons", String[].class);
     String failureCode = row.get("failure_code", String.class);
     Long attempts = row.get("attempts", Long.class);
+    Long captured = row.get("amount_captured_minor", Long.class);
     return new Payment(
         row.get("id", String.class),
         row.get("merchant_id", String.class),
@@ -318,6 +324,9 @@ final class PaymentRepository {
         attempts == null ? 0 : attempts.intValue(),
         row.get("created_at", Instant.class),
         row.get("updated_at", Instant.class),
+        Payment.CaptureMethod.fromWire(row.get("capture_method", String.class)),
+        captured == null ? null : new Money(captured, currency),
+        row.get("cancellation_reason", String.class),
         Boolean.TRUE.equals(row.get("livemode", Boolean.class)));
   }
 }

@@ -65,6 +65,7 @@ final class PaymentRequestValidator {
     String reference = freeText(request.reference(), "reference", 1, REFERENCE_MAX);
     String description = freeText(request.description(), "description", 0, DESCRIPTION_MAX);
     Map<String, String> metadata = metadata(request.metadata());
+    Payment.CaptureMethod captureMethod = captureMethod(request.captureMethod());
     switch (method.type()) {
       case "card" -> {
         rejectPresent(method.operator(), "payment_method.operator", "card");
@@ -72,16 +73,34 @@ final class PaymentRequestValidator {
         CardData card = card(method);
         MaskedCard masked = new MaskedCard(CardBrands.of(card.number()), card.bin(), card.last4(), fingerprints.of(card.number()));
         return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, card, masked, null, reference,
-            description, metadata);
+            description, metadata, captureMethod);
       }
       case "mobile_money" -> {
+        // A wallet debit is final when the payer confirms it: there is nothing to hold and capture later.
+        if (captureMethod == Payment.CaptureMethod.MANUAL) {
+          throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "capture_method",
+              "capture_method 'manual' is for cards only; mobile-money payments are captured when the payer confirms.");
+        }
         MobileMoneyPayer payer = mobileMoney(method, amount);
         return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, payer, null,
-            new MobileWallet(payer.operator().wireName(), payer.msisdn()), reference, description, metadata);
+            new MobileWallet(payer.operator().wireName(), payer.msisdn()), reference, description, metadata,
+            captureMethod);
       }
       default -> throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method.type",
           "payment_method.type must be 'card' or 'mobile_money'.");
     }
+  }
+
+  /** {@code capture_method}: {@code automatic} (the default) or {@code manual}. */
+  private static Payment.CaptureMethod captureMethod(String wire) {
+    if (wire == null || wire.equals("automatic")) {
+      return Payment.CaptureMethod.AUTOMATIC;
+    }
+    if (wire.equals("manual")) {
+      return Payment.CaptureMethod.MANUAL;
+    }
+    throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "capture_method",
+        "capture_method must be 'automatic' or 'manual'.");
   }
 
   /**

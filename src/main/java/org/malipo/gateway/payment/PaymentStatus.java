@@ -13,15 +13,21 @@ public enum PaymentStatus {
   PROCESSING,
   PENDING,
   REQUIRES_ACTION,
+  /** Authorized with manual capture: the amount is held until captured, voided or expired. */
+  REQUIRES_CAPTURE,
   SUCCEEDED,
-  FAILED;
+  FAILED,
+  /** A held authorization voided (by the merchant or on expiry), or a payment abandoned before authentication. */
+  CANCELED;
 
   private static final Map<PaymentStatus, Set<PaymentStatus>> NEXT = Map.of(
-      PROCESSING, EnumSet.of(PENDING, REQUIRES_ACTION, SUCCEEDED, FAILED),
+      PROCESSING, EnumSet.of(PENDING, REQUIRES_ACTION, REQUIRES_CAPTURE, SUCCEEDED, FAILED),
       PENDING, EnumSet.of(SUCCEEDED, FAILED),
-      REQUIRES_ACTION, EnumSet.of(PROCESSING, SUCCEEDED, FAILED),
+      REQUIRES_ACTION, EnumSet.of(PROCESSING, REQUIRES_CAPTURE, SUCCEEDED, FAILED, CANCELED),
+      REQUIRES_CAPTURE, EnumSet.of(SUCCEEDED, CANCELED),
       SUCCEEDED, EnumSet.noneOf(PaymentStatus.class),
-      FAILED, EnumSet.noneOf(PaymentStatus.class));
+      FAILED, EnumSet.noneOf(PaymentStatus.class),
+      CANCELED, EnumSet.noneOf(PaymentStatus.class));
 
   /** Whether the state machine allows moving from this status to {@code next}. */
   public boolean canMoveTo(PaymentStatus next) {

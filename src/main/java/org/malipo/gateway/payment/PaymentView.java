@@ -6,6 +6,8 @@ import java.util.Map;
 /**
  * The JSON form of a payment (DESIGN.md §5), snake_case on the wire. Amounts are integers of
  * minor units; timestamps ISO 8601 UTC. The card shows brand, BIN and last 4 only.
+ * {@code capture_method} is {@code automatic} or {@code manual}; {@code amount_captured} (minor
+ * units) is present once something was captured; {@code cancellation_reason} on canceled payments.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 record PaymentView(
@@ -25,6 +27,9 @@ record PaymentView(
     FailureView failure,
     String createdAt,
     String updatedAt,
+    String captureMethod,
+    Long amountCaptured,
+    String cancellationReason,
     boolean livemode) {
 
   /**
@@ -64,6 +69,17 @@ record PaymentView(
         failure == null ? null : new FailureView(failure.code(), failure.message()),
         payment.createdAt().toString(),
         payment.updatedAt().toString(),
+        payment.captureMethod().wireName(),
+        amountCaptured(payment),
+        payment.cancellationReason(),
         payment.livemode());
+  }
+
+  /** What was captured: the whole amount of an automatic success, the captured part of a manual one; else none. */
+  private static Long amountCaptured(Payment payment) {
+    if (payment.amountCaptured() != null) {
+      return payment.amountCaptured().amountMinor();
+    }
+    return payment.status() == PaymentStatus.SUCCEEDED ? payment.amount().amountMinor() : null;
   }
 }

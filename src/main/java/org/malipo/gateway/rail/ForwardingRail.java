@@ -66,6 +66,21 @@ public abstract class ForwardingRail implements RailAdapter {
   }
 
   @Override
+  public boolean supportsManualCapture() {
+    return delegate.supportsManualCapture();
+  }
+
+  @Override
+  public Mono<OperationOutcome> operate(AuthorizationOperation operation) {
+    return delegate.operate(operation);
+  }
+
+  @Override
+  public Mono<OperationOutcome> queryOperation(AuthorizationOperation operation) {
+    return delegate.queryOperation(operation);
+  }
+
+  @Override
   public Mono<RefundOutcome> refund(RefundRequest request) {
     return delegate.refund(request);
   }

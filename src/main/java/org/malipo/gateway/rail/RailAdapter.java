@@ -49,6 +49,37 @@ public interface RailAdapter {
     return Mono.just(new RefundOutcome.NotAttempted(name(), "refunds are not supported by this rail"));
   }
 
+  /**
+   * Whether this rail can hold an authorization and capture or void it later (manual capture,
+   * docs/adr/0082-authorization-holds.md). Rails that cannot keep this default, {@code false}; a
+   * payment with {@code capture_method: "manual"} is then never routed to them.
+   */
+  default boolean supportsManualCapture() {
+    return false;
+  }
+
+  /**
+   * Sends a capture (completion) or void (reversal) of a held authorization, with the operation id
+   * as idempotency key. Rails without manual capture keep this default.
+   *
+   * @return the outcome; errors as for {@link #authorize} (a timeout is unknown)
+   */
+  default Mono<OperationOutcome> operate(AuthorizationOperation operation) {
+    return Mono.just(new OperationOutcome.NotAttempted(name(), "manual capture is not supported by this rail"));
+  }
+
+  /**
+   * The status query of a capture or void whose answer was lost: looks it up by the idempotency
+   * key it was sent with. Never sends it again.
+   *
+   * @return {@link OperationOutcome.Done} or {@link OperationOutcome.Refused} (the stored answer),
+   *     {@link OperationOutcome.NotAttempted} (never processed under this key, and the key is now
+   *     fenced) or {@link OperationOutcome.Unknown}
+   */
+  default Mono<OperationOutcome> queryOperation(AuthorizationOperation operation) {
+    return Mono.just(new OperationOutcome.Unknown(name(), "this rail has no operation status query"));
+  }
+
   /** The mobile-money operator this rail serves; empty for card rails. */
   default Optional<MobileMoneyOperator> operator() {
     return Optional.empty();

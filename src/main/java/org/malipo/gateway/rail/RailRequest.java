@@ -12,10 +12,18 @@ import org.malipo.gateway.common.Money;
  * @param amount amount in minor units; a rail mapper converts it to the rail's own format
  * @param instrument what to charge: a {@link CardData} or a {@link MobileMoneyPayer}
  * @param reference the merchant's own reference, may be null
+ * @param captureLater true for manual capture: authorize and hold, capture later
+ *     ({@link RailAdapter#operate})
  */
 public record RailRequest(
     String paymentId, String attemptId, String merchantId, Money amount, PaymentInstrument instrument,
-    String reference) {
+    String reference, boolean captureLater) {
+
+  /** An authorization captured at once. */
+  public RailRequest(String paymentId, String attemptId, String merchantId, Money amount, PaymentInstrument instrument,
+      String reference) {
+    this(paymentId, attemptId, merchantId, amount, instrument, reference, false);
+  }
 
   /**
    * The card, for card rails.

@@ -172,6 +172,49 @@ public final class ResilientRail extends ForwardingRail {
         .checkpoint("rail.refund", true);
   }
 
+  /**
+   * Sends a capture or void through the same stages as authorizations (no rate limiter: it is a
+   * second message on money already authorized, not new traffic).
+   *
+   * @return exactly one outcome, never an error: a timeout or a transport fault after sending is
+   *     {@link OperationOutcome.Unknown}
+   */
+  @Override
+  public Mono<OperationOutcome> operate(AuthorizationOperation operation) {
+    return Mono.defer(() -> delegate.operate(operation))
+        .transformDeferred(TimeLimiterOperator.of(timeLimiter))
+        .transformDeferred(CircuitBreakerOperator.of(circuitBreaker))
+        .transformDeferred(BulkheadOperator.of(bulkhead))
+        .switchIfEmpty(Mono.fromSupplier(() -> new OperationOutcome.Unknown(name(), "empty_answer")))
+        .onErrorResume(error -> Mono.just(operationOutcomeOf(error)))
+        .checkpoint("rail.operate", true);
+  }
+
+  /**
+   * The status query of a capture or void, limited like any rail call.
+   *
+   * @return exactly one outcome, never an error: a failure is {@link OperationOutcome.Unknown}
+   */
+  @Override
+  public Mono<OperationOutcome> queryOperation(AuthorizationOperation operation) {
+    return Mono.defer(() -> delegate.queryOperation(operation))
+        .transformDeferred(TimeLimiterOperator.of(timeLimiter))
+        .transformDeferred(CircuitBreakerOperator.of(circuitBreaker))
+        .transformDeferred(BulkheadOperator.of(bulkhead))
+        .switchIfEmpty(Mono.fromSupplier(() -> new OperationOutcome.Unknown(name(), "empty_answer")))
+        .onErrorResume(error -> Mono.just(new OperationOutcome.Unknown(name(), "status query: "
+            + error.getClass().getSimpleName())))
+        .checkpoint("rail.queryOperation", true);
+  }
+
+  private OperationOutcome operationOutcomeOf(Throwable error) {
+    return switch (outcomeOf(error)) {
+      case RailOutcome.NotAttempted n -> new OperationOutcome.NotAttempted(n.rail(), n.reason());
+      case RailOutcome.Unknown u -> new OperationOutcome.Unknown(u.rail(), u.reason());
+      default -> new OperationOutcome.Unknown(name(), "transport_error");
+    };
+  }
+
   private RailOutcome outcomeOf(Throwable error) {
     String rail = name();
     return switch (error) {

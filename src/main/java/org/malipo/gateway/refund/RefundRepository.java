@@ -40,7 +40,8 @@ final class RefundRepository {
    */
   Mono<RefundablePayment> lockPayment(String merchantId, boolean livemode, String paymentId) {
     return db.sql("""
-            SELECT p.id, p.status, p.amount_minor, p.currency, p.refunded_minor, p.provider, p.settled_at IS NOT NULL AS settled,
+            SELECT p.id, p.status, COALESCE(p.amount_captured_minor, p.amount_minor) AS amount_minor, p.currency, p.refunded_minor,
+                   p.provider, p.settled_at IS NOT NULL AS settled,
                    (SELECT a.rail_reference FROM payment_attempts a
                     WHERE a.payment_id = p.id AND a.outcome = 'approved' LIMIT 1) AS rail_reference,
                    (SELECT a.response_code FROM payment_attempts a

@@ -49,7 +49,7 @@ final class RetentionJob extends BackgroundJob {
           SELECT c.merchant_id, c.idempotency_key FROM idempotency_keys c
           WHERE c.expires_at < now() - make_interval(secs => :age)
             AND c.state = 'completed'
-            AND (EXISTS (SELECT 1 FROM payments p WHERE p.id = c.resource_id AND p.status IN ('succeeded', 'failed'))
+            AND (EXISTS (SELECT 1 FROM payments p WHERE p.id = c.resource_id AND p.status IN ('succeeded', 'failed', 'canceled'))
                  OR EXISTS (SELECT 1 FROM refunds r WHERE r.id = c.resource_id AND r.status IN ('succeeded', 'failed'))
                  OR EXISTS (SELECT 1 FROM payouts po WHERE po.id = c.resource_id AND po.status IN ('succeeded', 'failed')))
           ORDER BY c.expires_at LIMIT :limit

@@ -17,8 +17,10 @@ final class AcquirerApi {
    * @param amount ISO 8583 field 4, minor units, positive integer
    * @param currency ISO 8583 field 49, ISO 4217 numeric, three digits
    * @param card the card
+   * @param capture {@code false}: authorize and hold only, for a later completion or reversal;
+   *     absent or {@code true}: captured at once
    */
-  record AuthorizationRequest(String merchantReference, long amount, String currency, Card card) {
+  record AuthorizationRequest(String merchantReference, long amount, String currency, Card card, Boolean capture) {
 
     @Override
     public String toString() {
@@ -80,4 +82,24 @@ final class AcquirerApi {
    * @param responseCode ISO 8583 field 39
    */
   record RefundResponse(String refundId, String responseCode) {}
+
+  /**
+   * {@code POST /{acquirer}/v1/authorizations/{authorization_id}/completions} and {@code …/reversals}
+   * body.
+   *
+   * @param amount a completion's amount (at most the held amount; the rest is released), minor
+   *     units; a reversal's is the held amount
+   * @param currency ISO 4217 numeric, as in the authorization
+   */
+  record OperationRequest(long amount, String currency) {}
+
+  /**
+   * A 200 answer to a completion or reversal: {@code "00"} with its id, or a refusal such as
+   * {@code "12"} (invalid transaction: not held any more).
+   *
+   * @param completionId {@code cmp_…}, completions only
+   * @param reversalId {@code rev_…}, reversals only
+   * @param responseCode ISO 8583 field 39
+   */
+  record OperationResponse(String completionId, String reversalId, String responseCode) {}
 }

@@ -69,6 +69,8 @@ final class SandboxAcquirer {
   private final RailJournal journal;
   private final Cache<String, Reply> refundAnswers;
   private final Cache<String, Stored> answers;
+  /** Completion and reversal answers by acquirer, kind and Idempotency-Key ({@link Stored#FENCED} once looked up unused). */
+  private final Cache<String, Reply> operationAnswers;
 
   /**
    * @param apiKey the accepted Bearer key
@@ -88,6 +90,7 @@ final class SandboxAcquirer {
     this.approvals = Caffeine.newBuilder().maximumSize(maxStoredAnswers).expireAfterWrite(Duration.ofDays(1)).build();
     this.refundAnswers = Caffeine.newBuilder().maximumSize(maxStoredAnswers).expireAfterWrite(STORED_ANSWER_TTL).build();
     this.answers = Caffeine.newBuilder().maximumSize(maxStoredAnswers).expireAfterWrite(STORED_ANSWER_TTL).build();
+    this.operationAnswers = Caffeine.newBuilder().maximumSize(maxStoredAnswers).expireAfterWrite(Duration.ofDays(1)).build();
   }
 
   /**
@@ -206,33 +209,126 @@ final class SandboxAcquirer {
     return winner == null ? reply : winner;
   }
 
+  /** A look-up that found nothing under its key fences the key: this marker is stored instead. */
+  private static final Reply FENCED_OPERATION = new Reply(0, new byte[0]);
+
+  /**
+   * Answers one {@code POST /{acquirer}/v1/authorizations/{authorizationId}/completions} (capture)
+   * or {@code …/reversals} (void) of an authorization made with {@code capture: false}.
+   * {@code "00"}: a completion captures {@code amount} (at most the held amount; the rest is
+   * released), a reversal releases it all; {@code "12"} (invalid transaction) when the
+   * authorization is not held any more (completed, reversed) or was captured at once. An unknown
+   * authorization is 404, an amount above the hold 400 {@code invalid_amount}. Replays by
+   * Idempotency-Key; a key fenced by a look-up is refused with 409 {@code idempotency_key_fenced}.
+   *
+   * @param kind {@code completions} or {@code reversals}
+   */
+  Reply operate(String acquirer, String kind, String authorizationId, String authorization, String idempotencyKey,
+      byte[] body) {
+    if (authorization == null
+        || !MessageDigest.isEqual(expectedAuthorization, authorization.getBytes(StandardCharsets.UTF_8))) {
+      return error(401, "invalid_api_key", null);
+    }
+    if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      return error(400, "idempotency_key_missing", "30");
+    }
+    boolean completion = "completions".equals(kind);
+    AcquirerApi.OperationRequest request;
+    try {
+      request = json.readValue(body, AcquirerApi.OperationRequest.class);
+    } catch (JacksonException e) {
+      return error(400, "format_error", "30");
+    }
+    if (request == null || request.amount() <= 0 || request.currency() == null) {
+      return error(400, "format_error", "30");
+    }
+    String key = acquirer + '\n' + kind + '\n' + idempotencyKey;
+    Reply earlier = operationAnswers.getIfPresent(key);
+    if (earlier != null) {
+      return earlier == FENCED_OPERATION ? error(409, "idempotency_key_fenced", null) : earlier;
+    }
+    Approval approval = approvals.getIfPresent(acquirer + '\n' + authorizationId);
+    if (approval == null) {
+      return error(404, "unknown_authorization", "12");
+    }
+    if (!approval.currency().equals(request.currency()) || request.amount() > approval.amount()
+        || (!completion && request.amount() != approval.amount())) {
+      return error(400, "invalid_amount", "13");
+    }
+    boolean applied = completion ? approval.complete(request.amount()) : approval.reverse();
+    String id = applied ? Ids.next(completion ? "cmp" : "rev") : null;
+    Reply reply = new Reply(200, json.writeValueAsBytes(new AcquirerApi.OperationResponse(
+        completion ? id : null, completion ? null : id, applied ? "00" : "12")));
+    Reply winner = operationAnswers.asMap().putIfAbsent(key, reply);
+    return winner == null ? reply : winner == FENCED_OPERATION ? error(409, "idempotency_key_fenced", null) : winner;
+  }
+
+  /**
+   * Answers one {@code GET /{acquirer}/v1/{completions|reversals}/by-idempotency-key/{key}}: the
+   * stored answer, byte for byte, or 404 {@code unknown_idempotency_key}, after which the key is
+   * fenced (a completion or reversal arriving later with it is refused and changes nothing).
+   */
+  Reply lookupOperation(String acquirer, String kind, String authorization, String idempotencyKey) {
+    if (authorization == null
+        || !MessageDigest.isEqual(expectedAuthorization, authorization.getBytes(StandardCharsets.UTF_8))) {
+      return error(401, "invalid_api_key", null);
+    }
+    if (idempotencyKey == null || idempotencyKey.isBlank() || idempotencyKey.length() > MAX_IDEMPOTENCY_KEY_LENGTH) {
+      return error(400, "idempotency_key_missing", "30");
+    }
+    Reply winner = operationAnswers.asMap().putIfAbsent(acquirer + '\n' + kind + '\n' + idempotencyKey, FENCED_OPERATION);
+    return winner == null || winner == FENCED_OPERATION ? error(404, "unknown_idempotency_key", "25") : winner;
+  }
+
   private void remember(String acquirer, AuthorizationRequest request, Reply reply) {
     AuthorizationResponse answer = json.readValue(reply.body(), AuthorizationResponse.class);
     if ("00".equals(answer.responseCode())) {
       approvals.put(acquirer + '\n' + answer.authorizationId(), new Approval(request.amount(), request.currency(),
-          REFUND_REFUSED_CARD.equals(request.card().number())));
+          REFUND_REFUSED_CARD.equals(request.card().number()), Boolean.FALSE.equals(request.capture())));
       String number = request.card().number();
       Instant now = clock.instant();
       // Field 49 is the ISO 4217 numeric code; settlement files carry the alphabetic one.
       java.util.Arrays.stream(org.malipo.gateway.common.CurrencyUnit.values())
           .filter(unit -> Integer.toString(unit.numericCode()).equals(request.currency().replaceFirst("^0+", "")))
           .findFirst()
+          .filter(unit -> !Boolean.FALSE.equals(request.capture())) // a held authorization settles when completed
           .ifPresent(unit -> journal.record(new RailJournal.Entry(acquirer, answer.authorizationId(), answer.approvalCode(),
               "**** " + number.substring(Math.max(0, number.length() - 4)), request.amount(), unit.code(), now, now)));
     }
   }
 
-  /** An approved authorization and how much of it was refunded, minor units. */
+  /**
+   * An approved authorization, whether it is still held (made with {@code capture: false} and
+   * neither completed nor reversed), how much was captured and how much of that refunded, minor
+   * units.
+   */
   private static final class Approval {
     private final long amount;
     private final String currency;
     private final boolean refundRefused;
     private final AtomicLong refunded = new AtomicLong();
+    /** -1 while held; else the captured amount (0 once reversed). */
+    private final AtomicLong captured;
 
-    Approval(long amount, String currency, boolean refundRefused) {
+    Approval(long amount, String currency, boolean refundRefused, boolean held) {
       this.amount = amount;
       this.currency = currency;
       this.refundRefused = refundRefused;
+      this.captured = new AtomicLong(held ? -1 : amount);
+    }
+
+    long amount() {
+      return amount;
+    }
+
+    /** Captures {@code amountMinor} of a held authorization, once; false when not held. */
+    boolean complete(long amountMinor) {
+      return captured.compareAndSet(-1, amountMinor);
+    }
+
+    /** Releases a held authorization, once; false when not held. */
+    boolean reverse() {
+      return captured.compareAndSet(-1, 0);
     }
 
     String currency() {
@@ -248,7 +344,7 @@ final class SandboxAcquirer {
       long before;
       do {
         before = refunded.get();
-        if (refundMinor > amount - before) {
+        if (refundMinor > captured.get() - before) {
           return false;
         }
       } while (!refunded.compareAndSet(before, before + refundMinor));

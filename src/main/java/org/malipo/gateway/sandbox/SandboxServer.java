@@ -115,6 +115,10 @@ public final class SandboxServer implements AutoCloseable {
           .route(routes -> regional.register(routes, this::answer).post("/{acquirer}/v1/authorizations", this::authorize)
               .post("/{acquirer}/v1/refunds", this::refund)
               .get("/{acquirer}/v1/authorizations/by-idempotency-key/{key}", this::lookup)
+              .post("/{acquirer}/v1/authorizations/{id}/completions", (req, res) -> operate(req, res, "completions"))
+              .post("/{acquirer}/v1/authorizations/{id}/reversals", (req, res) -> operate(req, res, "reversals"))
+              .get("/{acquirer}/v1/completions/by-idempotency-key/{key}", (req, res) -> lookupOperation(req, res, "completions"))
+              .get("/{acquirer}/v1/reversals/by-idempotency-key/{key}", (req, res) -> lookupOperation(req, res, "reversals"))
               .get("/mpesa/oauth/v1/generate", (req, res) ->
                   answer(res, mobileMoney.mpesaToken(header(req, "Authorization"))))
               .post("/mpesa/mpesa/stkpush/v1/processrequest", (req, res) -> readBody(req)
@@ -262,6 +266,18 @@ public final class SandboxServer implements AutoCloseable {
   private Publisher<Void> lookup(HttpServerRequest request, HttpServerResponse response) {
     return acquirerCall(request, response,
         (name, authorization, idempotencyKey, body) -> acquirer.lookup(name, authorization, request.param("key")));
+  }
+
+  /** A completion or reversal of a held authorization. */
+  private Publisher<Void> operate(HttpServerRequest request, HttpServerResponse response, String kind) {
+    return acquirerCall(request, response, (name, authorization, idempotencyKey, body) ->
+        acquirer.operate(name, kind, request.param("id"), authorization, idempotencyKey, body));
+  }
+
+  /** The status query of a completion or reversal by its Idempotency-Key (no body). */
+  private Publisher<Void> lookupOperation(HttpServerRequest request, HttpServerResponse response, String kind) {
+    return acquirerCall(request, response, (name, authorization, idempotencyKey, body) ->
+        acquirer.lookupOperation(name, kind, authorization, request.param("key")));
   }
 
   /** One acquirer API call: read the body, decide, wait the configured latency (plus any injected), answer JSON. */

@@ -73,4 +73,43 @@ class EventCatalogueIntegrationTests extends IntegrationTest {
     assertThat(everyPayload).hasSizeGreaterThanOrEqualTo(6);
     assertThat(everyPayload).allSatisfy(payload -> assertThat(catalogue.violations(payload)).as(payload).isEmpty());
   }
+
+  @Test
+  void manualCaptureEventsMatchTheCatalogue() {
+    TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
+    EventCatalogue catalogue = EventCatalogue.load();
+    String captured = held(merchant, 4_000);
+    web.post().uri("/v1/payments/" + captured + "/capture").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"amount\": 2500}").exchange().expectStatus().isOk();
+    String canceled = held(merchant, 1_000);
+    web.post().uri("/v1/payments/" + canceled + "/cancel").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{}").exchange().expectStatus().isOk();
+
+    for (String[] expected : new String[][] {{captured, "payment.requires_capture", "2"}, {captured, "payment.captured", "3"},
+        {canceled, "payment.canceled", "3"}}) {
+      ConsumerRecord<String, String> record = PaymentEvents.await(catalogue.channelAddress(), expected[0], expected[1],
+          Duration.ofSeconds(20)).orElseThrow(() -> new AssertionError("no " + String.join(" ", expected)));
+      assertThat(catalogue.violations(record.value())).as(record.value()).isEmpty();
+      JsonNode event = json.readTree(record.value());
+      assertThat(event.get("sequence").asLong()).isEqualTo(Long.parseLong(expected[2]));
+      if (expected[1].equals("payment.captured")) {
+        assertThat(event.get("data").get("amount_captured").asLong()).isEqualTo(2_500);
+      }
+    }
+  }
+
+  private String held(TestMerchant merchant, long amount) {
+    byte[] body = web.post().uri("/v1/payments")
+        .headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString())
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("""
+            {"amount": %d, "currency": "KES", "capture_method": "manual",
+             "payment_method": {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}"""
+            .formatted(amount))
+        .exchange().expectStatus().isCreated().expectBody().returnResult().getResponseBody();
+    return json.readTree(body).get("id").asString();
+  }
 }

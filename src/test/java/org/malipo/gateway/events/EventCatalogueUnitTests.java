@@ -23,7 +23,8 @@ class EventCatalogueUnitTests {
   void documentsTheTopicAndEveryEventType() {
     assertThat(catalogue.channelAddress()).isEqualTo("malipo.payments.v1");
     assertThat(catalogue.types()).containsExactlyInAnyOrder("payment.created", "payment.pending", "payment.succeeded", "payment.failed",
-        "payment.late_funds", "refund.succeeded", "refund.failed", "payout.created", "payout.succeeded", "payout.failed",
+        "payment.late_funds", "payment.requires_action", "payment.requires_capture", "payment.captured",
+        "payment.canceled", "refund.succeeded", "refund.failed", "payout.created", "payout.succeeded", "payout.failed",
         "checkout.session.completed", "checkout.session.expired");
   }
 

@@ -60,8 +60,8 @@ class GroupCommitIntegrationTests extends IntegrationTest {
 
   private OutcomeWriter groupCommit(int maxBatch) {
     PaymentProperties properties = new PaymentProperties(null, null, null,
-        new PaymentProperties.GroupCommit(true, Duration.ofMillis(10), maxBatch, 2, 100));
-    writer = new OutcomeWriter(db, payments, outbox, idempotency, ledger, properties, meters);
+        new PaymentProperties.GroupCommit(true, Duration.ofMillis(10), maxBatch, 2, 100), null);
+    writer = new OutcomeWriter(db, payments, new OperationRepository(db), outbox, idempotency, ledger, properties, meters);
     return writer;
   }
 

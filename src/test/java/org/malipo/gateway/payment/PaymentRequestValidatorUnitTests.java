@@ -19,7 +19,7 @@ class PaymentRequestValidatorUnitTests {
   private static final Clock NOVEMBER_2026 = Clock.fixed(Instant.parse("2026-11-21T10:00:00Z"), ZoneOffset.UTC);
 
   private final PaymentRequestValidator validator = new PaymentRequestValidator(
-      new PaymentProperties(Map.of("KES", 1_000_000L), null, null, null),
+      new PaymentProperties(Map.of("KES", 1_000_000L), null, null, null, null),
       new org.malipo.gateway.common.KeyedHashes("a-test-fingerprint-key"), NOVEMBER_2026);
 
   private static PaymentMethodRequest card(String number, int month, int year, String cvc) {
@@ -27,7 +27,7 @@ class PaymentRequestValidatorUnitTests {
   }
 
   private static CreatePaymentRequest request(Long amount, String currency, PaymentMethodRequest method) {
-    return new CreatePaymentRequest(amount, currency, method, "order-1", null, null);
+    return new CreatePaymentRequest(amount, currency, method, "order-1", null, null, null);
   }
 
   private ApiProblem problem(CreatePaymentRequest request) {
@@ -103,10 +103,10 @@ class PaymentRequestValidatorUnitTests {
       tooMany.put("k" + i, "v");
     }
     CreatePaymentRequest request = new CreatePaymentRequest(100L, "KES", card("4242424242424242", 12, 2030, "123"),
-        "ref", null, tooMany);
+        "ref", null, tooMany, null);
     assertThat(problem(request).param()).isEqualTo("metadata");
     CreatePaymentRequest longReference = new CreatePaymentRequest(100L, "KES", card("4242424242424242", 12, 2030, "123"),
-        "r".repeat(65), null, null);
+        "r".repeat(65), null, null, null);
     assertThat(problem(longReference).param()).isEqualTo("reference");
   }
   private static PaymentMethodRequest mpesa(String msisdn) {
@@ -115,7 +115,7 @@ class PaymentRequestValidatorUnitTests {
 
   private static CreatePaymentRequest withText(String reference, String description, Map<String, String> metadata) {
     return new CreatePaymentRequest(100L, "KES", card("4242424242424242", 12, 2030, "123"), reference, description,
-        metadata);
+        metadata, null);
   }
 
   /** Card numbers as people write them: 13, 16 and 19 digits, grouped by spaces or dashes, in text. */
@@ -170,7 +170,7 @@ class PaymentRequestValidatorUnitTests {
     for (String msisdn : List.of("0712345678x", "0712345678 x", "+254 712 345 678 ext 5", "+254712345678;ext=5",
         "0712345678#5", "07I2345678", "0712ABCDEF", "tel:+254712345678", "(0712) 345 678", "0712.345.678",
         "+254712345678\u0000", "٠٧١٢٣٤٥٦٧٨")) {
-      ApiProblem problem = problem(new CreatePaymentRequest(1_000L, "KES", mpesa(msisdn), null, null, null));
+      ApiProblem problem = problem(new CreatePaymentRequest(1_000L, "KES", mpesa(msisdn), null, null, null, null));
       assertThat(problem).as(msisdn).isNotNull();
       assertThat(problem.code()).as(msisdn).isEqualTo(ProblemCode.PARAMETER_INVALID);
       assertThat(problem.param()).as(msisdn).isEqualTo("payment_method.msisdn");
@@ -182,7 +182,7 @@ class PaymentRequestValidatorUnitTests {
     for (String msisdn : List.of("+254712345678", "0712345678", "0712 345 678", "0712-345-678", "+254 712 345 678",
         "254712345678")) {
       PaymentCommand command = validator.validate("mer_1", "key", "fp",
-          new CreatePaymentRequest(1_000L, "KES", mpesa(msisdn), null, null, null));
+          new CreatePaymentRequest(1_000L, "KES", mpesa(msisdn), null, null, null, null));
       assertThat(command.wallet().msisdn()).as(msisdn).isEqualTo("+254712345678");
     }
   }

@@ -24,13 +24,13 @@ import org.malipo.gateway.rail.MobileMoneyPayer;
 class RegionalOperatorsValidationUnitTests {
 
   private final PaymentRequestValidator validator = new PaymentRequestValidator(
-      new PaymentProperties(Map.of(), null, null, null),
+      new PaymentProperties(Map.of(), null, null, null, null),
       new org.malipo.gateway.common.KeyedHashes("a-test-fingerprint-key"),
       Clock.fixed(Instant.parse("2026-11-21T10:00:00Z"), ZoneOffset.UTC));
 
   private static CreatePaymentRequest wallet(String operator, String msisdn, long amount, String currency) {
     return new CreatePaymentRequest(amount, currency,
-        new PaymentMethodRequest("mobile_money", null, null, null, null, operator, msisdn), "order-1", null, null);
+        new PaymentMethodRequest("mobile_money", null, null, null, null, operator, msisdn), "order-1", null, null, null);
   }
 
   private ApiProblem problem(CreatePaymentRequest request) {

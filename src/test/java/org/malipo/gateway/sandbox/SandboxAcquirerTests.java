@@ -232,6 +232,56 @@ class SandboxAcquirerTests {
   }
 
   @Test
+  void theCardRailHoldsCompletesAndReversesAuthorizationsOnTheSandbox() {
+    try (CardRails rails = CardRails.create(new CardRailProperties(Map.of()), sandbox)) {
+      RailAdapter adapter = rails.adapters().getFirst();
+      String held = heldAuthorization(adapter, 10_000);
+      org.malipo.gateway.rail.AuthorizationOperation capture = operation(held, org.malipo.gateway.rail.AuthorizationOperation.Kind.CAPTURE, 6_000);
+
+      // Completion of 6,000: done; the same key replays it; a reversal afterwards changes nothing (12).
+      org.malipo.gateway.rail.OperationOutcome done = adapter.operate(capture).block(VERIFY_TIMEOUT);
+      assertThat(done).isInstanceOfSatisfying(org.malipo.gateway.rail.OperationOutcome.Done.class,
+          d -> assertThat(d.railReference()).startsWith("cmp_"));
+      assertThat(adapter.operate(capture).block(VERIFY_TIMEOUT)).isEqualTo(done);
+      assertThat(adapter.queryOperation(capture).block(VERIFY_TIMEOUT)).isEqualTo(done);
+      assertThat(adapter.operate(operation(held, org.malipo.gateway.rail.AuthorizationOperation.Kind.VOID, 10_000))
+          .block(VERIFY_TIMEOUT)).isInstanceOf(org.malipo.gateway.rail.OperationOutcome.NotAttempted.class);
+
+      // A reversal of another hold: done; a completion afterwards changes nothing; above the hold is refused.
+      String other = heldAuthorization(adapter, 4_000);
+      assertThat(adapter.operate(operation(other, org.malipo.gateway.rail.AuthorizationOperation.Kind.CAPTURE, 4_001))
+          .block(VERIFY_TIMEOUT)).isInstanceOf(org.malipo.gateway.rail.OperationOutcome.NotAttempted.class);
+      assertThat(adapter.operate(operation(other, org.malipo.gateway.rail.AuthorizationOperation.Kind.VOID, 4_000))
+          .block(VERIFY_TIMEOUT)).isInstanceOfSatisfying(org.malipo.gateway.rail.OperationOutcome.Done.class,
+              d -> assertThat(d.railReference()).startsWith("rev_"));
+      assertThat(adapter.operate(operation(other, org.malipo.gateway.rail.AuthorizationOperation.Kind.CAPTURE, 100))
+          .block(VERIFY_TIMEOUT)).isInstanceOf(org.malipo.gateway.rail.OperationOutcome.NotAttempted.class);
+
+      // An operation never sent: the look-up fences its key, and the late request changes nothing.
+      org.malipo.gateway.rail.AuthorizationOperation late = operation(heldAuthorization(adapter, 2_000),
+          org.malipo.gateway.rail.AuthorizationOperation.Kind.CAPTURE, 2_000);
+      assertThat(adapter.queryOperation(late).block(VERIFY_TIMEOUT))
+          .isInstanceOf(org.malipo.gateway.rail.OperationOutcome.NotAttempted.class);
+      assertThat(adapter.operate(late).block(VERIFY_TIMEOUT))
+          .isInstanceOf(org.malipo.gateway.rail.OperationOutcome.Unknown.class); // 409 fenced: never "done"
+    }
+  }
+
+  private static String heldAuthorization(RailAdapter adapter, long amount) {
+    RailOutcome outcome = adapter.authorize(new RailRequest(Ids.next("pay"), Ids.next("att"), "mer_test",
+        new Money(amount, CurrencyUnit.KES), new CardData("4242424242424242", 12, 2030, "123"), null, true))
+        .block(VERIFY_TIMEOUT);
+    assertThat(outcome).isInstanceOf(RailOutcome.Approved.class);
+    return ((RailOutcome.Approved) outcome).railReference();
+  }
+
+  private static org.malipo.gateway.rail.AuthorizationOperation operation(String authorization,
+      org.malipo.gateway.rail.AuthorizationOperation.Kind kind, long amount) {
+    return new org.malipo.gateway.rail.AuthorizationOperation(Ids.next("op"), Ids.next("pay"), kind, authorization,
+        new Money(amount, CurrencyUnit.KES));
+  }
+
+  @Test
   void theFaultSwitchAnswersTheDocumentedNotProcessedBodySoTheCardRailFailsOver() {
     sandbox.faults().set("acquirer_a", new SandboxFaults.Fault(Duration.ZERO, true));
     String idempotencyKey = Ids.next("att");

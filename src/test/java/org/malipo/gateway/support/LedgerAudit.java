@@ -53,6 +53,41 @@ public final class LedgerAudit {
     assertThat(((Number) captures.get("wrong")).longValue()).as("succeeded payments without exactly one capture").isZero();
     assertThat(((Number) captures.get("unexpected")).longValue()).as("captures of payments that did not succeed").isZero();
     assertPayoutsHold(db, merchantId);
+    assertAuthorizationHolds(db, merchantId);
+  }
+
+  /**
+   * The hold invariants of manual capture (INVARIANTS.md 5 and 6 as extended by
+   * docs/adr/0082-authorization-holds.md): a captured amount is at most the authorized amount; a
+   * {@code requires_capture} payment has exactly one hold and no release; a payment that was held
+   * and is final has exactly one hold and one release (released exactly once); no other payment
+   * has either; the merchant's held balance equals the amounts of its {@code requires_capture}
+   * payments, per currency.
+   */
+  public static void assertAuthorizationHolds(DatabaseClient db, String merchantId) {
+    Map<String, Object> holds = db.sql("""
+            SELECT count(*) FILTER (WHERE p.amount_captured_minor > p.amount_minor) AS over_captured,
+                   count(*) FILTER (WHERE p.status = 'requires_capture' AND (h.holds <> 1 OR h.releases <> 0)) AS open_wrong,
+                   count(*) FILTER (WHERE p.capture_method = 'manual' AND p.status IN ('succeeded', 'canceled')
+                       AND p.authorized_at IS NOT NULL AND (h.holds <> 1 OR h.releases <> 1)) AS closed_wrong,
+                   count(*) FILTER (WHERE p.authorized_at IS NULL AND (h.holds <> 0 OR h.releases <> 0)) AS unexpected
+            FROM payments p,
+                LATERAL (SELECT count(*) FILTER (WHERE e.kind = 'hold') AS holds,
+                                count(*) FILTER (WHERE e.kind = 'hold_release') AS releases
+                         FROM journal_entries e WHERE e.payment_id = p.id) h
+            WHERE p.merchant_id = :merchant""")
+        .bind("merchant", merchantId).fetch().one().block(WAIT);
+    assertThat(((Number) holds.get("over_captured")).longValue()).as("captured more than authorized").isZero();
+    assertThat(((Number) holds.get("open_wrong")).longValue()).as("held payments without exactly one hold").isZero();
+    assertThat(((Number) holds.get("closed_wrong")).longValue()).as("holds not released exactly once").isZero();
+    assertThat(((Number) holds.get("unexpected")).longValue()).as("holds of payments never held").isZero();
+    List<Map<String, Object>> heldWrong = db.sql("""
+            SELECT a.currency FROM ledger_accounts a
+            WHERE a.id = 'merchant:' || :merchant || ':held:' || a.currency
+              AND a.balance_minor <> coalesce((SELECT sum(p.amount_minor) FROM payments p WHERE p.merchant_id = :merchant
+                                               AND p.status = 'requires_capture' AND p.currency = a.currency), 0)""")
+        .bind("merchant", merchantId).fetch().all().collectList().block(WAIT);
+    assertThat(heldWrong).as("held balances that differ from the open authorizations").isEmpty();
   }
 
   /**

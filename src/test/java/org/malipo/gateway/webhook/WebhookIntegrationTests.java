@@ -156,6 +156,46 @@ class WebhookIntegrationTests extends IntegrationTest {
   }
 
   @Test
+  void manualCaptureEventsAreDeliveredSignedToTheirSubscribers() {
+    String path = hookPath();
+    receiver.stubFor(post(urlEqualTo(path)).willReturn(ok()));
+    String secret = register(merchant, path, "payment.requires_capture", "payment.captured", "payment.canceled")
+        .get("secret").asString();
+    String captured = held(3_000);
+    web.post().uri("/v1/payments/" + captured + "/capture").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"amount\": 1200}").exchange().expectStatus().isOk();
+    String canceled = held(700);
+    web.post().uri("/v1/payments/" + canceled + "/cancel").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{}").exchange().expectStatus().isOk();
+
+    List<LoggedRequest> requests = await(() -> received(path), list -> list.size() >= 4, DELIVERY);
+    assertThat(requests).hasSize(4);
+    Map<String, JsonNode> byType = new java.util.HashMap<>();
+    for (LoggedRequest request : requests) {
+      assertSignedBy(request, secret);
+      assertThat(EventCatalogue.load().violations(request.getBodyAsString())).isEmpty();
+      JsonNode event = json.readTree(request.getBody());
+      byType.put(event.get("type").asString() + ":" + event.get("data").get("id").asString(), event);
+    }
+    assertThat(byType).containsKeys("payment.requires_capture:" + captured, "payment.captured:" + captured,
+        "payment.requires_capture:" + canceled, "payment.canceled:" + canceled);
+    assertThat(byType.get("payment.captured:" + captured).get("data").get("amount_captured").asLong()).isEqualTo(1_200);
+  }
+
+  private String held(long amount) {
+    byte[] body = web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("""
+            {"amount": %d, "currency": "KES", "capture_method": "manual",
+             "payment_method": {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}"""
+            .formatted(amount))
+        .exchange().expectStatus().isCreated().expectBody().returnResult().getResponseBody();
+    return json.readTree(body).get("id").asString();
+  }
+
+  @Test
   void receiverThatFailsTwiceGetsTheEventDeliveredOnTheThirdAttempt() {
     String path = hookPath();
     String scenario = "flaky-" + path;

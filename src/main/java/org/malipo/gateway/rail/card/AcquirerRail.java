@@ -4,6 +4,8 @@ import java.util.Set;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.rail.PaymentMethodType;
 import org.malipo.gateway.rail.HttpReply;
+import org.malipo.gateway.rail.AuthorizationOperation;
+import org.malipo.gateway.rail.OperationOutcome;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailException;
 import org.malipo.gateway.rail.RailOutcome;
@@ -52,6 +54,9 @@ final class AcquirerRail implements RailAdapter {
 
   static final String AUTHORIZATIONS_PATH = "/v1/authorizations";
   static final String REFUNDS_PATH = "/v1/refunds";
+  /** Completions (captures) and reversals (voids) of a held authorization, and their look-ups. */
+  static final String COMPLETIONS = "completions";
+  static final String REVERSALS = "reversals";
   static final String IDEMPOTENCY_KEY = "Idempotency-Key";
   /** The look-up's 404 error: nothing was processed under the key, which is now fenced. */
   static final String UNKNOWN_KEY = "unknown_idempotency_key";
@@ -166,6 +171,85 @@ final class AcquirerRail implements RailAdapter {
     } catch (RailException notProcessed) {
       return new RailOutcome.NotAttempted(name, notProcessed.getMessage());
     }
+  }
+
+  @Override
+  public boolean supportsManualCapture() {
+    return true;
+  }
+
+  /**
+   * Sends a completion (capture) or reversal (void) of a held authorization:
+   * {@code POST /v1/authorizations/{authorization_id}/completions|reversals {amount, currency}}
+   * with the operation id as Idempotency-Key ({@code docs/rails/sandbox-acquirer.md}). {@code 00}
+   * → done; a declining code → refused; a not-processed code or documented error answer → not
+   * attempted; anything else → unknown; lost after sending → error
+   * {@link RailException#mayHaveCharged} (unknown in {@code ResilientRail}).
+   */
+  @Override
+  public Mono<OperationOutcome> operate(AuthorizationOperation operation) {
+    Map<String, Object> body = Map.of(
+        "amount", operation.amount().amountMinor(),
+        "currency", AuthorizationRequestBody.numericCurrency(operation.amount().currency().numericCode()));
+    return client.post()
+        .uri(AUTHORIZATIONS_PATH + "/{id}/{kind}", operation.authorizationReference(), pathOf(operation))
+        .header(HttpHeaders.AUTHORIZATION, bearer)
+        .header(IDEMPOTENCY_KEY, operation.operationId())
+        .contentType(MediaType.APPLICATION_JSON)
+        .accept(MediaType.APPLICATION_JSON)
+        .bodyValue(json.writeValueAsBytes(body))
+        .exchangeToMono(HttpReply::read)
+        .onErrorMap(error -> HttpReply.transportError(name + ": " + operation.kind().wireName(), error))
+        .map(reply -> operationOutcomeOf(reply, false));
+  }
+
+  /**
+   * The status query of a completion or reversal whose answer was lost:
+   * {@code GET /v1/completions|reversals/by-idempotency-key/{operationId}}. The stored answer is
+   * read like the operation's answer; 404 {@code unknown_idempotency_key} → not attempted (never
+   * processed under this key, which is now fenced, so the lost request can no longer apply).
+   */
+  @Override
+  public Mono<OperationOutcome> queryOperation(AuthorizationOperation operation) {
+    return client.get()
+        .uri("/v1/{kind}/by-idempotency-key/{key}", pathOf(operation), operation.operationId())
+        .header(HttpHeaders.AUTHORIZATION, bearer)
+        .accept(MediaType.APPLICATION_JSON)
+        .exchangeToMono(HttpReply::read)
+        .map(reply -> operationOutcomeOf(reply, true));
+  }
+
+  private static String pathOf(AuthorizationOperation operation) {
+    return operation.kind() == AuthorizationOperation.Kind.CAPTURE ? COMPLETIONS : REVERSALS;
+  }
+
+  private OperationOutcome operationOutcomeOf(HttpReply reply, boolean lookup) {
+    int status = reply.status();
+    String summary = summarize(reply.body());
+    if (lookup && status == 404 && UNKNOWN_KEY.equals(errorName(reply.body()))) {
+      return new OperationOutcome.NotAttempted(name, "nothing processed under this key" + summary);
+    }
+    if (status != 200) {
+      return !lookup && ResponseCodes.notProcessedError(status, errorName(reply.body()))
+          ? new OperationOutcome.NotAttempted(name, "HTTP " + status + summary)
+          : new OperationOutcome.Unknown(name, "HTTP " + status + summary);
+    }
+    JsonNode answer;
+    try {
+      answer = json.readTree(reply.body());
+    } catch (JacksonException e) {
+      return new OperationOutcome.Unknown(name, "unreadable answer");
+    }
+    String code = answer.path("response_code").asString("");
+    String reference = answer.path("completion_id").asString(answer.path("reversal_id").asString(null));
+    return switch (ResponseCodes.disposition(code)) {
+      case APPROVED -> isBlank(reference) ? new OperationOutcome.Unknown(name, "approval without an id")
+          : new OperationOutcome.Done(name, reference, code);
+      case DECLINED -> new OperationOutcome.Refused(name, code, "refused (code " + code + ")");
+      case NOT_PROCESSED -> new OperationOutcome.NotAttempted(name, "not processed (code " + code + ")");
+      case UNKNOWN -> new OperationOutcome.Unknown(name, code.isEmpty() ? "answer without response_code"
+          : "unhandled response code " + clip(code));
+    };
   }
 
   /**

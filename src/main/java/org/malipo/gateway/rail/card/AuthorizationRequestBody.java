@@ -1,5 +1,7 @@
 package org.malipo.gateway.rail.card;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import org.malipo.gateway.rail.CardData;
 import org.malipo.gateway.rail.RailRequest;
 
@@ -11,8 +13,11 @@ import org.malipo.gateway.rail.RailRequest;
  * @param amount ISO 8583 field 4: the amount in minor units, as an integer
  * @param currency ISO 8583 field 49: the ISO 4217 numeric code, three digits ({@code "404"})
  * @param card the card to charge
+ * @param capture {@code false} to authorize and hold only (completed or reversed later); absent
+ *     (null, not written) for an authorization captured at once
  */
-record AuthorizationRequestBody(String merchantReference, long amount, String currency, Card card) {
+record AuthorizationRequestBody(String merchantReference, long amount, String currency, Card card,
+    @JsonInclude(JsonInclude.Include.NON_NULL) Boolean capture) {
 
   static AuthorizationRequestBody from(RailRequest request) {
     CardData card = request.card();
@@ -20,7 +25,8 @@ record AuthorizationRequestBody(String merchantReference, long amount, String cu
         request.attemptId(),
         request.amount().amountMinor(),
         numericCurrency(request.amount().currency().numericCode()),
-        new Card(card.number(), card.expMonth(), card.expYear(), card.cvc()));
+        new Card(card.number(), card.expMonth(), card.expYear(), card.cvc()),
+        request.captureLater() ? Boolean.FALSE : null);
   }
 
   /** ISO 4217 numeric code, zero-padded to three digits as field 49 requires. */
@@ -35,7 +41,7 @@ record AuthorizationRequestBody(String merchantReference, long amount, String cu
   @Override
   public String toString() {
     return "AuthorizationRequestBody[merchantReference=" + merchantReference + ", amount=" + amount
-        + ", currency=" + currency + ", card=" + card + "]";
+        + ", currency=" + currency + ", card=" + card + (capture == null ? "" : ", capture=" + capture) + "]";
   }
 
   /**
