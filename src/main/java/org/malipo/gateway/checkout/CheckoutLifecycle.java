@@ -12,7 +12,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * The one writer of a session's status after creation: {@code open → complete} when its payment
- * succeeded, {@code open → expired} by time or by the merchant, each with its event
+ * succeeded (or, with manual capture, was authorized: {@code requires_capture}),
+ * {@code open → expired} by time or by the merchant, each with its event
  * ({@code checkout.session.completed}, {@code checkout.session.expired}) in the same transaction
  * (INVARIANTS.md 12). Every move is guarded by {@code status = 'open'}, so two instances, a
  * confirm and the sweeper can race and the session still moves once.
@@ -74,21 +75,23 @@ final class CheckoutLifecycle {
 
   private Mono<Void> record(CheckoutSession session, String confirmKey, CheckoutOrders.PaymentState state) {
     Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    // An authorized manual-capture payment completes the session: the merchant captures it later.
+    boolean paid = "succeeded".equals(state.status()) || "requires_capture".equals(state.status());
     String sql = switch (state.status()) {
-      case "succeeded" -> "UPDATE checkout_sessions SET status = 'complete', completed_at = :at, payment_id = :payment,"
+      case "succeeded", "requires_capture" -> "UPDATE checkout_sessions SET status = 'complete', completed_at = :at, payment_id = :payment,"
           + " active_confirm_key = NULL, updated_at = :at WHERE id = :id AND status = 'open'";
-      case "failed" -> "UPDATE checkout_sessions SET payment_id = :payment, active_confirm_key = NULL, updated_at = :at"
+      case "failed", "canceled" -> "UPDATE checkout_sessions SET payment_id = :payment, active_confirm_key = NULL, updated_at = :at"
           + " WHERE id = :id AND active_confirm_key = :key";
       default -> "UPDATE checkout_sessions SET payment_id = :payment, updated_at = :at"
           + " WHERE id = :id AND active_confirm_key = :key";
     };
     DatabaseClient.GenericExecuteSpec spec = db.sql(sql).bind("at", now).bind("payment", state.id())
         .bind("id", session.id());
-    if (!"succeeded".equals(state.status())) {
+    if (!paid) {
       spec = spec.bind("key", confirmKey);
     }
     Mono<Void> work = spec.fetch().rowsUpdated()
-        .flatMap(rows -> rows == 1 && "succeeded".equals(state.status()) ? event(session.id(), COMPLETED, now)
+        .flatMap(rows -> rows == 1 && paid ? event(session.id(), COMPLETED, now)
             : Mono.empty());
     return tx.transactional(work).doOnSuccess(done -> outbox.committed());
   }

@@ -41,8 +41,8 @@ import tools.jackson.databind.json.JsonMapper;
  * ({@code payments:read}); {@code POST /v1/checkout_sessions/{id}/expire} ({@code payments:write}).
  * Sessions of another merchant or mode are {@code 404 not_found}. Errors as {@code POST
  * /v1/payments} for the order fields; {@code expires_in_seconds} outside 60..86400,
- * {@code capture_method} other than {@code automatic}, unknown {@code payment_method_types} are
- * {@code 400 parameter_invalid}; expiring a complete session is {@code 409 checkout_session_complete}.
+ * {@code capture_method} other than {@code automatic} or {@code manual} (cards only), unknown
+ * {@code payment_method_types} are {@code 400 parameter_invalid}; expiring a complete session is {@code 409 checkout_session_complete}.
  */
 @RestController
 final class CheckoutSessionController {
@@ -182,15 +182,22 @@ final class CheckoutSessionController {
   private CheckoutSession validate(Principal principal, CreateCheckoutSessionRequest request) {
     CheckoutOrders.Order order = orders.validate(request.amount(), request.currency(), request.reference(),
         request.description(), request.metadata());
-    List<String> types = request.paymentMethodTypes() == null ? List.of("card", "mobile_money")
+    String capture = request.captureMethod() == null ? "automatic" : request.captureMethod();
+    if (!"automatic".equals(capture) && !"manual".equals(capture)) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "capture_method",
+          "capture_method must be \"automatic\" or \"manual\".");
+    }
+    // Manual capture holds a card authorization; mobile money has no such hold (ADR 0082).
+    List<String> types = request.paymentMethodTypes() == null
+        ? ("manual".equals(capture) ? List.of("card") : List.of("card", "mobile_money"))
         : request.paymentMethodTypes().stream().distinct().toList();
+    if ("manual".equals(capture) && types.contains("mobile_money")) {
+      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "capture_method",
+          "capture_method \"manual\" is for cards only: leave \"mobile_money\" out of payment_method_types.");
+    }
     if (types.isEmpty() || !METHOD_TYPES.containsAll(types)) {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "payment_method_types",
           "payment_method_types must be a non-empty list of \"card\" and \"mobile_money\".");
-    }
-    String capture = request.captureMethod() == null ? "automatic" : request.captureMethod();
-    if (!"automatic".equals(capture)) {
-      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "capture_method", "capture_method must be \"automatic\".");
     }
     long expiresIn = request.expiresInSeconds() == null ? EXPIRES_DEFAULT_SECONDS : request.expiresInSeconds();
     if (expiresIn < EXPIRES_MIN_SECONDS || expiresIn > EXPIRES_MAX_SECONDS) {

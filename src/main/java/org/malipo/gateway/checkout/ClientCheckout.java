@@ -194,6 +194,9 @@ final class ClientCheckout {
     if (!session.metadata().isEmpty()) {
       payment.set("metadata", json.valueToTree(session.metadata()));
     }
+    if ("manual".equals(session.captureMethod())) {
+      payment.put("capture_method", "manual");
+    }
     return json.writeValueAsBytes(payment);
   }
 

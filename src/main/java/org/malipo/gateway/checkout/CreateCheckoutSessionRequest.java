@@ -9,7 +9,7 @@ import java.util.Map;
  *
  * @param amount minor units of {@code currency}
  * @param paymentMethodTypes {@code card} and/or {@code mobile_money}; default both
- * @param captureMethod {@code automatic} (the default; {@code manual} comes with issue 20)
+ * @param captureMethod {@code automatic} (the default) or {@code manual} (cards only: the session completes at {@code requires_capture})
  * @param customerMsisdn E.164 number prefilled for mobile money
  * @param expiresInSeconds 60..86400, default 1800
  */

@@ -86,7 +86,9 @@ class CheckoutSessionIntegrationTests extends IntegrationTest {
     for (String[] bad : List.of(
         new String[] {"{\"amount\": 1000, \"currency\": \"KES\", \"expires_in_seconds\": 59}", "expires_in_seconds"},
         new String[] {"{\"amount\": 1000, \"currency\": \"KES\", \"expires_in_seconds\": 86401}", "expires_in_seconds"},
-        new String[] {"{\"amount\": 1000, \"currency\": \"KES\", \"capture_method\": \"manual\"}", "capture_method"},
+        new String[] {"{\"amount\": 1000, \"currency\": \"KES\", \"capture_method\": \"later\"}", "capture_method"},
+        new String[] {"{\"amount\": 1000, \"currency\": \"KES\", \"capture_method\": \"manual\","
+            + " \"payment_method_types\": [\"card\", \"mobile_money\"]}", "capture_method"},
         new String[] {"{\"amount\": 1000, \"currency\": \"KES\", \"payment_method_types\": [\"bank\"]}", "payment_method_types"},
         new String[] {"{\"amount\": 1000, \"currency\": \"KES\", \"success_url\": \"javascript:alert(1)\"}", "success_url"})) {
       String key = UUID.randomUUID().toString();
@@ -153,6 +155,29 @@ class CheckoutSessionIntegrationTests extends IntegrationTest {
     assertThat(db.sql("SELECT count(*) FROM payments WHERE merchant_id = :m AND id IN "
             + "(SELECT payment_id FROM checkout_sessions WHERE id = :id)")
         .bind("m", merchant.merchantId()).bind("id", id).map(row -> row.get(0, Long.class)).one().block(DB)).isEqualTo(1);
+  }
+
+  @Test
+  void aManualCaptureSessionCompletesWhenAuthorizedAndTheMerchantCapturesLater() {
+    JsonNode session = create("{\"amount\": 10000, \"currency\": \"KES\", \"capture_method\": \"manual\"}");
+    assertThat(session.get("capture_method").asString()).isEqualTo("manual");
+    assertThat(session.get("payment_method_types")).extracting(JsonNode::asString).containsExactly("card");
+    String id = session.get("id").asString();
+    JsonNode confirmed = confirm(id, session.get("client_secret").asString(), UUID.randomUUID().toString(),
+        "{\"type\": \"card\", \"number\": \"" + APPROVED + "\", \"exp_month\": 12, \"exp_year\": 2030, \"cvc\": \"123\"}")
+        .expectStatus().isOk().expectBody(JsonNode.class).returnResult().getResponseBody();
+    assertThat(confirmed.get("status").asString()).isEqualTo("complete");
+    assertThat(confirmed.at("/payment/status").asString()).isEqualTo("requires_capture");
+    String paymentId = confirmed.at("/payment/id").asString();
+    assertThat(db.sql("SELECT count(*) FROM outbox WHERE aggregate_id = :id AND type = 'checkout.session.completed'")
+        .bind("id", id).map(row -> row.get(0, Long.class)).one().block(DB)).isEqualTo(1);
+
+    post(merchant.token(), "/v1/payments/" + paymentId + "/capture", "{\"amount\": 6000}", UUID.randomUUID().toString())
+        .expectStatus().isOk().expectBody().jsonPath("$.status").isEqualTo("succeeded")
+        .jsonPath("$.amount_captured").isEqualTo(6000);
+    // The session stays complete: a captured (or canceled) payment never reopens it.
+    merchantGet("/v1/checkout_sessions/" + id).expectStatus().isOk().expectBody()
+        .jsonPath("$.status").isEqualTo("complete").jsonPath("$.payment.id").isEqualTo(paymentId);
   }
 
   @Test
