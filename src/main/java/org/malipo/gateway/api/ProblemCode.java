@@ -35,6 +35,8 @@ public enum ProblemCode {
   UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
   /** Issue 19: a used, expired, unknown or other merchant's/mode's card token. */
   TOKEN_INVALID(HttpStatus.BAD_REQUEST, "Invalid card token"),
+  /** Issue 20: a 3-D Secure result with a bad signature, expired, or already used. */
+  AUTHENTICATION_RESULT_INVALID(HttpStatus.BAD_REQUEST, "Invalid authentication result"),
   /** Issue 19: the checkout session has expired (by time or by the merchant). */
   CHECKOUT_SESSION_EXPIRED(HttpStatus.BAD_REQUEST, "Checkout session expired"),
   /** Issue 19: the checkout session's payment already succeeded. */

@@ -63,6 +63,13 @@ final class PaymentReconciler extends BackgroundJob {
   private final ExceptionCases exceptions;
   private final RefundRecovery refunds;
   private final PaymentCaptures captures;
+  private org.malipo.gateway.payment.ThreeDSecure threeDSecure;
+
+  /** 3-D Secure timeouts (issue 20): set by Spring after construction, so the constructor stays as it was. */
+  @org.springframework.beans.factory.annotation.Autowired
+  void setThreeDSecure(org.malipo.gateway.payment.ThreeDSecure threeDSecure) {
+    this.threeDSecure = threeDSecure;
+  }
   private final TransactionalOperator tx;
   private final MeterRegistry meters;
   private final Clock clock;
@@ -105,8 +112,15 @@ final class PaymentReconciler extends BackgroundJob {
     // Captures and voids whose answer was lost, and holds past malipo.payments.authorization-ttl.
     Mono<Long> held = captures.reconcile(properties.processingFirstCheck(), properties.pendingCheckInterval(), BATCH,
         CONCURRENCY);
+    // requires_action past malipo.payments.authentication-timeout: failed, authentication_timeout.
+    Mono<Long> unauthenticated = threeDSecure == null ? Mono.just(0L) : threeDSecure.expireAuthentications(BATCH)
+        .doOnNext(failed -> { if (failed > 0) { count("requires_action", "authentication_timeout"); } })
+        .onErrorResume(error -> {
+          log.warn("3-D Secure timeouts: pass failed, retried later: {}", error.toString());
+          return Mono.just(0L);
+        });
     return processing.concatWith(pending).count()
-        .flatMap(checked -> pendingRefunds.then(held).thenReturn(checked));
+        .flatMap(checked -> pendingRefunds.then(held).then(unauthenticated).thenReturn(checked));
   }
 
   private Mono<Long> guarded(DuePayment due, Mono<Void> check) {

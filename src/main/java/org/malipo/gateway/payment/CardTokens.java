@@ -134,6 +134,39 @@ public final class CardTokens {
         .switchIfEmpty(Mono.error(CardTokens::invalid));
   }
 
+  /**
+   * Keeps a payment's card while its customer authenticates (3-D Secure,
+   * docs/adr/0083-three-d-secure.md), sealed as a token's card is, under the payment id, for at
+   * most {@code ttl} (the authentication timeout, at most 10 minutes); never in PostgreSQL.
+   *
+   * @return completes when stored; a Redis error otherwise
+   */
+  Mono<Void> holdForAuthentication(String paymentId, CardData card, Duration ttl) {
+    Duration bounded = ttl.compareTo(Duration.ofMinutes(10)) > 0 ? Duration.ofMinutes(10) : ttl;
+    return Mono.fromCallable(() -> seal(paymentId, card))
+        .flatMap(sealed -> subscriptions.mono(redis.opsForValue().set(heldKey(paymentId), sealed, bounded)))
+        .then();
+  }
+
+  /**
+   * The card held for a payment's authentication ({@link #holdForAuthentication}).
+   *
+   * @return the card, or empty when it expired or was never held
+   */
+  public Mono<CardData> heldForAuthentication(String paymentId) {
+    return subscriptions.mono(redis.opsForValue().get(heldKey(paymentId)))
+        .map(sealed -> open(paymentId, sealed));
+  }
+
+  /** Forgets the card held for a payment's authentication; completes also when there was none. */
+  Mono<Void> releaseHeld(String paymentId) {
+    return subscriptions.mono(redis.delete(heldKey(paymentId))).then();
+  }
+
+  private String heldKey(String paymentId) {
+    return prefix + "3ds:{" + paymentId + "}:card";
+  }
+
   static ApiProblem invalid() {
     return ApiProblem.param(ProblemCode.TOKEN_INVALID, "payment_method.token",
         "The card token is unknown, expired or already used; tokenize the card again.");

@@ -17,6 +17,8 @@ import java.util.Map;
  * @param metadata at most 20 string pairs, keys at most 40 and values at most 500 characters
  * @param captureMethod {@code automatic} (default) or {@code manual} (cards only: authorize now,
  *     {@code POST /v1/payments/{id}/capture} later)
+ * @param returnUrl where the customer's browser goes back after 3-D Secure authentication
+ *     ({@code http(s)}, at most 2,048 characters); may be null
  */
 record CreatePaymentRequest(
     Long amount,
@@ -25,7 +27,14 @@ record CreatePaymentRequest(
     String reference,
     String description,
     Map<String, String> metadata,
-    String captureMethod) {
+    String captureMethod,
+    String returnUrl) {
+
+  /** A request without {@code return_url} (the shape before 3-D Secure). */
+  CreatePaymentRequest(Long amount, String currency, PaymentMethodRequest paymentMethod, String reference,
+      String description, Map<String, String> metadata, String captureMethod) {
+    this(amount, currency, paymentMethod, reference, description, metadata, captureMethod, null);
+  }
 
   /**
    * {@code payment_method}: a card ({@code type, number, exp_month, exp_year, cvc}) or mobile

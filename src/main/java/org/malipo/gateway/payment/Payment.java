@@ -16,6 +16,8 @@ import org.malipo.gateway.rail.RailOutcome;
  * @param attempts number of rail calls started (each committed as an attempt before it left)
  * @param livemode true for a live payment (real rails), false for a test one (sandbox rails);
  *     set once from the credential that created it (docs/adr/0078-test-and-live-mode.md)
+ * @param returnUrl the merchant's {@code return_url} after 3-D Secure, or null (the gateway's
+ *     result page is used)
  */
 record Payment(
     String id,
@@ -38,7 +40,17 @@ record Payment(
     CaptureMethod captureMethod,
     Money amountCaptured,
     String cancellationReason,
-    boolean livemode) {
+    boolean livemode,
+    String returnUrl) {
+
+  /** A payment without a 3-D Secure {@code return_url}. */
+  Payment(String id, String merchantId, String idempotencyKey, PaymentStatus status, Money amount, Money fee,
+      String reference, String description, Map<String, String> metadata, MaskedCard card, MobileWallet wallet,
+      String provider, Risk risk, Failure failure, int attempts, Instant createdAt, Instant updatedAt,
+      CaptureMethod captureMethod, Money amountCaptured, String cancellationReason, boolean livemode) {
+    this(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card, wallet, provider,
+        risk, failure, attempts, createdAt, updatedAt, captureMethod, amountCaptured, cancellationReason, livemode, null);
+  }
 
   /** A test-mode payment captured as soon as it is authorized (the shape before test/live mode and manual capture). */
   Payment(String id, String merchantId, String idempotencyKey, PaymentStatus status, Money amount, Money fee,
@@ -90,6 +102,14 @@ record Payment(
     static final Failure PROVIDER_UNAVAILABLE = new Failure("provider_unavailable",
         "No payment provider could take the payment; nothing was charged.");
 
+    /** The customer failed 3-D Secure authentication; no rail was called, nothing charged. */
+    static final Failure AUTHENTICATION_FAILED = new Failure("authentication_failed",
+        "The customer did not pass 3-D Secure authentication; nothing was charged.");
+
+    /** No 3-D Secure result arrived in time; no rail was called, nothing charged. */
+    static final Failure AUTHENTICATION_TIMEOUT = new Failure("authentication_timeout",
+        "3-D Secure authentication was not completed in time; nothing was charged.");
+
     static Failure declined(RailOutcome.Declined declined) {
       return new Failure(declined.failureCode(), declined.message());
     }
@@ -119,7 +139,7 @@ record Payment(
       case RailOutcome.NotAttempted n -> moveTo(PaymentStatus.FAILED, n.rail(), Failure.PROVIDER_UNAVAILABLE, zeroFee, at);
       case RailOutcome.Unknown u -> new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference,
           description, metadata, card, wallet, u.rail(), risk, failure, attempts, createdAt, at, captureMethod,
-          amountCaptured, cancellationReason, livemode);
+          amountCaptured, cancellationReason, livemode, returnUrl);
     };
   }
 
@@ -131,10 +151,27 @@ record Payment(
     return moveTo(PaymentStatus.FAILED, provider, why, new Money(0, amount.currency()), at);
   }
 
+  /**
+   * The card needs 3-D Secure: {@code processing → requires_action}, no rail called yet.
+   *
+   * @throws IllegalStateException when the state machine forbids the move
+   */
+  Payment requireAction(Instant at) {
+    return moveTo(PaymentStatus.REQUIRES_ACTION, provider, null, new Money(0, amount.currency()), at);
+  }
+
+  /**
+   * Authenticated: {@code requires_action → processing} with the first attempt started on
+   * {@code rail} (its intent is committed before the rail is called, as for any attempt).
+   */
+  Payment authenticated(String rail, Instant at) {
+    return moveTo(PaymentStatus.PROCESSING, provider, null, fee, at).withAttemptStarted(rail, at);
+  }
+
   /** This payment with one more attempt started on {@code rail}. */
   Payment withAttemptStarted(String rail, Instant at) {
     return new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card,
-        wallet, rail, risk, failure, attempts + 1, createdAt, at, captureMethod, amountCaptured, cancellationReason, livemode);
+        wallet, rail, risk, failure, attempts + 1, createdAt, at, captureMethod, amountCaptured, cancellationReason, livemode, returnUrl);
   }
 
   private Payment moveTo(PaymentStatus next, String nextProvider, Failure nextFailure, Money nextFee, Instant at) {
@@ -143,7 +180,7 @@ record Payment(
     }
     return new Payment(id, merchantId, idempotencyKey, next, amount, nextFee, reference, description, metadata, card,
         wallet, nextProvider, risk, nextFailure, attempts, createdAt, at, captureMethod, amountCaptured,
-        cancellationReason, livemode);
+        cancellationReason, livemode, returnUrl);
   }
 
   /**
@@ -165,7 +202,7 @@ record Payment(
     moveTo(PaymentStatus.SUCCEEDED, provider, null, fee, at); // checks the state machine
     Money captureFee = pricing.feeFor(withAmount(captured));
     return new Payment(id, merchantId, idempotencyKey, PaymentStatus.SUCCEEDED, amount, captureFee, reference,
-        description, metadata, card, wallet, provider, risk, null, attempts, createdAt, at, captureMethod, captured, null, livemode);
+        description, metadata, card, wallet, provider, risk, null, attempts, createdAt, at, captureMethod, captured, null, livemode, returnUrl);
   }
 
   /**
@@ -180,19 +217,19 @@ record Payment(
     }
     Payment moved = moveTo(PaymentStatus.CANCELED, provider, null, new Money(0, amount.currency()), at);
     return new Payment(id, merchantId, idempotencyKey, moved.status(), amount, moved.fee(), reference, description,
-        metadata, card, wallet, provider, risk, null, attempts, createdAt, at, captureMethod, null, reason, livemode);
+        metadata, card, wallet, provider, risk, null, attempts, createdAt, at, captureMethod, null, reason, livemode, returnUrl);
   }
 
   /** This payment as if its amount were {@code other} (what a capture's fee is computed on). */
   private Payment withAmount(Money other) {
     return new Payment(id, merchantId, idempotencyKey, status, other, fee, reference, description, metadata,
         card, wallet, provider, risk, failure, attempts, createdAt, updatedAt, captureMethod, amountCaptured,
-        cancellationReason, livemode);
+        cancellationReason, livemode, returnUrl);
   }
 
   Payment withRisk(Risk assessed) {
     return new Payment(id, merchantId, idempotencyKey, status, amount, fee, reference, description, metadata, card,
         wallet, provider, assessed, failure, attempts, createdAt, updatedAt, captureMethod, amountCaptured,
-        cancellationReason, livemode);
+        cancellationReason, livemode, returnUrl);
   }
 }

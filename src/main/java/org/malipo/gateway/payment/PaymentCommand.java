@@ -19,6 +19,7 @@ import org.malipo.gateway.rail.PaymentInstrument;
  * @param metadata never null, possibly empty
  * @param captureMethod automatic, or manual (cards only)
  * @param livemode the credential's mode (docs/adr/0078-test-and-live-mode.md)
+ * @param returnUrl the merchant's {@code return_url} after 3-D Secure, or null
  */
 record PaymentCommand(
     String merchantId,
@@ -32,7 +33,15 @@ record PaymentCommand(
     String description,
     Map<String, String> metadata,
     Payment.CaptureMethod captureMethod,
-    boolean livemode) {
+    boolean livemode,
+    String returnUrl) {
+
+  PaymentCommand(String merchantId, String idempotencyKey, String requestFingerprint, Money amount,
+      PaymentInstrument instrument, MaskedCard maskedCard, MobileWallet wallet, String reference, String description,
+      Map<String, String> metadata, Payment.CaptureMethod captureMethod, boolean livemode) {
+    this(merchantId, idempotencyKey, requestFingerprint, amount, instrument, maskedCard, wallet, reference, description,
+        metadata, captureMethod, livemode, null);
+  }
 
   PaymentCommand(String merchantId, String idempotencyKey, String requestFingerprint, Money amount,
       PaymentInstrument instrument, MaskedCard maskedCard, MobileWallet wallet, String reference, String description,
@@ -51,7 +60,13 @@ record PaymentCommand(
   /** This command in the credential's mode. */
   PaymentCommand inMode(boolean live) {
     return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, instrument, maskedCard, wallet,
-        reference, description, metadata, captureMethod, live);
+        reference, description, metadata, captureMethod, live, returnUrl);
+  }
+
+  /** This command with the merchant's {@code return_url} (3-D Secure). */
+  PaymentCommand withReturnUrl(String url) {
+    return new PaymentCommand(merchantId, idempotencyKey, requestFingerprint, amount, instrument, maskedCard, wallet,
+        reference, description, metadata, captureMethod, livemode, url);
   }
 
   @Override

@@ -23,7 +23,9 @@ import org.malipo.gateway.fraud.RiskAssessment;
 import org.malipo.gateway.idempotency.IdempotencyCache;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
 import org.malipo.gateway.idempotency.IdempotencyStore;
+import org.malipo.gateway.rail.CardData;
 import org.malipo.gateway.rail.MobileMoneyPayer;
+import org.malipo.gateway.rail.PaymentInstrument;
 import org.malipo.gateway.rail.PaymentMethodType;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailOutcome;
@@ -85,6 +87,17 @@ final class PaymentPipeline {
   private final DatabaseClient db;
   private final Clock clock;
   private CardTokens tokens;
+  private org.springframework.beans.factory.ObjectProvider<CardAuthentication> authentication;
+  private Duration authenticationTimeout = Duration.ofMinutes(10);
+
+  /** The 3-D Secure rule (docs/adr/0083-three-d-secure.md), if any: set by Spring after construction. */
+  @org.springframework.beans.factory.annotation.Autowired
+  void setCardAuthentication(org.springframework.beans.factory.ObjectProvider<CardAuthentication> provider,
+      @org.springframework.beans.factory.annotation.Value("${malipo.payments.authentication-timeout:10m}") Duration timeout) {
+    // Looked up per payment: the sandbox's access control server itself depends on this pipeline.
+    this.authentication = provider;
+    this.authenticationTimeout = timeout;
+  }
 
   /** Card tokens (issue 19): set by Spring after construction, so the constructor stays as it was. */
   @org.springframework.beans.factory.annotation.Autowired
@@ -157,7 +170,26 @@ final class PaymentPipeline {
     String fingerprint = RequestFingerprint.of(fingerprints, strictJson,
         principal.livemode() ? CREATE_PATH + " livemode" : CREATE_PATH, tree);
     CreatePaymentRequest request = strictJson.bind(tree, CreatePaymentRequest.class);
-    return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request).inMode(principal.livemode());
+    return validator.validate(principal.merchantId(), idempotencyKey, fingerprint, request).inMode(principal.livemode())
+        .withReturnUrl(returnUrl(request.returnUrl()));
+  }
+
+  /** {@code return_url}: an absolute {@code http(s)} URL of at most 2,048 characters, or absent. */
+  private static String returnUrl(String url) {
+    if (url == null) {
+      return null;
+    }
+    try {
+      java.net.URI uri = new java.net.URI(url);
+      if (url.length() <= 2_048 && uri.isAbsolute() && uri.getHost() != null
+          && ("https".equals(uri.getScheme()) || "http".equals(uri.getScheme()))) {
+        return url;
+      }
+    } catch (java.net.URISyntaxException bad) {
+      // answered below
+    }
+    throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "return_url",
+        "return_url must be an absolute http(s) URL of at most 2048 characters.");
   }
 
   /** From fraud scoring to the answer: what runs detached from the exchange. */
@@ -258,7 +290,8 @@ final class PaymentPipeline {
     Money zero = new Money(0, command.amount().currency());
     return new Payment(Ids.next("pay"), command.merchantId(), command.idempotencyKey(), PaymentStatus.PROCESSING,
         command.amount(), zero, command.reference(), command.description(), command.metadata(), command.maskedCard(),
-        command.wallet(), null, null, null, 0, now, now, command.captureMethod(), null, null, command.livemode());
+        command.wallet(), null, null, null, 0, now, now, command.captureMethod(), null, null, command.livemode(),
+        command.returnUrl());
   }
 
   /**
@@ -269,9 +302,16 @@ final class PaymentPipeline {
    * @param candidates the rails in the order they are tried; empty when fraud blocked it or no rail
    *     serves it
    * @param firstAttempt {@code assessed} with its first attempt started on {@code candidates[0]};
-   *     null when no rail is to be called
+   *     null when no rail is to be called (now)
+   * @param authenticate true when the card must pass 3-D Secure first: no rail is called before
+   *     the customer's result (docs/adr/0083-three-d-secure.md)
    */
-  private record Plan(Payment assessed, List<RailAdapter> candidates, Payment firstAttempt) {}
+  private record Plan(Payment assessed, List<RailAdapter> candidates, Payment firstAttempt, boolean authenticate) {
+
+    Plan(Payment assessed, List<RailAdapter> candidates, Payment firstAttempt) {
+      this(assessed, candidates, firstAttempt, false);
+    }
+  }
 
   private Mono<Plan> plan(PaymentCommand command, Payment processing) {
     MaskedCard card = command.maskedCard();
@@ -296,6 +336,12 @@ final class PaymentPipeline {
         // Only a rail that can hold and later complete or reverse an authorization takes it.
         candidates = candidates.stream().filter(RailAdapter::supportsManualCapture).toList();
       }
+      CardAuthentication issuer = authentication == null ? null : authentication.getIfAvailable();
+      if (!candidates.isEmpty() && issuer != null && command.instrument() instanceof CardData full
+          && issuer.required(full, command.livemode())) {
+        // The issuer wants the customer first: the rails are chosen again after authentication.
+        return new Plan(assessed, candidates, null, true);
+      }
       Payment firstAttempt = candidates.isEmpty() ? null
           : assessed.withAttemptStarted(candidates.getFirst().name(), assessed.createdAt());
       return new Plan(assessed, candidates, firstAttempt);
@@ -303,12 +349,90 @@ final class PaymentPipeline {
   }
 
   private Mono<Answer> process(PaymentCommand command, Plan plan) {
+    if (plan.authenticate()) {
+      return requireAction(command, plan.assessed());
+    }
     if (plan.firstAttempt() == null) {
       return commitOutcome(new RailCalls(plan.assessed(), null, List.of()));
     }
     return metrics.timed("rail", calls -> outcomeName(calls.last()),
-            callRails(command, plan.candidates(), 0, new RailCalls(plan.firstAttempt(), null, List.of())))
+            callRails(command.instrument(), plan.candidates(), 0, new RailCalls(plan.firstAttempt(), null, List.of())))
         .flatMap(this::commitOutcome);
+  }
+
+  /**
+   * The card must pass 3-D Secure (docs/adr/0083-three-d-secure.md): the card is kept sealed in
+   * Redis for the authentication timeout, then one statement moves the payment {@code processing →
+   * requires_action} with its {@code payment.requires_action} event and completes the key with
+   * this answer. No rail is called. A failure to keep the card leaves the payment {@code
+   * processing} without an attempt, which the reconciler fails as never sent.
+   */
+  private Mono<Answer> requireAction(PaymentCommand command, Payment assessed) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Payment result = assessed.requireAction(now);
+    String body = json.writeValueAsString(PaymentView.of(result));
+    return tokens.holdForAuthentication(result.id(), (CardData) command.instrument(), authenticationTimeout)
+        .then(outcomes.write(new OutcomeWriter.Outcome(result, PaymentStatus.PROCESSING, List.of(), body, CREATED,
+            OutcomeWriter.KeyCompletion.REQUIRED, now)))
+        .doOnSuccess(done -> outbox.committed())
+        .thenReturn(new Answer(CREATED, body, false, true));
+  }
+
+  /**
+   * The authorization of a payment whose customer passed 3-D Secure
+   * (docs/adr/0083-three-d-secure.md): the rails are chosen again, the first attempt's intent is
+   * committed with the move {@code requires_action → processing} (guarded: one result starts one
+   * authorization), the rails are called as for any payment and the outcome is written by the one
+   * writer ({@code succeeded}, {@code requires_capture}, {@code failed}, or {@code processing}
+   * left to the reconciler). The key, completed with the {@code requires_action} answer, keeps it.
+   *
+   * @param payment the {@code requires_action} payment
+   * @param card its card, held in Redis during the authentication
+   * @return the payment after the authorization; error {@link IllegalStateException} when it
+   *     was no longer {@code requires_action} (nothing written, no rail called)
+   */
+  Mono<Payment> authorizeAuthenticated(Payment payment, CardData card) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    List<RailAdapter> candidates = router.candidates(payment.merchantId(), PaymentMethodType.CARD, null,
+        payment.amount().currency(), card, payment.livemode());
+    if (payment.captureMethod() == Payment.CaptureMethod.MANUAL) {
+      candidates = candidates.stream().filter(RailAdapter::supportsManualCapture).toList();
+    }
+    if (candidates.isEmpty()) {
+      return failAuthentication(payment, Payment.Failure.PROVIDER_UNAVAILABLE);
+    }
+    Payment started = payment.authenticated(candidates.getFirst().name(), now);
+    List<RailAdapter> rails = candidates;
+    return payments.startAuthenticatedAttempt(started, attemptId(payment.id(), started.attempts()), now)
+        .then(Mono.defer(() -> callRails(card, rails, 0, new RailCalls(started, null, List.of()))))
+        .flatMap(calls -> {
+          Instant at = clock.instant().truncatedTo(ChronoUnit.MICROS);
+          Payment result = decide(calls, at);
+          OutcomeWriter.KeyCompletion key = result.status() == PaymentStatus.PROCESSING
+              ? OutcomeWriter.KeyCompletion.NONE : OutcomeWriter.KeyCompletion.IF_IN_PROGRESS;
+          return outcomes.write(new OutcomeWriter.Outcome(result, PaymentStatus.PROCESSING, calls.attempts(),
+                  json.writeValueAsString(PaymentView.of(result)), CREATED, key, at))
+              .retryWhen(Retry.backoff(3, Duration.ofMillis(50)).maxBackoff(Duration.ofMillis(500))
+                  .filter(error -> !(error instanceof DataIntegrityViolationException) && !(error instanceof IllegalStateException)))
+              .doOnSuccess(done -> outbox.committed())
+              .thenReturn(result);
+        });
+  }
+
+  /**
+   * Fails a {@code requires_action} payment without a rail call ({@code authentication_failed},
+   * {@code authentication_timeout}, or no rail left): one statement with its {@code
+   * payment.failed} event, guarded by the payment still being {@code requires_action}.
+   *
+   * @return the failed payment; error {@link IllegalStateException} when it had moved on
+   */
+  Mono<Payment> failAuthentication(Payment payment, Payment.Failure why) {
+    Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+    Payment result = payment.fail(why, now);
+    return outcomes.write(new OutcomeWriter.Outcome(result, PaymentStatus.REQUIRES_ACTION, List.of(),
+            json.writeValueAsString(PaymentView.of(result)), CREATED, OutcomeWriter.KeyCompletion.IF_IN_PROGRESS, now))
+        .doOnSuccess(done -> outbox.committed())
+        .thenReturn(result);
   }
 
   /**
@@ -317,7 +441,7 @@ final class PaymentPipeline {
    */
   private record RailCalls(Payment payment, RailOutcome last, List<PaymentAttempt> attempts) {}
 
-  private Mono<RailCalls> callRails(PaymentCommand command, List<RailAdapter> candidates, int index, RailCalls done) {
+  private Mono<RailCalls> callRails(PaymentInstrument instrument, List<RailAdapter> candidates, int index, RailCalls done) {
     RailAdapter rail = candidates.get(index);
     // The first attempt's intent was committed with the payment (plan); each later one before its call.
     boolean first = index == 0;
@@ -325,7 +449,7 @@ final class PaymentPipeline {
     Payment payment = first ? done.payment() : done.payment().withAttemptStarted(rail.name(), startedAt);
     String attemptId = attemptId(payment.id(), payment.attempts());
     RailRequest request = new RailRequest(payment.id(), attemptId, payment.merchantId(), payment.amount(),
-        command.instrument(), payment.reference(), payment.captureMethod() == Payment.CaptureMethod.MANUAL);
+        instrument, payment.reference(), payment.captureMethod() == Payment.CaptureMethod.MANUAL);
     // Intent before the rail: committed first, so a crash during the call leaves an attempt to query.
     Mono<Void> intent = first ? Mono.empty() : payments.startAttempt(payment, attemptId, startedAt);
     return intent.then(Mono.defer(() -> {
@@ -339,7 +463,7 @@ final class PaymentPipeline {
         RailCalls calls = new RailCalls(payment, outcome, attempts);
         // Fail over only when the rail surely did not charge (docs/adr/0003-rail-outcomes.md).
         if (outcome instanceof RailOutcome.NotAttempted && index + 1 < candidates.size()) {
-          return callRails(command, candidates, index + 1, calls);
+          return callRails(instrument, candidates, index + 1, calls);
         }
         return Mono.just(calls);
       }));

@@ -28,7 +28,7 @@ final class PaymentRepository {
       + " p.fee_minor, p.reference, p.description, p.metadata::text AS metadata, p.card_brand, p.card_bin,"
       + " p.card_last4, p.card_fingerprint, p.mobile_operator, p.msisdn, p.provider, p.risk_score, p.risk_decision, p.risk_reasons,"
       + " p.failure_code, p.failure_message, p.created_at, p.updated_at,"
-      + " CAST(p.attempts_started AS bigint) AS attempts, p.capture_method, p.amount_captured_minor, p.cancellation_reason, p.livemode";
+      + " CAST(p.attempts_started AS bigint) AS attempts, p.capture_method, p.amount_captured_minor, p.cancellation_reason, p.livemode, p.return_url";
 
   /** The name of the new payment's CTE in a single statement ({@link #insertIn}). */
   static final String INSERTED = "payment_insert";
@@ -57,11 +57,13 @@ final class PaymentRepository {
     statement.with(INSERTED + " AS (" + """
                 INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor,
                     reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint,
-                    mobile_operator, msisdn, provider, attempts_started, created_at, updated_at, capture_method, livemode)
+                    mobile_operator, msisdn, provider, attempts_started, created_at, updated_at, capture_method, livemode,
+                    return_url)
                 SELECT :payment_id, :payment_merchant, :payment_key, :payment_status, :payment_amount, :payment_currency, 0,
                     :payment_reference, :payment_description, CAST(:payment_metadata AS jsonb), :payment_method,
                     :payment_brand, :payment_bin, :payment_last4, :payment_fingerprint, :payment_operator, :payment_msisdn,
-                    :payment_provider, :payment_attempts, :payment_created, :payment_created, :payment_capture_method, :payment_livemode
+                    :payment_provider, :payment_attempts, :payment_created, :payment_created, :payment_capture_method, :payment_livemode,
+                    CAST(:payment_return_url AS text)
                 FROM\s""" + after + """
 
                 RETURNING 1
@@ -70,6 +72,7 @@ final class PaymentRepository {
         .bind("payment_provider", p.provider(), String.class)
         .bind("payment_attempts", p.attempts())
         .bind("payment_livemode", p.livemode())
+        .bind("payment_return_url", p.returnUrl(), String.class)
         .bind("payment_capture_method", p.captureMethod().wireName())
         .bind("payment_merchant", p.merchantId())
         .bind("payment_key", p.idempotencyKey())
@@ -288,6 +291,61 @@ final class PaymentRepository {
         .one();
   }
 
+  /** The payment with this id, of whichever merchant (the 3-D Secure result names only the payment). */
+  Mono<Payment> findById(String id) {
+    return db.sql("SELECT " + COLUMNS + " FROM payments p WHERE p.id = :id")
+        .bind("id", id)
+        .map(this::toPayment)
+        .one();
+  }
+
+  /**
+   * Ids of payments left {@code requires_action} since before {@code cutoff} (3-D Secure not
+   * completed in time), oldest first.
+   *
+   * @param limit at most this many
+   */
+  reactor.core.publisher.Flux<String> awaitingAuthenticationSince(Instant cutoff, int limit) {
+    return db.sql("SELECT id FROM payments WHERE status = 'requires_action' AND updated_at < :cutoff"
+            + " ORDER BY updated_at LIMIT :limit")
+        .bind("cutoff", cutoff).bind("limit", limit)
+        .map(row -> row.get("id", String.class))
+        .all();
+  }
+
+  /**
+   * Commits the intent to authorize an authenticated payment (3-D Secure passed) before the rail
+   * is called: {@code requires_action → processing} with its first attempt {@code in_flight},
+   * guarded by the payment still being {@code requires_action} with {@code started.attempts() - 1}
+   * attempts, so one result only ever starts one authorization.
+   *
+   * @return error {@link IllegalStateException} when the payment moved on meanwhile (another
+   *     result, a cancel or the timeout came first): the rail must then not be called
+   */
+  Mono<Void> startAuthenticatedAttempt(Payment started, String attemptId, Instant startedAt) {
+    SingleStatement statement = new SingleStatement();
+    statement.with("""
+            authenticated_intent AS (
+                UPDATE payments SET status = 'processing', provider = :intent_rail, attempts_started = :intent_attempts,
+                    updated_at = :intent_at
+                WHERE id = :intent_payment AND status = 'requires_action' AND attempts_started = :intent_attempts - 1
+                RETURNING 1
+            )""")
+        .with("""
+            authenticated_attempt AS (
+                INSERT INTO payment_attempts (id, payment_id, rail, outcome, started_at, latency_ms)
+                SELECT :intent_attempt, :intent_payment, :intent_rail, 'in_flight', :intent_at, 0 FROM authenticated_intent
+                RETURNING 1
+            )""")
+        .bind("intent_payment", started.id())
+        .bind("intent_attempt", attemptId)
+        .bind("intent_rail", started.provider())
+        .bind("intent_attempts", started.attempts())
+        .bind("intent_at", startedAt)
+        .require("(SELECT count(*) FROM authenticated_attempt) = 1", "payment " + started.id() + " is no longer requires_action");
+    return statement.execute(db);
+  }
+
   /** Whether the merchant has a payment with this id in this mode. */
   Mono<Boolean> exists(String merchantId, boolean livemode, String id) {
     return db.sql("SELECT 1 FROM payments WHERE merchant_id = :merchant AND id = :id AND livemode = :livemode")
@@ -327,6 +385,7 @@ final class PaymentRepository {
         Payment.CaptureMethod.fromWire(row.get("capture_method", String.class)),
         captured == null ? null : new Money(captured, currency),
         row.get("cancellation_reason", String.class),
-        Boolean.TRUE.equals(row.get("livemode", Boolean.class)));
+        Boolean.TRUE.equals(row.get("livemode", Boolean.class)),
+        row.get("return_url", String.class));
   }
 }

@@ -7,7 +7,8 @@ import java.util.Map;
  * The JSON form of a payment (DESIGN.md §5), snake_case on the wire. Amounts are integers of
  * minor units; timestamps ISO 8601 UTC. The card shows brand, BIN and last 4 only.
  * {@code capture_method} is {@code automatic} or {@code manual}; {@code amount_captured} (minor
- * units) is present once something was captured; {@code cancellation_reason} on canceled payments.
+ * units) is present once something was captured; {@code cancellation_reason} on canceled payments;
+ * {@code next_action} only on {@code requires_action} payments.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 record PaymentView(
@@ -30,7 +31,21 @@ record PaymentView(
     String captureMethod,
     Long amountCaptured,
     String cancellationReason,
-    boolean livemode) {
+    boolean livemode,
+    NextAction nextAction) {
+
+  /**
+   * What the customer must do for a {@code requires_action} payment: {@code {type:
+   * "redirect_to_url", redirect_to_url: {url, return_url}}} (3-D Secure, docs/adr/0083).
+   */
+  record NextAction(String type, RedirectToUrl redirectToUrl) {}
+
+  /**
+   * @param url the access control server's page for this payment
+   * @param returnUrl where the browser goes afterwards: the merchant's {@code return_url}, else
+   *     the gateway's result page
+   */
+  record RedirectToUrl(String url, String returnUrl) {}
 
   /**
    * Masked payment method: {@code {type: "card", brand, bin, last4}} or
@@ -72,7 +87,13 @@ record PaymentView(
         payment.captureMethod().wireName(),
         amountCaptured(payment),
         payment.cancellationReason(),
-        payment.livemode());
+        payment.livemode(),
+        payment.status() == PaymentStatus.REQUIRES_ACTION ? nextAction(payment) : null);
+  }
+
+  private static NextAction nextAction(Payment payment) {
+    return new NextAction("redirect_to_url", new RedirectToUrl(ThreeDSecure.challengeUrl(payment.id()),
+        payment.returnUrl() != null ? payment.returnUrl() : ThreeDSecure.resultPage(payment.id())));
   }
 
   /** What was captured: the whole amount of an automatic success, the captured part of a manual one; else none. */
