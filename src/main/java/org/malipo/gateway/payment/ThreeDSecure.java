@@ -142,8 +142,10 @@ public final class ThreeDSecure {
    */
   Mono<Payment> accept(String token) {
     return Mono.fromCallable(() -> verify(token))
-        .flatMap(result -> firstUse(result).then(Mono.defer(() -> detached.run(apply(result),
-            Duration.ofSeconds(30), payments.findById(result.paymentId())))));
+        // Detached from the first write on (the result's id taken): a hang-up cannot consume a
+        // result without applying it.
+        .flatMap(result -> detached.run(firstUse(result).then(Mono.defer(() -> apply(result))),
+            Duration.ofSeconds(30), payments.findById(result.paymentId())));
   }
 
   private Result verify(String token) {
