@@ -6,7 +6,10 @@
 
 const $ = (id) => document.getElementById(id);
 const sessionId = decodeURIComponent(location.pathname.split('/').filter(Boolean)[1] ?? '');
-const clientSecret = decodeURIComponent(location.hash.slice(1));
+// Back from 3-D Secure the URL is /checkout/{id} without the secret (the return_url is on the
+// payment, which the merchant's events carry): the secret waited in this tab's sessionStorage.
+const SECRET_KEY = `malipo-checkout-${sessionId}`;
+const clientSecret = decodeURIComponent(location.hash.slice(1)) || sessionStorage.getItem(SECRET_KEY) || '';
 const POLL_MS = 1500;
 const POLL_MAX = 120; // three minutes: an STK push times out well before
 
@@ -55,8 +58,13 @@ function render(session) {
   }
   show('card-form', session.payment_method_types.includes('card'));
   show('mobile-form', session.payment_method_types.includes('mobile_money'));
-  if (payment && (payment.status === 'pending' || payment.status === 'processing')) {
-    status('pending', 'Pending: approve the payment on your phone…');
+  if (payment && (payment.status === 'succeeded' || payment.status === 'requires_capture')) {
+    // Back from 3-D Secure: the session completes with the sweeper's next pass.
+    status('pending', 'Confirming your payment…');
+    return poll();
+  }
+  if (payment && (payment.status === 'pending' || payment.status === 'processing' || payment.status === 'requires_action')) {
+    status('pending', payment.status === 'requires_action' ? 'Waiting for your bank…' : 'Pending: approve the payment on your phone…');
     return poll();
   }
   if (payment && payment.status === 'failed') {
@@ -83,6 +91,13 @@ function finish(kind, text) {
 
 function busy(flag) {
   for (const id of ['pay-card', 'pay-mobile']) $(id).disabled = flag;
+}
+
+// 3-D Secure: the bank's page, which sends the browser back to this page (return_url /checkout/{id}).
+function authenticate(url) {
+  sessionStorage.setItem(SECRET_KEY, clientSecret);
+  status('pending', 'Opening your bank to authenticate the payment…');
+  location.assign(url);
 }
 
 async function poll() {
@@ -113,6 +128,9 @@ async function confirm(paymentMethod) {
   const payment = json.payment;
   if (json.status === 'complete' || payment?.status === 'succeeded') {
     return finish('succeeded', 'Payment successful. Thank you!');
+  }
+  if (payment?.status === 'requires_action' && payment.next_action?.type === 'redirect_to_url') {
+    return authenticate(payment.next_action.redirect_to_url.url);
   }
   if (payment?.status === 'failed') {
     busy(false);

@@ -54,7 +54,22 @@ record CheckoutSession(
 
   /** The session's latest payment: {@code {id, status, failure?}}. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record PaymentSummary(String id, String status, Failure failure) {}
+  record PaymentSummary(String id, String status, Failure failure,
+      @JsonInclude(JsonInclude.Include.NON_NULL) NextAction nextAction) {
+
+    PaymentSummary(String id, String status, Failure failure) {
+      this(id, status, failure, null);
+    }
+  }
+
+  /**
+   * A {@code requires_action} payment's 3-D Secure step, as on the payment: {@code {type:
+   * "redirect_to_url", redirect_to_url: {url, return_url}}}; the hosted page follows it.
+   */
+  record NextAction(String type, RedirectToUrl redirectToUrl) {}
+
+  /** Where the browser authenticates, and where it comes back. */
+  record RedirectToUrl(String url, String returnUrl) {}
 
   /** A failed payment's {@code {code, message}}. */
   record Failure(String code, String message) {}

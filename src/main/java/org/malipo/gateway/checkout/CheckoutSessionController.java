@@ -258,6 +258,14 @@ final class CheckoutSessionController {
         state.failureCode() == null ? null : new CheckoutSession.Failure(state.failureCode(), state.failureMessage()));
   }
 
+  /** The client view's payment: with its {@code next_action} while {@code requires_action} (3-D Secure). */
+  static CheckoutSession.PaymentSummary clientSummary(CheckoutOrders.PaymentState state) {
+    CheckoutSession.PaymentSummary summary = summary(state);
+    return state.nextActionUrl() == null ? summary : new CheckoutSession.PaymentSummary(summary.id(), summary.status(),
+        summary.failure(), new CheckoutSession.NextAction("redirect_to_url",
+            new CheckoutSession.RedirectToUrl(state.nextActionUrl(), state.returnUrl())));
+  }
+
   private String url(String origin, String id) {
     return (properties.baseUrl().isEmpty() ? origin : properties.baseUrl()) + "/checkout/" + id;
   }

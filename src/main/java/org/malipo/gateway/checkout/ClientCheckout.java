@@ -197,6 +197,10 @@ final class ClientCheckout {
     if ("manual".equals(session.captureMethod())) {
       payment.put("capture_method", "manual");
     }
+    // After 3-D Secure the bank sends the browser back to the hosted page, which polls the session.
+    // No client secret in it: the return_url is on the payment, which the merchant's events carry;
+    // the page keeps the secret in its tab's sessionStorage meanwhile.
+    payment.put("return_url", "/checkout/" + session.id());
     return json.writeValueAsBytes(payment);
   }
 
@@ -213,7 +217,7 @@ final class ClientCheckout {
   private Mono<ClientView> clientView(CheckoutSession session) {
     String status = session.expiredBy(clock.instant()) ? "expired" : session.status();
     Mono<CheckoutSession.PaymentSummary> payment = session.paymentId() == null ? Mono.empty()
-        : orders.state(session.merchantId(), session.livemode(), session.paymentId()).map(CheckoutSessionController::summary);
+        : orders.state(session.merchantId(), session.livemode(), session.paymentId()).map(CheckoutSessionController::clientSummary);
     return payment.map(java.util.Optional::of).defaultIfEmpty(java.util.Optional.empty())
         .map(summary -> new ClientView(session.id(), "checkout_session", status, session.amount().amountMinor(),
             session.amount().currency().code(), session.paymentMethodTypes(), session.expiresAt().toString(),

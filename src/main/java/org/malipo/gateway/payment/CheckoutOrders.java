@@ -49,8 +49,19 @@ public final class CheckoutOrders {
    *
    * @param status {@code processing}, {@code pending}, {@code succeeded} or {@code failed}
    * @param failureCode null unless failed
+   * @param nextActionUrl the 3-D Secure page while {@code requires_action}, else null
+   * @param returnUrl where that page sends the browser back, while {@code requires_action}, else null
    */
-  public record PaymentState(String id, String status, String failureCode, String failureMessage) {}
+  public record PaymentState(String id, String status, String failureCode, String failureMessage, String nextActionUrl,
+      String returnUrl) {
+
+    static PaymentState of(Payment p) {
+      PaymentView.NextAction next = PaymentView.of(p).nextAction();
+      return new PaymentState(p.id(), p.status().wireName(), p.failure() == null ? null : p.failure().code(),
+          p.failure() == null ? null : p.failure().message(), next == null ? null : next.redirectToUrl().url(),
+          next == null ? null : next.redirectToUrl().returnUrl());
+    }
+  }
 
   /**
    * The state of the merchant's payment of this mode created with this idempotency key.
@@ -59,8 +70,7 @@ public final class CheckoutOrders {
    */
   public reactor.core.publisher.Mono<PaymentState> stateByKey(String merchantId, boolean livemode, String idempotencyKey) {
     return payments.page(merchantId, livemode, 1, null, null, idempotencyKey).next()
-        .map(p -> new PaymentState(p.id(), p.status().wireName(), p.failure() == null ? null : p.failure().code(),
-            p.failure() == null ? null : p.failure().message()));
+        .map(PaymentState::of);
   }
 
   /**
@@ -70,8 +80,7 @@ public final class CheckoutOrders {
    */
   public reactor.core.publisher.Mono<PaymentState> state(String merchantId, boolean livemode, String paymentId) {
     return payments.find(merchantId, livemode, paymentId)
-        .map(p -> new PaymentState(p.id(), p.status().wireName(), p.failure() == null ? null : p.failure().code(),
-            p.failure() == null ? null : p.failure().message()));
+        .map(PaymentState::of);
   }
 
   /**

@@ -174,10 +174,17 @@ final class PaymentPipeline {
         .withReturnUrl(returnUrl(request.returnUrl()));
   }
 
-  /** {@code return_url}: an absolute {@code http(s)} URL of at most 2,048 characters, or absent. */
+  /**
+   * {@code return_url}: an absolute {@code http(s)} URL of at most 2,048 characters, a path on the
+   * gateway's own origin ({@code /…}, not {@code //…}: the hosted checkout page), or absent.
+   */
   private static String returnUrl(String url) {
     if (url == null) {
       return null;
+    }
+    if (url.length() <= 2_048 && url.startsWith("/") && !url.startsWith("//") && !url.contains("\\")
+        && url.chars().noneMatch(c -> c < 0x21 || c > 0x7e)) {
+      return url;
     }
     try {
       java.net.URI uri = new java.net.URI(url);
