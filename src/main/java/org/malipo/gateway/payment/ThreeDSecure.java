@@ -145,7 +145,14 @@ public final class ThreeDSecure {
         // Detached from the first write on (the result's id taken): a hang-up cannot consume a
         // result without applying it.
         .flatMap(result -> detached.run(firstUse(result).then(Mono.defer(() -> apply(result))),
-            Duration.ofSeconds(30), payments.findById(result.paymentId())));
+                Duration.ofSeconds(30), payments.findById(result.paymentId()))
+            // Taken but not finished (database away, say): the payment is where the writes left it
+            // (still requires_action, or processing with its attempt for the reconciler), and the
+            // browser goes back to the merchant, who reads the payment or waits for its event.
+            .onErrorResume(error -> !(error instanceof ApiProblem), error -> {
+              log.warn("payment {}: 3-D Secure result taken but not finished: {}", result.paymentId(), error.toString());
+              return payments.findById(result.paymentId());
+            }));
   }
 
   private Result verify(String token) {

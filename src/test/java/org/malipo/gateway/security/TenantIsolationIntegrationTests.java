@@ -52,7 +52,11 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       "POST /v1/callbacks/airtel/{token}", "POST /v1/callbacks/orange/{token}", "POST /v1/callbacks/paystack",
       "POST /v1/callbacks/flutterwave",
       // Issue 19's hosted page: no merchant credential; the session is found by its client secret.
-      "GET /checkout/{id}", "GET /checkout/{id}/config");
+      "GET /checkout/{id}", "GET /checkout/{id}/config",
+      // Issue 20's 3-D Secure pages: the customer's browser has no credential; the signed result
+      // is the authority and the unguessable payment id names the page.
+      "GET /sandbox/acs/{payment_id}", "POST /sandbox/acs/{payment_id}", "GET /three_d_secure/callback",
+      "GET /three_d_secure/{payment_id}/result");
 
   @Autowired private DatabaseClient db;
   @Autowired private ApiClients clients;
