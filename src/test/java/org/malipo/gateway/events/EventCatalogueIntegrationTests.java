@@ -100,6 +100,28 @@ class EventCatalogueIntegrationTests extends IntegrationTest {
     }
   }
 
+  @Test
+  void threeDSecureEventsMatchTheCatalogue() {
+    TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
+    EventCatalogue catalogue = EventCatalogue.load();
+    byte[] body = web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("""
+            {"amount": 3000, "currency": "KES", "return_url": "https://shop.example/back",
+             "payment_method": {"type": "card", "number": "4000000000003220", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""")
+        .exchange().expectStatus().isCreated().expectBody().returnResult().getResponseBody();
+    String id = json.readTree(body).get("id").asString();
+
+    ConsumerRecord<String, String> record = PaymentEvents.await(catalogue.channelAddress(), id, "payment.requires_action",
+        Duration.ofSeconds(20)).orElseThrow(() -> new AssertionError("no payment.requires_action for " + id));
+    assertThat(catalogue.violations(record.value())).as(record.value()).isEmpty();
+    JsonNode event = json.readTree(record.value());
+    assertThat(event.get("sequence").asLong()).isEqualTo(2);
+    assertThat(event.get("data").get("next_action").get("redirect_to_url").get("return_url").asString())
+        .isEqualTo("https://shop.example/back");
+    assertThat(record.value()).doesNotContain("4000000000003220");
+  }
+
   private String held(TestMerchant merchant, long amount) {
     byte[] body = web.post().uri("/v1/payments")
         .headers(h -> h.setBearerAuth(merchant.token()))

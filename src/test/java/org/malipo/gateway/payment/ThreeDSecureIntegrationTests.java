@@ -37,6 +37,7 @@ class ThreeDSecureIntegrationTests extends IntegrationTest {
   @Autowired JsonMapper json;
   @Autowired ThreeDSecure threeDSecure;
   @Autowired CardTokens cards;
+  @Autowired PaymentRepository payments;
 
   private TestMerchant merchant;
 
@@ -304,6 +305,28 @@ class ThreeDSecureIntegrationTests extends IntegrationTest {
     Long count = db.sql("SELECT count(*) FROM payments WHERE merchant_id = :m").bind("m", merchant.merchantId())
         .map(row -> row.get(0, Long.class)).one().block(DB);
     assertThat(count).isEqualTo(1);
+  }
+
+  @Test
+  void aCrashAfterTheAuthenticatedIntentLeavesOneAttemptAndALateResultStartsNoOther() {
+    String id = pay(CHALLENGED, "automatic", null).get("id").asString();
+    URI callback = press(id, "authenticated");
+    // The process dies between the intent (requires_action → processing, attempt in_flight) and the
+    // rail call: simulated by writing the intent alone.
+    Payment waiting = payments.findById(id).block(DB);
+    java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+    Payment started = waiting.authenticated("acquirer_a", now);
+    payments.startAuthenticatedAttempt(started, PaymentPipeline.attemptId(id, 1), now).block(DB);
+    // The browser's result arrives after the restart: the payment is no longer requires_action, so
+    // nothing is written and no second authorization starts; the in-flight attempt is the
+    // reconciler's, as for any payment (docs/adr/0065).
+    follow(callback);
+    assertThat(get(id).get("status").asString()).isEqualTo("processing");
+    assertThat(attempts(id)).isEqualTo(1);
+    // The same intent cannot be written twice.
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+        () -> payments.startAuthenticatedAttempt(started, PaymentPipeline.attemptId(id, 1), now).block(DB))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
