@@ -38,6 +38,13 @@ class ThreeDSecureIntegrationTests extends IntegrationTest {
   @Autowired ThreeDSecure threeDSecure;
   @Autowired CardTokens cards;
   @Autowired PaymentRepository payments;
+  @Autowired org.malipo.gateway.sandbox.SandboxServer sandbox;
+  @org.springframework.boot.test.web.server.LocalServerPort int port;
+
+  @org.junit.jupiter.api.AfterEach
+  void clearFaults() {
+    sandbox.faults().clear();
+  }
 
   private TestMerchant merchant;
 
@@ -284,6 +291,30 @@ class ThreeDSecureIntegrationTests extends IntegrationTest {
     threeDSecure.accept(token).timeout(Duration.ofMillis(1), reactor.core.publisher.Mono.empty()).block(DB);
     eventuallySucceeded(id);
     assertThat(attempts(id)).isEqualTo(1);
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
+  @Test
+  void aBrowserThatClosesItsConnectionDuringTheAuthorizationLeavesItRunningToSucceeded() {
+    String id = pay(CHALLENGED, "automatic", null).get("id").asString();
+    URI callback = press(id, "authenticated");
+    org.malipo.gateway.sandbox.SandboxFaults.Fault slow =
+        new org.malipo.gateway.sandbox.SandboxFaults.Fault(Duration.ofMillis(1_500), false);
+    sandbox.faults().set("acquirer_a", slow);
+    sandbox.faults().set("acquirer_b", slow);
+    // The phone loses its connection 300 ms after it sent the bank's result.
+    org.springframework.web.reactive.function.client.WebClient impatient =
+        org.springframework.web.reactive.function.client.WebClient.builder().baseUrl("http://127.0.0.1:" + port)
+            .clientConnector(new org.springframework.http.client.reactive.ReactorClientHttpConnector(
+                reactor.netty.http.client.HttpClient.create().responseTimeout(Duration.ofMillis(300))))
+            .build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> impatient.get().uri(callback.toString()).retrieve()
+            .toBodilessEntity().block(Duration.ofSeconds(5)))
+        .as("the browser hung up before the answer").isNotNull();
+
+    eventuallySucceeded(id);
+    assertThat(attempts(id)).isEqualTo(1);
+    assertThat(events(id)).containsExactly("payment.created", "payment.requires_action", "payment.succeeded");
     LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 
