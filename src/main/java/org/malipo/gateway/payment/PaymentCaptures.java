@@ -71,6 +71,14 @@ public final class PaymentCaptures {
   private final DatabaseClient db;
   private final Clock clock;
 
+  private CardTokens heldCards;
+
+  /** Card tokens (3-D Secure's held card): set by Spring after construction, so the constructor stays as it was. */
+  @org.springframework.beans.factory.annotation.Autowired
+  void setHeldCards(CardTokens cards) {
+    this.heldCards = cards;
+  }
+
   PaymentCaptures(StrictJson strictJson, KeyedHashes fingerprints, IdempotencyStore idempotency, IdempotencyCache cache,
       PaymentRepository payments, OperationRepository operations, OutcomeWriter outcomes, OutboxWriter outbox,
       RailRegistry rails, DetachedPayments detached, PaymentProperties properties, Pricing pricing, JsonMapper json,
@@ -168,7 +176,10 @@ public final class PaymentCaptures {
               Intent intent = intentOf.apply(payment);
               Mono<Answer> answer = intent.kind() == AuthorizationOperation.Kind.VOID
                   && payment.status() == PaymentStatus.REQUIRES_ACTION
+                  // The card held for its 3-D Secure (docs/adr/0083) is forgotten once canceled.
                   ? cancelUnauthorized(payment, key, fingerprint, intent.reason())
+                      .flatMap(done -> heldCards == null ? Mono.just(done)
+                          : heldCards.releaseHeld(payment.id()).onErrorResume(error -> Mono.empty()).thenReturn(done))
                   : operate(payment, key, fingerprint, intent);
               return answer;
             })

@@ -277,6 +277,7 @@ class ThreeDSecureIntegrationTests extends IntegrationTest {
         .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
         .bodyValue("{}").exchange().expectStatus().isOk().expectBody().returnResult().getResponseBody();
     assertThat(json.readTree(canceled).get("status").asString()).isEqualTo("canceled");
+    assertThat(cards.heldForAuthentication(id).blockOptional(DB)).as("the card is forgotten").isEmpty();
     follow(callback);
     assertThat(get(id).get("status").asString()).isEqualTo("canceled");
     assertThat(attempts(id)).isZero();
@@ -315,6 +316,33 @@ class ThreeDSecureIntegrationTests extends IntegrationTest {
     eventuallySucceeded(id);
     assertThat(attempts(id)).isEqualTo(1);
     assertThat(events(id)).containsExactly("payment.created", "payment.requires_action", "payment.succeeded");
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
+  @Test
+  void aCancelRacingTheResultLetsExactlyOneWin() {
+    for (int round = 0; round < 5; round++) {
+      String id = pay(CHALLENGED, "automatic", null).get("id").asString();
+      String token = threeDSecure.signResult(id, true);
+      reactor.core.publisher.Mono<Object> result = threeDSecure.accept(token).map(p -> (Object) p)
+          .onErrorResume(error -> reactor.core.publisher.Mono.empty());
+      reactor.core.publisher.Mono<Object> cancel = reactor.core.publisher.Mono.fromCallable(() -> (Object) web.post()
+              .uri("/v1/payments/" + id + "/cancel").headers(h -> h.setBearerAuth(merchant.token()))
+              .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+              .bodyValue("{}").exchange().returnResult(String.class).getStatus().value())
+          .subscribeOn(reactor.core.scheduler.Schedulers.boundedElastic());
+      reactor.core.publisher.Flux.merge(result, cancel).blockLast(DB);
+      long deadline = System.nanoTime() + DB.toNanos();
+      String status = get(id).get("status").asString();
+      while (status.equals("processing") && System.nanoTime() < deadline) {
+        status = get(id).get("status").asString();
+      }
+      assertThat(status).as("round " + round).isIn("succeeded", "canceled");
+      List<String> events = events(id);
+      assertThat(events.stream().filter(e -> e.equals("payment.succeeded") || e.equals("payment.canceled")).count())
+          .as("one final move: " + events).isEqualTo(1);
+      assertThat(attempts(id)).isEqualTo(status.equals("succeeded") ? 1 : 0);
+    }
     LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 
