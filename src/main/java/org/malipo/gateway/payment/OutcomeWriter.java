@@ -58,6 +58,7 @@ final class OutcomeWriter {
   private final AtomicInteger queued = new AtomicInteger();
   private final DistributionSummary batchSizes;
   private final Counter fallbacks;
+  private final PaymentOutcomeMeters outcomeMeters;
   private volatile FluxSink<Pending> batches;
 
   /**
@@ -98,6 +99,7 @@ final class OutcomeWriter {
         .description("Succeeded payments' outcomes written by one group-commit statement").register(meters);
     this.fallbacks = Counter.builder("malipo.payments.group_commit.fallbacks")
         .description("Group-commit statements that failed and were rewritten payment by payment").register(meters);
+    this.outcomeMeters = new PaymentOutcomeMeters(meters);
     Gauge.builder("malipo.payments.group_commit.queued", queued, AtomicInteger::get)
         .description("Payment outcomes waiting for a group-commit statement").register(meters);
     if (groupCommit.enabled()) {
@@ -120,6 +122,12 @@ final class OutcomeWriter {
    *     either case)
    */
   Mono<Void> write(Outcome outcome) {
+    // Counted once committed; a retried write that fails counts nothing.
+    return submit(outcome).doOnSuccess(done -> outcomeMeters.record(outcome.result(),
+        outcome.key() != KeyCompletion.IF_IN_PROGRESS));
+  }
+
+  private Mono<Void> submit(Outcome outcome) {
     return Mono.defer(() -> {
       FluxSink<Pending> sink = batches;
       if (sink == null || outcome.result().status() != PaymentStatus.SUCCEEDED || outcome.key() != KeyCompletion.REQUIRED) {

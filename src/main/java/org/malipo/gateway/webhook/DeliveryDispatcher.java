@@ -77,6 +77,11 @@ final class DeliveryDispatcher extends BackgroundJob {
     this.schedule = schedule;
     this.clock = clock;
     this.meters = meters;
+    // Every outcome's series exists from start-up, at 0: an alert on dead letters (WebhooksDeadLettered)
+    // sees the first one as an increase, not as a series appearing.
+    for (String outcome : new String[] {"delivered", "retry", "dead"}) {
+      meters.counter("malipo.webhooks.attempts", "outcome", outcome);
+    }
     this.connections = ConnectionProvider.builder("webhooks")
         .maxConnections(properties.maxInFlight())
         .pendingAcquireMaxCount(properties.maxInFlight())
