@@ -244,6 +244,17 @@ class KubernetesManifestUnitTests {
     assertThat(egressPorts).containsExactlyInAnyOrder(53, 53, 5432, 6379, 9092, 443);
   }
 
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"staging", "production"})
+  void prometheusScrapesTheServiceAndLoadsTheAlertRules(String overlay) {
+    List<Map<String, Object>> objects = render(overlay);
+    Map<String, Object> monitor = map(one(objects, "ServiceMonitor"), "spec");
+    Map<String, Object> endpoint = asMap(list(monitor, "endpoints").getFirst());
+    assertThat(endpoint).containsEntry("port", "http").containsEntry("path", "/actuator/prometheus");
+    assertThat(asMap(map(monitor, "selector").get("matchLabels"))).containsEntry("app.kubernetes.io/name", "malipo-gateway");
+    assertThat(list(map(one(objects, "PrometheusRule"), "spec"), "groups")).isNotEmpty();
+  }
+
   @Test
   void productionSpreadsAcrossZonesRunsMoreReplicasAndTerminatesTls() {
     List<Map<String, Object>> production = render("production");
