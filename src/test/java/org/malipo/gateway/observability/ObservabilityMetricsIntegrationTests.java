@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -29,6 +30,8 @@ import org.springframework.context.ApplicationContext;
 import org.springframework.http.MediaType;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.test.web.reactive.server.WebTestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Every metric that an alert rule, a dashboard panel or an operator's document names exists on
@@ -43,7 +46,13 @@ class ObservabilityMetricsIntegrationTests extends IntegrationTest {
   private static final Pattern METRIC = Pattern.compile(
       "(?<![A-Za-z0-9_:.])((?:malipo|resilience4j|http_server_requests|jvm|process|r2dbc)_[a-z0-9_]+)");
 
+  /** Recording rules' series, defined in the PrometheusRule. */
+  private static final Pattern RECORDED = Pattern.compile("malipo:[a-z0-9_:]+");
+  private static final Path RULES = Path.of("k8s/base/monitoring/prometheusrule.yaml");
+  private static final Path DASHBOARDS = Path.of("k8s/base/monitoring/dashboards");
+
   @Autowired DatabaseClient db;
+  @Autowired JsonMapper json;
   @Autowired ApiClients clients;
   @Autowired ApplicationContext context;
   @Autowired OperationsGauges gauges;
@@ -90,6 +99,36 @@ class ObservabilityMetricsIntegrationTests extends IntegrationTest {
     TreeMap<String, Set<String>> missing = new TreeMap<>(named);
     missing.keySet().removeIf(metric -> scraped.contains(metric) || scraped.contains(metric + "_count"));
     assertThat(missing).as("metrics named in these files but not on /actuator/prometheus").isEmpty();
+  }
+
+  @Test
+  void everyDashboardPanelQueriesAnExistingMetricOrRecordedSeries() throws IOException {
+    Set<String> scraped = scrape.lines().filter(line -> !line.startsWith("#") && !line.isBlank())
+        .map(line -> line.split("[{ ]", 2)[0]).collect(Collectors.toCollection(TreeSet::new));
+    Set<String> recorded = Pattern.compile("record: (\\S+)").matcher(read(RULES)).results()
+        .map(match -> match.group(1)).collect(Collectors.toSet());
+    List<Path> dashboards;
+    try (Stream<Path> files = Files.list(DASHBOARDS)) {
+      dashboards = files.filter(path -> path.toString().endsWith(".json")).sorted().toList();
+    }
+    assertThat(dashboards).extracting(path -> path.getFileName().toString()).containsExactly(
+        "malipo-ledger.json", "malipo-overview.json", "malipo-rails.json", "malipo-webhooks.json");
+    for (Path dashboard : dashboards) {
+      JsonNode panels = json.readTree(read(dashboard)).get("panels");
+      assertThat(panels.size()).as("panels of %s", dashboard).isGreaterThanOrEqualTo(4);
+      for (JsonNode panel : panels) {
+        String title = dashboard.getFileName() + " / " + panel.get("title").asString();
+        assertThat(panel.get("targets").size()).as(title).isPositive();
+        for (JsonNode target : panel.get("targets")) {
+          String expr = target.get("expr").asString();
+          List<String> metrics = METRIC.matcher(expr).results().map(match -> match.group(1)).toList();
+          List<String> records = RECORDED.matcher(expr).results().map(match -> match.group()).toList();
+          assertThat(metrics.size() + records.size()).as("%s queries a metric: %s", title, expr).isPositive();
+          assertThat(metrics).as("%s: %s", title, expr).allSatisfy(metric -> assertThat(scraped).contains(metric));
+          assertThat(records).as("%s: %s", title, expr).allSatisfy(name -> assertThat(recorded).contains(name));
+        }
+      }
+    }
   }
 
   @Test
