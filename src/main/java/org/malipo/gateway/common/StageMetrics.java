@@ -75,11 +75,23 @@ public final class StageMetrics {
         return mono; // outside a traced request (background jobs): no orphan trace per stage
       }
       Span span = tracer.nextSpan(parent).name("payment." + stage).start();
-      return mono
+      String traceparent = TraceContext.traceparent(span.context().traceId(), span.context().spanId());
+      Mono<T> inSpan = mono
           .doOnNext(value -> span.tag("malipo.outcome", outcome.apply(value)))
           .doOnError(span::error)
-          .doFinally(signal -> span.end())
-          .contextWrite(inner -> inner.put(SPAN_KEY, span));
+          .doFinally(signal -> span.end());
+      // Subscribed with the span's traceparent current: what the stage builds while subscribing
+      // (its statements, their outbox rows) records it (TraceContext).
+      Mono<T> subscribedInSpan = new Mono<>() {
+        @Override
+        public void subscribe(reactor.core.CoreSubscriber<? super T> actual) {
+          TraceContext.with(traceparent, () -> {
+            inSpan.subscribe(actual);
+            return null;
+          });
+        }
+      };
+      return subscribedInSpan.contextWrite(inner -> inner.put(SPAN_KEY, span));
     });
   }
 

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.malipo.gateway.common.SingleStatement;
+import org.malipo.gateway.common.TraceContext;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.ledger.Ledger;
@@ -85,7 +86,8 @@ final class OutcomeWriter {
     NONE
   }
 
-  private record Pending(Outcome outcome, Sinks.One<Void> written) {}
+  /** An outcome waiting for a batch, with the traceparent of the request that submitted it. */
+  private record Pending(Outcome outcome, Sinks.One<Void> written, String traceparent) {}
 
   OutcomeWriter(DatabaseClient db, PaymentRepository payments, OutboxWriter outbox, IdempotencyStore idempotency,
       Ledger ledger, PaymentProperties properties, MeterRegistry meters) {
@@ -138,7 +140,7 @@ final class OutcomeWriter {
         return writeAlone(outcome);
       }
       Sinks.One<Void> written = Sinks.one();
-      sink.next(new Pending(outcome, written));
+      sink.next(new Pending(outcome, written, TraceContext.current()));
       return written.asMono();
     });
   }
@@ -159,8 +161,8 @@ final class OutcomeWriter {
     queued.addAndGet(-batch.size());
     batchSizes.record(batch.size());
     Mono<Void> statement = batch.size() == 1
-        ? writeAlone(batch.getFirst().outcome())
-        : writeTogether(batch.stream().map(Pending::outcome).toList());
+        ? writeAlone(batch.getFirst().outcome(), batch.getFirst().traceparent())
+        : writeTogether(batch);
     return statement
         .doOnSuccess(done -> batch.forEach(pending -> pending.written().tryEmitEmpty()))
         .onErrorResume(error -> {
@@ -173,7 +175,7 @@ final class OutcomeWriter {
           log.warn("group commit of {} outcomes failed, writing them one by one: {}", batch.size(),
               NestedExceptionUtils.getMostSpecificCause(error).toString());
           return Flux.fromIterable(batch)
-              .flatMap(pending -> writeAlone(pending.outcome())
+              .flatMap(pending -> writeAlone(pending.outcome(), pending.traceparent())
                   .doOnSuccess(done -> pending.written().tryEmitEmpty())
                   .onErrorResume(alone -> {
                     pending.written().tryEmitError(alone);
@@ -186,23 +188,34 @@ final class OutcomeWriter {
   /** The outcome as a statement of its own. */
   private Mono<Void> writeAlone(Outcome outcome) {
     // Built anew for each try: ids (journal entry, event) are minted when the statement is built.
-    return Mono.defer(() -> {
-      SingleStatement statement = new SingleStatement();
-      Payment result = outcome.result();
-      payments.outcomeIn(statement, result, outcome.previous(), outcome.attempts());
-      // Added right after the payment's CTEs, so it runs after the event's sequence and holds the
-      // merchant's balance row for the shortest time (SingleStatement: unread CTEs run last first).
-      if (result.status() == PaymentStatus.SUCCEEDED) {
-        ledger.captureIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(), result.provider(),
-            result.amount(), result.fee());
-      }
-      eventAndAnswerIn(statement, outcome);
-      return statement.execute(db);
-    });
+    return Mono.defer(() -> statementFor(outcome).execute(db));
+  }
+
+  private SingleStatement statementFor(Outcome outcome) {
+    SingleStatement statement = new SingleStatement();
+    Payment result = outcome.result();
+    payments.outcomeIn(statement, result, outcome.previous(), outcome.attempts());
+    // Added right after the payment's CTEs, so it runs after the event's sequence and holds the
+    // merchant's balance row for the shortest time (SingleStatement: unread CTEs run last first).
+    if (result.status() == PaymentStatus.SUCCEEDED) {
+      ledger.captureIn(statement, PaymentRepository.OUTCOME, result.id(), result.merchantId(), result.provider(),
+          result.amount(), result.fee());
+    }
+    eventAndAnswerIn(statement, outcome);
+    return statement;
+  }
+
+  /**
+   * The outcome as a statement of its own, built on the batch's thread: the event records the
+   * traceparent of the request that submitted it, not whatever this thread holds.
+   */
+  private Mono<Void> writeAlone(Outcome outcome, String traceparent) {
+    return Mono.defer(() -> TraceContext.with(traceparent, () -> statementFor(outcome)).execute(db));
   }
 
   /** Succeeded outcomes, each in its own part of one statement: all of them are written, or none. */
-  private Mono<Void> writeTogether(List<Outcome> outcomes) {
+  private Mono<Void> writeTogether(List<Pending> batch) {
+    List<Outcome> outcomes = batch.stream().map(Pending::outcome).toList();
     return Mono.defer(() -> {
       SingleStatement statement = new SingleStatement();
       List<SingleStatement> parts = new ArrayList<>(outcomes.size());
@@ -217,7 +230,11 @@ final class OutcomeWriter {
       }
       ledger.capturesIn(statement, captures);
       for (int i = 0; i < outcomes.size(); i++) {
-        eventAndAnswerIn(parts.get(i), outcomes.get(i));
+        int at = i;
+        TraceContext.with(batch.get(i).traceparent(), () -> {
+          eventAndAnswerIn(parts.get(at), outcomes.get(at));
+          return null;
+        });
       }
       return statement.execute(db);
     });

@@ -71,7 +71,7 @@ final class DeliveryRecorder extends BackgroundJob {
         .flatMap(due -> due.isEmpty() ? Mono.just(0L)
             : tx.transactional(Flux.fromIterable(due)
                 .flatMap(d -> deliveries.record(d.endpointId(), d.event().merchantId(), d.event().eventId(), d.event().type(),
-                    d.event().payload(), false), RECORD_CONCURRENCY)
+                    d.event().payload(), false, d.event().traceparent()), RECORD_CONCURRENCY)
                 .count()))
         .doOnNext(count -> {
           if (count > 0) {
@@ -82,7 +82,8 @@ final class DeliveryRecorder extends BackgroundJob {
   }
 
   /** What the fan-out reads of an event. */
-  private record Occurred(String eventId, String type, String merchantId, Instant occurredAt, String payload) {}
+  private record Occurred(String eventId, String type, String merchantId, Instant occurredAt, String payload,
+      String traceparent) {}
 
   /** One delivery to record. */
   private record Due(String endpointId, Occurred event) {}
@@ -90,7 +91,7 @@ final class DeliveryRecorder extends BackgroundJob {
   private Occurred parse(ConsumedEvent event) {
     JsonNode tree = json.readTree(event.payload());
     return new Occurred(tree.path("id").asString(), tree.path("type").asString(), tree.path("merchant_id").asString(),
-        Instant.parse(tree.path("occurred_at").asString()), event.payload());
+        Instant.parse(tree.path("occurred_at").asString()), event.payload(), event.traceparent());
   }
 
   /**
@@ -101,7 +102,7 @@ final class DeliveryRecorder extends BackgroundJob {
    */
   Flux<String> redeliver(String merchantId, String eventId, String type, String payload) {
     return tx.transactional(endpoints.subscribed(merchantId, type)
-            .concatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, payload, true)))
+            .concatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, payload, true, null)))
         .doOnComplete(dispatcher::wakeUp);
   }
 

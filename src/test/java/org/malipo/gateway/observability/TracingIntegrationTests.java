@@ -47,6 +47,27 @@ import tools.jackson.databind.json.JsonMapper;
 class TracingIntegrationTests {
 
   private static final OtlpReceiver RECEIVER = new OtlpReceiver();
+  /** A merchant's webhook endpoint: the traceparent header of each POST it receives. */
+  private static final List<String> WEBHOOK_TRACEPARENTS = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private static final com.sun.net.httpserver.HttpServer WEBHOOK_RECEIVER = webhookReceiver();
+
+  private static com.sun.net.httpserver.HttpServer webhookReceiver() {
+    try {
+      com.sun.net.httpserver.HttpServer server =
+          com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+      server.createContext("/hooks", exchange -> {
+        exchange.getRequestBody().readAllBytes();
+        String traceparent = exchange.getRequestHeaders().getFirst("traceparent");
+        WEBHOOK_TRACEPARENTS.add(traceparent == null ? "" : traceparent);
+        exchange.sendResponseHeaders(204, -1);
+        exchange.close();
+      });
+      server.start();
+      return server;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
   private static final List<String> STAGES = List.of("validate", "fraud", "idempotency", "rail", "ledger");
 
   @Autowired WebTestClient web;
@@ -66,6 +87,7 @@ class TracingIntegrationTests {
   @AfterAll
   static void stopReceiver() {
     RECEIVER.close();
+    WEBHOOK_RECEIVER.stop(0);
   }
 
   private static String newTraceId() {
@@ -79,8 +101,13 @@ class TracingIntegrationTests {
   }
 
   @Test
-  void aPaymentsTraceHoldsTheRequestAndEveryStageAsItsChildren() throws InterruptedException {
+  void aPaymentsTraceHoldsTheRequestEveryStageAndItsWebhookDelivery() throws InterruptedException {
     TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
+    web.post().uri("/v1/webhook_endpoints").headers(h -> h.setBearerAuth(merchant.token()))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"url\": \"http://127.0.0.1:" + WEBHOOK_RECEIVER.getAddress().getPort()
+            + "/hooks/traced\", \"events\": [\"payment.succeeded\"]}")
+        .exchange().expectStatus().isCreated();
     String traceId = newTraceId();
     web.post().uri("/v1/payments")
         .headers(h -> h.setBearerAuth(merchant.token()))
@@ -94,7 +121,8 @@ class TracingIntegrationTests {
         .expectStatus().isCreated();
 
     List<ReceivedSpan> trace = awaitSpans(traceId, spans -> spans.stream().anyMatch(s -> s.parentSpanId().equals("00f067aa0ba902b7"))
-        && STAGES.stream().allMatch(stage -> spans.stream().anyMatch(s -> s.name().equals("payment." + stage))));
+        && STAGES.stream().allMatch(stage -> spans.stream().anyMatch(s -> s.name().equals("payment." + stage)))
+        && spans.stream().anyMatch(s -> s.name().equals("webhook.deliver")));
     ReceivedSpan server = trace.stream().filter(span -> span.parentSpanId().equals("00f067aa0ba902b7"))
         .findFirst().orElseThrow(() -> new AssertionError("no server span under the caller's: " + trace));
     assertThat(server.name()).containsIgnoringCase("post");
@@ -108,6 +136,16 @@ class TracingIntegrationTests {
     }
     assertThat(trace.stream().filter(s -> s.name().equals("payment.rail")).findFirst().orElseThrow().attributes())
         .containsEntry("malipo.outcome", "approved");
+
+    // The outbox row, the Kafka record (whose header the webhook recorder stored) and the
+    // delivery carry the context: the delivery's span is a child of the stage that wrote the event.
+    ReceivedSpan ledger = trace.stream().filter(s -> s.name().equals("payment.ledger")).findFirst().orElseThrow();
+    ReceivedSpan delivery = trace.stream().filter(s -> s.name().equals("webhook.deliver")).findFirst()
+        .orElseThrow(() -> new AssertionError("no webhook.deliver span in " + trace));
+    assertThat(delivery.parentSpanId()).isEqualTo(ledger.spanId());
+    assertThat(delivery.attributes()).containsKey("malipo.event");
+    assertThat(WEBHOOK_TRACEPARENTS).as("the traceparent the merchant's endpoint received")
+        .contains("00-" + traceId + "-" + delivery.spanId() + "-01");
   }
 
   @Test
