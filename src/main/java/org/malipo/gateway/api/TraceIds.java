@@ -7,7 +7,7 @@ import org.springframework.web.server.ServerWebExchange;
 /**
  * The trace of an exchange (issue 24): the span of the HTTP server observation that Spring WebFlux
  * starts for every request and Micrometer Tracing turns into an OpenTelemetry span. Without
- * tracing (the bench profile, {@code management.tracing.enabled=false}) there is no span and
+ * tracing (the bench and test profiles: no OpenTelemetry tracer) there is no span and
  * every method returns empty or {@code null}.
  */
 public final class TraceIds {

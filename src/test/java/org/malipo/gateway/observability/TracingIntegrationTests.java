@@ -37,7 +37,8 @@ import tools.jackson.databind.json.JsonMapper;
  * on, every trace sampled), with a small connection pool.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
-    "management.tracing.enabled=true",
+    "spring.autoconfigure.exclude=",
+    "management.tracing.export.enabled=true",
     "management.tracing.sampling.probability=1.0",
     "management.opentelemetry.tracing.export.schedule-delay=100ms",
     "spring.r2dbc.pool.initial-size=2",
