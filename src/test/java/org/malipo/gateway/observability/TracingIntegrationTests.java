@@ -23,6 +23,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.http.MediaType;
 import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.ActiveProfiles;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -34,7 +35,7 @@ import tools.jackson.databind.json.JsonMapper;
  * Tracing on (issue 24), exported by OTLP/HTTP to a receiver in this test: a payment's trace holds
  * the HTTP request's span and a span per pipeline stage under it, continuing the caller's W3C
  * {@code traceparent}; a problem answer names its {@code trace_id}. A context of its own (tracing
- * on, every trace sampled), with a small connection pool.
+ * on, every trace sampled), with a small connection pool, closed after the class.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
     "spring.autoconfigure.exclude=",
@@ -45,6 +46,9 @@ import tools.jackson.databind.json.JsonMapper;
     "spring.r2dbc.pool.max-size=8"})
 @AutoConfigureWebTestClient(timeout = "30s")
 @ActiveProfiles("test")
+// Closed after the class: its background jobs and Kafka consumers (same group as the shared
+// context's) must not keep running beside the other integration tests.
+@DirtiesContext
 class TracingIntegrationTests {
 
   private static final OtlpReceiver RECEIVER = new OtlpReceiver();
