@@ -10,6 +10,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.malipo.gateway.auth.ApiClients;
 import org.malipo.gateway.support.InProcessKafka;
 import org.malipo.gateway.support.IntegrationTest;
@@ -49,6 +50,10 @@ import tools.jackson.databind.json.JsonMapper;
 // Closed after the class: its background jobs and Kafka consumers (same group as the shared
 // context's) must not keep running beside the other integration tests.
 @DirtiesContext
+// Run in a JVM of its own (.ci/run: -Dmalipo.tracing-tests=true): after this context ran, payment
+// requests of the shared context were seen to hang until the in-flight limit (cause not found
+// yet; docs/observability.md), so the suite's JVM does not start it.
+@EnabledIfSystemProperty(named = "malipo.tracing-tests", matches = "true")
 class TracingIntegrationTests {
 
   private static final OtlpReceiver RECEIVER = new OtlpReceiver();
