@@ -73,7 +73,7 @@ final class DeliveryRecorder extends BackgroundJob {
         .flatMap(due -> due.isEmpty() ? Mono.just(0L)
             : tx.transactional(Flux.fromIterable(due)
                 .flatMap(d -> deliveries.record(d.endpointId(), d.event().merchantId(), d.event().eventId(), d.event().type(),
-                    d.event().payload(), false), RECORD_CONCURRENCY)
+                    d.event().payload(), false, d.event().traceparent()), RECORD_CONCURRENCY)
                 .count()))
         .doOnNext(count -> {
           if (count > 0) {
@@ -85,7 +85,8 @@ final class DeliveryRecorder extends BackgroundJob {
 
   /** What the fan-out reads of an event. */
   private record Occurred(String eventId, String type, String merchantId, Instant occurredAt, String payload,
-      boolean livemode) {}
+      boolean livemode,
+      String traceparent) {}
 
   /** One delivery to record. */
   private record Due(String endpointId, Occurred event) {}
@@ -93,7 +94,8 @@ final class DeliveryRecorder extends BackgroundJob {
   private Occurred parse(ConsumedEvent event) {
     JsonNode tree = json.readTree(event.payload());
     return new Occurred(tree.path("id").asString(), tree.path("type").asString(), tree.path("merchant_id").asString(),
-        Instant.parse(tree.path("occurred_at").asString()), event.payload(), tree.path("livemode").asBoolean(false));
+        Instant.parse(tree.path("occurred_at").asString()), event.payload(), tree.path("livemode").asBoolean(false),
+        event.traceparent());
   }
 
   /**
@@ -106,7 +108,7 @@ final class DeliveryRecorder extends BackgroundJob {
     boolean livemode = json.readTree(payload).path("livemode").asBoolean(false);
     return tx.transactional(endpoints.subscribed(merchantId, type)
             .filter(endpoint -> endpoint.livemode() == livemode)
-            .concatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, payload, true)))
+            .concatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, payload, true, null)))
         .doOnComplete(dispatcher::wakeUp);
   }
 
