@@ -9,6 +9,8 @@ import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.events.EventConsumer.ConsumedEvent;
 import org.malipo.gateway.events.EventConsumer;
 import org.malipo.gateway.webhook.WebhookEndpoints.Endpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -26,6 +28,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Component
 final class DeliveryRecorder extends BackgroundJob {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeliveryRecorder.class);
 
   /** Most endpoints one event fans out to concurrently while recording. */
   private static final int RECORD_CONCURRENCY = 4;
@@ -57,7 +61,7 @@ final class DeliveryRecorder extends BackgroundJob {
    * listens to (the common case) costs one statement, not one per event.
    */
   Mono<Void> handle(List<ConsumedEvent> batch) {
-    List<Occurred> events = batch.stream().map(this::parse).toList();
+    List<Occurred> events = batch.stream().map(this::parse).filter(java.util.Objects::nonNull).toList();
     Set<String> merchants = events.stream().map(Occurred::merchantId).collect(Collectors.toCollection(LinkedHashSet::new));
     return endpoints.enabled(merchants)
         .collectMultimap(Endpoint::merchantId)
@@ -91,11 +95,21 @@ final class DeliveryRecorder extends BackgroundJob {
   /** One delivery to record. */
   private record Due(String endpointId, Occurred event) {}
 
+  /**
+   * The event's envelope, or null (logged, skipped) for a record that is not one of our events: a
+   * record no merchant can be sent must not stop every later delivery by failing the batch forever.
+   */
   private Occurred parse(ConsumedEvent event) {
-    JsonNode tree = json.readTree(event.payload());
-    return new Occurred(tree.path("id").asString(), tree.path("type").asString(), tree.path("merchant_id").asString(),
-        Instant.parse(tree.path("occurred_at").asString()), event.payload(), tree.path("livemode").asBoolean(false),
-        event.traceparent());
+    try {
+      JsonNode tree = json.readTree(event.payload());
+      return new Occurred(tree.path("id").asString(), tree.path("type").asString(), tree.path("merchant_id").asString(),
+          Instant.parse(tree.path("occurred_at").asString()), event.payload(), tree.path("livemode").asBoolean(false),
+          event.traceparent());
+    } catch (RuntimeException notAnEvent) {
+      LOG.error("ALERT skipped a record of the events topic that is not an event envelope ({})",
+          notAnEvent.getClass().getSimpleName());
+      return null;
+    }
   }
 
   /**
