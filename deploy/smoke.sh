@@ -9,7 +9,7 @@
 #    fresh ES256 JWK set), against this machine's PostgreSQL (its own database, dropped at the end)
 #    and Redis (its own key prefix, deleted at the end), with no Kafka (events wait in the outbox):
 #    ready, /actuator/info shows build and git, a token, a card payment with 4242424242424242
-#    that succeeds and reads back, readiness still UP.
+#    that succeeds and reads back, the hosted checkout page and its script, readiness still UP.
 # 3. SIGTERM while payments are in flight (both sandbox acquirers slowed to 2 s): every request
 #    gets its answer, or its payment is final when read back after a restart; the ledger balances.
 #
@@ -159,6 +159,19 @@ payment_id="$(jq -er .id "$OUT/pay-$key.json")"
 read_back="$(curl -sf -H "Authorization: Bearer $TOKEN" "$BASE/v1/payments/$payment_id")" || fail "cannot read $payment_id back"
 [ "$(echo "$read_back" | jq -r '.id + " " + .status')" = "$payment_id succeeded" ] || fail "read back: $read_back"
 log "payment $payment_id succeeded and reads back"
+
+# The hosted checkout page as packaged (issue 19): the jar carries the built page and its script,
+# served with the pages' strict Content-Security-Policy.
+session="$(curl -sf -X POST "$BASE/v1/checkout_sessions" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -H "Idempotency-Key: $(openssl rand -hex 16)" \
+  -d '{"amount": 1500, "currency": "KES"}')" || fail "no checkout session"
+page_path="$(echo "$session" | jq -r '.url | sub("^https?://[^/]+"; "") | sub("#.*$"; "")')"
+curl -s -D "$OUT/page.headers" -o "$OUT/page.html" "$BASE$page_path"
+grep -qi '^content-security-policy:.*script-src .self.' "$OUT/page.headers" || fail "the page $page_path lacks its CSP"
+grep -q '/assets/checkout/app.js' "$OUT/page.html" || fail "the page $page_path does not load its script"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/assets/checkout/app.js")" = 200 ] \
+  || fail "the packaged jar does not serve /assets/checkout/app.js"
+log "hosted checkout page $page_path and its script served from the jar"
 backlog="$(psql -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" -d "$DB_NAME" -tAc 'SELECT count(*) FROM outbox WHERE published_at IS NULL')"
 [ "$backlog" -ge 1 ] || fail "no event waits in the outbox without Kafka"
 [ "$(curl -s "$BASE/actuator/health/readiness" | jq -r .status)" = UP ] || fail "not ready any more without Kafka"

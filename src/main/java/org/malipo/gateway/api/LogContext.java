@@ -6,7 +6,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.server.ServerWebExchange;
 
 /**
- * The request context of log lines: {@code request_id} and {@code merchant_id}, as SLF4J MDC
+ * The request context of log lines: {@code request_id}, {@code merchant_id} and {@code trace_id}, as SLF4J MDC
  * entries that the structured (ECS JSON) console log writes as fields.
  *
  * <p>A Reactor request hops threads, so the values travel in the Reactor {@code Context}
@@ -25,12 +25,15 @@ public final class LogContext {
   public static final String REQUEST_ID = "request_id";
   /** MDC and Reactor context key of the authenticated merchant. */
   public static final String MERCHANT_ID = "merchant_id";
+  /** MDC and Reactor context key of the request's trace id (when traced; docs/observability.md). */
+  public static final String TRACE_ID = "trace_id";
 
   private static final String MERCHANT_ATTRIBUTE = LogContext.class.getName() + ".merchant";
 
   LogContext() {
     register(REQUEST_ID);
     register(MERCHANT_ID);
+    register(TRACE_ID);
   }
 
   private static void register(String key) {
@@ -54,8 +57,13 @@ public final class LogContext {
       MDC.put(MERCHANT_ID, merchantId);
     }
     MDC.put(REQUEST_ID, RequestIds.of(exchange));
+    String traceId = TraceIds.of(exchange);
+    if (traceId != null) {
+      MDC.put(TRACE_ID, traceId);
+    }
     return () -> {
       MDC.remove(REQUEST_ID);
+      MDC.remove(TRACE_ID);
       MDC.remove(MERCHANT_ID);
     };
   }

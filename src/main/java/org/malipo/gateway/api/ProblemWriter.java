@@ -12,7 +12,8 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Writes RFC 9457 problem documents: {@code type}, {@code title}, {@code status}, {@code detail},
- * {@code code}, {@code param} (when one field is at fault) and {@code request_id}.
+ * {@code code}, {@code param} (when one field is at fault), {@code request_id} and, when the request
+ * is traced, {@code trace_id} (W3C trace id, 32 hex digits).
  *
  * <p>Usable from web filters, which run outside the controllers' error handling.
  */
@@ -63,6 +64,10 @@ public final class ProblemWriter {
       body.put("param", problem.param());
     }
     body.put("request_id", RequestIds.of(exchange));
+    String traceId = TraceIds.of(exchange);
+    if (traceId != null) {
+      body.put("trace_id", traceId);
+    }
     return body;
   }
 }

@@ -8,7 +8,10 @@ import org.springframework.web.server.WebFilter;
 import org.springframework.web.server.WebFilterChain;
 import reactor.core.publisher.Mono;
 
-/** Gives every exchange a request id and echoes it in the {@code X-Request-Id} response header. */
+/**
+ * Gives every exchange a request id and echoes it in the {@code X-Request-Id} response header;
+ * puts it, and the trace id when the request is traced, in the log context.
+ */
 @Component
 @Order(Ordered.HIGHEST_PRECEDENCE)
 final class RequestIdFilter implements WebFilter {
@@ -17,6 +20,9 @@ final class RequestIdFilter implements WebFilter {
   public Mono<Void> filter(ServerWebExchange exchange, WebFilterChain chain) {
     String requestId = RequestIds.of(exchange);
     exchange.getResponse().getHeaders().set(RequestIds.HEADER, requestId);
-    return chain.filter(exchange).contextWrite(ctx -> ctx.put(LogContext.REQUEST_ID, requestId));
+    String traceId = TraceIds.of(exchange);
+    return chain.filter(exchange).contextWrite(ctx -> traceId == null
+        ? ctx.put(LogContext.REQUEST_ID, requestId)
+        : ctx.put(LogContext.REQUEST_ID, requestId).put(LogContext.TRACE_ID, traceId));
   }
 }

@@ -2,9 +2,16 @@ package org.malipo.gateway.common;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
+import io.micrometer.tracing.handler.TracingObservationHandler;
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
+import reactor.util.context.ContextView;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
 
@@ -12,6 +19,11 @@ import reactor.core.publisher.Mono;
  * Latency and outcome of each pipeline stage: timer {@code malipo.pipeline.stage} with tags
  * {@code stage} and {@code outcome} ({@code success}, {@code error} or a stage-specific value
  * such as the fraud decision), which Prometheus also exposes as a count per outcome.
+ *
+ * <p>When tracing is on (issue 24), each stage is also a span named {@code payment.<stage>} with
+ * attribute {@code malipo.outcome}, a child of the span of the Reactor chain (the HTTP request's,
+ * or the enclosing stage's): one trace per payment shows where its time went. With tracing off
+ * (no {@link Tracer}, or the no-op one) nothing of this runs.
  */
 @Component
 public final class StageMetrics {
@@ -19,7 +31,12 @@ public final class StageMetrics {
   /** Timer name. */
   public static final String METER = "malipo.pipeline.stage";
 
+  /** Reactor context key of the current stage's span. */
+  private static final Object SPAN_KEY = StageMetrics.class.getName() + ".span";
+
   private final MeterRegistry registry;
+  /** Null when tracing is off: stages are then only timed. */
+  private final Tracer tracer;
   /**
    * The timers already registered, by stage and outcome: a lookup here is a map read, where the
    * registry's builder allocated a meter id and a tag list per call (several per payment). Stages
@@ -27,8 +44,10 @@ public final class StageMetrics {
    */
   private final ConcurrentMap<String, Timer> timers = new ConcurrentHashMap<>();
 
-  StageMetrics(MeterRegistry registry) {
+  StageMetrics(MeterRegistry registry, ObjectProvider<Tracer> tracer) {
     this.registry = registry;
+    Tracer available = tracer.getIfAvailable();
+    this.tracer = available == null || available == Tracer.NOOP ? null : available;
   }
 
   /**
@@ -39,11 +58,40 @@ public final class StageMetrics {
    * @return {@code mono}, timed; signals are unchanged
    */
   public <T> Mono<T> timed(String stage, Function<T, String> outcome, Mono<T> mono) {
-    return Mono.defer(() -> {
+    Mono<T> timed = Mono.defer(() -> {
       Timer.Sample sample = Timer.start(registry);
       return mono
           .doOnNext(value -> sample.stop(timer(stage, outcome.apply(value))))
           .doOnError(error -> sample.stop(timer(stage, "error")));
+    });
+    return tracer == null ? timed : traced(stage, outcome, timed);
+  }
+
+  /** {@code mono} inside a span of its own, ended on its first signal or cancellation. */
+  private <T> Mono<T> traced(String stage, Function<T, String> outcome, Mono<T> mono) {
+    return Mono.deferContextual(context -> {
+      Span parent = currentSpan(context);
+      if (parent == null) {
+        return mono; // outside a traced request (background jobs): no orphan trace per stage
+      }
+      Span span = tracer.nextSpan(parent).name("payment." + stage).start();
+      String traceparent = TraceContext.traceparent(span.context().traceId(), span.context().spanId());
+      Mono<T> inSpan = mono
+          .doOnNext(value -> span.tag("malipo.outcome", outcome.apply(value)))
+          .doOnError(span::error)
+          .doFinally(signal -> span.end());
+      // Subscribed with the span's traceparent current: what the stage builds while subscribing
+      // (its statements, their outbox rows) records it (TraceContext).
+      Mono<T> subscribedInSpan = new Mono<>() {
+        @Override
+        public void subscribe(reactor.core.CoreSubscriber<? super T> actual) {
+          TraceContext.with(traceparent, () -> {
+            inSpan.subscribe(actual);
+            return null;
+          });
+        }
+      };
+      return subscribedInSpan.contextWrite(inner -> inner.put(SPAN_KEY, span));
     });
   }
 
@@ -55,5 +103,16 @@ public final class StageMetrics {
   private Timer timer(String stage, String outcome) {
     return timers.computeIfAbsent(stage + '\u0000' + outcome,
         key -> Timer.builder(METER).tag("stage", stage).tag("outcome", outcome).register(registry));
+  }
+
+  /** The enclosing stage's span, else the span of the observation in the context (the HTTP request's). */
+  private static Span currentSpan(ContextView context) {
+    if (context.hasKey(SPAN_KEY)) {
+      return context.get(SPAN_KEY);
+    }
+    Observation observation = context.getOrDefault(ObservationThreadLocalAccessor.KEY, null);
+    TracingObservationHandler.TracingContext tracing = observation == null ? null
+        : observation.getContext().get(TracingObservationHandler.TracingContext.class);
+    return tracing == null ? null : tracing.getSpan();
   }
 }

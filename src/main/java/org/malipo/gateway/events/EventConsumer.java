@@ -36,5 +36,14 @@ public interface EventConsumer {
    * @param eventId {@code evt_…}
    * @param payload the event JSON exactly as published
    */
-  record ConsumedEvent(String aggregateId, String eventId, String payload) {}
+  record ConsumedEvent(String aggregateId, String eventId, String payload, String traceparent) {
+
+    /** An event consumed without trace context. */
+    public ConsumedEvent(String aggregateId, String eventId, String payload) {
+      this(aggregateId, eventId, payload, null);
+    }
+  }
+
+  /** Kafka record header of the W3C traceparent of the span that wrote the event (issue 24). */
+  String TRACEPARENT_HEADER = "traceparent";
 }

@@ -27,5 +27,11 @@ public interface EventPublisher {
    * @param type the event type
    * @param payload the event JSON
    */
-  record OutboxEvent(long outboxId, String eventId, String aggregateId, String type, String payload) {}
+  record OutboxEvent(long outboxId, String eventId, String aggregateId, String type, String payload, String traceparent) {
+
+    /** An event written without trace context. */
+    OutboxEvent(long outboxId, String eventId, String aggregateId, String type, String payload) {
+      this(outboxId, eventId, aggregateId, type, payload, null);
+    }
+  }
 }

@@ -169,11 +169,12 @@ public final class OutboxRelay extends BackgroundJob {
   // updated here; locking each row cost a heap write (and its WAL) per event for nothing.
   private Mono<Integer> publishUnpublished() {
     return db.sql("""
-            SELECT id, event_id, aggregate_id, type, payload FROM outbox
+            SELECT id, event_id, aggregate_id, type, payload, traceparent FROM outbox
             WHERE published_at IS NULL ORDER BY id LIMIT :limit""")
         .bind("limit", properties.relayBatchSize())
         .map(row -> new OutboxEvent(row.get("id", Long.class), row.get("event_id", String.class),
-            row.get("aggregate_id", String.class), row.get("type", String.class), row.get("payload", String.class)))
+            row.get("aggregate_id", String.class), row.get("type", String.class), row.get("payload", String.class),
+            row.get("traceparent", String.class)))
         .all()
         .collectList()
         .flatMap(events -> events.isEmpty() ? Mono.just(0) : publishAndMark(events));

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.SingleStatement;
+import org.malipo.gateway.common.TraceContext;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Mono;
@@ -107,9 +108,9 @@ public final class OutboxWriter {
     int at = payload.indexOf(SEQUENCE_TOKEN);
     statement.with("""
             outbox_event AS (
-                INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload, livemode)
+                INSERT INTO outbox (event_id, aggregate_id, merchant_id, type, sequence, payload, traceparent, livemode)
                 SELECT :outbox_event, :outbox_aggregate, :outbox_merchant, :outbox_type, s.sequence,
-                    :outbox_payload_head || s.sequence || :outbox_payload_tail, :outbox_livemode
+                    :outbox_payload_head || s.sequence || :outbox_payload_tail, :outbox_traceparent, :outbox_livemode
                 FROM (SELECT CAST(%s AS bigint) AS sequence%s) s
             )""".formatted(sequence, after == null ? "" : " FROM " + after))
         .bind("outbox_event", eventId)
@@ -117,6 +118,8 @@ public final class OutboxWriter {
         .bind("outbox_merchant", merchantId)
         .bind("outbox_type", type)
         .bind("outbox_livemode", livemode)
+        // The writing span's W3C traceparent: Kafka and the webhook join its trace (null: untraced).
+        .bind("outbox_traceparent", TraceContext.current(), String.class)
         .bind("outbox_payload_head", payload.substring(0, at + SEQUENCE_TOKEN.length() - PLACEHOLDER_DIGITS.length()))
         .bind("outbox_payload_tail", payload.substring(at + SEQUENCE_TOKEN.length()));
     return eventId;

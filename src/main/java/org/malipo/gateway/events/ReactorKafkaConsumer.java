@@ -87,7 +87,8 @@ final class ReactorKafkaConsumer implements EventConsumer {
   }
 
   private static ConsumedEvent toEvent(ReceiverRecord<String, String> record) {
-    return new ConsumedEvent(record.key(), header(record, "event_id"), record.value());
+    return new ConsumedEvent(record.key(), header(record, "event_id"), record.value(),
+        header(record, EventConsumer.TRACEPARENT_HEADER));
   }
 
   private static String header(ConsumerRecord<String, String> record, String name) {

@@ -47,6 +47,10 @@ final class ReactorKafkaPublisher implements EventPublisher, AutoCloseable {
       ProducerRecord<String, String> record = new ProducerRecord<>(topic, event.aggregateId(), event.payload());
       record.headers().add("event_id", event.eventId().getBytes(StandardCharsets.UTF_8));
       record.headers().add("event_type", event.type().getBytes(StandardCharsets.UTF_8));
+      if (event.traceparent() != null) {
+        // W3C Trace Context in the record: a consumer joins the trace of the payment that wrote it.
+        record.headers().add(EventConsumer.TRACEPARENT_HEADER, event.traceparent().getBytes(StandardCharsets.UTF_8));
+      }
       return SenderRecord.create(record, event.outboxId());
     });
     return sender.send(records)

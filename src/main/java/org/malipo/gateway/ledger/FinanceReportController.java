@@ -20,9 +20,7 @@ import org.malipo.gateway.auth.Principal;
 import org.springframework.http.ResponseEntity;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.ReactiveTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.reactive.TransactionalOperator;
-import org.springframework.transaction.support.DefaultTransactionDefinition;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
@@ -57,10 +55,7 @@ final class FinanceReportController {
   FinanceReportController(DatabaseClient db, AuditLog audit, ReactiveTransactionManager transactionManager) {
     this.db = db;
     this.audit = audit;
-    DefaultTransactionDefinition definition = new DefaultTransactionDefinition();
-    definition.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
-    definition.setReadOnly(true);
-    this.snapshot = TransactionalOperator.create(transactionManager, definition);
+    this.snapshot = ReadSnapshot.of(transactionManager);
   }
 
   @GetMapping(path = "/v1/reports/trial_balance.csv", produces = "text/csv")

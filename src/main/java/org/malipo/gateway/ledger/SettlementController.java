@@ -170,7 +170,8 @@ final class SettlementController {
         .flatMap(bytes -> {
           Schedule request = json.read(bytes, Schedule.class);
           if (request.object() != null || request.merchantId() != null) {
-            throw ApiProblem.of(ProblemCode.PARAMETER_UNKNOWN, "Only frequency and delay_days can be set.");
+            throw ApiProblem.param(ProblemCode.PARAMETER_UNKNOWN, request.object() != null ? "object" : "merchant_id",
+                "Only frequency, delay_days and payout_destination can be set.");
           }
           if (!"daily".equals(request.frequency())) {
             throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "frequency", "'frequency' must be \"daily\".");

@@ -10,9 +10,7 @@ import org.malipo.gateway.auth.Principal;
 import org.springframework.http.MediaType;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.transaction.ReactiveTransactionManager;
-import org.springframework.transaction.TransactionDefinition;
 import org.springframework.transaction.reactive.TransactionalOperator;
-import org.springframework.transaction.support.DefaultTransactionDefinition;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.server.ServerWebExchange;
@@ -35,10 +33,7 @@ final class TrialBalanceController {
   TrialBalanceController(DatabaseClient db, ReactiveTransactionManager transactionManager, AuditLog audit) {
     this.db = db;
     this.audit = audit;
-    DefaultTransactionDefinition definition = new DefaultTransactionDefinition();
-    definition.setIsolationLevel(TransactionDefinition.ISOLATION_REPEATABLE_READ);
-    definition.setReadOnly(true);
-    this.snapshot = TransactionalOperator.create(transactionManager, definition);
+    this.snapshot = ReadSnapshot.of(transactionManager);
   }
 
   /**

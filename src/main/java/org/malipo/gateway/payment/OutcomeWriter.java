@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.malipo.gateway.common.SingleStatement;
+import org.malipo.gateway.common.TraceContext;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.idempotency.IdempotencyStore;
 import org.malipo.gateway.ledger.Ledger;
@@ -59,6 +60,7 @@ final class OutcomeWriter {
   private final AtomicInteger queued = new AtomicInteger();
   private final DistributionSummary batchSizes;
   private final Counter fallbacks;
+  private final PaymentOutcomeMeters outcomeMeters;
   private volatile FluxSink<Pending> batches;
 
   /**
@@ -96,7 +98,8 @@ final class OutcomeWriter {
     NONE
   }
 
-  private record Pending(Outcome outcome, Sinks.One<Void> written) {}
+  /** An outcome waiting for a batch, with the traceparent of the request that submitted it. */
+  private record Pending(Outcome outcome, Sinks.One<Void> written, String traceparent) {}
 
   OutcomeWriter(DatabaseClient db, PaymentRepository payments, OperationRepository operations, OutboxWriter outbox,
       IdempotencyStore idempotency, Ledger ledger, PaymentProperties properties, MeterRegistry meters) {
@@ -111,6 +114,7 @@ final class OutcomeWriter {
         .description("Succeeded payments' outcomes written by one group-commit statement").register(meters);
     this.fallbacks = Counter.builder("malipo.payments.group_commit.fallbacks")
         .description("Group-commit statements that failed and were rewritten payment by payment").register(meters);
+    this.outcomeMeters = new PaymentOutcomeMeters(meters);
     Gauge.builder("malipo.payments.group_commit.queued", queued, AtomicInteger::get)
         .description("Payment outcomes waiting for a group-commit statement").register(meters);
     if (groupCommit.enabled()) {
@@ -133,6 +137,12 @@ final class OutcomeWriter {
    *     either case)
    */
   Mono<Void> write(Outcome outcome) {
+    // Counted once committed; a retried write that fails counts nothing.
+    return submit(outcome).doOnSuccess(done -> outcomeMeters.record(outcome.result(),
+        outcome.key() != KeyCompletion.IF_IN_PROGRESS));
+  }
+
+  private Mono<Void> submit(Outcome outcome) {
     return Mono.defer(() -> {
       FluxSink<Pending> sink = batches;
       if (sink == null || outcome.result().status() != PaymentStatus.SUCCEEDED || outcome.key() != KeyCompletion.REQUIRED
@@ -144,7 +154,7 @@ final class OutcomeWriter {
         return writeAlone(outcome);
       }
       Sinks.One<Void> written = Sinks.one();
-      sink.next(new Pending(outcome, written));
+      sink.next(new Pending(outcome, written, TraceContext.current()));
       return written.asMono();
     });
   }
@@ -165,8 +175,8 @@ final class OutcomeWriter {
     queued.addAndGet(-batch.size());
     batchSizes.record(batch.size());
     Mono<Void> statement = batch.size() == 1
-        ? writeAlone(batch.getFirst().outcome())
-        : writeTogether(batch.stream().map(Pending::outcome).toList());
+        ? writeAlone(batch.getFirst().outcome(), batch.getFirst().traceparent())
+        : writeTogether(batch);
     return statement
         .doOnSuccess(done -> batch.forEach(pending -> pending.written().tryEmitEmpty()))
         .onErrorResume(error -> {
@@ -179,7 +189,7 @@ final class OutcomeWriter {
           log.warn("group commit of {} outcomes failed, writing them one by one: {}", batch.size(),
               NestedExceptionUtils.getMostSpecificCause(error).toString());
           return Flux.fromIterable(batch)
-              .flatMap(pending -> writeAlone(pending.outcome())
+              .flatMap(pending -> writeAlone(pending.outcome(), pending.traceparent())
                   .doOnSuccess(done -> pending.written().tryEmitEmpty())
                   .onErrorResume(alone -> {
                     pending.written().tryEmitError(alone);
@@ -192,23 +202,34 @@ final class OutcomeWriter {
   /** The outcome as a statement of its own. */
   private Mono<Void> writeAlone(Outcome outcome) {
     // Built anew for each try: ids (journal entry, event) are minted when the statement is built.
-    return Mono.defer(() -> {
-      SingleStatement statement = new SingleStatement();
-      Payment result = outcome.result();
-      payments.outcomeIn(statement, result, outcome.previous(), outcome.attempts());
-      // Added right after the payment's CTEs, so it runs after the event's sequence and holds the
-      // merchant's balance row for the shortest time (SingleStatement: unread CTEs run last first).
-      ledgerIn(statement, outcome);
-      if (outcome.operation() != null) {
-        operations.answerIn(statement, outcome.operation());
-      }
-      eventAndAnswerIn(statement, outcome);
-      return statement.execute(db);
-    });
+    return Mono.defer(() -> statementFor(outcome).execute(db));
+  }
+
+  private SingleStatement statementFor(Outcome outcome) {
+    SingleStatement statement = new SingleStatement();
+    Payment result = outcome.result();
+    payments.outcomeIn(statement, result, outcome.previous(), outcome.attempts());
+    // Added right after the payment's CTEs, so it runs after the event's sequence and holds the
+    // merchant's balance row for the shortest time (SingleStatement: unread CTEs run last first).
+    ledgerIn(statement, outcome);
+    if (outcome.operation() != null) {
+      operations.answerIn(statement, outcome.operation());
+    }
+    eventAndAnswerIn(statement, outcome);
+    return statement;
+  }
+
+  /**
+   * The outcome as a statement of its own, built on the batch's thread: the event records the
+   * traceparent of the request that submitted it, not whatever this thread holds.
+   */
+  private Mono<Void> writeAlone(Outcome outcome, String traceparent) {
+    return Mono.defer(() -> TraceContext.with(traceparent, () -> statementFor(outcome)).execute(db));
   }
 
   /** Succeeded outcomes, each in its own part of one statement: all of them are written, or none. */
-  private Mono<Void> writeTogether(List<Outcome> outcomes) {
+  private Mono<Void> writeTogether(List<Pending> batch) {
+    List<Outcome> outcomes = batch.stream().map(Pending::outcome).toList();
     return Mono.defer(() -> {
       SingleStatement statement = new SingleStatement();
       List<SingleStatement> parts = new ArrayList<>(outcomes.size());
@@ -223,7 +244,11 @@ final class OutcomeWriter {
       }
       ledger.capturesIn(statement, captures);
       for (int i = 0; i < outcomes.size(); i++) {
-        eventAndAnswerIn(parts.get(i), outcomes.get(i));
+        int at = i;
+        TraceContext.with(batch.get(i).traceparent(), () -> {
+          eventAndAnswerIn(parts.get(at), outcomes.get(at));
+          return null;
+        });
       }
       return statement.execute(db);
     });

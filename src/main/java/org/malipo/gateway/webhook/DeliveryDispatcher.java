@@ -11,6 +11,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.reactor.bulkhead.operator.BulkheadOperator;
 import io.github.resilience4j.reactor.circuitbreaker.operator.CircuitBreakerOperator;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
 import io.netty.channel.ChannelOption;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -21,6 +23,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.malipo.gateway.common.BackgroundJob;
+import org.malipo.gateway.common.TraceContext;
+import org.springframework.beans.factory.ObjectProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
@@ -69,14 +73,23 @@ final class DeliveryDispatcher extends BackgroundJob {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
   private final MeterRegistry meters;
+  /** Null when tracing is off: deliveries are then sent without a span or a traceparent. */
+  private final Tracer tracer;
 
   DeliveryDispatcher(WebhookDeliveries deliveries, WebhookProperties properties, RetrySchedule schedule,
-      EndpointUrlPolicy urls, Clock clock, MeterRegistry meters) {
+      EndpointUrlPolicy urls, Clock clock, MeterRegistry meters, ObjectProvider<Tracer> tracer) {
+    Tracer available = tracer.getIfAvailable();
+    this.tracer = available == null || available == Tracer.NOOP ? null : available;
     this.deliveries = deliveries;
     this.properties = properties;
     this.schedule = schedule;
     this.clock = clock;
     this.meters = meters;
+    // Every outcome's series exists from start-up, at 0: an alert on dead letters (WebhooksDeadLettered)
+    // sees the first one as an increase, not as a series appearing.
+    for (String outcome : new String[] {"delivered", "retry", "dead"}) {
+      meters.counter("malipo.webhooks.attempts", "outcome", outcome);
+    }
     this.connections = ConnectionProvider.builder("webhooks")
         .maxConnections(properties.maxInFlight())
         .pendingAcquireMaxCount(properties.maxInFlight())
@@ -160,7 +173,9 @@ final class DeliveryDispatcher extends BackgroundJob {
     int attempt = delivery.attemptsMade() + 1;
     Bulkhead bulkhead = bulkheads.bulkhead(delivery.endpointId());
     CircuitBreaker circuit = circuits.circuitBreaker(delivery.endpointId());
-    return post(delivery, started)
+    Span span = span(delivery, attempt);
+    String traceparent = span == null ? null : TraceContext.traceparent(span.context().traceId(), span.context().spanId());
+    Mono<Void> attempted = post(delivery, started, traceparent)
         .transformDeferred(CircuitBreakerOperator.of(circuit))
         .transformDeferred(BulkheadOperator.of(bulkhead))
         .flatMap(code -> record(delivery, attempt, started, startNanos, code, null, true))
@@ -179,10 +194,32 @@ final class DeliveryDispatcher extends BackgroundJob {
           log.warn("could not record webhook attempt {} of {}: {}", attempt, delivery.id(), error.toString());
           return Mono.empty();
         });
+    return span == null ? attempted : attempted.doFinally(signal -> span.end());
+  }
+
+  /**
+   * The attempt's span, a child of the span that wrote the event (the delivery's stored W3C
+   * traceparent), so the webhook joins its payment's trace; null when tracing is off or the
+   * event was not traced.
+   */
+  private Span span(WebhookDeliveries.Claimed delivery, int attempt) {
+    String parent = delivery.traceparent();
+    if (tracer == null || parent == null) {
+      return null;
+    }
+    String[] parts = parent.split("-");
+    if (parts.length != 4 || parts[1].length() != 32 || parts[2].length() != 16) {
+      return null;
+    }
+    io.micrometer.tracing.TraceContext remote = tracer.traceContextBuilder()
+        .traceId(parts[1]).spanId(parts[2]).sampled("01".equals(parts[3])).build();
+    return tracer.spanBuilder().setParent(remote).name("webhook.deliver").kind(Span.Kind.CLIENT)
+        .tag("malipo.webhook.delivery", delivery.id()).tag("malipo.event", delivery.eventId())
+        .tag("malipo.webhook.attempt", String.valueOf(attempt)).start();
   }
 
   /** The 2xx status of the POST, or an error ({@link NonSuccessStatus}, timeout, connection). */
-  private Mono<Integer> post(WebhookDeliveries.Claimed delivery, Instant now) {
+  private Mono<Integer> post(WebhookDeliveries.Claimed delivery, Instant now, String traceparent) {
     byte[] body = delivery.payload().getBytes(StandardCharsets.UTF_8);
     String signature = WebhookSignature.header(now.getEpochSecond(), body, delivery.endpoint().signingSecrets(now));
     return client.post()
@@ -191,6 +228,12 @@ final class DeliveryDispatcher extends BackgroundJob {
         .header(WebhookSignature.HEADER, signature)
         .header(EVENT_ID_HEADER, delivery.eventId())
         .header("User-Agent", "Malipo-Webhooks/1")
+        // W3C Trace Context: the merchant's own tracing can join the payment's trace.
+        .headers(headers -> {
+          if (traceparent != null) {
+            headers.set("traceparent", traceparent);
+          }
+        })
         .bodyValue(body)
         .exchangeToMono(response -> response.releaseBody().thenReturn(response.statusCode().value()))
         .timeout(properties.deliveryTimeout())

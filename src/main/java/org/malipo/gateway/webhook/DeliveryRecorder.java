@@ -9,6 +9,8 @@ import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.events.EventConsumer.ConsumedEvent;
 import org.malipo.gateway.events.EventConsumer;
 import org.malipo.gateway.webhook.WebhookEndpoints.Endpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -26,6 +28,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 @Component
 final class DeliveryRecorder extends BackgroundJob {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeliveryRecorder.class);
 
   /** Most endpoints one event fans out to concurrently while recording. */
   private static final int RECORD_CONCURRENCY = 4;
@@ -57,7 +61,7 @@ final class DeliveryRecorder extends BackgroundJob {
    * listens to (the common case) costs one statement, not one per event.
    */
   Mono<Void> handle(List<ConsumedEvent> batch) {
-    List<Occurred> events = batch.stream().map(this::parse).toList();
+    List<Occurred> events = batch.stream().map(this::parse).filter(java.util.Objects::nonNull).toList();
     Set<String> merchants = events.stream().map(Occurred::merchantId).collect(Collectors.toCollection(LinkedHashSet::new));
     return endpoints.enabled(merchants)
         .collectMultimap(Endpoint::merchantId)
@@ -73,7 +77,7 @@ final class DeliveryRecorder extends BackgroundJob {
         .flatMap(due -> due.isEmpty() ? Mono.just(0L)
             : tx.transactional(Flux.fromIterable(due)
                 .flatMap(d -> deliveries.record(d.endpointId(), d.event().merchantId(), d.event().eventId(), d.event().type(),
-                    d.event().payload(), false), RECORD_CONCURRENCY)
+                    d.event().payload(), false, d.event().traceparent()), RECORD_CONCURRENCY)
                 .count()))
         .doOnNext(count -> {
           if (count > 0) {
@@ -85,15 +89,27 @@ final class DeliveryRecorder extends BackgroundJob {
 
   /** What the fan-out reads of an event. */
   private record Occurred(String eventId, String type, String merchantId, Instant occurredAt, String payload,
-      boolean livemode) {}
+      boolean livemode,
+      String traceparent) {}
 
   /** One delivery to record. */
   private record Due(String endpointId, Occurred event) {}
 
+  /**
+   * The event's envelope, or null (logged, skipped) for a record that is not one of our events: a
+   * record no merchant can be sent must not stop every later delivery by failing the batch forever.
+   */
   private Occurred parse(ConsumedEvent event) {
-    JsonNode tree = json.readTree(event.payload());
-    return new Occurred(tree.path("id").asString(), tree.path("type").asString(), tree.path("merchant_id").asString(),
-        Instant.parse(tree.path("occurred_at").asString()), event.payload(), tree.path("livemode").asBoolean(false));
+    try {
+      JsonNode tree = json.readTree(event.payload());
+      return new Occurred(tree.path("id").asString(), tree.path("type").asString(), tree.path("merchant_id").asString(),
+          Instant.parse(tree.path("occurred_at").asString()), event.payload(), tree.path("livemode").asBoolean(false),
+          event.traceparent());
+    } catch (RuntimeException notAnEvent) {
+      LOG.error("ALERT skipped a record of the events topic that is not an event envelope ({})",
+          notAnEvent.getClass().getSimpleName());
+      return null;
+    }
   }
 
   /**
@@ -106,7 +122,7 @@ final class DeliveryRecorder extends BackgroundJob {
     boolean livemode = json.readTree(payload).path("livemode").asBoolean(false);
     return tx.transactional(endpoints.subscribed(merchantId, type)
             .filter(endpoint -> endpoint.livemode() == livemode)
-            .concatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, payload, true)))
+            .concatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, payload, true, null)))
         .doOnComplete(dispatcher::wakeUp);
   }
 

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import io.r2dbc.spi.Parameters;
+import io.r2dbc.spi.R2dbcType;
 import org.malipo.gateway.common.Ids;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
@@ -45,7 +47,7 @@ final class WebhookDeliveries {
    * @param attemptsMade attempts before this one
    */
   record Claimed(String id, String endpointId, String merchantId, String eventId, String payload, int attemptsMade,
-      WebhookEndpoints.Endpoint endpoint) {}
+      WebhookEndpoints.Endpoint endpoint, String traceparent) {}
 
   /** A delivery as {@code GET /v1/webhook_endpoints/{id}/deliveries} shows it. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -61,14 +63,16 @@ final class WebhookDeliveries {
    * @return the new delivery's id, or empty when it existed
    */
   Mono<String> record(String endpointId, String merchantId, String eventId, String eventType, String payload,
-      boolean manual) {
+      boolean manual, String traceparent) {
     String id = Ids.next("whd");
     return db.sql("""
-            INSERT INTO webhook_deliveries (id, endpoint_id, merchant_id, event_id, event_type, payload, manual, status, next_attempt_at)
-            VALUES (:id, :endpoint, :merchant, :event, :type, :payload, :manual, 'pending', now())
+            INSERT INTO webhook_deliveries (id, endpoint_id, merchant_id, event_id, event_type, payload, manual, status,
+                next_attempt_at, traceparent)
+            VALUES (:id, :endpoint, :merchant, :event, :type, :payload, :manual, 'pending', now(), :traceparent)
             ON CONFLICT (endpoint_id, event_id) WHERE NOT manual DO NOTHING""")
         .bind("id", id).bind("endpoint", endpointId).bind("merchant", merchantId).bind("event", eventId)
         .bind("type", eventType).bind("payload", payload).bind("manual", manual)
+        .bind("traceparent", Parameters.in(R2dbcType.VARCHAR, traceparent))
         .fetch().rowsUpdated()
         .flatMap(rows -> rows == 1 ? Mono.just(id) : Mono.empty());
   }
@@ -89,11 +93,11 @@ final class WebhookDeliveries {
                SET next_attempt_at = now() + make_interval(secs => :leaseSeconds), updated_at = now()
               FROM due, webhook_endpoints e
              WHERE d.id = due.id AND e.id = d.endpoint_id
-            RETURNING d.id AS delivery_id, d.event_id, d.payload, d.attempts, e.*""")
+            RETURNING d.id AS delivery_id, d.event_id, d.payload, d.attempts, d.traceparent AS delivery_traceparent, e.*""")
         .bind("limit", limit).bind("leaseSeconds", leaseMs / 1000.0)
         .map((row, meta) -> new Claimed(row.get("delivery_id", String.class), row.get("id", String.class),
             row.get("merchant_id", String.class), row.get("event_id", String.class), row.get("payload", String.class),
-            row.get("attempts", Integer.class), endpoints.toEndpoint(row)))
+            row.get("attempts", Integer.class), endpoints.toEndpoint(row), row.get("delivery_traceparent", String.class)))
         .all();
   }
 

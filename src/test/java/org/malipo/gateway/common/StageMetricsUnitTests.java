@@ -11,7 +11,7 @@ import reactor.test.StepVerifier;
 class StageMetricsUnitTests {
 
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
-  private final StageMetrics metrics = new StageMetrics(registry);
+  private final StageMetrics metrics = new StageMetrics(registry, new org.springframework.beans.factory.support.StaticListableBeanFactory().getBeanProvider(io.micrometer.tracing.Tracer.class));
 
   @Test
   void countsEachOutcomeOnItsOwnTimer() {

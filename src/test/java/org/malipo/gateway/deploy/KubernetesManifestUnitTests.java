@@ -89,7 +89,7 @@ class KubernetesManifestUnitTests {
         assertThat(env).as("secret-looking variable %s", env.get("name")).doesNotContainKey("value").containsKey("valueFrom");
       }
     }
-    Map<String, Object> config = one(objects, "ConfigMap");
+    Map<String, Object> config = gatewayConfig(objects);
     assertThat(map(config, "data").keySet()).noneMatch(k -> k.matches(SECRET_LOOKING));
   }
 
@@ -228,7 +228,15 @@ class KubernetesManifestUnitTests {
   }
 
   private static Map<String, Object> configData(List<Map<String, Object>> objects) {
-    return map(one(objects, "ConfigMap"), "data");
+    return map(gatewayConfig(objects), "data");
+  }
+
+  /** The gateway's settings, not the dashboards' ConfigMap. */
+  private static Map<String, Object> gatewayConfig(List<Map<String, Object>> objects) {
+    List<Map<String, Object>> found = objects.stream().filter(o -> "ConfigMap".equals(o.get("kind")))
+        .filter(o -> String.valueOf(map(o, "metadata").get("name")).startsWith("malipo-gateway-config")).toList();
+    assertThat(found).as("the gateway's ConfigMap").hasSize(1);
+    return found.getFirst();
   }
 
   @ParameterizedTest(name = "{0}")
@@ -248,6 +256,23 @@ class KubernetesManifestUnitTests {
       }
     }
     assertThat(egressPorts).containsExactlyInAnyOrder(53, 53, 5432, 6379, 9092, 443);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"staging", "production"})
+  void prometheusScrapesTheServiceAndLoadsTheAlertRules(String overlay) {
+    List<Map<String, Object>> objects = render(overlay);
+    Map<String, Object> monitor = map(one(objects, "ServiceMonitor"), "spec");
+    Map<String, Object> endpoint = asMap(list(monitor, "endpoints").getFirst());
+    assertThat(endpoint).containsEntry("port", "http").containsEntry("path", "/actuator/prometheus");
+    assertThat(asMap(map(monitor, "selector").get("matchLabels"))).containsEntry("app.kubernetes.io/name", "malipo-gateway");
+    assertThat(list(map(one(objects, "PrometheusRule"), "spec"), "groups")).isNotEmpty();
+    Map<String, Object> dashboards = objects.stream().filter(o -> "ConfigMap".equals(o.get("kind")))
+        .filter(o -> "malipo-gateway-dashboards".equals(map(o, "metadata").get("name"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no ConfigMap malipo-gateway-dashboards"));
+    assertThat(asMap(map(dashboards, "metadata").get("labels"))).containsEntry("grafana_dashboard", "1");
+    assertThat(map(dashboards, "data").keySet()).containsExactlyInAnyOrder(
+        "malipo-overview.json", "malipo-rails.json", "malipo-ledger.json", "malipo-webhooks.json");
   }
 
   @Test

@@ -18,6 +18,7 @@ import org.malipo.gateway.auth.ApiClients;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.events.OutboxRelay;
 import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.SecondInstance;
 import org.malipo.gateway.support.TestMerchants;
 import org.malipo.gateway.support.TestMerchants.TestMerchant;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -187,12 +188,16 @@ class RetentionIntegrationTests extends IntegrationTest {
   void deletesOldPublishedEventsButKeepsEachPaymentsLatestSoItsSequenceGoesOn() throws InterruptedException {
     // The suite's relay would publish the made-up unpublished row (now, so it looks old and
     // published to the purge): it stays stopped for this test. A pass already running ends first.
-    relay.stop();
+    // So do the relays of the other gateways this JVM started (second instance, variants).
+    List<OutboxRelay> relays = new ArrayList<>(List.of(relay));
+    SecondInstance.running().forEach(gateway -> relays.add(gateway.getBean(OutboxRelay.class)));
+    relays.removeIf(r -> !r.isRunning());
+    relays.forEach(OutboxRelay::stop);
     Thread.sleep(300);
     try {
       purgesOldPublishedEvents();
     } finally {
-      relay.start();
+      relays.forEach(OutboxRelay::start);
     }
   }
 

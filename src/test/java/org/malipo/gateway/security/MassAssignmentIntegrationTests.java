@@ -28,6 +28,7 @@ import org.springframework.http.HttpMethod;
 import org.springframework.http.MediaType;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.web.reactive.function.BodyInserters;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import tools.jackson.databind.node.ObjectNode;
 
@@ -52,7 +53,11 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
       "POST /v1/callbacks/mtn-momo/{token}/disbursement",
       // Issue 22's rails.
       "POST /v1/callbacks/airtel/{token}", "POST /v1/callbacks/orange/{token}", "POST /v1/callbacks/paystack",
-      "POST /v1/callbacks/flutterwave");
+      "POST /v1/callbacks/flutterwave",
+      // Issue 23: the body is the rail's statement file (text/csv), not JSON.
+      "POST /v1/reconciliation/runs",
+      // Issue 19: takes no body at all (the contract defines none).
+      "POST /v1/checkout_sessions/{id}/expire");
 
   private static final String CARD = """
       {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}""";
@@ -60,6 +65,7 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
   @Autowired DatabaseClient db;
   @Autowired ApiClients clients;
   @Autowired JsonMapper json;
+  @Autowired org.malipo.gateway.auth.PublishableKeys publishableKeys;
 
   private TestMerchant merchant;
   private TestMerchant admin;
@@ -67,15 +73,26 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
   private String endpointId;
   private String eventId;
   private String victimClientId;
+  private String sessionId;
+  private String clientSecret;
+  private String publishableKey;
 
   /** A route under test: its contract operation, a valid body, and its own read-only fields. */
   private record Route(String operation, Function<MassAssignmentIntegrationTests, String> uri, String validBody,
-      List<String> readOnly, boolean asAdmin) {
+      List<String> readOnly, Who who) {
+    Route(String operation, Function<MassAssignmentIntegrationTests, String> uri, String validBody,
+        List<String> readOnly, boolean asAdmin) {
+      this(operation, uri, validBody, readOnly, asAdmin ? Who.ADMIN : Who.MERCHANT);
+    }
+
     @Override
     public String toString() {
       return operation;
     }
   }
+
+  /** Whose credential a route is called with: the merchant's, the operator's, or the publishable key. */
+  private enum Who { MERCHANT, ADMIN, PUBLISHABLE }
 
   private static final List<Route> ROUTES = List.of(
       new Route("POST /v1/payments", t -> "/v1/payments",
@@ -101,7 +118,29 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
       new Route("POST /v1/payouts", t -> "/v1/payouts",
           "{\"amount\": 1000, \"currency\": \"KES\", \"destination\": {\"type\": \"mobile_money\","
               + " \"operator\": \"mpesa\", \"msisdn\": \"+254708374149\"}}",
-          List.of("object", "livemode", "failure", "created_at", "updated_at"), false));
+          List.of("object", "livemode", "failure", "created_at", "updated_at"), false),
+      // Issue 20: the payment is not requires_capture, but the body is refused before its state is read.
+      new Route("POST /v1/payments/{id}/capture", t -> "/v1/payments/" + t.paymentId + "/capture", "{\"amount\": 100}",
+          List.of("amount_captured", "captured"), false),
+      new Route("POST /v1/payments/{id}/cancel", t -> "/v1/payments/" + t.paymentId + "/cancel",
+          "{\"cancellation_reason\": \"requested_by_customer\"}", List.of("canceled_at"), false),
+      // Issue 19: sessions with the merchant's credential, tokens and confirm with the publishable key.
+      new Route("POST /v1/checkout_sessions", t -> "/v1/checkout_sessions", "{\"amount\": 1000, \"currency\": \"KES\"}",
+          List.of("object", "client_secret", "url", "livemode", "payment", "expires_at"), false),
+      new Route("POST /v1/checkout_sessions/{id}/confirm", t -> "/v1/checkout_sessions/" + t.sessionId + "/confirm",
+          "{\"client_secret\": \"CLIENT_SECRET\", \"payment_method\": " + CARD + "}", List.of("payment", "object"),
+          Who.PUBLISHABLE),
+      new Route("POST /v1/tokens", t -> "/v1/tokens",
+          "{\"card\": {\"number\": \"4242424242424242\", \"exp_month\": 12, \"exp_year\": 2030, \"cvc\": \"123\"}}",
+          List.of("object", "livemode", "used", "expires_at"), Who.PUBLISHABLE),
+      // Issue 23: operator routes.
+      new Route("POST /v1/exceptions/{id}/resolve", t -> "/v1/exceptions/exc_00000000000000000000000000000000/resolve",
+          "{\"action\": \"write_off\", \"note\": \"mass assignment probe\"}", List.of("resolution", "resolved_at"), true),
+      new Route("PUT /v1/merchants/{id}/pricing", t -> "/v1/merchants/" + t.merchant.merchantId() + "/pricing",
+          "{\"card\": {\"percent_bp\": 250, \"fixed_minor\": 0}}", List.of("object", "updated_at"), true),
+      new Route("PUT /v1/merchants/{id}/settlement_schedule",
+          t -> "/v1/merchants/" + t.merchant.merchantId() + "/settlement_schedule",
+          "{\"frequency\": \"daily\", \"delay_days\": 1}", List.of("object", "updated_at"), true));
 
   @BeforeAll
   void merchantWithAPaymentAnEndpointAndAnEvent() {
@@ -122,6 +161,13 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
     endpointId = json.readTree(endpoint).get("id").asString();
     eventId = db.sql("SELECT event_id FROM outbox WHERE merchant_id = :m ORDER BY event_id LIMIT 1")
         .bind("m", merchant.merchantId()).map(row -> row.get(0, String.class)).one().block(Duration.ofSeconds(10));
+    JsonNode session = json.readTree(web.post().uri("/v1/checkout_sessions").headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"amount\": 1000, \"currency\": \"KES\"}").exchange().expectStatus().isCreated()
+        .expectBody().returnResult().getResponseBody());
+    sessionId = session.get("id").asString();
+    clientSecret = session.get("client_secret").asString();
+    publishableKey = publishableKeys.create(merchant.merchantId(), false).block(Duration.ofSeconds(10));
   }
 
   Stream<Arguments> forbiddenFields() {
@@ -140,10 +186,14 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
   @MethodSource("forbiddenFields")
   void refusesEveryFieldTheClientMayNotSetAndWritesNothing(Route route, String field) {
     String before = stateOf();
-    String body = withField(route.validBody(), field);
+    String body = withField(route.validBody().replace("CLIENT_SECRET", clientSecret), field);
     web.method(HttpMethod.valueOf(route.operation().substring(0, route.operation().indexOf(' '))))
         .uri(route.uri().apply(this))
-        .headers(h -> h.setBearerAuth(route.asAdmin() ? admin.token() : merchant.token()))
+        .headers(h -> h.setBearerAuth(switch (route.who()) {
+          case MERCHANT -> merchant.token();
+          case ADMIN -> admin.token();
+          case PUBLISHABLE -> publishableKey;
+        }))
         .header("Idempotency-Key", UUID.randomUUID().toString())
         .contentType(MediaType.APPLICATION_JSON).bodyValue(body)
         .exchange()
@@ -213,7 +263,9 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
               || '/' || (SELECT count(*) FROM webhook_deliveries WHERE merchant_id = :m)
               || '/' || (SELECT coalesce(string_agg(secret || ':' || coalesce(previous_secret, ''), ','), '')
                          FROM webhook_endpoints WHERE merchant_id = :m)
-              || '/' || (SELECT count(*) FROM api_clients WHERE revoked_at IS NOT NULL)""")
+              || '/' || (SELECT count(*) FROM api_clients WHERE revoked_at IS NOT NULL)
+              || '/' || (SELECT count(*) FROM checkout_sessions WHERE merchant_id = :m AND status <> 'open')
+              || '/' || (SELECT count(*) FROM journal_entries WHERE kind = 'exception_resolution')""")
         .bind("m", merchant.merchantId()).bind("a", admin.merchantId())
         .map(row -> row.get(0, String.class)).one().block(Duration.ofSeconds(10));
   }

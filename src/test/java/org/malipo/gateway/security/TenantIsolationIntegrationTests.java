@@ -53,6 +53,8 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       "POST /v1/callbacks/flutterwave",
       // Issue 19's hosted page: no merchant credential; the session is found by its client secret.
       "GET /checkout/{id}", "GET /checkout/{id}/config",
+      // The pages' static files: no data, no credential.
+      "GET /assets/{app}/{file}",
       // Issue 20's 3-D Secure pages: the customer's browser has no credential; the signed result
       // is the authority and the unguessable payment id names the page.
       "GET /sandbox/acs/{payment_id}", "POST /sandbox/acs/{payment_id}", "GET /three_d_secure/callback",
@@ -127,6 +129,10 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       case "POST /v1/payments/{id}/refunds" ->
           notFound(post(a, "/v1/payments/" + bPayment + "/refunds", "{\"amount\": 100}", UUID.randomUUID().toString()));
       case "GET /v1/payments/{id}/refunds" -> notFound(get("/v1/payments/" + bPayment + "/refunds"));
+      case "POST /v1/payments/{id}/capture" ->
+          notFound(post(a, "/v1/payments/" + bPayment + "/capture", "{}", UUID.randomUUID().toString()));
+      case "POST /v1/payments/{id}/cancel" ->
+          notFound(post(a, "/v1/payments/" + bPayment + "/cancel", "{}", UUID.randomUUID().toString()));
       case "GET /v1/webhook_endpoints/{id}" -> notFound(get("/v1/webhook_endpoints/" + bEndpoint));
       case "DELETE /v1/webhook_endpoints/{id}" ->
           notFound(web.delete().uri("/v1/webhook_endpoints/" + bEndpoint).headers(h -> h.setBearerAuth(a.token())).exchange());

@@ -40,6 +40,15 @@ public final class SecondInstance {
     return context;
   }
 
+  /** Every gateway this class started so far in this JVM (the second instance and the variants). */
+  public static synchronized java.util.List<ConfigurableApplicationContext> running() {
+    java.util.List<ConfigurableApplicationContext> all = new java.util.ArrayList<>(VARIANTS.values());
+    if (context != null) {
+      all.add(context);
+    }
+    return all;
+  }
+
   /**
    * A further, differently configured gateway on the same database, Redis and Kafka (for example
    * pointed at a dead Redis port): started once per JVM per set of overrides and closed at exit,

@@ -1,0 +1,202 @@
+package org.malipo.gateway.observability;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
+import org.malipo.gateway.auth.ApiClients;
+import org.malipo.gateway.support.InProcessKafka;
+import org.malipo.gateway.support.IntegrationTest;
+import org.malipo.gateway.support.OtlpReceiver;
+import org.malipo.gateway.support.OtlpReceiver.ReceivedSpan;
+import org.malipo.gateway.support.TestDatabase;
+import org.malipo.gateway.support.TestMerchants;
+import org.malipo.gateway.support.TestMerchants.TestMerchant;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.http.MediaType;
+import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.test.annotation.DirtiesContext;
+import org.springframework.test.context.ActiveProfiles;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import org.springframework.test.web.reactive.server.WebTestClient;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Tracing on (issue 24), exported by OTLP/HTTP to a receiver in this test: a payment's trace holds
+ * the HTTP request's span and a span per pipeline stage under it, continuing the caller's W3C
+ * {@code traceparent}; a problem answer names its {@code trace_id}. A context of its own (tracing
+ * on, every trace sampled), with a small connection pool, closed after the class.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
+    "spring.autoconfigure.exclude=",
+    "management.tracing.export.enabled=true",
+    "management.tracing.sampling.probability=1.0",
+    "management.opentelemetry.tracing.export.schedule-delay=100ms",
+    "spring.r2dbc.pool.initial-size=2",
+    "spring.r2dbc.pool.max-size=8"})
+@AutoConfigureWebTestClient(timeout = "30s")
+@ActiveProfiles("test")
+// Closed after the class: its background jobs and Kafka consumers (same group as the shared
+// context's) must not keep running beside the other integration tests.
+@DirtiesContext
+// Run in a JVM of its own (pom.xml, surefire execution "tracing"): after this context ran, payment
+// requests of the shared context were seen to hang until the in-flight limit (cause not found
+// yet; docs/observability.md), so the suite's JVM does not start it.
+@EnabledIfSystemProperty(named = "malipo.tracing-tests", matches = "true")
+class TracingIntegrationTests {
+
+  private static final OtlpReceiver RECEIVER = new OtlpReceiver();
+  /** A merchant's webhook endpoint: the traceparent header of each POST it receives. */
+  private static final List<String> WEBHOOK_TRACEPARENTS = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private static final com.sun.net.httpserver.HttpServer WEBHOOK_RECEIVER = webhookReceiver();
+
+  private static com.sun.net.httpserver.HttpServer webhookReceiver() {
+    try {
+      com.sun.net.httpserver.HttpServer server =
+          com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+      server.createContext("/hooks", exchange -> {
+        exchange.getRequestBody().readAllBytes();
+        String traceparent = exchange.getRequestHeaders().getFirst("traceparent");
+        WEBHOOK_TRACEPARENTS.add(traceparent == null ? "" : traceparent);
+        exchange.sendResponseHeaders(204, -1);
+        exchange.close();
+      });
+      server.start();
+      return server;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+  private static final List<String> STAGES = List.of("validate", "fraud", "idempotency", "rail", "ledger");
+
+  @Autowired WebTestClient web;
+  @Autowired DatabaseClient db;
+  @Autowired ApiClients clients;
+  @Autowired JsonMapper json;
+
+  @DynamicPropertySource
+  static void infrastructure(DynamicPropertyRegistry registry) {
+    registry.add("spring.r2dbc.url", TestDatabase::r2dbcUrl);
+    registry.add("spring.flyway.url", TestDatabase::jdbcUrl);
+    registry.add("malipo.kafka.bootstrap-servers", InProcessKafka::bootstrapServers);
+    registry.add("malipo.redis.key-prefix", () -> IntegrationTest.REDIS_PREFIX);
+    registry.add("management.opentelemetry.tracing.export.otlp.endpoint", RECEIVER::endpoint);
+  }
+
+  @AfterAll
+  static void stopReceiver() {
+    RECEIVER.close();
+    WEBHOOK_RECEIVER.stop(0);
+  }
+
+  private static String newTraceId() {
+    byte[] id = new byte[16];
+    ThreadLocalRandom.current().nextBytes(id);
+    return HexFormat.of().formatHex(id);
+  }
+
+  private static String traceparent(String traceId) {
+    return "00-" + traceId + "-00f067aa0ba902b7-01";
+  }
+
+  @Test
+  void aPaymentsTraceHoldsTheRequestEveryStageAndItsWebhookDelivery() throws InterruptedException {
+    TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
+    web.post().uri("/v1/webhook_endpoints").headers(h -> h.setBearerAuth(merchant.token()))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"url\": \"http://127.0.0.1:" + WEBHOOK_RECEIVER.getAddress().getPort()
+            + "/hooks/traced\", \"events\": [\"payment.succeeded\"]}")
+        .exchange().expectStatus().isCreated();
+    String traceId = newTraceId();
+    web.post().uri("/v1/payments")
+        .headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString())
+        .header("traceparent", traceparent(traceId))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("""
+            {"amount": 1000, "currency": "KES", "reference": "traced-1",
+             "payment_method": {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""")
+        .exchange()
+        .expectStatus().isCreated();
+
+    List<ReceivedSpan> trace = awaitSpans(traceId, spans -> spans.stream().anyMatch(s -> s.parentSpanId().equals("00f067aa0ba902b7"))
+        && STAGES.stream().allMatch(stage -> spans.stream().anyMatch(s -> s.name().equals("payment." + stage)))
+        && spans.stream().anyMatch(s -> s.name().equals("webhook.deliver")));
+    ReceivedSpan server = trace.stream().filter(span -> span.parentSpanId().equals("00f067aa0ba902b7"))
+        .findFirst().orElseThrow(() -> new AssertionError("no server span under the caller's: " + trace));
+    assertThat(server.name()).containsIgnoringCase("post");
+    for (String stage : STAGES) {
+      ReceivedSpan span = trace.stream().filter(s -> s.name().equals("payment." + stage)).findFirst()
+          .orElseThrow(() -> new AssertionError("no span payment." + stage + " in " + trace));
+      assertThat(span.traceId()).isEqualTo(traceId);
+      assertThat(span.attributes()).containsKey("malipo.outcome");
+      // Each stage hangs under the request (directly or through an enclosing stage).
+      assertThat(ancestors(span, trace)).contains(server.spanId());
+    }
+    assertThat(trace.stream().filter(s -> s.name().equals("payment.rail")).findFirst().orElseThrow().attributes())
+        .containsEntry("malipo.outcome", "approved");
+
+    // The outbox row, the Kafka record (whose header the webhook recorder stored) and the
+    // delivery carry the context: the delivery's span is a child of the stage that wrote the event.
+    ReceivedSpan ledger = trace.stream().filter(s -> s.name().equals("payment.ledger")).findFirst().orElseThrow();
+    ReceivedSpan delivery = trace.stream().filter(s -> s.name().equals("webhook.deliver")).findFirst()
+        .orElseThrow(() -> new AssertionError("no webhook.deliver span in " + trace));
+    assertThat(delivery.parentSpanId()).isEqualTo(ledger.spanId());
+    assertThat(delivery.attributes()).containsKey("malipo.event");
+    assertThat(WEBHOOK_TRACEPARENTS).as("the traceparent the merchant's endpoint received")
+        .contains("00-" + traceId + "-" + delivery.spanId() + "-01");
+  }
+
+  @Test
+  void aProblemAnswerNamesItsTraceId() {
+    TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
+    String traceId = newTraceId();
+    byte[] body = web.post().uri("/v1/payments")
+        .headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString())
+        .header("traceparent", traceparent(traceId))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"amount\": -5, \"currency\": \"KES\"}")
+        .exchange()
+        .expectStatus().isBadRequest()
+        .expectBody().returnResult().getResponseBody();
+    JsonNode problem = json.readTree(body);
+    assertThat(problem.get("trace_id").asString()).isEqualTo(traceId);
+    assertThat(problem.get("request_id").asString()).startsWith("req_");
+  }
+
+  private static List<String> ancestors(ReceivedSpan span, List<ReceivedSpan> trace) {
+    List<String> out = new java.util.ArrayList<>();
+    String parent = span.parentSpanId();
+    while (!parent.isEmpty() && out.size() < 20) {
+      out.add(parent);
+      String current = parent;
+      parent = trace.stream().filter(s -> s.spanId().equals(current)).map(ReceivedSpan::parentSpanId)
+          .findFirst().orElse("");
+    }
+    return out;
+  }
+
+  /** The spans of the trace once {@code complete} holds for them (at most 15 s). */
+  private static List<ReceivedSpan> awaitSpans(String traceId, Predicate<List<ReceivedSpan>> complete)
+      throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+    List<ReceivedSpan> trace;
+    do {
+      Thread.sleep(100);
+      trace = RECEIVER.spans().stream().filter(span -> span.traceId().equals(traceId)).toList();
+    } while (!complete.test(trace) && System.nanoTime() < deadline);
+    return trace;
+  }
+}
