@@ -127,26 +127,7 @@ final class PaymentRepository {
    *     on meanwhile (the reconciler failed it as never sent): the rail must then not be called
    */
   Mono<Void> startAttempt(Payment started, String attemptId, Instant startedAt) {
-    SingleStatement statement = new SingleStatement();
-    statement.with("""
-            payment_intent AS (
-                UPDATE payments SET provider = :intent_rail, attempts_started = :intent_attempts, updated_at = :intent_at
-                WHERE id = :intent_payment AND status = 'processing' AND attempts_started = :intent_attempts - 1
-                RETURNING 1
-            )""")
-        .with("""
-            attempt_intent AS (
-                INSERT INTO payment_attempts (id, payment_id, rail, outcome, started_at, latency_ms)
-                SELECT :intent_attempt, :intent_payment, :intent_rail, 'in_flight', :intent_at, 0 FROM payment_intent
-                RETURNING 1
-            )""")
-        .bind("intent_payment", started.id())
-        .bind("intent_attempt", attemptId)
-        .bind("intent_rail", started.provider())
-        .bind("intent_attempts", started.attempts())
-        .bind("intent_at", startedAt)
-        .require("(SELECT count(*) FROM attempt_intent) = 1", "payment " + started.id() + " is no longer processing");
-    return statement.execute(db);
+    return startAttemptFrom(PaymentStatus.PROCESSING, started, attemptId, startedAt);
   }
 
   /**
@@ -323,18 +304,23 @@ final class PaymentRepository {
    *     result, a cancel or the timeout came first): the rail must then not be called
    */
   Mono<Void> startAuthenticatedAttempt(Payment started, String attemptId, Instant startedAt) {
+    return startAttemptFrom(PaymentStatus.REQUIRES_ACTION, started, attemptId, startedAt);
+  }
+
+  /** The attempt's intent, written only while the payment is still {@code from} (then {@code processing}). */
+  private Mono<Void> startAttemptFrom(PaymentStatus from, Payment started, String attemptId, Instant startedAt) {
     SingleStatement statement = new SingleStatement();
     statement.with("""
-            authenticated_intent AS (
+            payment_intent AS (
                 UPDATE payments SET status = 'processing', provider = :intent_rail, attempts_started = :intent_attempts,
                     updated_at = :intent_at
-                WHERE id = :intent_payment AND status = 'requires_action' AND attempts_started = :intent_attempts - 1
+                WHERE id = :intent_payment AND status = :intent_from AND attempts_started = :intent_attempts - 1
                 RETURNING 1
             )""")
         .with("""
-            authenticated_attempt AS (
+            attempt_intent AS (
                 INSERT INTO payment_attempts (id, payment_id, rail, outcome, started_at, latency_ms)
-                SELECT :intent_attempt, :intent_payment, :intent_rail, 'in_flight', :intent_at, 0 FROM authenticated_intent
+                SELECT :intent_attempt, :intent_payment, :intent_rail, 'in_flight', :intent_at, 0 FROM payment_intent
                 RETURNING 1
             )""")
         .bind("intent_payment", started.id())
@@ -342,7 +328,9 @@ final class PaymentRepository {
         .bind("intent_rail", started.provider())
         .bind("intent_attempts", started.attempts())
         .bind("intent_at", startedAt)
-        .require("(SELECT count(*) FROM authenticated_attempt) = 1", "payment " + started.id() + " is no longer requires_action");
+        .bind("intent_from", from.wireName())
+        .require("(SELECT count(*) FROM attempt_intent) = 1",
+            "payment " + started.id() + " is no longer " + from.wireName());
     return statement.execute(db);
   }
 
