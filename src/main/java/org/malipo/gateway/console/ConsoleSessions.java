@@ -69,7 +69,8 @@ class ConsoleSessions {
     return redis.delete(key(id)).timeout(TIMEOUT).then();
   }
 
-  private String key(String id) {
+  /** The Redis key of a session id (package-private for the idle-timeout test). */
+  String key(String id) {
     try {
       byte[] hash = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
       return prefix + HexFormat.of().formatHex(hash);
