@@ -117,12 +117,18 @@ final class ConsoleController {
       return Mono.error(ApiProblem.param(ProblemCode.PARAMETER_MISSING, "client_secret", "client_secret is required."));
     }
     return clients.authenticatePrincipal(clientId, secret)
+        // Not the token endpoint's "Basic" challenge: a browser would answer it with its own login dialog.
+        .onErrorMap(ApiProblem.class, problem -> problem.code() == ProblemCode.INVALID_CLIENT
+            ? ApiProblem.of(ProblemCode.INVALID_CLIENT, "The client id or secret is wrong, or the client is revoked.")
+                .withHeaders(Map.of("WWW-Authenticate", "Bearer realm=\"console\""))
+            : problem)
         .flatMap(principal -> {
           String role = principal.scopes().contains(Principal.ADMIN) ? ConsoleSession.ADMIN
               : principal.scopes().contains(Principal.REGULATOR) ? ConsoleSession.REGULATOR : null;
           if (role == null) {
             return Mono.error(ApiProblem.of(ProblemCode.INSUFFICIENT_SCOPE,
-                "The console needs a client with the scope 'admin' or 'regulator'."));
+                "The console needs a client with the scope 'admin' or 'regulator'.")
+                .withHeaders(Map.of("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\"admin regulator\"")));
           }
           ConsoleSession session = new ConsoleSession(principal.clientId(), principal.merchantId(), role,
               principal.livemode(), ConsoleSessions.randomToken());
@@ -153,7 +159,8 @@ final class ConsoleController {
     HttpCookie cookie = exchange.getRequest().getCookies().getFirst(ConsoleSessionFilter.SESSION_COOKIE);
     Mono<ConsoleSession> found = cookie == null || cookie.getValue().isEmpty() ? Mono.empty() : sessions.touch(cookie.getValue());
     return found.switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.INVALID_TOKEN,
-        "No console session, or it has expired; log in again.")));
+        "No console session, or it has expired; log in again.")
+        .withHeaders(Map.of("WWW-Authenticate", "Bearer error=\"invalid_token\""))));
   }
 
   private AuditContext context(ServerWebExchange exchange, String clientId, String merchantId) {

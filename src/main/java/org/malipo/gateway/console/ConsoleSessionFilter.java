@@ -84,7 +84,8 @@ final class ConsoleSessionFilter implements WebFilter {
           }
           if (session.regulator() && !regulatorMayRead(exchange, path)) {
             return Mono.error(ApiProblem.of(ProblemCode.INSUFFICIENT_SCOPE,
-                "The regulator role reads volumes, the trial balance and reports only."));
+                "The regulator role reads volumes, the trial balance and reports only.")
+                .withHeaders(Map.of("WWW-Authenticate", "Bearer error=\"insufficient_scope\", scope=\"admin\"")));
           }
           session.principal().attachTo(exchange);
           LogContext.bindMerchant(exchange, session.merchantId());
@@ -111,7 +112,9 @@ final class ConsoleSessionFilter implements WebFilter {
     if (sent == null || !MessageDigest.isEqual(sent.getBytes(StandardCharsets.UTF_8),
         session.csrfToken().getBytes(StandardCharsets.UTF_8))) {
       throw ApiProblem.of(ProblemCode.CSRF_TOKEN_INVALID,
-          "Send the console session's CSRF token in the X-CSRF-Token header.");
+          "Send the console session's CSRF token in the X-CSRF-Token header.")
+          // The contract's 403 names the challenge; the session cookie is not a Bearer token, so no error code.
+          .withHeaders(Map.of("WWW-Authenticate", "Bearer realm=\"console\""));
     }
   }
 }

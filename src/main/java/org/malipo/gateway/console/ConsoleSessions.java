@@ -23,7 +23,8 @@ import reactor.core.publisher.Mono;
 class ConsoleSessions {
 
   static final Duration TIMEOUT = Duration.ofSeconds(2);
-  private static final SecureRandom RANDOM = new SecureRandom();
+  /** Seeded once at start-up: nextBytes never reads /dev/random on an event loop (auth.Drbg). */
+  private static final SecureRandom RANDOM = org.malipo.gateway.auth.Drbg.seeded();
 
   private final ReactiveStringRedisTemplate redis;
   private final String prefix;

@@ -63,7 +63,7 @@ class ConsoleIntegrationTests extends IntegrationTest {
     List<String> lines = statement();
     upload(lines.getFirst() + "\r\n" + lineOf(lines, paid) + "\r\n"
         + lineOf(lines, altered).replace(",2550.00,", ",2560.00,") + "\r\n");
-    String exceptionId = db.sql("SELECT id FROM payment_exceptions WHERE payment_id = :p AND status = 'open'")
+    String exceptionId = db.sql("SELECT id FROM payment_exceptions WHERE payment_id = :p AND resolved_at IS NULL")
         .bind("p", altered).map(row -> row.get(0, String.class)).one().block(DB);
     assertThat(exceptionId).startsWith("exc_");
 
@@ -77,8 +77,8 @@ class ConsoleIntegrationTests extends IntegrationTest {
         "MALIPO_SCREENSHOTS", Path.of("docs", "console").toAbsolutePath().toString()), Duration.ofSeconds(180));
 
     assertThat(output).contains("browser test passed");
-    assertThat(db.sql("SELECT status FROM payment_exceptions WHERE id = :id").bind("id", exceptionId)
-        .map(row -> row.get(0, String.class)).one().block(DB)).isEqualTo("resolved");
+    assertThat(db.sql("SELECT resolution FROM payment_exceptions WHERE id = :id AND resolved_at IS NOT NULL")
+        .bind("id", exceptionId).map(row -> row.get(0, String.class)).one().block(DB)).isEqualTo("accept_rail");
     for (String action : List.of("console_session.created", "console_session.ended", "exception.resolved")) {
       assertThat(db.sql("SELECT count(*) FROM audit_events WHERE action = :a AND actor_client_id = :c")
           .bind("a", action).bind("c", admin.clientId()).map(row -> row.get(0, Long.class)).one().block(DB))
