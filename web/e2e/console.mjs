@@ -90,6 +90,10 @@ await run(async ({ page, consoleErrors }) => {
   check((await page.textContent(`${form} .resolved`)).includes('resolved'), 'the exception is resolved');
   await screenshot(page, 'exceptions');
 
+  await openScreen(page, 'queues');
+  check((await page.textContent('#screen')).includes('Dead webhook deliveries'), 'the dead webhooks are listed');
+  await screenshot(page, 'callbacks-and-webhooks');
+
   await openScreen(page, 'ledger');
   check((await page.textContent('#screen')).includes('balanced'), 'the trial balance is shown');
   await screenshot(page, 'ledger');

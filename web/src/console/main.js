@@ -11,6 +11,7 @@ const SCREENS = {
   overview: { title: 'Overview', roles: ['admin', 'regulator'], render: overview },
   payments: { title: 'Payments', roles: ['admin'], render: payments },
   exceptions: { title: 'Exceptions', roles: ['admin'], render: exceptions },
+  queues: { title: 'Callbacks & webhooks', roles: ['admin'], render: queues },
   ledger: { title: 'Ledger', roles: ['admin', 'regulator'], render: ledger },
   audit: { title: 'Audit log', roles: ['admin'], render: audit },
   merchants: { title: 'Merchants', roles: ['admin'], render: merchants },
@@ -234,6 +235,16 @@ async function exceptions(root) {
     rows.append(el('tr', { id: `exception-${x.id}` }, [x.id, x.kind, x.payment_id, x.amount, x.currency, x.suspense_amount, x.detail].map((v) => el('td', {}, fmt(v))),
       el('td', {}, form)));
   }
+}
+
+async function queues(root) {
+  const [callbacks, dead] = await Promise.all([api('/v1/admin/callbacks'), api('/v1/admin/webhook_deliveries?status=dead')]);
+  root.append(el('h3', {}, `Quarantined callbacks (${callbacks.data.length})`),
+    table(['id', 'rail', 'payment_id', 'verdict', 'verdict_detail', 'received_at'],
+      callbacks.data.map((c) => ({ ...c, received_at: when(c.received_at) }))),
+    el('h3', {}, `Dead webhook deliveries (${dead.data.length})`),
+    table(['id', 'merchant_id', 'event_type', 'attempts', 'last_status_code', 'last_error', 'updated_at'],
+      dead.data.map((d) => ({ ...d, updated_at: when(d.updated_at) }))));
 }
 
 async function ledger(root) {

@@ -100,6 +100,11 @@ class ConsoleIntegrationTests extends IntegrationTest {
         .expectStatus().isOk();
     web.get().uri("/v1/admin/payments?merchant_id=" + merchant.merchantId()).cookie("malipo_console", login.session())
         .exchange().expectStatus().isOk();
+    web.get().uri("/v1/admin/callbacks").cookie("malipo_console", login.session()).exchange().expectStatus().isOk();
+    web.get().uri("/v1/admin/webhook_deliveries?status=dead").cookie("malipo_console", login.session()).exchange()
+        .expectStatus().isOk();
+    problem(web.get().uri("/v1/admin/webhook_deliveries?status=nope").cookie("malipo_console", login.session()).exchange()
+        .expectStatus().isBadRequest().expectBody().returnResult(), "parameter_invalid");
     String resolve = "{\"action\": \"write_off\", \"note\": \"n\"}";
     problem(web.post().uri("/v1/exceptions/exc_nope/resolve").cookie("malipo_console", login.session())
         .contentType(MediaType.APPLICATION_JSON).bodyValue(resolve).exchange().expectStatus().isForbidden()

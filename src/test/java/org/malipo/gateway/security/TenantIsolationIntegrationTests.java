@@ -197,6 +197,8 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       // Issue 24: the console's operator routes.
       case "GET /v1/admin/payments" -> forbidden(get("/v1/admin/payments?merchant_id=" + b.merchantId()));
       case "GET /v1/admin/payments/{id}/timeline" -> forbidden(get("/v1/admin/payments/" + bPayment + "/timeline"));
+      case "GET /v1/admin/callbacks" -> forbidden(get("/v1/admin/callbacks"));
+      case "GET /v1/admin/webhook_deliveries" -> forbidden(get("/v1/admin/webhook_deliveries"));
       case "POST /v1/clients/{id}/revoke" -> forbidden(post(a, "/v1/clients/" + bClient + "/revoke", null, null));
       case "PUT /v1/sandbox/rails/{rail}/faults" -> forbidden(web.put().uri("/v1/sandbox/rails/acquirer_a/faults")
           .headers(h -> h.setBearerAuth(a.token())).contentType(MediaType.APPLICATION_JSON)
