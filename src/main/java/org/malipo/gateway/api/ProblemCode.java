@@ -24,6 +24,8 @@ public enum ProblemCode {
   UNAUTHORIZED(HttpStatus.UNAUTHORIZED, "Authentication required"),
   INVALID_TOKEN(HttpStatus.UNAUTHORIZED, "Invalid access token"),
   INSUFFICIENT_SCOPE(HttpStatus.FORBIDDEN, "Insufficient scope"),
+  /** A console session's state-changing call without its CSRF token (issue 24, docs/console.md). */
+  CSRF_TOKEN_INVALID(HttpStatus.FORBIDDEN, "CSRF token missing or invalid"),
   NOT_FOUND(HttpStatus.NOT_FOUND, "Not found"),
   METHOD_NOT_ALLOWED(HttpStatus.METHOD_NOT_ALLOWED, "Method not allowed"),
   NOT_ACCEPTABLE(HttpStatus.NOT_ACCEPTABLE, "Not acceptable"),

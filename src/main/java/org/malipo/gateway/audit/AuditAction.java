@@ -21,7 +21,11 @@ public enum AuditAction {
   RECONCILIATION_RUN_CREATED("reconciliation_run"),
   EXCEPTION_RESOLVED("exception"),
   MERCHANT_PRICING_UPDATED("merchant_pricing"),
-  REPORT_READ("report");
+  REPORT_READ("report"),
+  /** An operator logged in to the console (issue 24). */
+  CONSOLE_SESSION_CREATED("console_session"),
+  /** An operator logged out of the console, or the session was refused. */
+  CONSOLE_SESSION_ENDED("console_session");
 
   private final String targetType;
 

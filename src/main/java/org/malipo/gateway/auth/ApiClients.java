@@ -91,6 +91,17 @@ public final class ApiClients {
   }
 
   /**
+   * Verifies a client's secret as the token endpoint does (console login, issue 24).
+   *
+   * @return the client as a principal with all its scopes, or {@code 401 invalid_client}
+   */
+  public Mono<Principal> authenticatePrincipal(String clientId, String secret) {
+    return authenticate(clientId, secret)
+        .map(client -> new Principal(client.clientId(), client.merchantId(), java.util.Set.copyOf(client.scopes()),
+            client.livemode(), false));
+  }
+
+  /**
    * The active client with this id and secret.
    *
    * @return the client, or the error {@code 401 invalid_client} (with {@code WWW-Authenticate:

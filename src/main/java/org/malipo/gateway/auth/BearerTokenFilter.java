@@ -60,6 +60,10 @@ final class BearerTokenFilter implements WebFilter {
     if (!API.matches(path) || TOKEN_ENDPOINT.matches(path) || CALLBACKS.matches(path)) {
       return chain.filter(exchange);
     }
+    // A console session (console.ConsoleSessionFilter, which runs first) already authenticated it.
+    if (Principal.find(exchange).isPresent()) {
+      return chain.filter(exchange);
+    }
     Principal principal;
     try {
       String bearer = bearerToken(exchange.getRequest().getHeaders());

@@ -34,9 +34,12 @@ public record Principal(String clientId, String merchantId, Set<String> scopes, 
   /** Operator scope: merchants, ledger reports. */
   public static final String ADMIN = "admin";
 
+  /** Read-only inspector scope (issue 24): volumes, trial balance and reports in the console, no action. */
+  public static final String REGULATOR = "regulator";
+
   /** Every scope a client may hold. */
   public static final Set<String> ALL_SCOPES = Set.of(PAYMENTS_WRITE, PAYMENTS_READ, REFUNDS_WRITE,
-      PAYOUTS_WRITE, PAYOUTS_READ, ADMIN);
+      PAYOUTS_WRITE, PAYOUTS_READ, ADMIN, REGULATOR);
 
   /** Scope of a publishable key: tokenize cards, read and confirm a checkout session with its secret. */
   public static final String CHECKOUT_CLIENT = "checkout:client";

@@ -63,6 +63,10 @@ final class DemoMerchants implements ApplicationRunner {
         .then(merchants.createIfAbsent("mer_operator", "Malipo Operations", "KE"))
         .then(clients.registerIfAbsent("admin_client", "mer_operator", secrets.adminClientSecret(),
             List.of(Principal.ADMIN, Principal.PAYMENTS_READ)))
+        .then(secrets.regulatorClientSecret() == null || secrets.regulatorClientSecret().isBlank()
+            ? Mono.just(false)
+            : clients.registerIfAbsent("regulator_client", "mer_operator", secrets.regulatorClientSecret(),
+                List.of(Principal.REGULATOR)))
         .then();
     // Start-up on the main thread, not an event loop: waiting here is fine and keeps the log in order.
     transactions.transactional(seed).block(TIMEOUT);
@@ -79,6 +83,8 @@ final class DemoMerchants implements ApplicationRunner {
             publishable_key=pk_test_demo_mer_demo_local   (test mode: sandbox rails only)
           merchant mer_operator "Malipo Operations" (KE)
             client_id=admin_client  client_secret=admin_secret  scopes: admin payments:read
+            client_id=regulator_client  client_secret=regulator_secret  scopes: regulator (console, read-only)
+          Console: http://localhost:8080/console (log in with admin_client/admin_secret)
           Token: curl -u demo_client:demo_secret -d grant_type=client_credentials http://localhost:8080/v1/oauth/token
         ==============================================================================""");
   }

@@ -9,9 +9,11 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *
  * @param clientSecret the secret of {@code demo_client} (merchant {@code mer_demo})
  * @param adminClientSecret the secret of {@code admin_client} (the operator, scope {@code admin})
+ * @param regulatorClientSecret the secret of {@code regulator_client} (read-only console role,
+ *     scope {@code regulator}, issue 24); not seeded when unset
  */
 @ConfigurationProperties("malipo.demo")
-record DemoProperties(String clientSecret, String adminClientSecret) {
+record DemoProperties(String clientSecret, String adminClientSecret, String regulatorClientSecret) {
 
   @Override
   public String toString() {

@@ -59,7 +59,9 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
       // Issue 19: takes no body at all (the contract defines none).
       "POST /v1/checkout_sessions/{id}/expire",
       // Issue 20: the sandbox challenge page's HTML form (application/x-www-form-urlencoded).
-      "POST /sandbox/acs/{payment_id}");
+      "POST /sandbox/acs/{payment_id}",
+      // Issue 24: the console login takes credentials only (JSON or form, like the token form) and writes no object.
+      "POST /console/session");
 
   private static final String CARD = """
       {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}""";

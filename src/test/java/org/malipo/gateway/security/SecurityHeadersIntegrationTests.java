@@ -90,8 +90,8 @@ class SecurityHeadersIntegrationTests extends IntegrationTest {
   }
 
   private static void assertSecurityHeaders(String exchange, HttpHeaders headers) {
-    // The browser pages (hosted checkout, page assets) carry the pages' own strict policy (ADR 0098).
-    boolean page = exchange.matches("GET /(assets/[^ ]+|checkout/[^/ ]+) -> 200.*");
+    // The browser pages (hosted checkout, console, page assets) carry the pages' own strict policy (ADR 0098).
+    boolean page = exchange.matches("GET /(assets/[^ ]+|checkout/[^/ ]+|console) -> 200.*");
     EXPECTED.forEach((name, value) -> assertThat(headers.getFirst(name)).as("%s: %s", exchange, name)
         .isEqualTo(page && name.equals("Content-Security-Policy") ? PageAssets.CONTENT_SECURITY_POLICY : value));
     assertThat(headers.getFirst(HttpHeaders.CACHE_CONTROL)).as("%s: Cache-Control", exchange).isNotNull();

@@ -58,7 +58,9 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       // Issue 20's 3-D Secure pages: the customer's browser has no credential; the signed result
       // is the authority and the unguessable payment id names the page.
       "GET /sandbox/acs/{payment_id}", "POST /sandbox/acs/{payment_id}", "GET /three_d_secure/callback",
-      "GET /three_d_secure/{payment_id}/result");
+      "GET /three_d_secure/{payment_id}/result",
+      // Issue 24's console page and its session (login with an operator's or regulator's credentials).
+      "GET /console", "POST /console/session", "GET /console/session", "DELETE /console/session");
 
   @Autowired private DatabaseClient db;
   @Autowired private ApiClients clients;
@@ -196,6 +198,11 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       case "GET /v1/ledger/trial_balance" -> forbidden(get("/v1/ledger/trial_balance"));
       case "GET /v1/audit_events" -> forbidden(get("/v1/audit_events?actor=" + bClient));
       case "GET /v1/exceptions" -> forbidden(get("/v1/exceptions"));
+      // Issue 24: the console's operator routes.
+      case "GET /v1/admin/payments" -> forbidden(get("/v1/admin/payments?merchant_id=" + b.merchantId()));
+      case "GET /v1/admin/payments/{id}/timeline" -> forbidden(get("/v1/admin/payments/" + bPayment + "/timeline"));
+      case "GET /v1/admin/callbacks" -> forbidden(get("/v1/admin/callbacks"));
+      case "GET /v1/admin/webhook_deliveries" -> forbidden(get("/v1/admin/webhook_deliveries"));
       case "POST /v1/clients/{id}/revoke" -> forbidden(post(a, "/v1/clients/" + bClient + "/revoke", null, null));
       case "PUT /v1/sandbox/rails/{rail}/faults" -> forbidden(web.put().uri("/v1/sandbox/rails/acquirer_a/faults")
           .headers(h -> h.setBearerAuth(a.token())).contentType(MediaType.APPLICATION_JSON)
