@@ -81,11 +81,7 @@ class ManualCaptureIntegrationTests extends IntegrationTest {
 
   private long heldSum() {
     // merchant:…:held and rail:…:authorized both return to zero once every hold is released.
-    Long held = db.sql("""
-            SELECT coalesce(sum(CASE WHEN p.direction = 'C' THEN p.amount_minor ELSE -p.amount_minor END), 0)
-            FROM postings p WHERE p.account_id = :held""")
-        .bind("held", "merchant:" + merchant.merchantId() + ":held:KES").map(row -> row.get(0, Long.class)).one().block(DB);
-    return held;
+    return LedgerAudit.heldBalance(db, merchant.merchantId(), "KES");
   }
 
   private List<String> events(String paymentId) {
@@ -255,10 +251,7 @@ class ManualCaptureIntegrationTests extends IntegrationTest {
     ok(post(fresh, "cancel", "{}", UUID.randomUUID().toString()));
     assertThat(heldSum()).isZero();
     LedgerAudit.assertHolds(db, merchant.merchantId());
-    Map<String, Object> trial = db.sql("""
-            SELECT sum(CASE WHEN direction = 'D' THEN amount_minor ELSE -amount_minor END) AS diff FROM postings""")
-        .fetch().one().block(DB);
-    assertThat(((Number) trial.get("diff")).longValue()).as("the trial balance stays balanced").isZero();
+    assertThat(LedgerAudit.trialBalanceDifference(db)).as("the trial balance stays balanced").isZero();
   }
 
   @Test

@@ -6,7 +6,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
@@ -136,15 +135,8 @@ class ThreeDSecureInterleavingsIntegrationTests extends IntegrationTest {
           .isLessThanOrEqualTo(1L);
     }
     LedgerAudit.assertHolds(db, merchant.merchantId());
-    Map<String, Object> held = db.sql("""
-            SELECT coalesce(sum(CASE WHEN p.direction = 'C' THEN p.amount_minor ELSE -p.amount_minor END), 0) AS held
-            FROM postings p WHERE p.account_id = :account""")
-        .bind("account", "merchant:" + merchant.merchantId() + ":held:KES").fetch().one().block(WAIT);
-    assertThat(((Number) held.get("held")).longValue()).as("seed %d: the holds account is back to zero", seed).isZero();
-    Map<String, Object> trial = db.sql("""
-            SELECT coalesce(sum(CASE WHEN direction = 'D' THEN amount_minor ELSE -amount_minor END), 0) AS diff FROM postings""")
-        .fetch().one().block(WAIT);
-    assertThat(((Number) trial.get("diff")).longValue()).as("seed %d: the trial balance is balanced", seed).isZero();
+    assertThat(LedgerAudit.heldBalance(db, merchant.merchantId(), "KES")).as("seed %d: the holds account is back to zero", seed).isZero();
+    assertThat(LedgerAudit.trialBalanceDifference(db)).as("seed %d: the trial balance is balanced", seed).isZero();
   }
 
   /** Presses a button on the challenge page: the ACS's 303 to the gateway's callback with the signed result. */

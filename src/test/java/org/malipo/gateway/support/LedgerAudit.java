@@ -57,6 +57,23 @@ public final class LedgerAudit {
   }
 
   /**
+   * The merchant's held balance in {@code currency} from its postings (credit-normal), minor units:
+   * zero once every authorization hold is captured, voided or expired.
+   */
+  public static long heldBalance(DatabaseClient db, String merchantId, String currency) {
+    return db.sql("""
+            SELECT coalesce(sum(CASE WHEN p.direction = 'C' THEN p.amount_minor ELSE -p.amount_minor END), 0)
+            FROM postings p WHERE p.account_id = :held""")
+        .bind("held", "merchant:" + merchantId + ":held:" + currency).map(row -> row.get(0, Long.class)).one().block(WAIT);
+  }
+
+  /** Debits minus credits over every posting, minor units: zero when the trial balance balances. */
+  public static long trialBalanceDifference(DatabaseClient db) {
+    return db.sql("SELECT coalesce(sum(CASE WHEN direction = 'D' THEN amount_minor ELSE -amount_minor END), 0) FROM postings")
+        .map(row -> row.get(0, Long.class)).one().block(WAIT);
+  }
+
+  /**
    * The hold invariants of manual capture (INVARIANTS.md 5 and 6 as extended by
    * docs/adr/0082-authorization-holds.md): a captured amount is at most the authorized amount; a
    * {@code requires_capture} payment has exactly one hold and no release; a payment that was held
