@@ -39,9 +39,13 @@ public final class TraceScope {
     return tracing == null ? null : tracing.getSpan();
   }
 
-  /** The W3C traceparent of {@code span} (sampled). */
+  /**
+   * The W3C traceparent of {@code span}, with its sampled flag: work that starts from a stored
+   * one later (a webhook, a callback) is sampled exactly when the payment's trace was.
+   */
   public static String traceparent(Span span) {
-    return TraceContext.traceparent(span.context().traceId(), span.context().spanId());
+    return TraceContext.traceparent(span.context().traceId(), span.context().spanId(),
+        Boolean.TRUE.equals(span.context().sampled()));
   }
 
   /**

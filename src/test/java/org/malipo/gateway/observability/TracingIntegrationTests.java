@@ -113,25 +113,37 @@ class TracingIntegrationTests {
     return "00-" + traceId + "-00f067aa0ba902b7-01";
   }
 
-  @Test
-  void aPaymentsTraceHoldsTheRequestEveryStageAndItsWebhookDelivery() throws InterruptedException {
+  /** A merchant whose webhook endpoint (path {@code /hooks/<path>} of the receiver) takes payment.succeeded. */
+  private TestMerchant merchantWithWebhook(String path) {
     TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
     web.post().uri("/v1/webhook_endpoints").headers(h -> h.setBearerAuth(merchant.token()))
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue("{\"url\": \"http://127.0.0.1:" + WEBHOOK_RECEIVER.getAddress().getPort()
-            + "/hooks/traced\", \"events\": [\"payment.succeeded\"]}")
+            + "/hooks/" + path + "\", \"events\": [\"payment.succeeded\"]}")
         .exchange().expectStatus().isCreated();
-    String traceId = newTraceId();
-    web.post().uri("/v1/payments")
+    return merchant;
+  }
+
+  /** The created payment's body, its request sent in the caller's trace {@code traceId}. */
+  private byte[] pay(TestMerchant merchant, String traceId, String body) {
+    return web.post().uri("/v1/payments")
         .headers(h -> h.setBearerAuth(merchant.token()))
         .header("Idempotency-Key", UUID.randomUUID().toString())
         .header("traceparent", traceparent(traceId))
         .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue("""
-            {"amount": 1000, "currency": "KES", "reference": "traced-1",
-             "payment_method": {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""")
+        .bodyValue(body)
         .exchange()
-        .expectStatus().isCreated();
+        .expectStatus().isCreated()
+        .expectBody().returnResult().getResponseBody();
+  }
+
+  @Test
+  void aPaymentsTraceHoldsTheRequestEveryStageAndItsWebhookDelivery() throws InterruptedException {
+    TestMerchant merchant = merchantWithWebhook("traced");
+    String traceId = newTraceId();
+    pay(merchant, traceId, """
+        {"amount": 1000, "currency": "KES", "reference": "traced-1",
+         "payment_method": {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""");
 
     List<ReceivedSpan> trace = awaitSpans(traceId, spans -> spans.stream().anyMatch(s -> s.parentSpanId().equals("00f067aa0ba902b7"))
         && STAGES.stream().allMatch(stage -> spans.stream().anyMatch(s -> s.name().equals("payment." + stage)))
@@ -188,24 +200,11 @@ class TracingIntegrationTests {
 
   @Test
   void anMpesaCallbackProcessedLaterAndItsWebhookJoinTheirPaymentsTrace() throws InterruptedException {
-    TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
-    web.post().uri("/v1/webhook_endpoints").headers(h -> h.setBearerAuth(merchant.token()))
-        .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue("{\"url\": \"http://127.0.0.1:" + WEBHOOK_RECEIVER.getAddress().getPort()
-            + "/hooks/mpesa\", \"events\": [\"payment.succeeded\"]}")
-        .exchange().expectStatus().isCreated();
+    TestMerchant merchant = merchantWithWebhook("mpesa");
     String traceId = newTraceId();
-    byte[] created = web.post().uri("/v1/payments")
-        .headers(h -> h.setBearerAuth(merchant.token()))
-        .header("Idempotency-Key", UUID.randomUUID().toString())
-        .header("traceparent", traceparent(traceId))
-        .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue("""
-            {"amount": 15000, "currency": "KES", "reference": "traced-mpesa",
-             "payment_method": {"type": "mobile_money", "operator": "mpesa", "msisdn": "+254708374149"}}""")
-        .exchange()
-        .expectStatus().isCreated()
-        .expectBody().returnResult().getResponseBody();
+    byte[] created = pay(merchant, traceId, """
+        {"amount": 15000, "currency": "KES", "reference": "traced-mpesa",
+         "payment_method": {"type": "mobile_money", "operator": "mpesa", "msisdn": "+254708374149"}}""");
     assertThat(json.readTree(created).get("status").asString()).isEqualTo("pending");
 
     // The sandbox sends the STK callback later; the inbox processor handles it in the payment's trace.
