@@ -1,18 +1,17 @@
 package org.malipo.gateway.callback;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Supplier;
-import io.micrometer.tracing.Span;
-import io.micrometer.tracing.Tracer;
-import org.malipo.gateway.common.TraceScope;
-import org.springframework.beans.factory.ObjectProvider;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.StrictJson;
 import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.common.TraceScope;
 import org.malipo.gateway.payment.PaymentResolutions.Attempt;
 import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.payment.PaymentStatus;
@@ -23,6 +22,7 @@ import org.malipo.gateway.rail.RailRegistry;
 import org.malipo.gateway.rail.mpesa.MpesaRail;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -145,7 +145,8 @@ final class CallbackProcessor extends BackgroundJob {
     return resolutions.findAttempt(rail.name(), callback.railReference(), callback.externalId())
         .map(Optional::of)
         .defaultIfEmpty(Optional.empty())
-        .flatMap(found -> found.isPresent() ? traced(row, found.get(), () -> match(row, rail, callback, found.get())) : exhausted(row)
+        .flatMap(found -> found.isPresent() ? traced(row, found.get(), () -> match(row, rail, callback, found.get()))
+            : exhausted(row)
             ? decide(row, Inbox.Verdict.ORPHAN, "no attempt for this reference; kept for review", callback.railReference(), null)
             : inbox.retryLater(row.id(), backoff(row), "no attempt yet"));
   }
