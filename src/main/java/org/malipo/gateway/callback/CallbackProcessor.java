@@ -1,13 +1,17 @@
 package org.malipo.gateway.callback;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.StrictJson;
 import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.common.TraceScope;
 import org.malipo.gateway.payment.PaymentResolutions.Attempt;
 import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.payment.PaymentStatus;
@@ -18,6 +22,7 @@ import org.malipo.gateway.rail.RailRegistry;
 import org.malipo.gateway.rail.mpesa.MpesaRail;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -61,11 +66,14 @@ final class CallbackProcessor extends BackgroundJob {
   private final StrictJson strictJson;
   private final ExceptionCases exceptions;
   private final java.time.Clock clock;
+  /** Null when tracing is off: callbacks are then processed without a span. */
+  private final Tracer tracer;
   private final Sinks.Many<Boolean> wakeUps = Sinks.many().unicast().onBackpressureBuffer(Queues.<Boolean>one().get());
 
   CallbackProcessor(Inbox inbox, PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
       ReactiveTransactionManager transactionManager, MeterRegistry meters, StrictJson strictJson,
-      ExceptionCases exceptions, java.time.Clock clock) {
+      ExceptionCases exceptions, java.time.Clock clock, ObjectProvider<Tracer> tracer) {
+    this.tracer = TraceScope.active(tracer.getIfAvailable());
     this.strictJson = strictJson;
     this.exceptions = exceptions;
     this.clock = clock;
@@ -137,9 +145,28 @@ final class CallbackProcessor extends BackgroundJob {
     return resolutions.findAttempt(rail.name(), callback.railReference(), callback.externalId())
         .map(Optional::of)
         .defaultIfEmpty(Optional.empty())
-        .flatMap(found -> found.isPresent() ? match(row, rail, callback, found.get()) : exhausted(row)
+        .flatMap(found -> found.isPresent() ? traced(row, found.get(), () -> match(row, rail, callback, found.get()))
+            : exhausted(row)
             ? decide(row, Inbox.Verdict.ORPHAN, "no attempt for this reference; kept for review", callback.railReference(), null)
             : inbox.retryLater(row.id(), backoff(row), "no attempt yet"));
+  }
+
+  /**
+   * The callback's work for its attempt inside a span {@code callback.process} whose parent is the
+   * span that recorded the payment (issue 24, docs/adr/0089): the status query, the statements and
+   * the events it writes join the payment's trace. Without tracing, or for an untraced payment,
+   * the work runs as it is.
+   */
+  private Mono<Void> traced(Inbox.Row row, Attempt attempt, Supplier<Mono<Void>> work) {
+    Span span = TraceScope.startChildOf(tracer, attempt.traceparent(), "callback.process", Span.Kind.CONSUMER);
+    if (span == null) {
+      return Mono.defer(work);
+    }
+    span.tag("malipo.rail", row.rail()).tag("malipo.inbox.row", String.valueOf(row.id()))
+        .tag("malipo.payment", attempt.paymentId()).tag("malipo.callback.attempts", String.valueOf(row.attempts()));
+    return TraceScope.within(span, Mono.defer(work))
+        .doOnError(span::error)
+        .doFinally(signal -> span.end());
   }
 
   private Mono<Void> match(Inbox.Row row, RailAdapter rail, RailCallback callback, Attempt attempt) {

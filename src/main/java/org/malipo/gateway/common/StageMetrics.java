@@ -4,10 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
-import io.micrometer.tracing.handler.TracingObservationHandler;
-import io.micrometer.observation.Observation;
-import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccessor;
-import reactor.util.context.ContextView;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
@@ -31,9 +27,6 @@ public final class StageMetrics {
   /** Timer name. */
   public static final String METER = "malipo.pipeline.stage";
 
-  /** Reactor context key of the current stage's span. */
-  private static final Object SPAN_KEY = StageMetrics.class.getName() + ".span";
-
   private final MeterRegistry registry;
   /** Null when tracing is off: stages are then only timed. */
   private final Tracer tracer;
@@ -46,8 +39,7 @@ public final class StageMetrics {
 
   StageMetrics(MeterRegistry registry, ObjectProvider<Tracer> tracer) {
     this.registry = registry;
-    Tracer available = tracer.getIfAvailable();
-    this.tracer = available == null || available == Tracer.NOOP ? null : available;
+    this.tracer = TraceScope.active(tracer.getIfAvailable());
   }
 
   /**
@@ -70,28 +62,17 @@ public final class StageMetrics {
   /** {@code mono} inside a span of its own, ended on its first signal or cancellation. */
   private <T> Mono<T> traced(String stage, Function<T, String> outcome, Mono<T> mono) {
     return Mono.deferContextual(context -> {
-      Span parent = currentSpan(context);
+      Span parent = TraceScope.current(context);
       if (parent == null) {
         return mono; // outside a traced request (background jobs): no orphan trace per stage
       }
       Span span = tracer.nextSpan(parent).name("payment." + stage).start();
-      String traceparent = TraceContext.traceparent(span.context().traceId(), span.context().spanId());
       Mono<T> inSpan = mono
           .doOnNext(value -> span.tag("malipo.outcome", outcome.apply(value)))
           .doOnError(span::error)
           .doFinally(signal -> span.end());
-      // Subscribed with the span's traceparent current: what the stage builds while subscribing
-      // (its statements, their outbox rows) records it (TraceContext).
-      Mono<T> subscribedInSpan = new Mono<>() {
-        @Override
-        public void subscribe(reactor.core.CoreSubscriber<? super T> actual) {
-          TraceContext.with(traceparent, () -> {
-            inSpan.subscribe(actual);
-            return null;
-          });
-        }
-      };
-      return subscribedInSpan.contextWrite(inner -> inner.put(SPAN_KEY, span));
+      // The stage's children (rail calls, statements) and its outbox rows find the span (TraceScope).
+      return TraceScope.within(span, inSpan);
     });
   }
 
@@ -103,16 +84,5 @@ public final class StageMetrics {
   private Timer timer(String stage, String outcome) {
     return timers.computeIfAbsent(stage + '\u0000' + outcome,
         key -> Timer.builder(METER).tag("stage", stage).tag("outcome", outcome).register(registry));
-  }
-
-  /** The enclosing stage's span, else the span of the observation in the context (the HTTP request's). */
-  private static Span currentSpan(ContextView context) {
-    if (context.hasKey(SPAN_KEY)) {
-      return context.get(SPAN_KEY);
-    }
-    Observation observation = context.getOrDefault(ObservationThreadLocalAccessor.KEY, null);
-    TracingObservationHandler.TracingContext tracing = observation == null ? null
-        : observation.getContext().get(TracingObservationHandler.TracingContext.class);
-    return tracing == null ? null : tracing.getSpan();
   }
 }

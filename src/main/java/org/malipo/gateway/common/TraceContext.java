@@ -35,8 +35,8 @@ public final class TraceContext {
     }
   }
 
-  /** The traceparent of a span with these ids, sampled. */
-  public static String traceparent(String traceId, String spanId) {
-    return "00-" + traceId + "-" + spanId + "-01";
+  /** The traceparent of a span with these ids, flag {@code 01} when sampled, else {@code 00}. */
+  public static String traceparent(String traceId, String spanId, boolean sampled) {
+    return "00-" + traceId + "-" + spanId + (sampled ? "-01" : "-00");
   }
 }

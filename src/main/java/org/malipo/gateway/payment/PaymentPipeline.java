@@ -202,7 +202,8 @@ final class PaymentPipeline {
   /** From fraud scoring to the answer: what runs detached from the exchange. */
   private Mono<Answer> start(PaymentCommand command, Payment payment) {
     return metrics.timed("fraud", plan -> plan.assessed().risk().decision(), plan(command, payment))
-        .flatMap(plan -> metrics.timed("idempotency", this::claimOutcome, claim(command, payment, plan))
+        // Built while the stage subscribes: the payment and its payment.created event record its span.
+        .flatMap(plan -> metrics.timed("idempotency", this::claimOutcome, Mono.defer(() -> claim(command, payment, plan)))
             .flatMap(started -> started.replay() != null
                 ? Mono.just(new Answer(started.replay().status(), started.replay().body(), true, true))
                 : process(command, plan)

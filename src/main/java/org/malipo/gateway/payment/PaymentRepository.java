@@ -8,6 +8,7 @@ import java.util.Map;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.SingleStatement;
+import org.malipo.gateway.common.TraceContext;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
 import org.springframework.stereotype.Component;
@@ -58,12 +59,12 @@ final class PaymentRepository {
                 INSERT INTO payments (id, merchant_id, idempotency_key, status, amount_minor, currency, fee_minor,
                     reference, description, metadata, method_type, card_brand, card_bin, card_last4, card_fingerprint,
                     mobile_operator, msisdn, provider, attempts_started, created_at, updated_at, capture_method, livemode,
-                    return_url)
+                    return_url, traceparent)
                 SELECT :payment_id, :payment_merchant, :payment_key, :payment_status, :payment_amount, :payment_currency, 0,
                     :payment_reference, :payment_description, CAST(:payment_metadata AS jsonb), :payment_method,
                     :payment_brand, :payment_bin, :payment_last4, :payment_fingerprint, :payment_operator, :payment_msisdn,
                     :payment_provider, :payment_attempts, :payment_created, :payment_created, :payment_capture_method, :payment_livemode,
-                    CAST(:payment_return_url AS text)
+                    CAST(:payment_return_url AS text), CAST(:payment_traceparent AS text)
                 FROM\s""" + after + """
 
                 RETURNING 1
@@ -73,6 +74,8 @@ final class PaymentRepository {
         .bind("payment_attempts", p.attempts())
         .bind("payment_livemode", p.livemode())
         .bind("payment_return_url", p.returnUrl(), String.class)
+        // The recording span's W3C traceparent: the payment's later callbacks join its trace (null: untraced).
+        .bind("payment_traceparent", TraceContext.current(), String.class)
         .bind("payment_capture_method", p.captureMethod().wireName())
         .bind("payment_merchant", p.merchantId())
         .bind("payment_key", p.idempotencyKey())

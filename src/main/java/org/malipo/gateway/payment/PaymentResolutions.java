@@ -6,6 +6,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.common.TraceScope;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.ledger.Ledger;
 import org.malipo.gateway.rail.RailOutcome;
@@ -64,9 +65,11 @@ public final class PaymentResolutions {
    * @param status the payment's current status
    * @param amount the payment's amount, minor units
    * @param msisdn the payer, E.164, or null
+   * @param traceparent the W3C traceparent of the span that recorded the payment (its trace,
+   *     issue 24), or null when it was not traced
    */
   public record Attempt(String attemptId, String paymentId, String rail, String railReference, PaymentStatus status,
-      Money amount, String msisdn) {}
+      Money amount, String msisdn, String traceparent) {}
 
   /** What applying a final answer did. */
   public enum Result {
@@ -91,7 +94,7 @@ public final class PaymentResolutions {
     // By the rail's reference, or by our attempt id where the rail's reference was never learnt
     // (the push's answer was lost): the callback then brings the reference (docs/adr/0065).
     return db.sql("""
-            SELECT a.id, a.payment_id, a.rail, a.rail_reference, p.status, p.amount_minor, p.currency, p.msisdn
+            SELECT a.id, a.payment_id, a.rail, a.rail_reference, p.status, p.amount_minor, p.currency, p.msisdn, p.traceparent
             FROM payment_attempts a JOIN payments p ON p.id = a.payment_id
             WHERE a.rail = :rail AND (a.rail_reference = :reference OR (a.id = :attempt AND a.rail_reference IS NULL))
             ORDER BY (a.rail_reference = :reference) DESC NULLS LAST LIMIT 1""")
@@ -103,7 +106,7 @@ public final class PaymentResolutions {
             PaymentStatus.fromWire(row.get("status", String.class)),
             new Money(row.get("amount_minor", Long.class),
                 org.malipo.gateway.common.CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
-            row.get("msisdn", String.class)))
+            row.get("msisdn", String.class), row.get("traceparent", String.class)))
         .first();
   }
 
@@ -119,14 +122,15 @@ public final class PaymentResolutions {
       return Mono.error(new IllegalArgumentException("not a final outcome: " + outcome));
     }
     boolean success = outcome instanceof RailOutcome.Approved;
-    return payments.findForUpdate(attempt.paymentId()).flatMap(payment -> switch (payment.status()) {
+    // Built in the trace of the caller's span (a callback.process), so the events carry it (issue 24).
+    return payments.findForUpdate(attempt.paymentId()).flatMap(payment -> TraceScope.deferInTrace(() -> switch (payment.status()) {
       // Processing too: a push whose answer was lost, or a callback faster than the push's answer
       // (the synchronous writer's guard then loses and it answers the payment as it stands).
       case PROCESSING, PENDING -> record(payment, attempt, outcome).thenReturn(Result.APPLIED);
       case SUCCEEDED -> Mono.just(success ? Result.DUPLICATE : Result.LATE);
       case FAILED -> success ? lateFunds(payment, attempt) : Mono.just(Result.DUPLICATE);
       default -> Mono.error(new IllegalStateException("payment " + payment.id() + " is " + payment.status().wireName()));
-    });
+    }));
   }
 
   /**
@@ -215,7 +219,7 @@ public final class PaymentResolutions {
                 LEFT JOIN LATERAL (SELECT a.id, a.rail, a.rail_reference FROM payment_attempts a
                                    WHERE a.payment_id = due.id ORDER BY a.started_at DESC, a.id DESC LIMIT 1) last ON true
             WHERE p.id = due.id
-            RETURNING p.id, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn, p.created_at,
+            RETURNING p.id, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn, p.traceparent, p.created_at,
                 last.id AS attempt_id, last.rail, last.rail_reference""")
         .bind("intervalMs", schedule.interval().toMillis())
         .bind("railIntervals", railIntervalsMs(schedule))
@@ -226,7 +230,7 @@ public final class PaymentResolutions {
             PaymentStatus.fromWire(row.get("status", String.class)),
             new Money(row.get("amount_minor", Long.class),
                 org.malipo.gateway.common.CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
-            row.get("msisdn", String.class)), row.get("status_checks", Integer.class), row.get("created_at", Instant.class)))
+            row.get("msisdn", String.class), row.get("traceparent", String.class)), row.get("status_checks", Integer.class), row.get("created_at", Instant.class)))
         .all();
   }
 
@@ -287,7 +291,8 @@ public final class PaymentResolutions {
                     AND COALESCE(next_status_check_at, updated_at + CAST(:firstMs AS bigint) * interval '1 millisecond') <= now()
                   ORDER BY updated_at LIMIT :limit FOR UPDATE SKIP LOCKED) due
             WHERE p.id = due.id
-            RETURNING p.id, p.provider, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn, p.created_at,
+            RETURNING p.id, p.provider, p.status_checks, p.status, p.amount_minor, p.currency, p.msisdn, p.traceparent,
+                p.created_at,
                 (SELECT a.id FROM payment_attempts a WHERE a.payment_id = p.id AND a.outcome = 'pending'
                  ORDER BY a.started_at DESC LIMIT 1) AS attempt_id,
                 (SELECT a.rail_reference FROM payment_attempts a WHERE a.payment_id = p.id AND a.outcome = 'pending'
@@ -301,7 +306,7 @@ public final class PaymentResolutions {
             PaymentStatus.fromWire(row.get("status", String.class)),
             new Money(row.get("amount_minor", Long.class),
                 org.malipo.gateway.common.CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
-            row.get("msisdn", String.class)), row.get("status_checks", Integer.class), row.get("created_at", Instant.class)))
+            row.get("msisdn", String.class), row.get("traceparent", String.class)), row.get("status_checks", Integer.class), row.get("created_at", Instant.class)))
         .all();
   }
 }

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.malipo.gateway.common.ClientSpans;
 import org.malipo.gateway.rail.mpesa.MpesaRail;
 import org.malipo.gateway.rail.mtnmomo.MtnMomoRail;
 import org.malipo.gateway.sandbox.SandboxServer;
@@ -31,7 +32,7 @@ final class MobileMoneyRails implements AutoCloseable {
   }
 
   static MobileMoneyRails create(MobileMoneyRailProperties properties, SandboxServer sandbox, CallbackUrls callbackUrls,
-      Clock clock) {
+      Clock clock, ClientSpans spans) {
     Map<RailAdapter, RailLimits> rails = new LinkedHashMap<>();
     List<ConnectionProvider> pools = new ArrayList<>();
     if (callbackUrls == null) {
@@ -43,7 +44,7 @@ final class MobileMoneyRails implements AutoCloseable {
       boolean sandboxed = mpesa.baseUrl().isEmpty();
       ConnectionProvider pool = RailHttp.pool(MpesaRail.NAME, mpesa.maxConcurrentCalls(), mpesa.timeout());
       pools.add(pool);
-      rails.put(new MpesaRail(RailHttp.webClient(sandboxed ? sandbox.mpesaBaseUrl() : mpesa.baseUrl(), pool, mpesa.timeout()),
+      rails.put(new MpesaRail(RailHttp.webClient(sandboxed ? sandbox.mpesaBaseUrl() : mpesa.baseUrl(), pool, mpesa.timeout(), spans, MpesaRail.NAME),
           RailHttp.credential(mpesa.consumerKey(), sandboxed, SandboxServer.MPESA_CONSUMER_KEY),
           RailHttp.credential(mpesa.consumerSecret(), sandboxed, SandboxServer.MPESA_CONSUMER_SECRET),
           mpesa.shortcode(),
@@ -57,7 +58,7 @@ final class MobileMoneyRails implements AutoCloseable {
       boolean sandboxed = momo.baseUrl().isEmpty();
       ConnectionProvider pool = RailHttp.pool(MtnMomoRail.NAME, momo.maxConcurrentCalls(), momo.timeout());
       pools.add(pool);
-      rails.put(new MtnMomoRail(RailHttp.webClient(sandboxed ? sandbox.mtnMomoBaseUrl() : momo.baseUrl(), pool, momo.timeout()),
+      rails.put(new MtnMomoRail(RailHttp.webClient(sandboxed ? sandbox.mtnMomoBaseUrl() : momo.baseUrl(), pool, momo.timeout(), spans, MtnMomoRail.NAME),
           RailHttp.credential(momo.subscriptionKey(), sandboxed, SandboxServer.MOMO_SUBSCRIPTION_KEY),
           RailHttp.credential(momo.apiUser(), sandboxed, SandboxServer.MOMO_API_USER),
           RailHttp.credential(momo.apiKey(), sandboxed, SandboxServer.MOMO_API_KEY),

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import org.malipo.gateway.common.ClientSpans;
 import org.malipo.gateway.rail.mpesa.MpesaB2cRail;
 import org.malipo.gateway.rail.mpesa.MpesaRail;
 import org.malipo.gateway.rail.mtnmomo.MtnMomoDisbursementRail;
@@ -37,7 +38,7 @@ class PayoutRailConfiguration {
   @Bean(destroyMethod = "close")
   PayoutRailsHolder payoutRailsHolder(PayoutRailProperties properties, MobileMoneyRailProperties collection,
       MobileMoneyRails mobileMoneyRails, ObjectProvider<SandboxServer> sandbox, ObjectProvider<CallbackUrls> callbackUrls,
-      ObjectProvider<Clock> clock) {
+      ObjectProvider<Clock> clock, ClientSpans spans) {
     List<PayoutRail> rails = new ArrayList<>();
     ConnectionProvider pool = null;
     CallbackUrls urls = callbackUrls.getIfAvailable();
@@ -68,7 +69,7 @@ class PayoutRailConfiguration {
       HttpClient http = HttpClient.create(pool)
           .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1_000)
           .responseTimeout(momo.timeout());
-      WebClient client = WebClient.builder()
+      WebClient client = spans.applyTo(WebClient.builder(), "mtn_momo")
           .baseUrl(sandboxed ? server.mtnMomoBaseUrl() : momo.baseUrl())
           .clientConnector(new ReactorClientHttpConnector(http))
           .codecs(codecs -> codecs.defaultCodecs().maxInMemorySize(MAX_ANSWER_BYTES))

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import org.malipo.gateway.common.ClientSpans;
 import org.malipo.gateway.rail.card.CardRailProperties;
 import org.malipo.gateway.rail.card.CardRails;
 import org.malipo.gateway.sandbox.SandboxServer;
@@ -28,8 +29,8 @@ class RailConfiguration {
    * @throws IllegalStateException when an acquirer needs the sandbox and it is off
    */
   @Bean(destroyMethod = "close")
-  CardRails cardRails(CardRailProperties properties, ObjectProvider<SandboxServer> sandbox) {
-    return CardRails.create(properties, sandbox.getIfAvailable());
+  CardRails cardRails(CardRailProperties properties, ObjectProvider<SandboxServer> sandbox, ClientSpans spans) {
+    return CardRails.create(properties, sandbox.getIfAvailable(), spans);
   }
 
   /**
@@ -40,19 +41,19 @@ class RailConfiguration {
    */
   @Bean(destroyMethod = "close")
   MobileMoneyRails mobileMoneyRails(MobileMoneyRailProperties properties, ObjectProvider<SandboxServer> sandbox,
-      ObjectProvider<CallbackUrls> callbackUrls, ObjectProvider<Clock> clock) {
+      ObjectProvider<CallbackUrls> callbackUrls, ObjectProvider<Clock> clock, ClientSpans spans) {
     CallbackUrls urls = callbackUrls.getIfAvailable();
     return MobileMoneyRails.create(properties, urls == null ? null : sandbox.getIfAvailable(), urls,
-        clock.getIfAvailable(Clock::systemUTC));
+        clock.getIfAvailable(Clock::systemUTC), spans);
   }
 
   /** Issue 22's rails (Airtel, Orange, Paystack, Flutterwave); their pools close with the context. */
   @Bean(destroyMethod = "close")
   RegionalRails regionalRails(RegionalRailProperties properties, ObjectProvider<SandboxServer> sandbox,
-      ObjectProvider<CallbackUrls> callbackUrls, ObjectProvider<Clock> clock) {
+      ObjectProvider<CallbackUrls> callbackUrls, ObjectProvider<Clock> clock, ClientSpans spans) {
     CallbackUrls urls = callbackUrls.getIfAvailable();
     return RegionalRails.create(properties, urls == null ? null : sandbox.getIfAvailable(), urls,
-        clock.getIfAvailable(Clock::systemUTC));
+        clock.getIfAvailable(Clock::systemUTC), spans);
   }
 
   /** The registries of every rail's resilience components, bound to Micrometer when present. */

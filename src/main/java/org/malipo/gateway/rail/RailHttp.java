@@ -2,6 +2,7 @@ package org.malipo.gateway.rail;
 
 import io.netty.channel.ChannelOption;
 import java.time.Duration;
+import org.malipo.gateway.common.ClientSpans;
 import org.springframework.http.client.reactive.ReactorClientHttpConnector;
 import org.springframework.web.reactive.function.client.WebClient;
 import reactor.netty.http.client.HttpClient;
@@ -36,12 +37,15 @@ final class RailHttp {
         .build();
   }
 
-  /** A client of {@code baseUrl} over {@code pool}, each answer within {@code timeout}. */
-  static WebClient webClient(String baseUrl, ConnectionProvider pool, Duration timeout) {
+  /**
+   * A client of {@code baseUrl} over {@code pool}, each answer within {@code timeout}, each call a
+   * span of {@code rail} when tracing is on ({@link ClientSpans}).
+   */
+  static WebClient webClient(String baseUrl, ConnectionProvider pool, Duration timeout, ClientSpans spans, String rail) {
     HttpClient http = HttpClient.create(pool)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.toIntExact(CONNECT_TIMEOUT.toMillis()))
         .responseTimeout(timeout);
-    return WebClient.builder()
+    return spans.applyTo(WebClient.builder(), rail)
         .baseUrl(baseUrl)
         .clientConnector(new ReactorClientHttpConnector(http))
         .codecs(codecs -> codecs.defaultCodecs().maxInMemorySize(MAX_ANSWER_BYTES))

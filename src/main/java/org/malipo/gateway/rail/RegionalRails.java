@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.malipo.gateway.common.ClientSpans;
 import org.malipo.gateway.rail.airtel.AirtelRail;
 import org.malipo.gateway.rail.flutterwave.FlutterwaveRail;
 import org.malipo.gateway.rail.orange.OrangeRail;
@@ -37,7 +38,7 @@ final class RegionalRails implements AutoCloseable {
   }
 
   static RegionalRails create(RegionalRailProperties properties, SandboxServer sandbox, CallbackUrls callbackUrls,
-      Clock clock) {
+      Clock clock, ClientSpans spans) {
     Map<RailAdapter, RailLimits> rails = new LinkedHashMap<>();
     List<ConnectionProvider> pools = new ArrayList<>();
     if (callbackUrls == null) {
@@ -52,7 +53,7 @@ final class RegionalRails implements AutoCloseable {
       if (sandboxed) {
         sandbox.regional().configureCallbackUrl(AirtelRail.NAME, () -> callbackUrls.railCallbackUrl(AirtelRail.NAME));
       }
-      rails.put(new AirtelRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.AIRTEL_PATH : airtel.baseUrl(), pool, airtel.timeout()),
+      rails.put(new AirtelRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.AIRTEL_PATH : airtel.baseUrl(), pool, airtel.timeout(), spans, AirtelRail.NAME),
           RailHttp.credential(airtel.clientId(), sandboxed, RegionalSimulators.AIRTEL_CLIENT_ID),
           RailHttp.credential(airtel.clientSecret(), sandboxed, RegionalSimulators.AIRTEL_CLIENT_SECRET), clock), airtel.limits());
     } else {
@@ -63,7 +64,7 @@ final class RegionalRails implements AutoCloseable {
       boolean sandboxed = orange.baseUrl().isEmpty();
       ConnectionProvider pool = RailHttp.pool(OrangeRail.NAME, orange.maxConcurrentCalls(), orange.timeout());
       pools.add(pool);
-      rails.put(new OrangeRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.ORANGE_PATH : orange.baseUrl(), pool, orange.timeout()),
+      rails.put(new OrangeRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.ORANGE_PATH : orange.baseUrl(), pool, orange.timeout(), spans, OrangeRail.NAME),
           RailHttp.credential(orange.clientId(), sandboxed, RegionalSimulators.ORANGE_CLIENT_ID),
           RailHttp.credential(orange.clientSecret(), sandboxed, RegionalSimulators.ORANGE_CLIENT_SECRET),
           RailHttp.credential(orange.authToken(), sandboxed, RegionalSimulators.ORANGE_AUTH_TOKEN),
@@ -81,7 +82,7 @@ final class RegionalRails implements AutoCloseable {
         sandbox.regional().configureCallbackUrl(PaystackRail.NAME, () -> callbackUrls.railCallbackUrl(PaystackRail.NAME));
       }
       rails.put(new PaystackRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.PAYSTACK_PATH : paystack.baseUrl(), pool,
-          paystack.timeout()), RailHttp.credential(paystack.secretKey(), sandboxed, RegionalSimulators.PAYSTACK_SECRET_KEY)), paystack.limits());
+          paystack.timeout(), spans, PaystackRail.NAME), RailHttp.credential(paystack.secretKey(), sandboxed, RegionalSimulators.PAYSTACK_SECRET_KEY)), paystack.limits());
     } else {
       log.info("rail {} not configured (no base-url and no sandbox)", PaystackRail.NAME);
     }
@@ -95,7 +96,7 @@ final class RegionalRails implements AutoCloseable {
         sandbox.regional().configureCallbackUrl(FlutterwaveRail.NAME, () -> callbackUrls.railCallbackUrl(FlutterwaveRail.NAME));
       }
       rails.put(new FlutterwaveRail(RailHttp.webClient(sandboxed ? sandbox.baseUrl() + RegionalSimulators.FLUTTERWAVE_PATH : flutterwave.baseUrl(), pool,
-              flutterwave.timeout()),
+              flutterwave.timeout(), spans, FlutterwaveRail.NAME),
           RailHttp.credential(flutterwave.secretKey(), sandboxed, RegionalSimulators.FLUTTERWAVE_SECRET_KEY),
           RailHttp.credential(flutterwave.secretHash(), sandboxed, RegionalSimulators.FLUTTERWAVE_SECRET_HASH),
           RailHttp.credential(flutterwave.encryptionKey(), sandboxed, RegionalSimulators.FLUTTERWAVE_ENCRYPTION_KEY)), flutterwave.limits());

@@ -23,7 +23,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.malipo.gateway.common.BackgroundJob;
-import org.malipo.gateway.common.TraceContext;
+import org.malipo.gateway.common.TraceScope;
 import org.springframework.beans.factory.ObjectProvider;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -78,8 +78,7 @@ final class DeliveryDispatcher extends BackgroundJob {
 
   DeliveryDispatcher(WebhookDeliveries deliveries, WebhookProperties properties, RetrySchedule schedule,
       EndpointUrlPolicy urls, Clock clock, MeterRegistry meters, ObjectProvider<Tracer> tracer) {
-    Tracer available = tracer.getIfAvailable();
-    this.tracer = available == null || available == Tracer.NOOP ? null : available;
+    this.tracer = TraceScope.active(tracer.getIfAvailable());
     this.deliveries = deliveries;
     this.properties = properties;
     this.schedule = schedule;
@@ -174,7 +173,7 @@ final class DeliveryDispatcher extends BackgroundJob {
     Bulkhead bulkhead = bulkheads.bulkhead(delivery.endpointId());
     CircuitBreaker circuit = circuits.circuitBreaker(delivery.endpointId());
     Span span = span(delivery, attempt);
-    String traceparent = span == null ? null : TraceContext.traceparent(span.context().traceId(), span.context().spanId());
+    String traceparent = span == null ? null : TraceScope.traceparent(span);
     Mono<Void> attempted = post(delivery, started, traceparent)
         .transformDeferred(CircuitBreakerOperator.of(circuit))
         .transformDeferred(BulkheadOperator.of(bulkhead))
@@ -203,19 +202,9 @@ final class DeliveryDispatcher extends BackgroundJob {
    * event was not traced.
    */
   private Span span(WebhookDeliveries.Claimed delivery, int attempt) {
-    String parent = delivery.traceparent();
-    if (tracer == null || parent == null) {
-      return null;
-    }
-    String[] parts = parent.split("-");
-    if (parts.length != 4 || parts[1].length() != 32 || parts[2].length() != 16) {
-      return null;
-    }
-    io.micrometer.tracing.TraceContext remote = tracer.traceContextBuilder()
-        .traceId(parts[1]).spanId(parts[2]).sampled("01".equals(parts[3])).build();
-    return tracer.spanBuilder().setParent(remote).name("webhook.deliver").kind(Span.Kind.CLIENT)
-        .tag("malipo.webhook.delivery", delivery.id()).tag("malipo.event", delivery.eventId())
-        .tag("malipo.webhook.attempt", String.valueOf(attempt)).start();
+    Span span = TraceScope.startChildOf(tracer, delivery.traceparent(), "webhook.deliver", Span.Kind.CLIENT);
+    return span == null ? null : span.tag("malipo.webhook.delivery", delivery.id()).tag("malipo.event", delivery.eventId())
+        .tag("malipo.webhook.attempt", String.valueOf(attempt));
   }
 
   /** The 2xx status of the POST, or an error ({@link NonSuccessStatus}, timeout, connection). */

@@ -34,8 +34,11 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * Tracing on (issue 24), exported by OTLP/HTTP to a receiver in this test: a payment's trace holds
- * the HTTP request's span and a span per pipeline stage under it, continuing the caller's W3C
- * {@code traceparent}; a problem answer names its {@code trace_id}. A context of its own (tracing
+ * the HTTP request's span, a span per pipeline stage under it, the rail's HTTP call under
+ * {@code payment.rail}, its PostgreSQL statements and Redis commands, and its webhook delivery,
+ * continuing the caller's W3C {@code traceparent}; an M-Pesa payment's callback, processed later
+ * from the inbox, and that callback's webhook join the same trace; no span carries a card number
+ * or a payer's number; a problem answer names its {@code trace_id}. A context of its own (tracing
  * on, every trace sampled), with a small connection pool, closed after the class.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = {
@@ -110,29 +113,44 @@ class TracingIntegrationTests {
     return "00-" + traceId + "-00f067aa0ba902b7-01";
   }
 
-  @Test
-  void aPaymentsTraceHoldsTheRequestEveryStageAndItsWebhookDelivery() throws InterruptedException {
+  /** A merchant whose webhook endpoint (path {@code /hooks/<path>} of the receiver) takes payment.succeeded. */
+  private TestMerchant merchantWithWebhook(String path) {
     TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
     web.post().uri("/v1/webhook_endpoints").headers(h -> h.setBearerAuth(merchant.token()))
         .contentType(MediaType.APPLICATION_JSON)
         .bodyValue("{\"url\": \"http://127.0.0.1:" + WEBHOOK_RECEIVER.getAddress().getPort()
-            + "/hooks/traced\", \"events\": [\"payment.succeeded\"]}")
+            + "/hooks/" + path + "\", \"events\": [\"payment.succeeded\"]}")
         .exchange().expectStatus().isCreated();
-    String traceId = newTraceId();
-    web.post().uri("/v1/payments")
+    return merchant;
+  }
+
+  /** The created payment's body, its request sent in the caller's trace {@code traceId}. */
+  private byte[] pay(TestMerchant merchant, String traceId, String body) {
+    return web.post().uri("/v1/payments")
         .headers(h -> h.setBearerAuth(merchant.token()))
         .header("Idempotency-Key", UUID.randomUUID().toString())
         .header("traceparent", traceparent(traceId))
         .contentType(MediaType.APPLICATION_JSON)
-        .bodyValue("""
-            {"amount": 1000, "currency": "KES", "reference": "traced-1",
-             "payment_method": {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""")
+        .bodyValue(body)
         .exchange()
-        .expectStatus().isCreated();
+        .expectStatus().isCreated()
+        .expectBody().returnResult().getResponseBody();
+  }
+
+  @Test
+  void aPaymentsTraceHoldsTheRequestEveryStageAndItsWebhookDelivery() throws InterruptedException {
+    TestMerchant merchant = merchantWithWebhook("traced");
+    String traceId = newTraceId();
+    pay(merchant, traceId, """
+        {"amount": 1000, "currency": "KES", "reference": "traced-1",
+         "payment_method": {"type": "card", "number": "4242424242424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""");
 
     List<ReceivedSpan> trace = awaitSpans(traceId, spans -> spans.stream().anyMatch(s -> s.parentSpanId().equals("00f067aa0ba902b7"))
         && STAGES.stream().allMatch(stage -> spans.stream().anyMatch(s -> s.name().equals("payment." + stage)))
-        && spans.stream().anyMatch(s -> s.name().equals("webhook.deliver")));
+        && spans.stream().anyMatch(s -> s.name().equals("webhook.deliver"))
+        && spans.stream().anyMatch(s -> "acquirer_a".equals(s.attributes().get("peer.service")))
+        && spans.stream().anyMatch(s -> "postgresql".equals(s.attributes().get("db.system")))
+        && spans.stream().anyMatch(s -> "redis".equals(s.attributes().get("db.system"))));
     ReceivedSpan server = trace.stream().filter(span -> span.parentSpanId().equals("00f067aa0ba902b7"))
         .findFirst().orElseThrow(() -> new AssertionError("no server span under the caller's: " + trace));
     assertThat(server.name()).containsIgnoringCase("post");
@@ -156,6 +174,66 @@ class TracingIntegrationTests {
     assertThat(delivery.attributes()).containsKey("malipo.event");
     assertThat(WEBHOOK_TRACEPARENTS).as("the traceparent the merchant's endpoint received")
         .contains("00-" + traceId + "-" + delivery.spanId() + "-01");
+
+    // The acquirer's HTTP call is a client span of the rail stage, without the path.
+    ReceivedSpan rail = trace.stream().filter(s -> s.name().equals("payment.rail")).findFirst().orElseThrow();
+    ReceivedSpan call = trace.stream().filter(s -> "acquirer_a".equals(s.attributes().get("peer.service"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no span of the acquirer's HTTP call in " + trace));
+    assertThat(call.name()).isEqualTo("http post");
+    assertThat(call.parentSpanId()).isEqualTo(rail.spanId());
+    assertThat(call.attributes()).containsEntry("http.response.status_code", "200").containsKey("server.address");
+    // PostgreSQL statements of the request (the first write, in the idempotency stage) and Redis commands.
+    ReceivedSpan idempotency = trace.stream().filter(s -> s.name().equals("payment.idempotency")).findFirst().orElseThrow();
+    List<ReceivedSpan> statements = trace.stream().filter(s -> "postgresql".equals(s.attributes().get("db.system"))).toList();
+    assertThat(statements).allSatisfy(statement -> {
+      assertThat(statement.name()).startsWith("postgresql ");
+      assertThat(statement.attributes()).containsKeys("db.statement", "db.operation");
+      assertThat(ancestors(statement, trace)).contains(server.spanId());
+    });
+    assertThat(statements).as("the first write's statement, under its stage")
+        .anyMatch(statement -> statement.parentSpanId().equals(idempotency.spanId())
+            && statement.attributes().get("db.statement").contains("INSERT INTO payments"));
+    assertThat(trace.stream().filter(s -> "redis".equals(s.attributes().get("db.system"))))
+        .allSatisfy(command -> assertThat(ancestors(command, trace)).contains(server.spanId()));
+    assertNoSpanHolds("4242424242424242");
+  }
+
+  @Test
+  void anMpesaCallbackProcessedLaterAndItsWebhookJoinTheirPaymentsTrace() throws InterruptedException {
+    TestMerchant merchant = merchantWithWebhook("mpesa");
+    String traceId = newTraceId();
+    byte[] created = pay(merchant, traceId, """
+        {"amount": 15000, "currency": "KES", "reference": "traced-mpesa",
+         "payment_method": {"type": "mobile_money", "operator": "mpesa", "msisdn": "+254708374149"}}""");
+    assertThat(json.readTree(created).get("status").asString()).isEqualTo("pending");
+
+    // The sandbox sends the STK callback later; the inbox processor handles it in the payment's trace.
+    List<ReceivedSpan> trace = awaitSpans(traceId, spans -> spans.stream().anyMatch(s -> s.name().equals("callback.process"))
+        && spans.stream().anyMatch(s -> s.name().equals("webhook.deliver")));
+    ReceivedSpan callback = trace.stream().filter(s -> s.name().equals("callback.process")).findFirst()
+        .orElseThrow(() -> new AssertionError("no callback.process span in " + trace));
+    ReceivedSpan idempotency = trace.stream().filter(s -> s.name().equals("payment.idempotency")).findFirst().orElseThrow();
+    assertThat(callback.parentSpanId()).as("the span that recorded the payment").isEqualTo(idempotency.spanId());
+    assertThat(callback.attributes()).containsEntry("malipo.rail", "mpesa").containsKey("malipo.inbox.row");
+    // Its work: the rail's status query and its statements under it; the succeeded event's webhook after it.
+    assertThat(trace).anyMatch(s -> "mpesa".equals(s.attributes().get("peer.service"))
+        && s.parentSpanId().equals(callback.spanId()));
+    assertThat(trace).anyMatch(s -> "postgresql".equals(s.attributes().get("db.system"))
+        && s.parentSpanId().equals(callback.spanId()));
+    ReceivedSpan delivery = trace.stream().filter(s -> s.name().equals("webhook.deliver")).findFirst().orElseThrow();
+    assertThat(ancestors(delivery, trace)).contains(callback.spanId());
+    // The STK push (payment.rail) reached the rail as a span of its own.
+    ReceivedSpan rail = trace.stream().filter(s -> s.name().equals("payment.rail")).findFirst().orElseThrow();
+    assertThat(trace).anyMatch(s -> "mpesa".equals(s.attributes().get("peer.service")) && s.parentSpanId().equals(rail.spanId()));
+    assertNoSpanHolds("254708374149");
+    assertNoSpanHolds("708374149");
+  }
+
+  /** No attribute of any span received so far contains {@code secret} (a card or payer number). */
+  private static void assertNoSpanHolds(String secret) {
+    assertThat(RECEIVER.spans()).as("spans holding " + secret)
+        .noneMatch(span -> span.name().contains(secret)
+            || span.attributes().values().stream().anyMatch(value -> value.contains(secret)));
   }
 
   @Test

@@ -8,6 +8,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import org.malipo.gateway.common.ClientSpans;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailLimits;
 import org.malipo.gateway.sandbox.SandboxServer;
@@ -55,6 +56,18 @@ public final class CardRails implements AutoCloseable {
    *     is no sandbox, or when it has a real {@code base-url} but no {@code api-key}
    */
   public static CardRails create(CardRailProperties properties, SandboxServer sandbox) {
+    return create(properties, sandbox, ClientSpans.OFF);
+  }
+
+  /**
+   * Builds one adapter per configured acquirer, each call a span when tracing is on.
+   *
+   * @param properties the acquirers
+   * @param sandbox the in-process sandbox, or null when it is not running
+   * @param spans the client spans of the acquirers' calls ({@link ClientSpans#OFF} for none)
+   * @throws IllegalStateException as {@link #create(CardRailProperties, SandboxServer)}
+   */
+  public static CardRails create(CardRailProperties properties, SandboxServer sandbox, ClientSpans spans) {
     List<RailAdapter> adapters = new ArrayList<>();
     Map<String, RailLimits> limits = new LinkedHashMap<>();
     List<ConnectionProvider> pools = new ArrayList<>();
@@ -66,7 +79,7 @@ public final class CardRails implements AutoCloseable {
         ConnectionProvider pool = pool(name, acquirer);
         pools.add(pool);
         adapters.add(new AcquirerRail(name, new LinkedHashSet<>(acquirer.currencies()),
-            webClient(baseUrl, acquirer, pool), apiKey, json));
+            webClient(baseUrl, acquirer, pool, spans, name), apiKey, json));
         limits.put(name, acquirer.limits());
       });
     } catch (RuntimeException e) {
@@ -133,12 +146,13 @@ public final class CardRails implements AutoCloseable {
         .build();
   }
 
-  private static WebClient webClient(String baseUrl, CardRailProperties.Acquirer acquirer, ConnectionProvider pool) {
+  private static WebClient webClient(String baseUrl, CardRailProperties.Acquirer acquirer, ConnectionProvider pool,
+      ClientSpans spans, String name) {
     HttpClient http = HttpClient.create(pool)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, Math.toIntExact(acquirer.connectTimeout().toMillis()))
         // A backstop only: the time limiter (same duration) normally fires first.
         .responseTimeout(acquirer.timeout());
-    return WebClient.builder()
+    return spans.applyTo(WebClient.builder(), name)
         .baseUrl(baseUrl)
         .clientConnector(new ReactorClientHttpConnector(http))
         .codecs(codecs -> codecs.defaultCodecs().maxInMemorySize(MAX_ANSWER_BYTES))
