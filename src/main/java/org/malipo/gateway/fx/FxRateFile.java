@@ -40,7 +40,9 @@ final class FxRateFile implements ApplicationRunner {
   static final String[] HEADER = {"base", "quote", "rate", "as_of", "source"};
 
   private static final Logger log = LoggerFactory.getLogger(FxRateFile.class);
-  private static final Duration TIMEOUT = Duration.ofSeconds(15);
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  /** A busy database at start (connection acquisition times out) is retried a few times, bounded. */
+  private static final int RETRIES_MAX = 5;
 
   private final FxRates rates;
   private final ResourceLoader resources;
@@ -67,7 +69,10 @@ final class FxRateFile implements ApplicationRunner {
       throw new IllegalStateException("malipo.fx.rates-file " + location + ": " + e.getMessage(), e);
     }
     // Start-up on the main thread, not an event loop: waiting here is fine.
-    Long added = rates.add(parsed).block(TIMEOUT);
+    Long added = rates.add(parsed)
+        .retryWhen(reactor.util.retry.Retry.backoff(RETRIES_MAX, Duration.ofMillis(500))
+            .filter(e -> !(e instanceof org.springframework.dao.DataIntegrityViolationException)))
+        .block(TIMEOUT);
     log.info("fx rates: {} read from {}, {} new", parsed.size(), location, added);
   }
 

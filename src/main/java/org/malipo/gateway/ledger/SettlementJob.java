@@ -109,7 +109,7 @@ public final class SettlementJob extends BackgroundJob {
               -- Settling into another currency needs a rate: without one the payment waits in
               -- pending (counted by reportAwaitingRate), never converted at a guessed rate.
               AND (s.settlement_currency IS NULL OR s.settlement_currency = p.currency
-                   OR """ + FxRates.rateExistsSql("p.currency", "s.settlement_currency") + ")" + merchantFilter + """
+                   OR""" + " " + FxRates.rateExistsSql("p.currency", "s.settlement_currency") + ")" + merchantFilter + """
 
             ORDER BY p.updated_at LIMIT :batch FOR UPDATE OF p SKIP LOCKED""")
         .bind("seconds", (double) capturedBefore.toMillis() / 1000.0)
@@ -140,7 +140,7 @@ public final class SettlementJob extends BackgroundJob {
             FROM payments p JOIN merchant_settlement_schedules s ON s.merchant_id = p.merchant_id
             WHERE p.status = 'succeeded' AND p.settled_at IS NULL
               AND s.settlement_currency IS NOT NULL AND s.settlement_currency <> p.currency
-              AND NOT """ + FxRates.rateExistsSql("p.currency", "s.settlement_currency") + """
+              AND NOT""" + " " + FxRates.rateExistsSql("p.currency", "s.settlement_currency") + """
 
             GROUP BY p.currency, s.settlement_currency ORDER BY 1, 2 LIMIT 100""")
         .map(row -> {
