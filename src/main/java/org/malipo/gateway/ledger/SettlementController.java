@@ -34,15 +34,23 @@ import reactor.core.publisher.Mono;
  * <ul>
  *   <li>{@code GET /v1/settlements?limit&starting_after} (scope {@code payments:read}): the
  *       merchant's settlements, newest first: {@code {id, object: "settlement", currency,
- *       settlement_date, payments, gross, fees, refunds, net, created_at}} (minor units; {@code net}
- *       is what the ledger moved to {@code available}).</li>
+ *       settlement_date, payments, gross, fees, refunds, net, settlement_currency, converted?, fx?,
+ *       created_at}} (minor units; {@code net} is what the settlement entries took from
+ *       {@code pending}; a converting settlement adds {@code converted}, minor units of
+ *       {@code settlement_currency} credited to {@code available}, and {@code fx: {base, quote,
+ *       rate, rate_as_of, source, rounding}}).</li>
  *   <li>{@code GET /v1/settlements/{id}/report.csv} (scope {@code payments:read}): one row per
  *       payment ({@code +amount}), fee ({@code -fee}) and refund taken from {@code pending}
  *       ({@code -amount}), then {@code total} (their sum) and {@code ledger_settled} (the sum of the
- *       settlement journal entries), which agree.</li>
+ *       settlement journal entries), which agree; columns {@code fx_rate, fx_rate_as_of,
+ *       fx_rate_source} filled on a converting settlement's {@code conversion} rows (one per
+ *       payment, from its entry) and {@code converted_total}, with {@code fx_rounding} rows and
+ *       {@code fx_rounding_total}.</li>
  *   <li>{@code PUT /v1/merchants/{id}/settlement_schedule} (scope {@code admin}) {@code {frequency:
- *       "daily", delay_days: 0..30}}: the merchant's payments settle T+N UTC days after capture
- *       instead of after {@code malipo.settlement.delay}.</li>
+ *       "daily", delay_days: 0..30, payout_destination?, settlement_currency?}}: the merchant's
+ *       payments settle T+N UTC days after capture instead of after {@code malipo.settlement.delay},
+ *       converted into {@code settlement_currency} (ISO 4217, else {@code 400 parameter_invalid})
+ *       when it is not the charge currency (docs/adr/0084-settlement-currency-fx.md).</li>
  * </ul>
  * Another merchant's settlement is {@code 404}.
  */

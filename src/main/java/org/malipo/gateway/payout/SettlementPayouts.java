@@ -24,6 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
  * amount whose amount + fee fits the available balance (whole shillings for M-Pesa, within the
  * rail's limits) goes out through the payouts API ({@link PayoutService#create}) under the
  * idempotency key {@code settlement:{stl_…}}, so a retry after a crash replays the same payout.
+ * A converting settlement pays out in its settlement currency, from that currency's balance.
  * {@value #BATCH} settlements a pass, one at a time. Money settled later the same day waits for
  * the next day's settlement.
  */
