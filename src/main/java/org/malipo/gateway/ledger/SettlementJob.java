@@ -131,8 +131,9 @@ public final class SettlementJob extends BackgroundJob {
   }
 
   /**
-   * Counts the due payments that wait for a rate (their merchant settles in another currency and no
-   * rate converts the pair): gauge {@code malipo.settlement.fx.awaiting_rate} and a warning per pair.
+   * Counts the captured, unsettled payments that wait for a rate (due or not yet: their merchant
+   * settles in another currency and no rate converts the pair): gauge
+   * {@code malipo.settlement.fx.awaiting_rate} and a warning per pair.
    */
   private Mono<Void> reportAwaitingRate() {
     return db.sql("""
