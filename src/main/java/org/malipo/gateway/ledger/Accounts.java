@@ -67,6 +67,24 @@ public final class Accounts {
     return "gateway:write_offs:" + currency;
   }
 
+  /**
+   * {@code fx:{FROM}{TO}:{currency}}: the gateway's position from converting {@code from} into
+   * {@code to} (docs/adr/0084-settlement-currency-fx.md), one account per side of the pair: credited
+   * in {@code from} with what was converted, debited in {@code to} with what it became. Derived
+   * balance; together the two sides are the currency the treasury must buy and sell.
+   */
+  public static String fxPosition(String from, String to, String currency) {
+    return "fx:" + from + to + ":" + currency;
+  }
+
+  /**
+   * {@code fx:rounding:{currency}}: the rounding remainders of conversions from {@code currency}, in
+   * its minor units (a credit is the gateway's gain, a debit its loss); derived balance.
+   */
+  public static String fxRounding(String currency) {
+    return "fx:rounding:" + currency;
+  }
+
   /** Whether {@code account} is a merchant's balance (credit-normal, never negative). */
   public static boolean isMerchant(String account) {
     return account.startsWith("merchant:");

@@ -6,6 +6,8 @@ import java.util.List;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.SingleStatement;
+import org.malipo.gateway.fx.FxConversion;
+import org.malipo.gateway.fx.FxRate;
 import org.springframework.dao.DataIntegrityViolationException;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.stereotype.Component;
@@ -206,6 +208,84 @@ public final class Ledger {
     return post("settlement", paymentId, null, currency, List.of(
         new Leg(Accounts.merchantPending(merchantId, currency), 'D', net.amountMinor(), 'C', true),
         new Leg(Accounts.merchantAvailable(merchantId, currency), 'C', net.amountMinor(), 'C', true)));
+  }
+
+  /**
+   * Settles a captured payment into another currency (docs/adr/0084-settlement-currency-fx.md), in
+   * one journal entry of kind {@code settlement} that carries the rate, its time and its source:
+   * <pre>
+   * D merchant:{id}:pending:{FROM}    amountMinor
+   * C fx:{FROM}{TO}:{FROM}            coveredMinor
+   * C fx:rounding:{FROM}              roundingMinor   (a debit when negative)
+   * D fx:{FROM}{TO}:{TO}              convertedMinor
+   * C merchant:{id}:available:{TO}    convertedMinor
+   * </pre>
+   * Each currency's postings balance; zero amounts are left out.
+   *
+   * @return the journal entry id; errors on a second settlement of the same payment (unique index)
+   */
+  public Mono<String> postConvertedSettlement(String paymentId, String merchantId, FxConversion.Converted conversion) {
+    String from = conversion.from().code();
+    String to = conversion.to().code();
+    List<Leg> fromLegs = new ArrayList<>(3);
+    fromLegs.add(new Leg(Accounts.merchantPending(merchantId, from), 'D', conversion.amountMinor(), 'C', true));
+    if (conversion.coveredMinor() > 0) {
+      fromLegs.add(new Leg(Accounts.fxPosition(from, to, from), 'C', conversion.coveredMinor(), 'C', false));
+    }
+    if (conversion.roundingMinor() != 0) {
+      fromLegs.add(new Leg(Accounts.fxRounding(from), conversion.roundingMinor() > 0 ? 'C' : 'D',
+          Math.abs(conversion.roundingMinor()), 'C', false));
+    }
+    assertBalanced(fromLegs);
+    List<Leg> toLegs = new ArrayList<>(2);
+    if (conversion.convertedMinor() > 0) {
+      toLegs.add(new Leg(Accounts.fxPosition(from, to, to), 'D', conversion.convertedMinor(), 'C', false));
+      toLegs.add(new Leg(Accounts.merchantAvailable(merchantId, to), 'C', conversion.convertedMinor(), 'C', true));
+      assertBalanced(toLegs);
+    }
+    java.util.Map<String, String> currencyOf = new java.util.HashMap<>();
+    fromLegs.forEach(l -> currencyOf.put(l.account(), from));
+    toLegs.forEach(l -> currencyOf.put(l.account(), to));
+    // A stable order on the account rows, as for every entry, so concurrent entries do not deadlock.
+    List<Leg> legs = java.util.stream.Stream.concat(fromLegs.stream(), toLegs.stream())
+        .sorted(Comparator.comparing(Leg::account)).toList();
+    List<String> currencies = legs.stream().map(l -> currencyOf.get(l.account())).toList();
+    FxRate rate = conversion.rate();
+    String entryId = Ids.next("je");
+    SingleStatement statement = new SingleStatement()
+        .with("""
+            ledger_legs AS (
+                SELECT l.* FROM unnest(CAST(:ledger_accounts AS text[]), CAST(:ledger_directions AS text[]),
+                    CAST(:ledger_amounts AS bigint[]), CAST(:ledger_sides AS text[]), CAST(:ledger_non_negative AS boolean[]),
+                    CAST(:ledger_currencies AS text[]))
+                    AS l(account, direction, amount, normal_side, non_negative, currency)
+            )""")
+        .with("""
+            ledger_entry AS (
+                INSERT INTO journal_entries (id, kind, payment_id, fx_base, fx_quote, fx_rate, fx_rate_as_of, fx_rate_source)
+                VALUES (:ledger_entry, 'settlement', :ledger_payment, :ledger_fx_base, :ledger_fx_quote,
+                    CAST(:ledger_fx_rate AS numeric), :ledger_fx_as_of, :ledger_fx_source)
+            )""")
+        .bind("ledger_entry", entryId)
+        .bind("ledger_payment", paymentId)
+        .bind("ledger_fx_base", rate.base().code())
+        .bind("ledger_fx_quote", rate.quote().code())
+        .bind("ledger_fx_rate", rate.rate())
+        .bind("ledger_fx_as_of", rate.asOf().atOffset(java.time.ZoneOffset.UTC))
+        .bind("ledger_fx_source", rate.source())
+        .bind("ledger_accounts", legs.stream().map(Leg::account).toArray(String[]::new))
+        .bind("ledger_directions", legs.stream().map(l -> String.valueOf(l.direction())).toArray(String[]::new))
+        .bind("ledger_amounts", legs.stream().map(Leg::amountMinor).toArray(Long[]::new))
+        .bind("ledger_sides", legs.stream().map(l -> String.valueOf(l.normalSide())).toArray(String[]::new))
+        .bind("ledger_non_negative", legs.stream().map(Leg::nonNegative).toArray(Boolean[]::new))
+        .bind("ledger_currencies", currencies.toArray(String[]::new));
+    accountsIn(statement, "ledger_legs", "currency");
+    statement.with("""
+        ledger_postings AS (
+            INSERT INTO postings (entry_id, account_id, direction, amount_minor, currency)
+            SELECT :ledger_entry, account, direction, amount, currency FROM ledger_legs
+        )""");
+    return statement.execute(db).thenReturn(entryId);
   }
 
   private static String merchantAccount(String merchantId, String currency, boolean available) {

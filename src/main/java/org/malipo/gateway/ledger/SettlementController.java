@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
@@ -14,6 +15,7 @@ import org.malipo.gateway.api.PageSizes;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.api.StrictJson;
 import org.malipo.gateway.auth.Principal;
+import org.malipo.gateway.common.CurrencyUnit;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.r2dbc.core.DatabaseClient;
@@ -32,15 +34,23 @@ import reactor.core.publisher.Mono;
  * <ul>
  *   <li>{@code GET /v1/settlements?limit&starting_after} (scope {@code payments:read}): the
  *       merchant's settlements, newest first: {@code {id, object: "settlement", currency,
- *       settlement_date, payments, gross, fees, refunds, net, created_at}} (minor units; {@code net}
- *       is what the ledger moved to {@code available}).</li>
+ *       settlement_date, payments, gross, fees, refunds, net, settlement_currency, converted?, fx?,
+ *       created_at}} (minor units; {@code net} is what the settlement entries took from
+ *       {@code pending}; a converting settlement adds {@code converted}, minor units of
+ *       {@code settlement_currency} credited to {@code available}, and {@code fx: {base, quote,
+ *       rate, rate_as_of, source, rounding}}).</li>
  *   <li>{@code GET /v1/settlements/{id}/report.csv} (scope {@code payments:read}): one row per
  *       payment ({@code +amount}), fee ({@code -fee}) and refund taken from {@code pending}
  *       ({@code -amount}), then {@code total} (their sum) and {@code ledger_settled} (the sum of the
- *       settlement journal entries), which agree.</li>
+ *       settlement journal entries), which agree; columns {@code fx_rate, fx_rate_as_of,
+ *       fx_rate_source} filled on a converting settlement's {@code conversion} rows (one per
+ *       payment, from its entry) and {@code converted_total}, with {@code fx_rounding} rows and
+ *       {@code fx_rounding_total}.</li>
  *   <li>{@code PUT /v1/merchants/{id}/settlement_schedule} (scope {@code admin}) {@code {frequency:
- *       "daily", delay_days: 0..30}}: the merchant's payments settle T+N UTC days after capture
- *       instead of after {@code malipo.settlement.delay}.</li>
+ *       "daily", delay_days: 0..30, payout_destination?, settlement_currency?}}: the merchant's
+ *       payments settle T+N UTC days after capture instead of after {@code malipo.settlement.delay},
+ *       converted into {@code settlement_currency} (ISO 4217, else {@code 400 parameter_invalid})
+ *       when it is not the charge currency (docs/adr/0084-settlement-currency-fx.md).</li>
  * </ul>
  * Another merchant's settlement is {@code 404}.
  */
@@ -57,29 +67,54 @@ final class SettlementController {
     this.json = json;
   }
 
-  /** A settlement on the wire. */
+  /**
+   * A settlement on the wire; {@code settlementCurrency} is {@code currency} unless it converts, then
+   * {@code converted} (minor units of {@code settlementCurrency}) and {@code fx} say into what and at
+   * which rate.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
   record SettlementView(String id, String object, String currency, String settlementDate, long payments, long gross,
-      long fees, long refunds, long net, String createdAt) {}
+      long fees, long refunds, long net, String settlementCurrency, Long converted, Fx fx, String createdAt) {}
+
+  /**
+   * The rate a converting settlement used (1 {@code base} = {@code rate} {@code quote}, a decimal
+   * string) and {@code rounding}: the remainders of its conversions, signed minor units of the
+   * charge currency (what the gateway kept when positive).
+   */
+  record Fx(String base, String quote, String rate, String rateAsOf, String source, long rounding) {}
 
   /** {@code {object: "list", data, has_more}}. */
   record Page(String object, List<SettlementView> data, boolean hasMore) {}
 
   /** The schedule request and answer. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  record Schedule(String object, String merchantId, String frequency, Integer delayDays, Destination payoutDestination) {}
+  record Schedule(String object, String merchantId, String frequency, Integer delayDays, Destination payoutDestination,
+      String settlementCurrency) {}
 
   /** A payout destination on file: {@code {type: "mobile_money", operator: "mpesa" | "mtn_momo", msisdn, name?}}. */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record Destination(String type, String operator, String msisdn, String name) {}
 
   private static final String SUMMARY = """
-      SELECT s.id, s.currency, s.settlement_date, s.created_at,
+      SELECT s.id, s.currency, s.settlement_date, s.created_at, s.settlement_currency, s.fx_base, s.fx_quote,
+             s.fx_rate, s.fx_rate_as_of, s.fx_rate_source,
              count(p.id) AS payments, coalesce(sum(p.amount_minor), 0) AS gross, coalesce(sum(p.fee_minor), 0) AS fees,
              coalesce((SELECT sum(r.amount_minor) FROM refunds r JOIN payments q ON q.id = r.payment_id
                        WHERE q.settlement_id = s.id AND r.status <> 'failed' AND r.debited_account LIKE '%:pending:%'), 0) AS refunds,
+             -- What the settlement entries took from pending (with or without conversion).
              coalesce((SELECT sum(po.amount_minor) FROM postings po JOIN journal_entries e ON e.id = po.entry_id
                        JOIN payments q ON q.id = e.payment_id
-                       WHERE q.settlement_id = s.id AND e.kind = 'settlement' AND po.direction = 'C'), 0) AS net
+                       WHERE q.settlement_id = s.id AND e.kind = 'settlement' AND po.direction = 'D'
+                         AND po.account_id = 'merchant:' || s.merchant_id || ':pending:' || s.currency), 0) AS net,
+             coalesce((SELECT sum(po.amount_minor) FROM postings po JOIN journal_entries e ON e.id = po.entry_id
+                       JOIN payments q ON q.id = e.payment_id
+                       WHERE q.settlement_id = s.id AND e.kind = 'settlement' AND po.direction = 'C'
+                         AND po.account_id = 'merchant:' || s.merchant_id || ':available:' || s.settlement_currency), 0)
+                 AS converted,
+             coalesce((SELECT sum(CASE WHEN po.direction = 'C' THEN po.amount_minor ELSE -po.amount_minor END)
+                       FROM postings po JOIN journal_entries e ON e.id = po.entry_id JOIN payments q ON q.id = e.payment_id
+                       WHERE q.settlement_id = s.id AND e.kind = 'settlement'
+                         AND po.account_id = 'fx:rounding:' || s.currency), 0) AS rounding
       FROM settlements s LEFT JOIN payments p ON p.settlement_id = s.id
       """;
 
@@ -130,26 +165,60 @@ final class SettlementController {
         .map(row -> List.<Object>of(row.get("type", String.class), row.get("id", String.class), "",
             row.get("at", Instant.class).toString(), row.get("amount", Long.class)))
         .all().collectList();
-    return Mono.zip(summary, lines, payouts).map(both -> {
+    Mono<List<List<Object>>> conversions = db.sql("""
+            SELECT e.id, e.payment_id, e.created_at AS at, e.fx_rate, e.fx_rate_as_of, e.fx_rate_source,
+                   coalesce(sum(po.amount_minor) FILTER (WHERE po.direction = 'C' AND po.account_id LIKE 'merchant:%:available:%'), 0)
+                       AS converted,
+                   coalesce(sum(CASE WHEN po.direction = 'C' THEN po.amount_minor ELSE -po.amount_minor END)
+                       FILTER (WHERE po.account_id LIKE 'fx:rounding:%'), 0) AS rounding
+            FROM journal_entries e JOIN payments q ON q.id = e.payment_id JOIN postings po ON po.entry_id = e.id
+            WHERE q.settlement_id = :id AND e.kind = 'settlement' AND e.fx_rate IS NOT NULL
+            GROUP BY e.id ORDER BY e.payment_id""")
+        .bind("id", id)
+        .map(row -> List.<Object>of(row.get("id", String.class), row.get("payment_id", String.class),
+            row.get("at", Instant.class).toString(), ((Number) row.get("converted")).longValue(),
+            ((Number) row.get("rounding")).longValue(),
+            row.get("fx_rate", BigDecimal.class).stripTrailingZeros().toPlainString(),
+            row.get("fx_rate_as_of", Instant.class).toString(), row.get("fx_rate_source", String.class)))
+        .all().collectList();
+    return Mono.zip(summary, lines, payouts, conversions).map(both -> {
       SettlementView s = both.getT1();
       StringWriter out = new StringWriter();
-      try (CSVPrinter printer = CSVFormat.RFC4180.builder()
-          .setHeader("type", "id", "payment_id", "occurred_at", "amount", "currency").get().print(out)) {
+      try (CSVPrinter printer = CSVFormat.RFC4180.builder().setHeader("type", "id", "payment_id", "occurred_at", "amount",
+          "currency", "fx_rate", "fx_rate_as_of", "fx_rate_source").get().print(out)) {
         long total = 0;
         for (List<Object> line : both.getT2()) {
           total = Math.addExact(total, (Long) line.get(4));
-          printer.printRecord(line.get(0), line.get(1), line.get(2), line.get(3), line.get(4), s.currency());
+          printer.printRecord(line.get(0), line.get(1), line.get(2), line.get(3), line.get(4), s.currency(), "", "", "");
         }
-        printer.printRecord("total", s.id(), "", "", total, s.currency());
-        printer.printRecord("ledger_settled", s.id(), "", "", s.net(), s.currency());
+        printer.printRecord("total", s.id(), "", "", total, s.currency(), "", "", "");
+        printer.printRecord("ledger_settled", s.id(), "", "", s.net(), s.currency(), "", "", "");
+        // A converting settlement: each payment's conversion as its settlement entry posted it.
+        if (s.fx() != null) {
+          long converted = 0;
+          long rounding = 0;
+          for (List<Object> c : both.getT4()) {
+            converted = Math.addExact(converted, (Long) c.get(3));
+            rounding = Math.addExact(rounding, (Long) c.get(4));
+            printer.printRecord("conversion", c.get(0), c.get(1), c.get(2), c.get(3), s.settlementCurrency(), c.get(5),
+                c.get(6), c.get(7));
+            if ((Long) c.get(4) != 0) {
+              printer.printRecord("fx_rounding", c.get(0), c.get(1), c.get(2), c.get(4), s.currency(), "", "", "");
+            }
+          }
+          printer.printRecord("converted_total", s.id(), "", "", converted, s.settlementCurrency(), s.fx().rate(),
+              s.fx().rateAsOf(), s.fx().source());
+          printer.printRecord("fx_rounding_total", s.id(), "", "", rounding, s.currency(), "", "", "");
+        }
         // The available balance paid out for this settlement (destination on file), if any.
         long paidOut = 0;
         for (List<Object> payout : both.getT3()) {
           paidOut = Math.addExact(paidOut, (Long) payout.get(4));
-          printer.printRecord(payout.get(0), payout.get(1), "", payout.get(3), payout.get(4), s.currency());
+          printer.printRecord(payout.get(0), payout.get(1), "", payout.get(3), payout.get(4), s.settlementCurrency(),
+              "", "", "");
         }
         if (!both.getT3().isEmpty()) {
-          printer.printRecord("paid_out", s.id(), "", "", paidOut, s.currency());
+          printer.printRecord("paid_out", s.id(), "", "", paidOut, s.settlementCurrency(), "", "", "");
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
@@ -171,13 +240,18 @@ final class SettlementController {
           Schedule request = json.read(bytes, Schedule.class);
           if (request.object() != null || request.merchantId() != null) {
             throw ApiProblem.param(ProblemCode.PARAMETER_UNKNOWN, request.object() != null ? "object" : "merchant_id",
-                "Only frequency, delay_days and payout_destination can be set.");
+                "Only frequency, delay_days, payout_destination and settlement_currency can be set.");
           }
           if (!"daily".equals(request.frequency())) {
             throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "frequency", "'frequency' must be \"daily\".");
           }
           if (request.delayDays() == null || request.delayDays() < 0 || request.delayDays() > 30) {
             throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "delay_days", "'delay_days' must be 0-30 (T+N).");
+          }
+          String settlementCurrency = request.settlementCurrency();
+          if (settlementCurrency != null && CurrencyUnit.fromCode(settlementCurrency).isEmpty()) {
+            throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "settlement_currency",
+                "'settlement_currency' must be an ISO 4217 code Malipo supports, upper case (e.g. \"EUR\").");
           }
           Destination to = request.payoutDestination();
           if (to != null && (!"mobile_money".equals(to.type()) || !List.of("mpesa", "mtn_momo").contains(to.operator())
@@ -190,24 +264,35 @@ final class SettlementController {
               .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No merchant has this id.")))
               .then(db.sql("""
                       INSERT INTO merchant_settlement_schedules (merchant_id, frequency, delay_days, payout_operator,
-                          payout_msisdn, payout_name)
-                      VALUES (:id, 'daily', :days, :operator, :msisdn, :name)
+                          payout_msisdn, payout_name, settlement_currency)
+                      VALUES (:id, 'daily', :days, :operator, :msisdn, :name, :settlement_currency)
                       ON CONFLICT (merchant_id) DO UPDATE SET delay_days = EXCLUDED.delay_days,
                           payout_operator = EXCLUDED.payout_operator, payout_msisdn = EXCLUDED.payout_msisdn,
-                          payout_name = EXCLUDED.payout_name, updated_at = now()""")
+                          payout_name = EXCLUDED.payout_name, settlement_currency = EXCLUDED.settlement_currency,
+                          updated_at = now()""")
                   .bind("id", merchantId).bind("days", request.delayDays())
                   .bind("operator", param(to == null ? null : to.operator()))
                   .bind("msisdn", param(to == null ? null : to.msisdn()))
-                  .bind("name", param(to == null ? null : to.name())).then())
-              .thenReturn(new Schedule("settlement_schedule", merchantId, "daily", request.delayDays(), to));
+                  .bind("name", param(to == null ? null : to.name()))
+                  .bind("settlement_currency", param(settlementCurrency)).then())
+              .thenReturn(new Schedule("settlement_schedule", merchantId, "daily", request.delayDays(), to,
+                  settlementCurrency));
         });
   }
 
   private static SettlementView view(io.r2dbc.spi.Readable row) {
-    return new SettlementView(row.get("id", String.class), "settlement", row.get("currency", String.class).strip(),
+    String currency = row.get("currency", String.class).strip();
+    boolean converts = row.get("fx_rate") != null;
+    Fx fx = converts ? new Fx(row.get("fx_base", String.class).strip(), row.get("fx_quote", String.class).strip(),
+        row.get("fx_rate", BigDecimal.class).stripTrailingZeros().toPlainString(),
+        row.get("fx_rate_as_of", Instant.class).toString(), row.get("fx_rate_source", String.class),
+        ((Number) row.get("rounding")).longValue()) : null;
+    return new SettlementView(row.get("id", String.class), "settlement", currency,
         row.get("settlement_date", LocalDate.class).toString(), row.get("payments", Long.class),
         ((Number) row.get("gross")).longValue(), ((Number) row.get("fees")).longValue(),
         ((Number) row.get("refunds")).longValue(), ((Number) row.get("net")).longValue(),
+        converts ? row.get("settlement_currency", String.class).strip() : currency,
+        converts ? ((Number) row.get("converted")).longValue() : null, fx,
         row.get("created_at", Instant.class).toString());
   }
 

@@ -2,10 +2,16 @@ package org.malipo.gateway.ledger;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.r2dbc.spi.Parameters;
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Money;
+import org.malipo.gateway.fx.FxConversion;
+import org.malipo.gateway.fx.FxRate;
+import org.malipo.gateway.fx.FxRates;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -26,6 +32,13 @@ import reactor.core.publisher.Mono;
  * <p>Safe with several instances: due payments are claimed with {@code FOR UPDATE SKIP LOCKED},
  * at most {@value #BATCH} per transaction, and {@code settled_at} is set in the same transaction;
  * a unique index allows one settlement entry per payment.
+ *
+ * <p>A merchant with a settlement currency other than the payment's
+ * ({@code PUT /v1/merchants/{id}/settlement_schedule} {@code settlement_currency}) is settled in it:
+ * the day's settlement fixes the latest rate when it opens, and each payment's one settlement entry
+ * converts at it ({@link Ledger#postConvertedSettlement}). Without a rate the payment stays in
+ * {@code pending} (gauge {@code malipo.settlement.fx.awaiting_rate}, a warning each pass) until one
+ * is loaded: never settled unconverted, never at a guessed rate.
  */
 @Component
 public final class SettlementJob extends BackgroundJob {
@@ -40,8 +53,11 @@ public final class SettlementJob extends BackgroundJob {
   private final Duration delay;
   private final Duration interval;
   private final Counter settled;
+  private final FxRates fxRates;
+  private final AtomicLong awaitingRate = new AtomicLong();
 
-  SettlementJob(DatabaseClient db, Ledger ledger, ReactiveTransactionManager transactionManager, MeterRegistry meters,
+  SettlementJob(DatabaseClient db, Ledger ledger, FxRates fxRates, ReactiveTransactionManager transactionManager,
+      MeterRegistry meters,
       @Value("${malipo.settlement.delay:1d}") Duration delay,
       @Value("${malipo.settlement.interval:30s}") Duration interval) {
     this.db = db;
@@ -50,6 +66,8 @@ public final class SettlementJob extends BackgroundJob {
     this.delay = delay;
     this.interval = interval;
     this.settled = meters.counter("malipo.settlement.payments");
+    this.fxRates = fxRates;
+    meters.gauge("malipo.settlement.fx.awaiting_rate", awaitingRate);
   }
 
   /**
@@ -75,7 +93,7 @@ public final class SettlementJob extends BackgroundJob {
   private Mono<Integer> settle(Duration capturedBefore, String merchantId) {
     String merchantFilter = merchantId == null ? "" : " AND p.merchant_id = :merchant";
     DatabaseClient.GenericExecuteSpec due = db.sql("""
-            SELECT p.id, p.merchant_id, p.currency, COALESCE(p.amount_captured_minor, p.amount_minor) - p.fee_minor AS net,
+            SELECT p.id, p.merchant_id, p.currency, s.settlement_currency, COALESCE(p.amount_captured_minor, p.amount_minor) - p.fee_minor AS net,
                    coalesce((SELECT sum(r.amount_minor) FROM refunds r
                              WHERE r.payment_id = p.id AND r.status <> 'failed' AND r.debited_account LIKE '%:pending:%'), 0)
                        AS refunded_from_pending
@@ -87,7 +105,11 @@ public final class SettlementJob extends BackgroundJob {
               AND CASE WHEN s.delay_days IS NULL THEN p.updated_at < now() - make_interval(secs => :seconds)
                        ELSE p.updated_at < date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
                                            - make_interval(days => s.delay_days - 1)
-                  END""" + merchantFilter + """
+                  END
+              -- Settling into another currency needs a rate: without one the payment waits in
+              -- pending (counted by reportAwaitingRate), never converted at a guessed rate.
+              AND (s.settlement_currency IS NULL OR s.settlement_currency = p.currency
+                   OR""" + " " + FxRates.rateExistsSql("p.currency", "s.settlement_currency") + ")" + merchantFilter + """
 
             ORDER BY p.updated_at LIMIT :batch FOR UPDATE OF p SKIP LOCKED""")
         .bind("seconds", (double) capturedBefore.toMillis() / 1000.0)
@@ -100,13 +122,100 @@ public final class SettlementJob extends BackgroundJob {
     Flux<Integer> batch = db.sql("SET LOCAL lock_timeout = '5s'").then()
         .thenMany(due.map(row -> new Due(row.get("id", String.class), row.get("merchant_id", String.class),
                 CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow(),
+                CurrencyUnit.fromCode(trim(row.get("settlement_currency", String.class))).orElse(null),
                 row.get("net", Long.class) - row.get("refunded_from_pending", Long.class)))
             .all())
         .concatMap(this::settle);
-    return tx.transactional(batch).reduce(0, Integer::sum).doOnNext(settled::increment);
+    return tx.transactional(batch).reduce(0, Integer::sum).doOnNext(settled::increment)
+        .flatMap(count -> reportAwaitingRate().thenReturn(count));
+  }
+
+  /**
+   * Counts the captured, unsettled payments that wait for a rate (due or not yet: their merchant
+   * settles in another currency and no rate converts the pair): gauge
+   * {@code malipo.settlement.fx.awaiting_rate} and a warning per pair.
+   */
+  private Mono<Void> reportAwaitingRate() {
+    return db.sql("""
+            SELECT p.currency, s.settlement_currency, count(*) AS payments
+            FROM payments p JOIN merchant_settlement_schedules s ON s.merchant_id = p.merchant_id
+            WHERE p.status = 'succeeded' AND p.settled_at IS NULL
+              AND s.settlement_currency IS NOT NULL AND s.settlement_currency <> p.currency
+              AND NOT""" + " " + FxRates.rateExistsSql("p.currency", "s.settlement_currency") + """
+
+            GROUP BY p.currency, s.settlement_currency ORDER BY 1, 2 LIMIT 100""")
+        .map(row -> {
+          long payments = row.get("payments", Long.class);
+          log.warn("settlement: {} payment(s) in {} wait for a {}/{} rate (malipo.fx.rates-file); they stay pending",
+              payments, row.get("currency", String.class), row.get("currency", String.class),
+              row.get("settlement_currency", String.class));
+          return payments;
+        })
+        .all().reduce(0L, Long::sum)
+        .doOnNext(awaitingRate::set)
+        .then();
+  }
+
+  private static String trim(String code) {
+    return code == null ? null : code.strip();
   }
 
   private Mono<Integer> settle(Due due) {
+    boolean converts = due.settlementCurrency() != null && due.settlementCurrency() != due.currency();
+    Mono<Optional<FxRate>> rate = converts
+        ? fxRates.latest(due.currency(), due.settlementCurrency()).map(Optional::of).defaultIfEmpty(Optional.empty())
+        : Mono.just(Optional.empty());
+    return rate.flatMap(found -> {
+      if (converts && found.isEmpty()) {
+        // The rate vanished between the query and now (no row is ever deleted, so only a clock
+        // edge): leave the payment for the next pass rather than settle it unconverted.
+        return Mono.just(0);
+      }
+      return openSettlement(due, found.orElse(null)).flatMap(terms -> post(due, terms)
+          .then(db.sql("UPDATE payments SET settled_at = now(), settlement_id = :settlement WHERE id = :id")
+              .bind("id", due.paymentId()).bind("settlement", terms.id()).then())
+          .thenReturn(1));
+    });
+  }
+
+  /**
+   * Opens the day's settlement of the payment's merchant and currency if this is its first payment,
+   * fixing its settlement currency and rate; returns the settlement's terms (those of the first
+   * payment, so a whole settlement converts at one rate).
+   */
+  private Mono<Terms> openSettlement(Due due, FxRate rate) {
+    return db.sql("""
+            INSERT INTO settlements (id, merchant_id, currency, settlement_date, settlement_currency, fx_base, fx_quote,
+                fx_rate, fx_rate_as_of, fx_rate_source)
+            VALUES (:id, :merchant, :currency, (now() AT TIME ZONE 'UTC')::date, :target, :base, :quote,
+                CAST(:rate AS numeric), :as_of, :source)
+            ON CONFLICT (merchant_id, currency, settlement_date) DO NOTHING""")
+        .bind("id", org.malipo.gateway.common.Ids.next("stl")).bind("merchant", due.merchantId())
+        .bind("currency", due.currency().code())
+        .bind("target", nullable(rate == null ? null : due.settlementCurrency().code()))
+        .bind("base", nullable(rate == null ? null : rate.base().code()))
+        .bind("quote", nullable(rate == null ? null : rate.quote().code()))
+        .bind("rate", rate == null ? Parameters.in(java.math.BigDecimal.class) : Parameters.in(rate.rate()))
+        .bind("as_of", rate == null ? Parameters.in(java.time.OffsetDateTime.class)
+            : Parameters.in(rate.asOf().atOffset(java.time.ZoneOffset.UTC)))
+        .bind("source", nullable(rate == null ? null : rate.source()))
+        .then()
+        .then(db.sql("""
+                SELECT id, settlement_currency, fx_base, fx_quote, fx_rate, fx_rate_as_of, fx_rate_source FROM settlements
+                WHERE merchant_id = :merchant AND currency = :currency AND settlement_date = (now() AT TIME ZONE 'UTC')::date""")
+            .bind("merchant", due.merchantId()).bind("currency", due.currency().code())
+            .map(row -> new Terms(row.get("id", String.class),
+                CurrencyUnit.fromCode(trim(row.get("settlement_currency", String.class))).orElse(null),
+                row.get("fx_rate") == null ? null : new FxRate(
+                    CurrencyUnit.fromCode(trim(row.get("fx_base", String.class))).orElseThrow(),
+                    CurrencyUnit.fromCode(trim(row.get("fx_quote", String.class))).orElseThrow(),
+                    row.get("fx_rate", java.math.BigDecimal.class), row.get("fx_rate_as_of", java.time.Instant.class),
+                    row.get("fx_rate_source", String.class))))
+            .one());
+  }
+
+  /** Moves the payment's net from pending to available, converted at the settlement's rate if it has one. */
+  private Mono<Void> post(Due due, Terms terms) {
     // Refunds of unsettled payments are taken from pending and may have used this payment's share:
     // never move more than pending holds (the merchant's total is right either way).
     return db.sql("SELECT balance_minor FROM ledger_accounts WHERE id = :id FOR UPDATE")
@@ -116,27 +225,27 @@ public final class SettlementJob extends BackgroundJob {
         .defaultIfEmpty(0L)
         .flatMap(pending -> {
           long move = Math.min(due.toMoveMinor(), pending);
-          return move > 0
-              ? ledger.postSettlement(due.paymentId(), due.merchantId(), new Money(move, due.currency())).then()
-              : Mono.<Void>empty();
-        })
-        // The day's settlement of this merchant and currency (created by its first payment).
-        .then(db.sql("""
-                INSERT INTO settlements (id, merchant_id, currency, settlement_date)
-                VALUES (:id, :merchant, :currency, (now() AT TIME ZONE 'UTC')::date)
-                ON CONFLICT (merchant_id, currency, settlement_date) DO NOTHING""")
-            .bind("id", org.malipo.gateway.common.Ids.next("stl")).bind("merchant", due.merchantId())
-            .bind("currency", due.currency().code()).then())
-        .then(db.sql("""
-                UPDATE payments SET settled_at = now(),
-                       settlement_id = (SELECT id FROM settlements WHERE merchant_id = :merchant AND currency = :currency
-                                        AND settlement_date = (now() AT TIME ZONE 'UTC')::date)
-                WHERE id = :id""")
-            .bind("id", due.paymentId()).bind("merchant", due.merchantId()).bind("currency", due.currency().code()).then())
-        .thenReturn(1);
+          if (move <= 0) {
+            return Mono.<Void>empty();
+          }
+          if (terms.rate() == null) {
+            return ledger.postSettlement(due.paymentId(), due.merchantId(), new Money(move, due.currency())).then();
+          }
+          return ledger.postConvertedSettlement(due.paymentId(), due.merchantId(),
+              FxConversion.convert(move, due.currency(), terms.settlementCurrency(), terms.rate())).then();
+        });
   }
 
-  private record Due(String paymentId, String merchantId, CurrencyUnit currency, long toMoveMinor) {}
+  /** A settlement's id and, when it converts, its settlement currency and rate. */
+  private record Terms(String id, CurrencyUnit settlementCurrency, FxRate rate) {}
+
+  private static io.r2dbc.spi.Parameter nullable(String value) {
+    return value == null ? Parameters.in(String.class) : Parameters.in(value);
+  }
+
+  /** A payment due; {@code settlementCurrency} is its merchant's (null: the charge currency). */
+  private record Due(String paymentId, String merchantId, CurrencyUnit currency, CurrencyUnit settlementCurrency,
+      long toMoveMinor) {}
 
   @Override
   protected Disposable launch() {

@@ -24,6 +24,7 @@ import tools.jackson.databind.json.JsonMapper;
  * amount whose amount + fee fits the available balance (whole shillings for M-Pesa, within the
  * rail's limits) goes out through the payouts API ({@link PayoutService#create}) under the
  * idempotency key {@code settlement:{stl_…}}, so a retry after a crash replays the same payout.
+ * A converting settlement pays out in its settlement currency, from that currency's balance.
  * {@value #BATCH} settlements a pass, one at a time. Money settled later the same day waits for
  * the next day's settlement.
  */
@@ -60,11 +61,13 @@ final class SettlementPayouts extends BackgroundJob {
   /** One pass; emits how many payouts were created or found. */
   Mono<Long> payOut() {
     return db.sql("""
-            SELECT s.id, s.merchant_id, s.currency, d.payout_operator, d.payout_msisdn, d.payout_name,
+            SELECT s.id, s.merchant_id, coalesce(s.settlement_currency, s.currency) AS currency, d.payout_operator, d.payout_msisdn, d.payout_name,
                    coalesce(a.balance_minor, 0) AS available
             FROM settlements s
             JOIN merchant_settlement_schedules d ON d.merchant_id = s.merchant_id AND d.payout_operator IS NOT NULL
-            LEFT JOIN ledger_accounts a ON a.id = 'merchant:' || s.merchant_id || ':available:' || s.currency
+            -- A converting settlement pays out in its settlement currency.
+            LEFT JOIN ledger_accounts a ON a.id = 'merchant:' || s.merchant_id || ':available:'
+                || coalesce(s.settlement_currency, s.currency)
             WHERE s.payout_id IS NULL AND s.settlement_date = (now() AT TIME ZONE 'UTC')::date
             ORDER BY s.id LIMIT :batch""")
         .bind("batch", BATCH)

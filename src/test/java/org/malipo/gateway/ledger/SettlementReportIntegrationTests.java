@@ -58,12 +58,16 @@ class SettlementReportIntegrationTests extends IntegrationTest {
     List<String> report = new String(web.get().uri("/v1/settlements/{id}/report.csv", s.get("id").asString())
         .headers(h -> h.setBearerAuth(merchant.token())).exchange().expectStatus().isOk().expectBody().returnResult()
         .getResponseBody(), StandardCharsets.UTF_8).lines().toList();
-    assertThat(report.getFirst()).isEqualTo("type,id,payment_id,occurred_at,amount,currency");
+    assertThat(report.getFirst()).isEqualTo("type,id,payment_id,occurred_at,amount,currency,fx_rate,fx_rate_as_of,fx_rate_source");
     assertThat(report.stream().filter(line -> line.startsWith("payment,"))).hasSize(2);
     assertThat(report.stream().filter(line -> line.startsWith("fee,"))).hasSize(2);
     assertThat(report.stream().filter(line -> line.startsWith("refund,"))).hasSize(1);
-    assertThat(report).contains("total," + s.get("id").asString() + ",,,28130,KES",
-        "ledger_settled," + s.get("id").asString() + ",,,28130,KES");
+    assertThat(report).contains("total," + s.get("id").asString() + ",,,28130,KES,,,",
+        "ledger_settled," + s.get("id").asString() + ",,,28130,KES,,,");
+    // No conversion: the settlement pays in the currency it charged.
+    assertThat(s.get("settlement_currency").asString()).isEqualTo("KES");
+    assertThat(s.has("fx")).isFalse();
+    assertThat(report).noneMatch(line -> line.startsWith("conversion,") || line.startsWith("converted_total,"));
     assertThat(db.sql("SELECT balance_minor FROM ledger_accounts WHERE id = :id")
         .bind("id", "merchant:" + merchant.merchantId() + ":available:KES").map(row -> row.get(0, Long.class)).first()
         .block(Duration.ofSeconds(10))).isEqualTo(28_130L);

@@ -73,8 +73,8 @@ class SettlementPayoutIntegrationTests extends IntegrationTest {
         .headers(h -> h.setBearerAuth(merchant.token())).exchange().expectStatus().isOk().expectBody().returnResult()
         .getResponseBody(), StandardCharsets.UTF_8).lines().toList();
     assertThat(report).contains("payout," + payouts.getFirst() + ",," + report.stream()
-        .filter(l -> l.startsWith("payout,")).findFirst().orElseThrow().split(",")[3] + "," + (-amount) + ",KES");
-    assertThat(report).contains("paid_out," + settlementId + ",,," + (-(amount + fee)) + ",KES");
+        .filter(l -> l.startsWith("payout,")).findFirst().orElseThrow().split(",")[3] + "," + (-amount) + ",KES,,,");
+    assertThat(report).contains("paid_out," + settlementId + ",,," + (-(amount + fee)) + ",KES,,,");
     LedgerAudit.assertPayoutsHold(db, merchant.merchantId());
   }
 
