@@ -95,6 +95,18 @@ class OperatorActionsIntegrationTests extends IntegrationTest {
   }
 
   @Test
+  void aRedeliveryWhoseClientHungUpIsAnsweredByTheRetryWithTheSameDelivery() {
+    String dead = delivery(endpoint(), "dead");
+    hangUp("/v1/admin/webhook_deliveries/" + dead + "/redeliver");
+
+    JsonNode retried = body(post(admin, "/v1/admin/webhook_deliveries/" + dead + "/redeliver", null)
+        .expectStatus().isAccepted());
+    assertThat(db.sql("SELECT id FROM webhook_deliveries WHERE redelivery_of = :id").bind("id", dead)
+        .map(row -> row.get(0, String.class)).all().collectList().block(DB)).containsExactly(retried.get("id").asString());
+    assertThat(audits("webhook_delivery.redelivered", dead)).isEqualTo(1);
+  }
+
+  @Test
   void onlyADeadDeliveryOfALiveEndpointIsRedelivered() {
     String endpoint = endpoint();
     for (String status : List.of("pending", "delivered", "cancelled")) {
@@ -181,6 +193,19 @@ class OperatorActionsIntegrationTests extends IntegrationTest {
   }
 
   @Test
+  void aReprocessWhoseClientHungUpIsAnsweredByTheRetryAndRunsOnce() {
+    String payment = succeededMpesaPayment(45_000);
+    long orphan = inbox("orphan", new String(sandbox.stkSuccessCallback(railReference(payment), 450, "254708374149")));
+    long entries = count("SELECT count(*) FROM journal_entries WHERE payment_id = :id", payment);
+    hangUp("/v1/admin/callbacks/" + orphan + "/reprocess");
+
+    post(admin, "/v1/admin/callbacks/" + orphan + "/reprocess", null).expectStatus().isAccepted();
+    assertThat(awaitVerdict(orphan)).isEqualTo("duplicate");
+    assertThat(audits("callback.reprocessed", String.valueOf(orphan))).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :id", payment)).isEqualTo(entries);
+  }
+
+  @Test
   void aReprocessedOrphanThatNowMatchesButDiffersInAmountIsQuarantinedNotApplied() {
     String payment = succeededMpesaPayment(25_000);
     long orphan = inbox("orphan", new String(sandbox.stkSuccessCallback(railReference(payment), 1, "254708374149")));
@@ -226,6 +251,21 @@ class OperatorActionsIntegrationTests extends IntegrationTest {
   }
 
   // --- helpers -----------------------------------------------------------------------------------
+
+  /**
+   * Sends the request three times from a client that gives up after 1 ms, cancelling it wherever
+   * the gateway is (before, inside or after its transaction).
+   */
+  private void hangUp(String path) {
+    WebTestClient impatient = web.mutate().responseTimeout(Duration.ofMillis(1)).build();
+    for (int i = 0; i < 3; i++) {
+      try {
+        impatient.post().uri(path).headers(h -> h.setBearerAuth(admin.token())).exchange();
+      } catch (RuntimeException | AssertionError gaveUp) {
+        // The client hung up; what the gateway did stays to be found by the retry.
+      }
+    }
+  }
 
   private String endpoint() {
     return body(web.post().uri("/v1/webhook_endpoints").headers(h -> h.setBearerAuth(merchant.token()))
