@@ -4,11 +4,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.DateParams;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.audit.AuditAction;
 import org.malipo.gateway.audit.AuditLog;
@@ -66,8 +66,8 @@ final class AdminLatencyController {
   Mono<Report> latency(ServerWebExchange exchange, @RequestParam(required = false) String from,
       @RequestParam(required = false) String to) {
     Principal.of(exchange).require(Principal.ADMIN);
-    LocalDate first = day(from, "from");
-    LocalDate last = day(to, "to");
+    LocalDate first = DateParams.required(from, "from");
+    LocalDate last = DateParams.required(to, "to");
     if (last.isBefore(first) || ChronoUnit.DAYS.between(first, last) >= MAX_DAYS) {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "to",
           "'to' must be on or after 'from', at most " + MAX_DAYS + " days in all.");
@@ -110,16 +110,5 @@ final class AdminLatencyController {
 
   private static Long whole(Object value) {
     return value == null ? null : ((Number) value).longValue();
-  }
-
-  private static LocalDate day(String text, String param) {
-    if (text == null || text.isBlank()) {
-      throw ApiProblem.param(ProblemCode.PARAMETER_MISSING, param, "'" + param + "' (YYYY-MM-DD) is required.");
-    }
-    try {
-      return LocalDate.parse(text);
-    } catch (DateTimeParseException e) {
-      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, param, "'" + param + "' must be YYYY-MM-DD.");
-    }
   }
 }
