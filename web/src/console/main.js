@@ -145,6 +145,21 @@ async function overview(root) {
       const failed = count(rail, d, 'payments_failed');
       return ok + failed === 0 ? null : Math.round((1000 * ok) / (ok + failed)) / 10;
     }))], rates);
+  // Latency per rail per day (GET /v1/admin/reports/latency, at most 31 days): the median and 95th
+  // percentile of a payment's time from creation to final, in seconds.
+  const latency = await api(`/v1/admin/reports/latency?from=${isoDay(from)}&to=${isoDay(to)}`);
+  const latencyRails = [...new Set(latency.data.filter((r) => r.payments_final > 0).map((r) => r.rail))].sort();
+  const percentile = (rail, day, field) => {
+    const row = latency.data.find((r) => r.rail === rail && Date.parse(r.date) / 1000 === day);
+    return row && row[field] !== null ? row[field] / 1000 : null;
+  };
+  const latencyChart = el('div', { class: 'chart', id: 'chart-latency' });
+  root.append(el('h3', {}, 'Time to final per rail per day (s, p50 solid, p95 dashed)'), latencyChart);
+  new uPlot({ width, height: 220, series: [{}, ...latencyRails.flatMap((rail, i) => [
+    { label: `${rail} p50`, stroke: palette[i % palette.length], width: 2, spanGaps: true },
+    { label: `${rail} p95`, stroke: palette[i % palette.length], width: 1, dash: [6, 4], spanGaps: true }])] },
+  [days, ...latencyRails.flatMap((rail) => [days.map((d) => percentile(rail, d, 'time_to_final_p50_ms')),
+    days.map((d) => percentile(rail, d, 'time_to_final_p95_ms'))])], latencyChart);
   const totals = rails.map((rail) => ({ rail,
     succeeded: days.reduce((s, d) => s + count(rail, d, 'payments_succeeded'), 0),
     failed: days.reduce((s, d) => s + count(rail, d, 'payments_failed'), 0) }));
@@ -239,12 +254,62 @@ async function exceptions(root) {
 
 async function queues(root) {
   const [callbacks, dead] = await Promise.all([api('/v1/admin/callbacks'), api('/v1/admin/webhook_deliveries?status=dead')]);
+  // An action button that shows the API's answer (or its problem) next to itself.
+  const action = (label, attrs, call, done) => {
+    const message = el('span');
+    const button = el('button', { type: 'button', ...attrs }, label);
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        message.textContent = ` ${done(await call())}`;
+        message.className = 'ok done';
+      } catch (error) {
+        message.textContent = ` ${error.message}`;
+        message.className = 'error';
+        button.disabled = false;
+      }
+    });
+    return el('span', {}, button, message);
+  };
+  const callbackRows = callbacks.data.map((c) => {
+    const note = el('input', { name: 'note', placeholder: 'note', required: 'required' });
+    const dismiss = el('form', { class: 'dismiss', 'data-callback': c.id }, note, el('button', { type: 'submit' }, 'Dismiss'),
+      el('span'));
+    dismiss.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const message = dismiss.lastChild;
+      try {
+        const done = await api(`/v1/admin/callbacks/${c.id}/dismiss`, { method: 'POST', body: { note: note.value } });
+        message.textContent = ` dismissed by ${done.dismissed_by}`;
+        message.className = 'ok done';
+      } catch (error) {
+        message.textContent = ` ${error.message}`;
+        message.className = 'error';
+      }
+    });
+    // Only an orphan can be run again (docs/console.md): a mismatch is never applied, a late one met a final payment.
+    const reprocess = c.verdict === 'orphan'
+      ? action('Reprocess', { class: 'reprocess', 'data-callback': c.id },
+        () => api(`/v1/admin/callbacks/${c.id}/reprocess`, { method: 'POST' }),
+        (done) => `queued (${done.verdict ?? 'processing'})`)
+      : null;
+    return el('tr', { id: `callback-${c.id}` },
+      [c.id, c.rail, c.payment_id, c.verdict, c.verdict_detail, when(c.received_at)].map((v) => el('td', {}, fmt(v))),
+      el('td', {}, dismiss, reprocess));
+  });
+  const deliveryRows = dead.data.map((d) => el('tr', { id: `delivery-${d.id}` },
+    [d.id, d.merchant_id, d.event_type, d.attempts, d.last_status_code, d.last_error, when(d.updated_at)]
+      .map((v) => el('td', {}, fmt(v))),
+    el('td', {}, action('Redeliver', { class: 'redeliver', 'data-delivery': d.id },
+      () => api(`/v1/admin/webhook_deliveries/${d.id}/redeliver`, { method: 'POST' }),
+      (done) => `queued as ${done.id}`))));
+  const head = (columns) => el('thead', {}, el('tr', {}, columns.map((c) => el('th', {}, c))));
   root.append(el('h3', {}, `Quarantined callbacks (${callbacks.data.length})`),
-    table(['id', 'rail', 'payment_id', 'verdict', 'verdict_detail', 'received_at'],
-      callbacks.data.map((c) => ({ ...c, received_at: when(c.received_at) }))),
+    el('table', { id: 'callbacks' }, head(['id', 'rail', 'payment_id', 'verdict', 'verdict_detail', 'received_at', 'action']),
+      el('tbody', {}, callbackRows)),
     el('h3', {}, `Dead webhook deliveries (${dead.data.length})`),
-    table(['id', 'merchant_id', 'event_type', 'attempts', 'last_status_code', 'last_error', 'updated_at'],
-      dead.data.map((d) => ({ ...d, updated_at: when(d.updated_at) }))));
+    el('table', { id: 'dead-deliveries' }, head(['id', 'merchant_id', 'event_type', 'attempts', 'last_status_code',
+      'last_error', 'updated_at', 'action']), el('tbody', {}, deliveryRows)));
 }
 
 async function ledger(root) {

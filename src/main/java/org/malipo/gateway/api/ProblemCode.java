@@ -33,6 +33,12 @@ public enum ProblemCode {
   EXCEPTION_ALREADY_RESOLVED(HttpStatus.CONFLICT, "Exception already resolved"),
   PAYMENT_NOT_CAPTURABLE(HttpStatus.CONFLICT, "Payment cannot be captured"),
   PAYMENT_NOT_CANCELABLE(HttpStatus.CONFLICT, "Payment cannot be canceled"),
+  /** Issue 24: an operator's redelivery of a delivery that is not dead, or whose endpoint is gone or disabled. */
+  WEBHOOK_DELIVERY_NOT_REDELIVERABLE(HttpStatus.CONFLICT, "Webhook delivery cannot be redelivered"),
+  /** Issue 24: dismissing a callback that is not quarantined (applied, duplicate, or being processed). */
+  CALLBACK_NOT_QUARANTINED(HttpStatus.CONFLICT, "Callback is not quarantined"),
+  /** Issue 24: reprocessing a callback other than an orphan not yet dismissed. */
+  CALLBACK_NOT_REPROCESSABLE(HttpStatus.CONFLICT, "Callback cannot be reprocessed"),
   PAYLOAD_TOO_LARGE(HttpStatus.CONTENT_TOO_LARGE, "Request body too large"),
   UNSUPPORTED_MEDIA_TYPE(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
   /** Issue 19: a used, expired, unknown or other merchant's/mode's card token. */

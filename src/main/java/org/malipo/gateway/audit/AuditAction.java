@@ -25,7 +25,13 @@ public enum AuditAction {
   /** An operator logged in to the console (issue 24). */
   CONSOLE_SESSION_CREATED("console_session"),
   /** An operator logged out of the console, or the session was refused. */
-  CONSOLE_SESSION_ENDED("console_session");
+  CONSOLE_SESSION_ENDED("console_session"),
+  /** An operator sent a dead webhook delivery again as a new delivery (issue 24). */
+  WEBHOOK_DELIVERY_REDELIVERED("webhook_delivery"),
+  /** An operator acknowledged a quarantined callback with a note (issue 24). */
+  CALLBACK_DISMISSED("callback"),
+  /** An operator sent an orphan callback back to the processor (issue 24). */
+  CALLBACK_REPROCESSED("callback");
 
   private final String targetType;
 

@@ -2,6 +2,8 @@ package org.malipo.gateway.callback;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
 import org.springframework.r2dbc.core.DatabaseClient;
 import org.springframework.r2dbc.core.DatabaseClient.GenericExecuteSpec;
 import org.springframework.stereotype.Component;
@@ -87,5 +89,63 @@ final class Inbox {
     spec = paymentId == null ? spec.bindNull("payment", String.class) : spec.bind("payment", paymentId);
     return spec.fetch().rowsUpdated().flatMap(rows -> rows == 1 ? Mono.<Void>empty()
         : Mono.error(new IllegalStateException("inbox row " + id + " already has a verdict")));
+  }
+  /** Verdicts of a callback kept but not applied, which an operator may dismiss. */
+  static final List<String> QUARANTINED = List.of("mismatch", "orphan", "rejected", "late");
+
+  /**
+   * A row as an operator sees it (no body); times in epoch seconds.
+   *
+   * @param verdict null while it is (re)processed
+   */
+  record Reviewed(long id, String rail, String paymentId, String verdict, String verdictDetail, Long receivedAt,
+      Long dismissedAt, String dismissedBy, String dismissalNote, Long reprocessedAt, String reprocessedBy) {}
+
+  /** The row {@code id} as an operator sees it, or empty. */
+  Mono<Reviewed> reviewed(long id) {
+    return db.sql("""
+            SELECT id, rail, payment_id, verdict, verdict_detail, received_at, dismissed_at, dismissed_by, dismissal_note,
+                   reprocessed_at, reprocessed_by
+            FROM inbox WHERE id = :id""")
+        .bind("id", id)
+        .map((row, meta) -> new Reviewed(row.get("id", Long.class), row.get("rail", String.class),
+            row.get("payment_id", String.class), row.get("verdict", String.class), row.get("verdict_detail", String.class),
+            epoch(row.get("received_at", OffsetDateTime.class)), epoch(row.get("dismissed_at", OffsetDateTime.class)),
+            row.get("dismissed_by", String.class), row.get("dismissal_note", String.class),
+            epoch(row.get("reprocessed_at", OffsetDateTime.class)), row.get("reprocessed_by", String.class)))
+        .one();
+  }
+
+  /**
+   * Dismisses a quarantined row not dismissed yet, guarded; the verdict stays.
+   *
+   * @return true if this call dismissed it
+   */
+  Mono<Boolean> dismiss(long id, String clientId, String note) {
+    return db.sql("""
+            UPDATE inbox SET dismissed_at = now(), dismissed_by = :client, dismissal_note = :note
+            WHERE id = :id AND verdict IN ('mismatch', 'orphan', 'rejected', 'late') AND dismissed_at IS NULL""")
+        .bind("id", id).bind("client", clientId).bind("note", note)
+        .fetch().rowsUpdated().map(rows -> rows == 1);
+  }
+
+  /**
+   * Opens an orphan row again (never dismissed nor reprocessed before), guarded: no verdict, its
+   * attempts back to zero (the full retry schedule) and due now, so the processor matches it again.
+   *
+   * @return true if this call opened it
+   */
+  Mono<Boolean> reopenOrphan(long id, String clientId) {
+    return db.sql("""
+            UPDATE inbox SET verdict = NULL, verdict_detail = 'reprocessing requested by an operator', attempts = 0,
+                next_attempt_at = now(), claimed_until = NULL, processed_at = NULL,
+                reprocessed_at = now(), reprocessed_by = :client
+            WHERE id = :id AND verdict = 'orphan' AND dismissed_at IS NULL AND reprocessed_at IS NULL""")
+        .bind("id", id).bind("client", clientId)
+        .fetch().rowsUpdated().map(rows -> rows == 1);
+  }
+
+  private static Long epoch(OffsetDateTime at) {
+    return at == null ? null : at.toEpochSecond();
   }
 }

@@ -22,9 +22,9 @@ import reactor.core.publisher.Mono;
  * <ul>
  *   <li>{@code GET /v1/admin/callbacks}: the rails' callbacks kept but not applied (quarantined):
  *       verdict {@code mismatch}, {@code orphan}, {@code rejected} or {@code late}, or one of them
- *       with {@code verdict=…}; the raw body is never shown;
+ *       with {@code verdict=…}, not dismissed; the raw body is never shown;
  *   <li>{@code GET /v1/admin/webhook_deliveries}: deliveries with {@code status} (default
- *       {@code dead}: every retry failed).
+ *       {@code dead}: every retry failed), without those an operator has redelivered.
  * </ul>
  * An unknown verdict or status is {@code 400 parameter_invalid}.
  */
@@ -48,7 +48,7 @@ final class AdminQueuesController {
     }
     String filter = verdict == null ? "verdict IN ('mismatch', 'orphan', 'rejected', 'late')" : "verdict = :verdict";
     DatabaseClient.GenericExecuteSpec spec = db.sql("SELECT id, rail, payment_id, verdict, verdict_detail, received_at "
-        + "FROM inbox WHERE " + filter + " ORDER BY received_at DESC, id DESC LIMIT 100");
+        + "FROM inbox WHERE " + filter + " AND dismissed_at IS NULL ORDER BY received_at DESC, id DESC LIMIT 100");
     if (verdict != null) {
       spec = spec.bind("verdict", verdict);
     }
@@ -72,7 +72,10 @@ final class AdminQueuesController {
       throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "status", "status is one of " + DELIVERY_STATUSES + ".");
     }
     return db.sql("SELECT id, merchant_id, endpoint_id, event_id, event_type, status, attempts, last_status_code, "
-            + "last_error, updated_at FROM webhook_deliveries WHERE status = :status ORDER BY updated_at DESC, id DESC LIMIT 100")
+            + "last_error, updated_at FROM webhook_deliveries d WHERE status = :status"
+            // A dead delivery an operator redelivered is history: its redelivery is listed instead.
+            + " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries r WHERE r.redelivery_of = d.id)"
+            + " ORDER BY updated_at DESC, id DESC LIMIT 100")
         .bind("status", wanted)
         .map((row, meta) -> {
           Map<String, Object> item = new LinkedHashMap<>();

@@ -51,7 +51,8 @@ final class ConsoleSessionFilter implements WebFilter {
   static final List<PathPattern> REGULATOR_READS = List.of(
       PathPatternParser.defaultInstance.parse("/v1/ledger/trial_balance"),
       PathPatternParser.defaultInstance.parse("/v1/reports/trial_balance.csv"),
-      PathPatternParser.defaultInstance.parse("/v1/reports/volumes.csv"));
+      PathPatternParser.defaultInstance.parse("/v1/reports/volumes.csv"),
+      PathPatternParser.defaultInstance.parse("/v1/admin/reports/latency"));
 
   private final ConsoleSessions sessions;
   private final ClientRevocations revocations;

@@ -6,13 +6,13 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.DateParams;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.audit.AuditAction;
 import org.malipo.gateway.audit.AuditLog;
@@ -63,7 +63,7 @@ final class FinanceReportController {
       ServerWebExchange exchange) {
     return Mono.fromCallable(() -> {
           Principal.of(exchange).require(Principal.ADMIN);
-          return day(date, "date");
+          return DateParams.required(date, "date");
         })
         .flatMap(day -> {
           Instant end = day.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC);
@@ -114,8 +114,8 @@ final class FinanceReportController {
       @RequestParam(name = "to", required = false) String to, ServerWebExchange exchange) {
     return Mono.fromCallable(() -> {
           Principal.of(exchange).require(Principal.ADMIN);
-          LocalDate first = day(from, "from");
-          LocalDate last = day(to, "to");
+          LocalDate first = DateParams.required(from, "from");
+          LocalDate last = DateParams.required(to, "to");
           if (last.isBefore(first) || ChronoUnit.DAYS.between(first, last) >= MAX_DAYS) {
             throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "to", "'to' must be on or after 'from', at most "
                 + MAX_DAYS + " days in all.");
@@ -184,17 +184,6 @@ final class FinanceReportController {
 
   private static long number(Object value) {
     return value == null ? 0 : ((Number) value).longValue();
-  }
-
-  private static LocalDate day(String text, String param) {
-    if (text == null || text.isBlank()) {
-      throw ApiProblem.param(ProblemCode.PARAMETER_MISSING, param, "'" + param + "' (YYYY-MM-DD) is required.");
-    }
-    try {
-      return LocalDate.parse(text);
-    } catch (DateTimeParseException e) {
-      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, param, "'" + param + "' must be YYYY-MM-DD.");
-    }
   }
 
   /** Writes rows with Commons CSV. */

@@ -102,7 +102,8 @@ public final class OperationsGauges extends BackgroundJob {
             UNION ALL SELECT 'non_final', 'refund', (SELECT count(*) FROM refunds WHERE status = 'pending')
             UNION ALL SELECT 'non_final', 'payout', (SELECT count(*) FROM payouts WHERE status = 'pending')
             UNION ALL SELECT 'exceptions', kind, count(*) FROM payment_exceptions WHERE resolved_at IS NULL GROUP BY kind
-            UNION ALL SELECT 'webhooks_dead', '', (SELECT count(*) FROM webhook_deliveries WHERE status = 'dead')
+            UNION ALL SELECT 'webhooks_dead', '', (SELECT count(*) FROM webhook_deliveries d WHERE status = 'dead'
+                AND NOT EXISTS (SELECT 1 FROM webhook_deliveries r WHERE r.redelivery_of = d.id))
             UNION ALL SELECT 'callbacks_open', '', (SELECT count(*) FROM inbox WHERE verdict IS NULL)""")
         .map(row -> new Sample(row.get("metric", String.class), row.get("kind", String.class),
             row.get("value", Long.class)))

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.malipo.gateway.common.BackgroundJob;
 import org.malipo.gateway.events.EventConsumer.ConsumedEvent;
@@ -77,7 +78,7 @@ final class DeliveryRecorder extends BackgroundJob {
         .flatMap(due -> due.isEmpty() ? Mono.just(0L)
             : tx.transactional(Flux.fromIterable(due)
                 .flatMap(d -> deliveries.record(d.endpointId(), d.event().merchantId(), d.event().eventId(), d.event().type(),
-                    d.event().payload(), false, d.event().traceparent()), RECORD_CONCURRENCY)
+                    d.event().payload(), false, d.event().traceparent(), null), RECORD_CONCURRENCY)
                 .count()))
         .doOnNext(count -> {
           if (count > 0) {
@@ -122,9 +123,33 @@ final class DeliveryRecorder extends BackgroundJob {
     boolean livemode = json.readTree(payload).path("livemode").asBoolean(false);
     return tx.transactional(endpoints.subscribed(merchantId, type)
             .filter(endpoint -> endpoint.livemode() == livemode)
-            .concatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, payload, true, null)))
+            .concatMap(endpoint -> deliveries.record(endpoint.id(), merchantId, eventId, type, payload, true, null, null)))
         .doOnComplete(dispatcher::wakeUp);
   }
+
+  /**
+   * An operator's redelivery of one dead delivery: one new manual delivery of the same event to the
+   * same endpoint, pointing at the dead one (which stays as history), recorded in one transaction
+   * with {@code alsoInTransaction} (the audit row). At most one per dead delivery: a request that
+   * loses the race to another finds the other's delivery (and writes no audit row).
+   *
+   * @param dead a dead delivery whose endpoint is live (the caller checked)
+   * @return the redelivery's id, new or found, and whether this call made it
+   */
+  Mono<Redelivery> redeliverDead(WebhookDeliveries.Redeliverable dead, Function<String, Mono<Void>> alsoInTransaction) {
+    return tx.transactional(deliveries.record(dead.endpointId(), dead.merchantId(), dead.eventId(), dead.eventType(),
+                dead.payload(), true, dead.traceparent(), dead.id())
+            .flatMap(id -> alsoInTransaction.apply(id).thenReturn(new Redelivery(id, true))))
+        .doOnNext(made -> dispatcher.wakeUp())
+        .switchIfEmpty(Mono.defer(() -> deliveries.redeliveryOf(dead.id()).map(id -> new Redelivery(id, false))));
+  }
+
+  /**
+   * An operator's redelivery.
+   *
+   * @param created false when an earlier request had made it
+   */
+  record Redelivery(String deliveryId, boolean created) {}
 
   @Override
   protected Disposable launch() {

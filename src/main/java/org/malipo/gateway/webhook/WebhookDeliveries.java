@@ -57,24 +57,84 @@ final class WebhookDeliveries {
 
   /**
    * Records a pending delivery of an event to an endpoint, due now. An automatic delivery of the
-   * same (event, endpoint) that exists already is kept as it is (the consumer is at least once).
+   * same (event, endpoint) that exists already is kept as it is (the consumer is at least once),
+   * and so is an operator's redelivery of the same dead delivery (at most one each).
    *
-   * @param manual true for a merchant's redelivery request, which always adds a delivery
+   * @param manual true for a merchant's or operator's redelivery request, which always adds a
+   *     delivery (unless {@code redeliveryOf} already has one)
+   * @param redeliveryOf the dead delivery an operator redelivers ({@code whd_…}), or null
    * @return the new delivery's id, or empty when it existed
    */
   Mono<String> record(String endpointId, String merchantId, String eventId, String eventType, String payload,
-      boolean manual, String traceparent) {
+      boolean manual, String traceparent, String redeliveryOf) {
     String id = Ids.next("whd");
+    // No conflict target: the two partial unique indexes (automatic once per endpoint and event;
+    // one operator redelivery per dead delivery) each mean "recorded already".
     return db.sql("""
             INSERT INTO webhook_deliveries (id, endpoint_id, merchant_id, event_id, event_type, payload, manual, status,
-                next_attempt_at, traceparent)
-            VALUES (:id, :endpoint, :merchant, :event, :type, :payload, :manual, 'pending', now(), :traceparent)
-            ON CONFLICT (endpoint_id, event_id) WHERE NOT manual DO NOTHING""")
+                next_attempt_at, traceparent, redelivery_of)
+            VALUES (:id, :endpoint, :merchant, :event, :type, :payload, :manual, 'pending', now(), :traceparent, :of)
+            ON CONFLICT DO NOTHING""")
         .bind("id", id).bind("endpoint", endpointId).bind("merchant", merchantId).bind("event", eventId)
         .bind("type", eventType).bind("payload", payload).bind("manual", manual)
         .bind("traceparent", Parameters.in(R2dbcType.VARCHAR, traceparent))
+        .bind("of", Parameters.in(R2dbcType.VARCHAR, redeliveryOf))
         .fetch().rowsUpdated()
         .flatMap(rows -> rows == 1 ? Mono.just(id) : Mono.empty());
+  }
+
+  /**
+   * A delivery as an operator's redelivery sees it.
+   *
+   * @param endpointLive the endpoint is neither deleted nor disabled
+   * @param redeliveryId the operator's redelivery of this delivery, or null when none yet
+   */
+  record Redeliverable(String id, String endpointId, String merchantId, String eventId, String eventType, String payload,
+      String status, String traceparent, boolean endpointLive, String redeliveryId) {}
+
+  /** The delivery {@code id} of any merchant, or empty. */
+  Mono<Redeliverable> redeliverable(String id) {
+    return db.sql("""
+            SELECT d.id, d.endpoint_id, d.merchant_id, d.event_id, d.event_type, d.payload, d.status, d.traceparent,
+                   (e.deleted_at IS NULL AND e.enabled) AS endpoint_live, r.id AS redelivery_id
+            FROM webhook_deliveries d
+            JOIN webhook_endpoints e ON e.id = d.endpoint_id
+            LEFT JOIN webhook_deliveries r ON r.redelivery_of = d.id
+            WHERE d.id = :id""")
+        .bind("id", id)
+        .map((row, meta) -> new Redeliverable(row.get("id", String.class), row.get("endpoint_id", String.class),
+            row.get("merchant_id", String.class), row.get("event_id", String.class), row.get("event_type", String.class),
+            row.get("payload", String.class), row.get("status", String.class), row.get("traceparent", String.class),
+            Boolean.TRUE.equals(row.get("endpoint_live", Boolean.class)), row.get("redelivery_id", String.class)))
+        .one();
+  }
+
+  /** The operator's redelivery of the dead delivery {@code deadId}, or empty when none. */
+  Mono<String> redeliveryOf(String deadId) {
+    return db.sql("SELECT id FROM webhook_deliveries WHERE redelivery_of = :id")
+        .bind("id", deadId).map(row -> row.get("id", String.class)).one();
+  }
+
+  /**
+   * A delivery as an operator's redelivery answers it (snake_case; times in epoch seconds).
+   *
+   * @param redeliveryOf the dead delivery this one redelivers
+   */
+  record OperatorView(String id, String object, String merchantId, String endpointId, String eventId, String eventType,
+      String status, int attempts, boolean manual, String redeliveryOf, long createdAt) {}
+
+  /** The delivery {@code id}, or empty. */
+  Mono<OperatorView> operatorView(String id) {
+    return db.sql("""
+            SELECT id, merchant_id, endpoint_id, event_id, event_type, status, attempts, manual, redelivery_of, created_at
+            FROM webhook_deliveries WHERE id = :id""")
+        .bind("id", id)
+        .map((row, meta) -> new OperatorView(row.get("id", String.class), "webhook_delivery",
+            row.get("merchant_id", String.class), row.get("endpoint_id", String.class), row.get("event_id", String.class),
+            row.get("event_type", String.class), row.get("status", String.class), row.get("attempts", Integer.class),
+            Boolean.TRUE.equals(row.get("manual", Boolean.class)), row.get("redelivery_of", String.class),
+            row.get("created_at", OffsetDateTime.class).toEpochSecond()))
+        .one();
   }
 
   /**

@@ -66,6 +66,9 @@ class ConsoleIntegrationTests extends IntegrationTest {
     String exceptionId = db.sql("SELECT id FROM payment_exceptions WHERE payment_id = :p AND resolved_at IS NULL")
         .bind("p", altered).map(row -> row.get(0, String.class)).one().block(DB);
     assertThat(exceptionId).startsWith("exc_");
+    String deadDelivery = deadDelivery();
+    long mismatch = quarantinedCallback("mismatch");
+    long orphan = quarantinedCallback("orphan");
 
     String output = BrowserScript.run("console.mjs", "http://127.0.0.1:" + port, Map.of(
         "MALIPO_CONSOLE_CLIENT_ID", admin.clientId(),
@@ -73,17 +76,54 @@ class ConsoleIntegrationTests extends IntegrationTest {
         "MALIPO_CONSOLE_REFERENCE", reference,
         "MALIPO_CONSOLE_PAYMENT_ID", paid,
         "MALIPO_CONSOLE_EXCEPTION_ID", exceptionId,
+        "MALIPO_CONSOLE_DEAD_DELIVERY_ID", deadDelivery,
+        "MALIPO_CONSOLE_MISMATCH_CALLBACK_ID", String.valueOf(mismatch),
+        "MALIPO_CONSOLE_ORPHAN_CALLBACK_ID", String.valueOf(orphan),
         "MALIPO_CONSOLE_RAIL", "mpesa",
         "MALIPO_SCREENSHOTS", Path.of("docs", "console").toAbsolutePath().toString()), Duration.ofSeconds(180));
 
     assertThat(output).contains("browser test passed");
     assertThat(db.sql("SELECT resolution FROM payment_exceptions WHERE id = :id AND resolved_at IS NOT NULL")
         .bind("id", exceptionId).map(row -> row.get(0, String.class)).one().block(DB)).isEqualTo("accept_rail");
-    for (String action : List.of("console_session.created", "console_session.ended", "exception.resolved")) {
+    assertThat(db.sql("SELECT count(*) FROM webhook_deliveries WHERE redelivery_of = :id AND manual")
+        .bind("id", deadDelivery).map(row -> row.get(0, Long.class)).one().block(DB)).isEqualTo(1L);
+    assertThat(db.sql("SELECT dismissal_note FROM inbox WHERE id = :id AND verdict = 'mismatch' AND dismissed_by = :c")
+        .bind("id", mismatch).bind("c", admin.clientId()).map(row -> row.get(0, String.class)).one().block(DB))
+        .isEqualTo("Checked against the rail's statement");
+    for (String action : List.of("console_session.created", "console_session.ended", "exception.resolved",
+        "webhook_delivery.redelivered", "callback.dismissed")) {
       assertThat(db.sql("SELECT count(*) FROM audit_events WHERE action = :a AND actor_client_id = :c")
           .bind("a", action).bind("c", admin.clientId()).map(row -> row.get(0, Long.class)).one().block(DB))
           .as(action).isEqualTo(1L);
     }
+  }
+
+  /** A callback kept with this verdict, as the processor leaves it (the body is never shown). */
+  private long quarantinedCallback(String verdict) {
+    return db.sql("""
+            INSERT INTO inbox (rail, body, attempts, verdict, verdict_detail, processed_at)
+            VALUES ('mpesa', '{}', 8, :verdict, :detail, now()) RETURNING id""")
+        .bind("verdict", verdict).bind("detail", verdict.equals("orphan") ? "no attempt for this reference; kept for review"
+            : "amount KES 1.00 reported, KES 1550.00 requested")
+        .map(row -> row.get(0, Long.class)).one().block(DB);
+  }
+
+  /** A delivery of a webhook endpoint of the test's merchant that every retry failed (as the dispatcher leaves it). */
+  private String deadDelivery() {
+    String endpoint = json.readTree(web.post().uri("/v1/webhook_endpoints").headers(h -> h.setBearerAuth(merchant.token()))
+        .contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"url\": \"http://127.0.0.1:9/hooks\", \"events\": [\"payment.succeeded\"]}").exchange()
+        .expectStatus().isCreated().expectBody().returnResult().getResponseBody()).get("id").asString();
+    String id = org.malipo.gateway.common.Ids.next("whd");
+    String event = org.malipo.gateway.common.Ids.next("evt");
+    db.sql("""
+            INSERT INTO webhook_deliveries (id, endpoint_id, merchant_id, event_id, event_type, payload, status, attempts,
+                last_status_code, last_error)
+            VALUES (:id, :endpoint, :merchant, :event, 'payment.succeeded', :payload, 'dead', 8, 503, 'HTTP 503')""")
+        .bind("id", id).bind("endpoint", endpoint).bind("merchant", merchant.merchantId()).bind("event", event)
+        .bind("payload", "{\"id\": \"" + event + "\", \"type\": \"payment.succeeded\", \"livemode\": false}")
+        .then().block(DB);
+    return id;
   }
 
   @Test
@@ -115,6 +155,13 @@ class ConsoleIntegrationTests extends IntegrationTest {
     web.post().uri("/v1/exceptions/exc_nope/resolve").cookie("malipo_console", login.session())
         .header("X-CSRF-Token", login.csrf()).contentType(MediaType.APPLICATION_JSON).bodyValue(resolve).exchange()
         .expectStatus().isNotFound();
+    // The screen's actions: refused without the CSRF header, answered with it.
+    for (String action : List.of("/v1/admin/webhook_deliveries/whd_nope/redeliver", "/v1/admin/callbacks/0/reprocess")) {
+      problem(web.post().uri(action).cookie("malipo_console", login.session()).exchange().expectStatus().isForbidden()
+          .expectBody().returnResult(), "csrf_token_invalid");
+      problem(web.post().uri(action).cookie("malipo_console", login.session()).header("X-CSRF-Token", login.csrf())
+          .exchange().expectStatus().isNotFound().expectBody().returnResult(), "not_found");
+    }
 
     web.delete().uri("/console/session").cookie("malipo_console", login.session()).exchange()
         .expectStatus().isForbidden();
@@ -134,13 +181,18 @@ class ConsoleIntegrationTests extends IntegrationTest {
     String today = LocalDate.now(ZoneOffset.UTC).toString();
     web.get().uri("/v1/reports/volumes.csv?from=" + today + "&to=" + today).cookie("malipo_console", login.session())
         .exchange().expectStatus().isOk();
-    for (String path : List.of("/v1/exceptions", "/v1/admin/payments", "/v1/audit_events")) {
+    web.get().uri("/v1/admin/reports/latency?from=" + today + "&to=" + today).cookie("malipo_console", login.session())
+        .exchange().expectStatus().isOk();
+    for (String path : List.of("/v1/exceptions", "/v1/admin/payments", "/v1/audit_events", "/v1/admin/callbacks")) {
       problem(web.get().uri(path).cookie("malipo_console", login.session()).exchange().expectStatus().isForbidden()
           .expectBody().returnResult(), "insufficient_scope");
     }
     problem(web.post().uri("/v1/exceptions/exc_nope/resolve").cookie("malipo_console", login.session())
         .header("X-CSRF-Token", login.csrf()).contentType(MediaType.APPLICATION_JSON)
         .bodyValue("{\"action\": \"write_off\", \"note\": \"n\"}").exchange().expectStatus().isForbidden()
+        .expectBody().returnResult(), "insufficient_scope");
+    problem(web.post().uri("/v1/admin/webhook_deliveries/whd_nope/redeliver").cookie("malipo_console", login.session())
+        .header("X-CSRF-Token", login.csrf()).exchange().expectStatus().isForbidden()
         .expectBody().returnResult(), "insufficient_scope");
   }
 

@@ -144,7 +144,14 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
           "{\"card\": {\"percent_bp\": 250, \"fixed_minor\": 0}}", List.of("object", "updated_at"), true),
       new Route("PUT /v1/merchants/{id}/settlement_schedule",
           t -> "/v1/merchants/" + t.merchant.merchantId() + "/settlement_schedule",
-          "{\"frequency\": \"daily\", \"delay_days\": 1}", List.of("object", "updated_at"), true));
+          "{\"frequency\": \"daily\", \"delay_days\": 1}", List.of("object", "updated_at"), true),
+      // Issue 24: the console's operator actions (unknown ids: the body is refused before the id is looked up).
+      new Route("POST /v1/admin/webhook_deliveries/{id}/redeliver", t -> "/v1/admin/webhook_deliveries/whd_nope/redeliver",
+          "{}", List.of("redelivery_of", "endpoint_id", "event_id", "manual"), true),
+      new Route("POST /v1/admin/callbacks/{id}/dismiss", t -> "/v1/admin/callbacks/999999999999/dismiss",
+          "{\"note\": \"mass assignment probe\"}", List.of("verdict", "dismissed_at", "dismissed_by", "payment_id"), true),
+      new Route("POST /v1/admin/callbacks/{id}/reprocess", t -> "/v1/admin/callbacks/999999999999/reprocess",
+          "{}", List.of("verdict", "reprocessed_at", "reprocessed_by"), true));
 
   @BeforeAll
   void merchantWithAPaymentAnEndpointAndAnEvent() {

@@ -203,6 +203,12 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       case "GET /v1/admin/payments/{id}/timeline" -> forbidden(get("/v1/admin/payments/" + bPayment + "/timeline"));
       case "GET /v1/admin/callbacks" -> forbidden(get("/v1/admin/callbacks"));
       case "GET /v1/admin/webhook_deliveries" -> forbidden(get("/v1/admin/webhook_deliveries"));
+      case "POST /v1/admin/webhook_deliveries/{id}/redeliver" -> forbidden(post(a, "/v1/admin/webhook_deliveries/whd_x/redeliver",
+          null, null));
+      case "POST /v1/admin/callbacks/{id}/dismiss" -> forbidden(post(a, "/v1/admin/callbacks/1/dismiss",
+          "{\"note\": \"n\"}", null));
+      case "POST /v1/admin/callbacks/{id}/reprocess" -> forbidden(post(a, "/v1/admin/callbacks/1/reprocess", null, null));
+      case "GET /v1/admin/reports/latency" -> forbidden(get("/v1/admin/reports/latency?from=2026-01-01&to=2026-01-01"));
       case "POST /v1/clients/{id}/revoke" -> forbidden(post(a, "/v1/clients/" + bClient + "/revoke", null, null));
       case "PUT /v1/sandbox/rails/{rail}/faults" -> forbidden(web.put().uri("/v1/sandbox/rails/acquirer_a/faults")
           .headers(h -> h.setBearerAuth(a.token())).contentType(MediaType.APPLICATION_JSON)
