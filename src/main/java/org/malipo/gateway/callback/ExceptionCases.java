@@ -49,7 +49,8 @@ final class ExceptionCases {
    * What reconciliation (issue 23) holds for a case and how an operator resolved it.
    *
    * @param suspenseMinor held in suspense, signed (credit positive), minor units
-   * @param clearingMinor a receivable left at the rail's clearing account, minor units
+   * @param clearingMinor what the rail did not report, left at its clearing account, minor units, signed:
+   *     positive for a payment (a receivable), negative for a payout or refund (ADR 0085)
    * @param evidence JSON object text, or null
    * @param action null while open (or for cases closed before issue 23)
    */

@@ -116,21 +116,24 @@ final class ReconciliationController {
   /** Items by result. */
   record Counts(int matched, int amountMismatch, int feeMismatch, int missingInRail, int missingInGateway) {}
 
-  /** Σ of the statement's amounts and of the gateway's, minor units. */
+  /** Σ of the statement's amounts and of the gateway's, minor units, net (money out negative). */
   record Totals(long railAmount, long gatewayAmount, String currency) {}
 
   /** {@code {object: "list", data, has_more}}. */
   record ItemPage(String object, List<ItemView> data, boolean hasMore) {}
 
-  /** One item on the wire; absent members are omitted; amounts in minor units. */
+  /**
+   * One item on the wire; absent members are omitted; amounts in minor units, signed (negative =
+   * money out); {@code payment_id}, {@code payout_id} or {@code refund_id} names the gateway record.
+   */
   @JsonInclude(JsonInclude.Include.NON_NULL)
   record ItemView(String id, String object, String runId, Integer line, String result, String railReference,
-      String receipt, String paymentId, Long railAmount, Long gatewayAmount, Long railFee, Long expectedFee,
-      String currency, boolean settledPayment, String exceptionId, String detail) {
+      String receipt, String paymentId, String payoutId, String refundId, Long railAmount, Long gatewayAmount,
+      Long railFee, Long expectedFee, String currency, boolean settledPayment, String exceptionId, String detail) {
 
     static ItemView of(ReconciliationRuns.ItemRow r) {
       return new ItemView(r.id(), "reconciliation_item", r.runId(), r.line(), r.result(), r.railReference(),
-          r.receipt(), r.paymentId(), r.railAmount(), r.gatewayAmount(), r.railFee(), r.expectedFee(),
+          r.receipt(), r.paymentId(), r.payoutId(), r.refundId(), r.railAmount(), r.gatewayAmount(), r.railFee(), r.expectedFee(),
           r.currency().strip(), r.settledPayment(), r.exceptionId(), r.detail());
     }
   }

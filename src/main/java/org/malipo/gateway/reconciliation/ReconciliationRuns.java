@@ -93,7 +93,7 @@ final class ReconciliationRuns {
   /** Settles, through the payment core, pending or processing payments that a line says were paid. */
   private Mono<Set<String>> settleLostAnswers(String rail, List<StatementLine> lines) {
     return Flux.fromIterable(lines)
-        .filter(line -> line.railReference() != null)
+        .filter(line -> line.railReference() != null && !line.moneyOut())
         .flatMap(line -> resolutions.findAttempt(rail, line.railReference(), null)
             .filter(attempt -> attempt.status() == PaymentStatus.PENDING || attempt.status() == PaymentStatus.PROCESSING)
             .flatMap(attempt -> tx.transactional(resolutions.apply(attempt, new RailOutcome.Approved(rail,
@@ -133,7 +133,9 @@ final class ReconciliationRuns {
     String[] receipts = lines.stream().map(StatementLine::receipt).filter(r -> r != null).distinct()
         .toArray(String[]::new);
     return db.sql("""
-            SELECT p.id, p.merchant_id, a.rail_reference, a.response_code, p.amount_minor, p.currency, p.status,
+            SELECT p.id, p.merchant_id, a.rail_reference, a.response_code,
+                   -- A manual capture settles what was captured, possibly part of the authorization.
+                   COALESCE(p.amount_captured_minor, p.amount_minor) AS amount_minor, p.currency, p.status,
                    c.created_at AS captured_at,
                    (p.status = 'succeeded' AND p.currency = :currency AND c.created_at >= :start AND c.created_at < :end)
                        AS in_period,
@@ -161,7 +163,65 @@ final class ReconciliationRuns {
             Boolean.TRUE.equals(row.get("paired", Boolean.class)), Boolean.TRUE.equals(row.get("reported", Boolean.class)),
             row.get("captured_at", Instant.class)))
         .all()
+        .concatWith(moneyOut(rail, currency, start, end, references, receipts))
         .collectList();
+  }
+
+  /**
+   * The succeeded payouts and refunds of {@code rail} the statement may report as money out: those
+   * paid in the period (their {@code payout} or {@code refund} journal entry) in its currency, and
+   * those its lines name. Amounts negative, like their lines.
+   */
+  private Flux<Matcher.Record> moneyOut(String rail, String currency, Instant start, Instant end, String[] references,
+      String[] receipts) {
+    Flux<Matcher.Record> payouts = db.sql("""
+            SELECT o.id, o.merchant_id, o.rail_reference, o.rail_receipt AS receipt, o.amount_minor, o.currency,
+                   j.created_at AS paid_at,
+                   (o.currency = :currency AND j.created_at >= :start AND j.created_at < :end) AS in_period,
+                   EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.payout_id = o.id
+                           AND i.result IN ('matched', 'amount_mismatch', 'fee_mismatch', 'missing_in_gateway')) AS paired,
+                   EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.payout_id = o.id
+                           AND i.result = 'missing_in_rail') AS reported
+            FROM payouts o
+            LEFT JOIN journal_entries j ON j.payout_id = o.id AND j.kind = 'payout'
+            WHERE o.rail = :rail AND o.status = 'succeeded'
+              AND ((o.currency = :currency AND j.created_at >= :start AND j.created_at < :end)
+                   OR o.rail_reference = ANY(CAST(:references AS text[]))
+                   OR o.rail_receipt = ANY(CAST(:receipts AS text[])))
+            ORDER BY o.id""")
+        .bind("rail", rail).bind("currency", currency).bind("start", start).bind("end", end)
+        .bind("references", references).bind("receipts", receipts)
+        .map(row -> moneyOutRecord(row, Matcher.Kind.PAYOUT))
+        .all();
+    // A refund's rail reference is the rail's id of the money going back (M-Pesa: the reversal's
+    // TransactionID, which is also its receipt), so it serves as both keys.
+    Flux<Matcher.Record> refunds = db.sql("""
+            SELECT r.id, r.merchant_id, r.rail_reference, r.rail_reference AS receipt, r.amount_minor, r.currency,
+                   r.updated_at AS paid_at,
+                   (r.currency = :currency AND r.updated_at >= :start AND r.updated_at < :end) AS in_period,
+                   EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.refund_id = r.id
+                           AND i.result IN ('matched', 'amount_mismatch', 'fee_mismatch', 'missing_in_gateway')) AS paired,
+                   EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.refund_id = r.id
+                           AND i.result = 'missing_in_rail') AS reported
+            FROM refunds r
+            WHERE r.rail = :rail AND r.status = 'succeeded'
+              AND ((r.currency = :currency AND r.updated_at >= :start AND r.updated_at < :end)
+                   OR r.rail_reference = ANY(CAST(:references AS text[]))
+                   OR r.rail_reference = ANY(CAST(:receipts AS text[])))
+            ORDER BY r.id""")
+        .bind("rail", rail).bind("currency", currency).bind("start", start).bind("end", end)
+        .bind("references", references).bind("receipts", receipts)
+        .map(row -> moneyOutRecord(row, Matcher.Kind.REFUND))
+        .all();
+    return payouts.concatWith(refunds);
+  }
+
+  private static Matcher.Record moneyOutRecord(io.r2dbc.spi.Readable row, Matcher.Kind kind) {
+    return new Matcher.Record(row.get("id", String.class), row.get("merchant_id", String.class),
+        row.get("rail_reference", String.class), row.get("receipt", String.class),
+        -row.get("amount_minor", Long.class), row.get("currency", String.class).strip(), true,
+        Boolean.TRUE.equals(row.get("in_period", Boolean.class)), Boolean.TRUE.equals(row.get("paired", Boolean.class)),
+        Boolean.TRUE.equals(row.get("reported", Boolean.class)), row.get("paid_at", Instant.class), kind);
   }
 
   /** The run row, its items, exceptions and journal entry, and the cases it closes. */
@@ -175,6 +235,8 @@ final class ReconciliationRuns {
     List<Mono<Void>> writes = new ArrayList<>();
     List<String> suspenseCases = new ArrayList<>();
     List<String> pairedPayments = new ArrayList<>();
+    List<String> pairedPayouts = new ArrayList<>();
+    List<String> pairedRefunds = new ArrayList<>();
     for (Matcher.Item item : items) {
       counts[item.result().ordinal()]++;
       StatementLine line = item.line();
@@ -187,16 +249,19 @@ final class ReconciliationRuns {
       }
       long suspense = 0;
       if (line != null) {
-        // The money the rail settled: net into its bank account, its fee as our expense.
+        // The money the rail settled: net into its bank account, its fee as our expense. Signed:
+        // a money-out line (negative) takes from the bank account and clears the credit its
+        // payout or refund left at the clearing account, the other direction (ADR 0087).
         long fee = line.feeMinor() == null ? 0 : line.feeMinor();
-        add(postings, Accounts.settlementBank(rail, currency), true, line.amountMinor() - fee);
-        add(postings, Accounts.railFees(currency), true, fee);
+        addSigned(postings, Accounts.settlementBank(rail, currency), true, line.amountMinor() - fee);
+        addSigned(postings, Accounts.railFees(currency), true, fee);
         long cleared = record == null ? 0 : record.amountMinor();
-        add(postings, Accounts.railClearing(rail, currency), false, cleared);
+        addSigned(postings, Accounts.railClearing(rail, currency), false, cleared);
         suspense = line.amountMinor() - cleared;
-        add(postings, Accounts.suspense(currency), suspense < 0, Math.abs(suspense));
+        addSigned(postings, Accounts.suspense(currency), false, suspense);
         if (record != null) {
-          pairedPayments.add(record.paymentId());
+          (record.kind() == Matcher.Kind.PAYMENT ? pairedPayments
+              : record.kind() == Matcher.Kind.PAYOUT ? pairedPayouts : pairedRefunds).add(record.id());
         }
       }
       String exceptionId = item.result() == Matcher.Result.MATCHED ? null : Ids.next("exc");
@@ -229,14 +294,21 @@ final class ReconciliationRuns {
                 .then(suspenseCases.isEmpty() ? Mono.empty()
                     : db.sql("UPDATE payment_exceptions SET suspense_entry = :entry WHERE id = ANY(CAST(:ids AS text[]))")
                         .bind("entry", entryId).bind("ids", suspenseCases.toArray(String[]::new)).then()));
-    Mono<Void> closeCases = pairedPayments.isEmpty() ? Mono.empty() : db.sql("""
+    Mono<Void> closeMoneyOutCases = pairedPayouts.isEmpty() && pairedRefunds.isEmpty() ? Mono.empty() : db.sql("""
+            UPDATE payment_exceptions SET resolved_at = now(), resolution = 'matched_later',
+                   resolution_note = 'closed by reconciliation run ' || :run, resolved_by = 'reconciliation'
+            WHERE resolved_at IS NULL AND kind = 'missing_in_rail'
+              AND (payout_id = ANY(CAST(:payouts AS text[])) OR refund_id = ANY(CAST(:refunds AS text[])))""")
+        .bind("run", runId).bind("payouts", pairedPayouts.toArray(String[]::new))
+        .bind("refunds", pairedRefunds.toArray(String[]::new)).then();
+    Mono<Void> closeCases = pairedPayments.isEmpty() ? closeMoneyOutCases : closeMoneyOutCases.then(db.sql("""
             UPDATE payment_exceptions SET resolved_at = now(),
                    resolution = CASE WHEN kind = 'missing_in_rail' THEN 'matched_later' ELSE 'settled_by_statement' END,
                    resolution_note = 'closed by reconciliation run ' || :run, resolved_by = 'reconciliation'
             WHERE resolved_at IS NULL AND payment_id = ANY(CAST(:payments AS text[]))
               AND (kind = 'missing_in_rail' OR (kind = 'unknown_attempt' AND payment_id = ANY(CAST(:settled AS text[]))))""")
         .bind("run", runId).bind("payments", pairedPayments.toArray(String[]::new))
-        .bind("settled", settled.toArray(String[]::new)).then();
+        .bind("settled", settled.toArray(String[]::new)).then());
     Map<String, Object> details = new LinkedHashMap<>();
     details.put("rail", rail);
     details.put("lines", lines.size());
@@ -249,9 +321,10 @@ final class ReconciliationRuns {
         .then(find(runId));
   }
 
-  private static void add(List<Posting> postings, String account, boolean debit, long amountMinor) {
-    if (amountMinor > 0) {
-      postings.add(new Posting(account, debit, amountMinor));
+  /** Posts {@code signedMinor} on the {@code debit} side when positive, on the other when negative. */
+  private static void addSigned(List<Posting> postings, String account, boolean debit, long signedMinor) {
+    if (signedMinor != 0) {
+      postings.add(new Posting(account, signedMinor > 0 == debit, Math.abs(signedMinor)));
     }
   }
 
@@ -260,26 +333,33 @@ final class ReconciliationRuns {
     StatementLine line = item.line();
     Matcher.Record record = item.record();
     return db.sql("""
-            INSERT INTO reconciliation_items (id, run_id, line, result, rail_reference, receipt, payment_id,
-                rail_amount_minor, gateway_amount_minor, rail_fee_minor, expected_fee_minor, currency, settled_payment,
-                exception_id, detail)
-            VALUES (:id, :run, :line, :result, :reference, :receipt, :payment, :rail_amount, :gateway_amount, :fee,
-                :expected_fee, :currency, :settled, :exception, :detail)""")
+            INSERT INTO reconciliation_items (id, run_id, line, result, rail_reference, receipt, payment_id, payout_id,
+                refund_id, rail_amount_minor, gateway_amount_minor, rail_fee_minor, expected_fee_minor, currency,
+                settled_payment, exception_id, detail)
+            VALUES (:id, :run, :line, :result, :reference, :receipt, :payment, :payout, :refund, :rail_amount,
+                :gateway_amount, :fee, :expected_fee, :currency, :settled, :exception, :detail)""")
         .bind("id", Ids.next("rci")).bind("run", runId)
         .bind("line", param(line == null ? null : line.line(), Integer.class))
         .bind("result", item.result().wireName())
         .bind("reference", param(line != null ? line.railReference() : record.railReference(), String.class))
         .bind("receipt", param(line != null ? line.receipt() : record.receipt(), String.class))
-        .bind("payment", param(record == null ? null : record.paymentId(), String.class))
+        .bind("payment", param(idOf(record, Matcher.Kind.PAYMENT), String.class))
+        .bind("payout", param(idOf(record, Matcher.Kind.PAYOUT), String.class))
+        .bind("refund", param(idOf(record, Matcher.Kind.REFUND), String.class))
         .bind("rail_amount", param(line == null ? null : line.amountMinor(), Long.class))
         .bind("gateway_amount", param(record == null ? null : record.amountMinor(), Long.class))
         .bind("fee", param(line == null ? null : line.feeMinor(), Long.class))
         .bind("expected_fee", param(item.expectedFeeMinor(), Long.class))
         .bind("currency", currency)
-        .bind("settled", record != null && settled.contains(record.paymentId()))
+        .bind("settled", record != null && settled.contains(record.id()))
         .bind("exception", param(exceptionId, String.class))
         .bind("detail", param(item.detail(), String.class))
         .then();
+  }
+
+  /** The record's id when it is of {@code kind}, else null. */
+  private static String idOf(Matcher.Record record, Matcher.Kind kind) {
+    return record != null && record.kind() == kind ? record.id() : null;
   }
 
   /**
@@ -291,12 +371,12 @@ final class ReconciliationRuns {
       long suspenseMinor) {
     StatementLine line = item.line();
     Matcher.Record record = item.record();
-    long amount = switch (item.result()) {
-      case AMOUNT_MISMATCH -> Math.abs(line.amountMinor() - record.amountMinor());
-      case FEE_MISMATCH -> Math.abs(line.feeMinor() - item.expectedFeeMinor());
+    long amount = Math.abs(switch (item.result()) {
+      case AMOUNT_MISMATCH -> line.amountMinor() - record.amountMinor();
+      case FEE_MISMATCH -> line.feeMinor() - item.expectedFeeMinor();
       case MISSING_IN_RAIL -> record.amountMinor();
       default -> line.amountMinor();
-    };
+    });
     Map<String, Object> evidence = new LinkedHashMap<>();
     if (line != null) {
       evidence.put("statement_line", line.line());
@@ -307,22 +387,23 @@ final class ReconciliationRuns {
       evidence.put("completed_at", line.completedAt().toString());
     }
     if (record != null) {
-      evidence.put("payment_id", record.paymentId());
+      evidence.put(record.kind().name().toLowerCase(java.util.Locale.ROOT) + "_id", record.id());
       evidence.put("gateway_amount", record.amountMinor());
       evidence.put("gateway_reference", record.railReference());
     }
     if (item.expectedFeeMinor() != null) {
       evidence.put("expected_fee", item.expectedFeeMinor());
     }
-    // A duplicate line names its payment in the evidence only: the case is about the line's money.
-    String paymentId = record == null ? null : record.paymentId();
+    // A duplicate line names its record in the evidence only: the case is about the line's money.
     return db.sql("""
-            INSERT INTO payment_exceptions (id, kind, payment_id, merchant_id, rail, amount_minor, currency, detail,
-                suspense_minor, clearing_minor, reconciliation_run_id, evidence)
-            VALUES (:id, :kind, :payment, :merchant, :rail, :amount, :currency, :detail, :suspense, :clearing, :run,
-                CAST(:evidence AS jsonb))""")
+            INSERT INTO payment_exceptions (id, kind, payment_id, payout_id, refund_id, merchant_id, rail, amount_minor,
+                currency, detail, suspense_minor, clearing_minor, reconciliation_run_id, evidence)
+            VALUES (:id, :kind, :payment, :payout, :refund, :merchant, :rail, :amount, :currency, :detail, :suspense,
+                :clearing, :run, CAST(:evidence AS jsonb))""")
         .bind("id", id).bind("kind", item.result().wireName())
-        .bind("payment", param(paymentId, String.class))
+        .bind("payment", param(idOf(record, Matcher.Kind.PAYMENT), String.class))
+        .bind("payout", param(idOf(record, Matcher.Kind.PAYOUT), String.class))
+        .bind("refund", param(idOf(record, Matcher.Kind.REFUND), String.class))
         .bind("merchant", param(record == null ? null : record.merchantId(), String.class))
         .bind("rail", rail).bind("amount", amount).bind("currency", currency)
         .bind("detail", item.detail())
@@ -347,9 +428,11 @@ final class ReconciliationRuns {
    * One stored item.
    *
    * @param line null for {@code missing_in_rail}
+   * @param railAmount the line's amount, signed (negative = money out), or null
+   * @param gatewayAmount the record's amount, signed like the line, or null
    */
   record ItemRow(String id, String runId, Integer line, String result, String railReference, String receipt,
-      String paymentId, Long railAmount, Long gatewayAmount, Long railFee, Long expectedFee, String currency,
+      String paymentId, String payoutId, String refundId, Long railAmount, Long gatewayAmount, Long railFee, Long expectedFee, String currency,
       boolean settledPayment, String exceptionId, String detail) {}
 
   /**
@@ -360,7 +443,8 @@ final class ReconciliationRuns {
    */
   Flux<ItemRow> items(String runId, String result, int limit, String startingAfter) {
     StringBuilder sql = new StringBuilder("""
-        SELECT id, run_id, line, result, rail_reference, receipt, payment_id, rail_amount_minor, gateway_amount_minor,
+        SELECT id, run_id, line, result, rail_reference, receipt, payment_id, payout_id, refund_id, rail_amount_minor,
+               gateway_amount_minor,
                rail_fee_minor, expected_fee_minor, currency, settled_payment, exception_id, detail
         FROM reconciliation_items WHERE run_id = :run""");
     if (result != null) {
@@ -379,8 +463,8 @@ final class ReconciliationRuns {
     }
     return spec.map(row -> new ItemRow(row.get("id", String.class), row.get("run_id", String.class),
             row.get("line", Integer.class), row.get("result", String.class), row.get("rail_reference", String.class),
-            row.get("receipt", String.class), row.get("payment_id", String.class),
-            row.get("rail_amount_minor", Long.class), row.get("gateway_amount_minor", Long.class),
+            row.get("receipt", String.class), row.get("payment_id", String.class), row.get("payout_id", String.class),
+            row.get("refund_id", String.class), row.get("rail_amount_minor", Long.class), row.get("gateway_amount_minor", Long.class),
             row.get("rail_fee_minor", Long.class), row.get("expected_fee_minor", Long.class),
             row.get("currency", String.class), Boolean.TRUE.equals(row.get("settled_payment", Boolean.class)),
             row.get("exception_id", String.class), row.get("detail", String.class)))

@@ -87,10 +87,12 @@ public final class StatementParser {
         }
         String paidIn = r.get(5).strip();
         String withdrawn = r.get(6).strip();
-        if (paidIn.isEmpty() || !withdrawn.isEmpty()) {
-          throw new StatementInvalidException(line, "only Paid In lines (collections) are reconciled; Withdrawn must be empty");
+        if (paidIn.isEmpty() == withdrawn.isEmpty()) {
+          throw new StatementInvalidException(line, "exactly one of Paid In and Withdrawn must be filled");
         }
-        long amount = amount(line, paidIn, CurrencyUnit.KES, "Paid In");
+        // Withdrawn: money out (a B2C payout, a reversal), negative in the line.
+        long amount = paidIn.isEmpty() ? -amount(line, withdrawn, CurrencyUnit.KES, "Withdrawn")
+            : amount(line, paidIn, CurrencyUnit.KES, "Paid In");
         String linked = r.get(9).strip();
         yield new StatementLine(line, linked.isEmpty() ? null : linked, receipt, amount, null, "KES", completed);
       }
@@ -112,7 +114,10 @@ public final class StatementParser {
         String reference = required(line, r, 0, "rail_reference");
         Instant at = isoTime(line, required(line, r, 2, "completed_at"), "completed_at");
         CurrencyUnit currency = currency(line, r.get(4));
-        long amount = amount(line, r.get(3), currency, "amount");
+        // A leading minus: money out (a payout or refund the rail paid), negative in the line.
+        String text = r.get(3).strip();
+        long amount = text.startsWith("-") ? -amount(line, text.substring(1), currency, "amount")
+            : amount(line, text, currency, "amount");
         Long fee = r.get(5).isBlank() ? null : fee(line, r.get(5), currency, "fee");
         String receipt = r.get(1).strip();
         yield new StatementLine(line, reference, receipt.isEmpty() ? null : receipt, amount, fee, currency.code(), at);

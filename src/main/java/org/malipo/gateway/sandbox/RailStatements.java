@@ -38,25 +38,35 @@ final class RailStatements {
         CurrencyUnit currency = CurrencyUnit.fromCode(e.currency()).orElseThrow();
         switch (format) {
           case MPESA_ORGANISATION_STATEMENT -> {
-            balance = Math.addExact(balance, e.amountMinor());
+            balance = e.moneyOut() ? Math.subtractExact(balance, e.amountMinor()) : Math.addExact(balance, e.amountMinor());
+            String amount = MajorUnits.format(e.amountMinor(), currency);
             printer.printRecord(e.receipt(), MPESA_TIME.format(e.completedAt()), MPESA_TIME.format(e.initiatedAt()),
-                "Online Payment from " + e.payer(), "Completed", MajorUnits.format(e.amountMinor(), currency), "",
-                MajorUnits.format(balance, currency), e.payer(), e.railReference());
+                (e.moneyOut() ? "Business Payment to " : "Online Payment from ") + e.payer(), "Completed",
+                e.moneyOut() ? "" : amount, e.moneyOut() ? amount : "", signed(balance, currency), e.payer(),
+                e.railReference());
           }
           case CARD_SETTLEMENT_FILE -> {
+            if (e.moneyOut()) {
+              continue; // the sandbox acquirers' refunds are not in their settlement files
+            }
             long fee = new Money(e.amountMinor(), currency).basisPoints(INTERCHANGE_BASIS_POINTS).amountMinor();
             printer.printRecord(e.railReference(), e.receipt(), iso(e.completedAt()),
                 MajorUnits.format(e.amountMinor(), currency), e.currency(), MajorUnits.format(fee, currency),
                 MajorUnits.format(e.amountMinor() - fee, currency));
           }
           case MALIPO_STATEMENT_CSV -> printer.printRecord(e.railReference(), e.receipt(), iso(e.completedAt()),
-              MajorUnits.format(e.amountMinor(), currency), e.currency(), "", e.payer());
+              (e.moneyOut() ? "-" : "") + MajorUnits.format(e.amountMinor(), currency), e.currency(), "", e.payer());
         }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e); // a StringWriter does not fail
     }
     return out.toString();
+  }
+
+  /** The running balance, which money out may take below zero (the sandbox's float is not modelled). */
+  private static String signed(long balanceMinor, CurrencyUnit currency) {
+    return (balanceMinor < 0 ? "-" : "") + MajorUnits.format(Math.abs(balanceMinor), currency);
   }
 
   private static String iso(Instant instant) {

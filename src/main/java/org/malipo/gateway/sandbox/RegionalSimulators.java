@@ -67,10 +67,12 @@ public final class RegionalSimulators {
    *     route (Flutterwave) can be seen taking over
    */
   /**
-   * Paystack and Flutterwave record their completed collections in {@code journal} (their
-   * statements). Airtel's and Orange's simulators do not yet (docs/reconciliation.md).
+   * The four simulators record their completed collections in {@code journal} (their statements,
+   * docs/reconciliation.md).
    */
   void journal(RailJournal journal) {
+    airtel.journal(journal);
+    orange.journal(journal);
     paystack.journal(journal);
     flutterwave.journal(journal);
   }

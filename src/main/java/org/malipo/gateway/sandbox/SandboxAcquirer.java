@@ -256,6 +256,12 @@ final class SandboxAcquirer {
       return error(400, "invalid_amount", "13");
     }
     boolean applied = completion ? approval.complete(request.amount()) : approval.reverse();
+    if (applied && completion) {
+      // The completion settles: the settlement file lists the captured (possibly partial) amount.
+      Instant now = clock.instant();
+      alphabetic(approval.currency()).ifPresent(code -> journal.record(new RailJournal.Entry(acquirer, authorizationId,
+          approval.approvalCode, approval.maskedCard, request.amount(), code, now, now)));
+    }
     String id = applied ? Ids.next(completion ? "cmp" : "rev") : null;
     Reply reply = new Reply(200, json.writeValueAsBytes(new AcquirerApi.OperationResponse(
         completion ? id : null, completion ? null : id, applied ? "00" : "12")));
@@ -283,18 +289,27 @@ final class SandboxAcquirer {
   private void remember(String acquirer, AuthorizationRequest request, Reply reply) {
     AuthorizationResponse answer = json.readValue(reply.body(), AuthorizationResponse.class);
     if ("00".equals(answer.responseCode())) {
-      approvals.put(acquirer + '\n' + answer.authorizationId(), new Approval(request.amount(), request.currency(),
-          REFUND_REFUSED_CARD.equals(request.card().number()), Boolean.FALSE.equals(request.capture())));
       String number = request.card().number();
+      String maskedCard = "**** " + number.substring(Math.max(0, number.length() - 4));
+      approvals.put(acquirer + '\n' + answer.authorizationId(), new Approval(request.amount(), request.currency(),
+          REFUND_REFUSED_CARD.equals(request.card().number()), Boolean.FALSE.equals(request.capture()),
+          answer.approvalCode(), maskedCard));
       Instant now = clock.instant();
-      // Field 49 is the ISO 4217 numeric code; settlement files carry the alphabetic one.
-      java.util.Arrays.stream(org.malipo.gateway.common.CurrencyUnit.values())
-          .filter(unit -> Integer.toString(unit.numericCode()).equals(request.currency().replaceFirst("^0+", "")))
-          .findFirst()
-          .filter(unit -> !Boolean.FALSE.equals(request.capture())) // a held authorization settles when completed
-          .ifPresent(unit -> journal.record(new RailJournal.Entry(acquirer, answer.authorizationId(), answer.approvalCode(),
-              "**** " + number.substring(Math.max(0, number.length() - 4)), request.amount(), unit.code(), now, now)));
+      // A held authorization (capture: false) settles when completed, for the completed amount
+      // (operate); a reversed or expired one never does.
+      if (!Boolean.FALSE.equals(request.capture())) {
+        alphabetic(request.currency()).ifPresent(code -> journal.record(new RailJournal.Entry(acquirer,
+            answer.authorizationId(), answer.approvalCode(), maskedCard, request.amount(), code, now, now)));
+      }
     }
+  }
+
+  /** Field 49 is the ISO 4217 numeric code; settlement files carry the alphabetic one. */
+  private static java.util.Optional<String> alphabetic(String numeric) {
+    return java.util.Arrays.stream(org.malipo.gateway.common.CurrencyUnit.values())
+        .filter(unit -> Integer.toString(unit.numericCode()).equals(numeric.replaceFirst("^0+", "")))
+        .findFirst()
+        .map(org.malipo.gateway.common.CurrencyUnit::code);
   }
 
   /**
@@ -306,12 +321,16 @@ final class SandboxAcquirer {
     private final long amount;
     private final String currency;
     private final boolean refundRefused;
+    private final String approvalCode;
+    private final String maskedCard;
     private final AtomicLong refunded = new AtomicLong();
     /** -1 while held; else the captured amount (0 once reversed). */
     private final AtomicLong captured;
 
-    Approval(long amount, String currency, boolean refundRefused, boolean held) {
+    Approval(long amount, String currency, boolean refundRefused, boolean held, String approvalCode, String maskedCard) {
       this.amount = amount;
+      this.approvalCode = approvalCode;
+      this.maskedCard = maskedCard;
       this.currency = currency;
       this.refundRefused = refundRefused;
       this.captured = new AtomicLong(held ? -1 : amount);

@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
+import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.JsonBodies;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -44,6 +45,7 @@ final class SandboxAirtel {
       .expireAfterWrite(Duration.ofHours(1)).build();
   private final Cache<String, Transaction> transactions = Caffeine.newBuilder().maximumSize(MAX_ENTRIES)
       .expireAfterWrite(Duration.ofHours(1)).build();
+  private volatile RailJournal journal = new RailJournal();
 
   /**
    * @param callbackUrl the callback URL configured on the Airtel app (the gateway's), or null
@@ -53,6 +55,11 @@ final class SandboxAirtel {
     this.clock = clock;
     this.callbackDelay = callbackDelay;
     this.callbackUrl = callbackUrl;
+  }
+
+  /** Records the collections this simulator completes in {@code journal} (the rail's statement). */
+  void journal(RailJournal journal) {
+    this.journal = journal;
   }
 
   private record Transaction(String id, String status, String responseCode, String airtelMoneyId, Instant finalAt) {}
@@ -98,12 +105,21 @@ final class SandboxAirtel {
     String id = transaction.path("id").asString();
     String msisdn = subscriber.path("msisdn").asString();
     Result result = resultFor(country, msisdn);
+    // The statement entry's amount is worked out before the customer's clock starts (finalAt below).
+    Long amountMinor = "TS".equals(result.status()) ? minor(transaction.path("amount").decimalValue(), currency) : null;
+    Instant receivedAt = clock.instant();
     Transaction created = new Transaction(id, result.status(), result.responseCode(),
         "MP" + Long.toString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE, 36).toUpperCase(),
         clock.instant().plus(callbackDelay));
     if (transactions.asMap().putIfAbsent(id, created) != null) {
       // A reused transaction id is refused; the first one stands.
       return reply(200, Map.of("status", status("200", "Duplicate transaction id", "ESB000041", "DP00800001000", false)));
+    }
+    if (amountMinor != null) {
+      // Decided now, completed when the simulated customer approves: the entry carries that time. A
+      // constant-time, lock-free append: nothing slow on the push's path (RailJournal).
+      journal.record(new RailJournal.Entry("airtel", id, created.airtelMoneyId(), country + msisdn, amountMinor,
+          currency, receivedAt, created.finalAt()));
     }
     String url = callbackUrl == null ? null : callbackUrl.get();
     SandboxMobileMoney.Callback callback = !result.callback() || url == null ? null
@@ -112,6 +128,16 @@ final class SandboxAirtel {
     answer.put("data", Map.of("transaction", Map.of("id", id, "status", "SUCCESS")));
     answer.put("status", status("200", "SUCCESS", "ESB000010", "DP00800001006", true));
     return new SandboxMobileMoney.Reply(200, json.writeValueAsBytes(answer), callback);
+  }
+
+  /** Minor units of a major-unit amount, or null when the currency is unknown or the amount has too many decimals. */
+  private static Long minor(java.math.BigDecimal major, String currency) {
+    CurrencyUnit unit = CurrencyUnit.fromCode(currency).orElse(null);
+    try {
+      return unit == null ? null : major.movePointRight(unit.exponent()).longValueExact();
+    } catch (ArithmeticException e) {
+      return null;
+    }
   }
 
   SandboxMobileMoney.Reply enquiry(String authorization, String id) {

@@ -46,10 +46,16 @@ final class SandboxOrange {
   /** payToken → payment, null request until paid. */
   private final Cache<String, Payment> payments = Caffeine.newBuilder().maximumSize(MAX_ENTRIES)
       .expireAfterWrite(Duration.ofHours(1)).build();
+  private volatile RailJournal journal = new RailJournal();
 
   SandboxOrange(Clock clock, Duration callbackDelay) {
     this.clock = clock;
     this.callbackDelay = callbackDelay;
+  }
+
+  /** Records the payments this simulator completes in {@code journal} (the rail's statement). */
+  void journal(RailJournal journal) {
+    this.journal = journal;
   }
 
   private record Payment(String payToken, String subscriberMsisdn, String amount, String orderId, String status,
@@ -103,6 +109,12 @@ final class SandboxOrange {
         "MP" + Integer.toString(ThreadLocalRandom.current().nextInt() & Integer.MAX_VALUE, 36).toUpperCase(),
         clock.instant().plus(callbackDelay));
     payments.put(payToken, paid);
+    if (!poor) {
+      // Orange Money's markets here are XOF and XAF (exponent 0): the amount is already in minor units.
+      Instant now = clock.instant();
+      journal.record(new RailJournal.Entry("orange", payToken, paid.txnid(), subscriber,
+          Long.parseLong(paid.amount()), currency(subscriber), now, paid.finalAt()));
+    }
     String notifUrl = request.path("notifUrl").asString("");
     SandboxMobileMoney.Callback callback = notifUrl.startsWith("http")
         ? new SandboxMobileMoney.Callback(HttpMethod.POST, notifUrl, notification(paid.payToken(), paid.status()), callbackDelay)
@@ -121,6 +133,11 @@ final class SandboxOrange {
       return reply(404, Map.of("message", "Transaction not found", "data", Map.of()));
     }
     return reply(200, Map.of("message", "Transaction retrieved", "data", data(payment, !clock.instant().isBefore(payment.finalAt()))));
+  }
+
+  /** The payer's currency by the wallet's country: Cameroon's wallets (237, nine digits from 6) pay XAF. */
+  private static String currency(String subscriber) {
+    return subscriber.matches("6\\d{8}") ? "XAF" : "XOF";
   }
 
   /** The real-format notification (tests that forge or repeat one). */

@@ -19,7 +19,9 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.JsonBodies;
+import org.malipo.gateway.reconciliation.MajorUnits;
 import org.malipo.gateway.sandbox.SandboxMobileMoney.Callback;
 import org.malipo.gateway.sandbox.SandboxMobileMoney.Reply;
 import tools.jackson.databind.JsonNode;
@@ -67,10 +69,21 @@ final class SandboxPayouts {
   private static final Cache<String, Transfer> refunds = cache();
   private static final Cache<String, AtomicLong> received = cache();
 
+  private final RailJournal journal;
+
   SandboxPayouts(SandboxMobileMoney collections, Clock clock, Duration resultDelay) {
+    this(collections, clock, resultDelay, new RailJournal());
+  }
+
+  /**
+   * As above, recording the money out this sandbox pays (B2C payouts, reversals, MoMo transfers)
+   * in {@code journal}, the rails' statements (docs/reconciliation.md).
+   */
+  SandboxPayouts(SandboxMobileMoney collections, Clock clock, Duration resultDelay, RailJournal journal) {
     this.collections = collections;
     this.clock = clock;
     this.resultDelay = resultDelay;
+    this.journal = journal;
   }
 
   private record B2c(String originatorId, String conversationId, long amountKes, String msisdn, String resultCode,
@@ -134,6 +147,11 @@ final class SandboxPayouts {
     if (b2c.asMap().putIfAbsent(originator, created) != null) {
       return reply(500, Map.of("requestId", id(), "errorCode", "500.002.1001",
           "errorMessage", "Duplicate OriginatorConversationID."));
+    }
+    if (created.receipt() != null) {
+      // Paid when its result is due (also for the payee whose result is never sent).
+      journal.record(new RailJournal.Entry("mpesa", conversationId, created.receipt(), msisdn,
+          Math.multiplyExact(amount.asLong(), 100L), "KES", clock.instant(), created.finalAt(), true));
     }
     Callback callback = created.sendsResult()
         ? new Callback(HttpMethod.POST, resultUrl, b2cResult(created), resultDelay) : null;
@@ -241,8 +259,17 @@ final class SandboxPayouts {
       return invalid("Invalid reversal request");
     }
     String key = request.path("Occasion").asString("");
-    Reversal reversal = reversals.asMap().computeIfAbsent(key.isEmpty() ? id() : key, k -> new Reversal(k,
-        "AG_R_" + Long.toHexString(ThreadLocalRandom.current().nextLong()), receipt("SR"), amount.asLong()));
+    String refundId = key.isEmpty() ? id() : key;
+    Reversal created = new Reversal(refundId, "AG_R_" + Long.toHexString(ThreadLocalRandom.current().nextLong()),
+        receipt("SR"), amount.asLong());
+    Reversal earlier = reversals.asMap().putIfAbsent(refundId, created);
+    Reversal reversal = earlier == null ? created : earlier;
+    if (earlier == null) {
+      // The money goes back to the payer when the result is due; the statement links the original receipt.
+      Instant now = clock.instant();
+      journal.record(new RailJournal.Entry("mpesa", transactionId, reversal.transactionId(), "Reversal",
+          Math.multiplyExact(amount.asLong(), 100L), "KES", now, now.plus(resultDelay), true));
+    }
     Map<String, Object> result = new LinkedHashMap<>();
     result.put("ResultType", 0);
     result.put("ResultCode", 0);
@@ -302,9 +329,26 @@ final class SandboxPayouts {
     if (transfers.asMap().putIfAbsent(referenceId, created) != null) {
       return reply(409, Map.of("code", "RESOURCE_ALREADY_EXIST", "message", "Duplicated reference id."));
     }
+    if (!fails) {
+      recordTransfer(referenceId, payee, request, created.finalAt());
+    }
     Callback callback = callbackUrl == null || callbackUrl.isBlank() ? null
         : new Callback(HttpMethod.PUT, callbackUrl, json.writeValueAsBytes(status(created, true, "payee")), resultDelay);
     return new Reply(202, new byte[0], callback);
+  }
+
+  /** Journals a successful MoMo transfer; an amount the currency cannot hold is left out of the statement. */
+  private void recordTransfer(String referenceId, String payee, JsonNode request, Instant paidAt) {
+    CurrencyUnit unit = CurrencyUnit.fromCode(request.path("currency").asString()).orElse(null);
+    if (unit == null) {
+      return;
+    }
+    try {
+      journal.record(new RailJournal.Entry("mtn_momo", referenceId, "", payee,
+          MajorUnits.parse(request.path("amount").asString(), unit), unit.code(), clock.instant(), paidAt, true));
+    } catch (IllegalArgumentException | ArithmeticException e) {
+      // e.g. "100.50" UGX: the rail takes it, its statement in whole UGX would not
+    }
   }
 
   Reply transferStatus(String authorization, String subscriptionKey, String referenceId) {

@@ -95,7 +95,7 @@ public final class SandboxServer implements AutoCloseable {
     this.latency = properties.acquirerLatency();
     this.apiKey = properties.acquirerApiKey();
     this.mobileMoney = new SandboxMobileMoney(Clock.systemUTC(), properties.callbackDelay(), journal);
-    this.payouts = new SandboxPayouts(mobileMoney, Clock.systemUTC(), properties.callbackDelay());
+    this.payouts = new SandboxPayouts(mobileMoney, Clock.systemUTC(), properties.callbackDelay(), journal);
     this.callbackRepeat = properties.callbackRepeat();
     this.regional = new RegionalSimulators(Clock.systemUTC(), properties.callbackDelay(), faults);
     regional.journal(journal);

@@ -38,6 +38,7 @@ class ReconciliationIntegrationTests extends IntegrationTest {
   @Autowired DatabaseClient db;
   @Autowired ApiClients clients;
   @Autowired JsonMapper json;
+  @Autowired org.malipo.gateway.ledger.SettlementJob settlement;
 
   private TestMerchant merchant;
 
@@ -227,7 +228,169 @@ class ReconciliationIntegrationTests extends IntegrationTest {
         .exchange().expectStatus().isBadRequest().expectBody().jsonPath("$.param").isEqualTo("action");
   }
 
+  @Test
+  void aHeldAuthorizationSettlesForWhatWasCapturedAndAVoidedOneNever() {
+    String partial = pay(card(5_000).replace("\"reference\"", "\"capture_method\": \"manual\", \"reference\""));
+    String voided = pay(card(4_000).replace("\"reference\"", "\"capture_method\": \"manual\", \"reference\""));
+    String held = pay(card(3_000).replace("\"reference\"", "\"capture_method\": \"manual\", \"reference\""));
+    for (String id : List.of(partial, voided, held)) {
+      awaitStatus(id, "requires_capture");
+    }
+    String rail = payment(partial).get("provider").asString();
+    List<String> before = statement(rail);
+    for (String id : List.of(partial, voided, held)) {
+      assertThat(lineIfAny(before, id)).as("a held authorization is not settled yet").isNull();
+    }
+    operate(partial, "capture", "{\"amount\": 3000}");
+    operate(voided, "cancel", "{}");
+    awaitStatus(partial, "succeeded");
+    awaitStatus(voided, "canceled");
+
+    List<String> lines = statement(rail);
+    assertThat(lineIfAny(lines, voided)).as("a voided authorization never settles").isNull();
+    assertThat(lineIfAny(lines, held)).as("a held authorization is not settled yet").isNull();
+    String captured = lineOf(lines, partial);
+    assertThat(captured.split(",")[3]).as("the settled amount is the captured one").isEqualTo("30.00");
+
+    JsonNode run = upload(rail, lines.getFirst() + "\n" + captured + "\n", 201);
+    assertThat(run.get("counts").get("matched").asInt()).isEqualTo(1);
+    assertThat(run.get("counts").get("amount_mismatch").asInt()).isZero();
+    JsonNode item = itemsByPayment(run.get("id").asString()).get(partial);
+    assertThat(item.get("result").asString()).isEqualTo("matched");
+    assertThat(item.get("gateway_amount").asLong()).isEqualTo(3_000);
+    assertThat(itemsByPayment(run.get("id").asString())).doesNotContainKeys(voided, held);
+  }
+
+  @Test
+  void payoutsAndRefundsAreWithdrawnLinesMatchedAgainstTheGatewaysMoneyOut() {
+    TestMerchant payer = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "admin",
+        "refunds:write", "payouts:write", "payouts:read");
+    merchant = payer;
+    String funding = pay(card(1_000_000));
+    awaitStatus(funding, "succeeded");
+    settlement.settleDue(Duration.ZERO, payer.merchantId()).block(DB);
+    String collected = pay(mpesa("+254708374149", 200_000));
+    awaitStatus(collected, "succeeded");
+    String refund = moneyOut("/v1/payments/" + collected + "/refunds", "{\"amount\": 50000}");
+    List<String> payouts = new ArrayList<>();
+    for (long amount : new long[] {50_000, 60_000, 70_000}) {
+      payouts.add(moneyOut("/v1/payouts", """
+          {"amount": %d, "currency": "KES", "destination": {"type": "mobile_money", "operator": "mpesa",
+           "msisdn": "+254708374149"}}""".formatted(amount)));
+    }
+    awaitSucceeded("refunds", refund);
+    payouts.forEach(id -> awaitSucceeded("payouts", id));
+    long unexplainedBefore = unexplainedSuspense();
+
+    List<String> lines = statement("mpesa");
+    String refundLine = lineWith(lines, reference("refunds", refund));
+    String[] lineOf = payouts.stream().map(id -> lineWith(lines, reference("payouts", id))).toArray(String[]::new);
+    assertThat(refundLine).contains(",Completed,,500.00,");
+    assertThat(lineOf[0]).contains("Business Payment to 254708374149").contains(",Completed,,500.00,");
+    // The first payout and the refund as the rail wrote them, the second's Withdrawn altered, the third deleted.
+    String edited = lines.getFirst() + "\r\n" + lineOf[0] + "\r\n"
+        + lineOf[1].replace(",Completed,,600.00,", ",Completed,,610.00,") + "\r\n" + refundLine + "\r\n";
+    JsonNode run = upload("mpesa", edited, 201);
+    String runId = run.get("id").asString();
+    assertThat(run.get("counts").get("matched").asInt()).isEqualTo(2);
+    assertThat(run.get("counts").get("amount_mismatch").asInt()).isEqualTo(1);
+    assertThat(run.get("counts").get("missing_in_gateway").asInt()).isZero();
+    assertThat(run.get("totals").get("rail_amount").asLong()).as("net: money out is negative")
+        .isEqualTo(-(50_000 + 61_000 + 50_000));
+    Map<String, JsonNode> items = new java.util.HashMap<>();
+    items(runId, null).forEach(item -> {
+      for (String field : List.of("payout_id", "refund_id")) {
+        if (item.has(field)) {
+          items.put(item.get(field).asString(), item);
+        }
+      }
+    });
+    assertThat(items.get(payouts.get(0)).get("result").asString()).isEqualTo("matched");
+    assertThat(items.get(payouts.get(0)).get("rail_amount").asLong()).isEqualTo(-50_000);
+    assertThat(items.get(payouts.get(1)).get("result").asString()).isEqualTo("amount_mismatch");
+    assertThat(items.get(payouts.get(2)).get("result").asString()).isEqualTo("missing_in_rail");
+    assertThat(items.get(refund).get("result").asString()).isEqualTo("matched");
+    assertThat(items.get(refund).has("payment_id")).as("a refund item names its refund only").isFalse();
+
+    // Matched money out clears the clearing account the other way: D clearing, C bank.
+    String entry = run.get("journal_entry").asString();
+    assertThat(count("SELECT count(*) FROM postings WHERE entry_id = '" + entry
+        + "' AND account_id = 'rail:mpesa:clearing:KES' AND direction = 'D'")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM postings WHERE entry_id = '" + entry
+        + "' AND account_id = 'bank:mpesa:settlement:KES' AND direction = 'C'")).isEqualTo(1);
+    // The rail paid 10.00 more than the payout: suspense is short by it until resolved.
+    String mismatch = caseOf(payouts.get(1));
+    String missing = caseOf(payouts.get(2));
+    assertThat(count("SELECT suspense_minor FROM payment_exceptions WHERE id = '" + mismatch + "'")).isEqualTo(-1_000);
+    assertThat(count("SELECT clearing_minor FROM payment_exceptions WHERE id = '" + missing + "'")).isEqualTo(-70_000);
+    assertThat(count("SELECT count(*) FROM payment_exceptions WHERE id = '" + missing + "' AND evidence->>'payout_id' = '"
+        + payouts.get(2) + "'")).isEqualTo(1);
+    assertThat(unexplainedSuspense()).isEqualTo(unexplainedBefore);
+    assertThat(LedgerAudit.trialBalanceDifference(db)).isZero();
+
+    resolve(mismatch, "refund_payer", 422); // v < 0: nothing held to give back
+    resolve(mismatch, "write_off", 200);
+    resolve(missing, "accept_gateway", 200);
+    assertThat(unexplainedSuspense()).isEqualTo(unexplainedBefore);
+    assertThat(count("SELECT count(*) FROM payment_exceptions WHERE id IN ('" + mismatch + "', '" + missing
+        + "') AND resolved_at IS NULL")).isZero();
+    assertThat(LedgerAudit.trialBalanceDifference(db)).isZero();
+
+    // The deleted payout on a later statement: matched then, its missing case already closed, nothing twice.
+    JsonNode later = upload("mpesa", lines.getFirst() + "\r\n" + lineOf[2] + "\r\n" + lineOf[0] + "\r\n", 201);
+    assertThat(later.get("counts").get("matched").asInt()).isEqualTo(1);
+    assertThat(later.get("counts").get("missing_in_gateway").asInt()).as("the first payout again").isEqualTo(1);
+    assertThat(LedgerAudit.trialBalanceDifference(db)).isZero();
+  }
+
   // --- helpers ---------------------------------------------------------------------------------
+
+  private String moneyOut(String path, String body) {
+    return json.readTree(web.post().uri(path).headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON).bodyValue(body)
+        .exchange().expectStatus().isCreated().expectBody().returnResult().getResponseBody()).get("id").asString();
+  }
+
+  private void awaitSucceeded(String table, String id) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (count("SELECT count(*) FROM " + table + " WHERE id = '" + id + "' AND status = 'succeeded'") == 0) {
+      assertThat(System.nanoTime()).as("%s %s never succeeded", table, id).isLessThan(deadline);
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  private String reference(String table, String id) {
+    return db.sql("SELECT rail_reference FROM " + table + " WHERE id = :id").bind("id", id)
+        .map(row -> row.get(0, String.class)).one().block(DB);
+  }
+
+  private static String lineWith(List<String> lines, String reference) {
+    return lines.stream().filter(line -> line.contains(reference)).findFirst()
+        .orElseThrow(() -> new AssertionError("no statement line has " + reference + ":\n" + String.join("\n", lines)));
+  }
+
+  private String caseOf(String payoutId) {
+    return db.sql("SELECT id FROM payment_exceptions WHERE payout_id = :id AND resolved_at IS NULL").bind("id", payoutId)
+        .map(row -> row.get(0, String.class)).one().block(DB);
+  }
+
+  private void operate(String paymentId, String action, String body) {
+    web.post().uri("/v1/payments/" + paymentId + "/" + action).headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue(body).exchange().expectStatus().is2xxSuccessful();
+  }
+
+  /** The statement line of a payment, or null when the statement has none. */
+  private String lineIfAny(List<String> lines, String paymentId) {
+    String reference = db.sql("SELECT rail_reference FROM payment_attempts WHERE payment_id = :id AND rail_reference IS NOT NULL")
+        .bind("id", paymentId).map(row -> row.get(0, String.class)).first().block(DB);
+    return lines.stream().filter(line -> line.contains(reference)).findFirst().orElse(null);
+  }
 
   private static String mpesa(String msisdn, long amount) {
     return """

@@ -14,6 +14,7 @@ class StatementParserUnitTests {
 
   private static final String MPESA_HEADER = "Receipt No.,Completion Time,Initiation Time,Details,Transaction Status,"
       + "Paid In,Withdrawn,Balance,Other Party Info,Linked Transaction ID\r\n";
+  private static final String MALIPO_HEADER = "rail_reference,receipt,completed_at,amount,currency,fee,payer\n";
   private static final String CARD_HEADER = "rail_reference,authorization_code,transaction_time,amount,currency,interchange_fee,net\n";
 
   private static List<StatementLine> parse(StatementFormat format, String text) {
@@ -26,6 +27,19 @@ class StatementParserUnitTests {
         + "SBX1A,2026-12-07 13:45:12,2026-12-07 13:45:10,\"Online Payment from 254708374149, Jane\",Completed,\"1,550.00\",,1550.00,254708374149,ws_CO_1\r\n");
     assertThat(lines).containsExactly(new StatementLine(2, "ws_CO_1", "SBX1A", 155_000, null, "KES",
         Instant.parse("2026-12-07T10:45:12Z")));
+  }
+
+  @Test
+  void readsMoneyOutAsNegativeLines() {
+    List<StatementLine> mpesa = parse(StatementFormat.MPESA_ORGANISATION_STATEMENT, MPESA_HEADER
+        + "SB1,2026-12-07 13:45:12,2026-12-07 13:45:10,Business Payment to 254708374149,Completed,,\"1,000.00\",-1000.00,254708374149,AG_1\r\n");
+    assertThat(mpesa).containsExactly(new StatementLine(2, "AG_1", "SB1", -100_000, null, "KES",
+        Instant.parse("2026-12-07T10:45:12Z")));
+    assertThat(mpesa.getFirst().moneyOut()).isTrue();
+    List<StatementLine> malipo = parse(StatementFormat.MALIPO_STATEMENT_CSV, MALIPO_HEADER
+        + "ref_1,r1,2026-12-07T10:00:00Z,-5000,XOF,,2250707000000\n");
+    assertThat(malipo).containsExactly(new StatementLine(2, "ref_1", "r1", -5_000, null, "XOF",
+        Instant.parse("2026-12-07T10:00:00Z")));
   }
 
   @Test
@@ -50,7 +64,13 @@ class StatementParserUnitTests {
     assertLine(StatementFormat.CARD_SETTLEMENT_FILE, CARD_HEADER, 1, "no transaction");
     assertLine(StatementFormat.CARD_SETTLEMENT_FILE, CARD_HEADER + ok + "\"auth_2,1\n", 3, "CSV");
     assertLine(StatementFormat.MPESA_ORGANISATION_STATEMENT, MPESA_HEADER
-        + "SBX1,2026-12-07 13:45:12,,x,Completed,,100.00,0.00,2547,\r\n", 2, "Withdrawn");
+        + "SBX1,2026-12-07 13:45:12,,x,Completed,5.00,100.00,0.00,2547,\r\n", 2, "Withdrawn");
+    assertLine(StatementFormat.MPESA_ORGANISATION_STATEMENT, MPESA_HEADER
+        + "SBX1,2026-12-07 13:45:12,,x,Completed,,,0.00,2547,\r\n", 2, "Withdrawn");
+    assertLine(StatementFormat.MPESA_ORGANISATION_STATEMENT, MPESA_HEADER
+        + "SBX1,2026-12-07 13:45:12,,x,Completed,,-100.00,0.00,2547,\r\n", 2, "Withdrawn");
+    assertLine(StatementFormat.MALIPO_STATEMENT_CSV, MALIPO_HEADER + "ref_1,r,2026-12-07T10:00:00Z,--5,XOF,,x\n", 2, "amount");
+    assertLine(StatementFormat.MALIPO_STATEMENT_CSV, MALIPO_HEADER + "ref_1,r,2026-12-07T10:00:00Z,-0,XOF,,x\n", 2, "amount");
     assertLine(StatementFormat.MPESA_ORGANISATION_STATEMENT, MPESA_HEADER
         + "SBX1,07/12/2026,,x,Completed,1.00,,1.00,2547,\r\n", 2, "Completion Time");
     assertLine(StatementFormat.MPESA_ORGANISATION_STATEMENT, MPESA_HEADER

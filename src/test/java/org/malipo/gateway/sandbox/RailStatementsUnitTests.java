@@ -46,6 +46,26 @@ class RailStatementsUnitTests {
   }
 
   @Test
+  void moneyOutIsWithdrawnOnMpesaAndNegativeInMalipoCsvAndAbsentFromCardFiles() {
+    RailJournal.Entry in = new RailJournal.Entry("mpesa", "ws_CO_1", "SBX1A", "254708374149", 155_000, "KES", AT, AT);
+    RailJournal.Entry out = new RailJournal.Entry("mpesa", "AG_1", "SB1", "254708374149", 200_000, "KES", AT, AT, true);
+    String mpesa = RailStatements.render(StatementFormat.MPESA_ORGANISATION_STATEMENT, List.of(in, out));
+    assertThat(mpesa).contains("SB1,2026-12-07 13:45:12,2026-12-07 13:45:12,Business Payment to 254708374149,Completed,,"
+        + "2000.00,-450.00,254708374149,AG_1");
+    assertThat(StatementParser.parse(StatementFormat.MPESA_ORGANISATION_STATEMENT, mpesa.getBytes(StandardCharsets.UTF_8)))
+        .last().isEqualTo(new StatementLine(3, "AG_1", "SB1", -200_000, null, "KES", AT));
+    String momo = RailStatements.render(StatementFormat.MALIPO_STATEMENT_CSV,
+        List.of(new RailJournal.Entry("mtn_momo", "0f8e", "", "256770000000", 50_000, "UGX", AT, AT, true)));
+    assertThat(momo).contains("0f8e,,2026-12-07T10:45:12Z,-50000,UGX,,256770000000");
+    assertThat(StatementParser.parse(StatementFormat.MALIPO_STATEMENT_CSV, momo.getBytes(StandardCharsets.UTF_8)))
+        .containsExactly(new StatementLine(2, "0f8e", null, -50_000, null, "UGX", AT));
+    String card = RailStatements.render(StatementFormat.CARD_SETTLEMENT_FILE, List.of(
+        new RailJournal.Entry("acquirer_a", "auth_1", "123456", "**** 4242", 1_550, "KES", AT, AT),
+        new RailJournal.Entry("acquirer_a", "auth_2", "654321", "**** 4242", 1_000, "KES", AT, AT, true)));
+    assertThat(card).doesNotContain("auth_2");
+  }
+
+  @Test
   void theJournalKeepsTheDayAndDropsTheOldestPastItsBound() {
     RailJournal journal = new RailJournal();
     for (int i = 0; i < RailJournal.MAX_ENTRIES + 5; i++) {
