@@ -53,7 +53,11 @@ public final class SimulationPayments {
             : captures.cancel(principal, paymentId, key, bytes))
         .map(answer -> new Answer(answer.status(), answer.body(), null, null, answer.replayed()))
         .onErrorResume(ApiProblem.class, problem -> Mono.just(new Answer(problem.code().status().value(), null,
-            problem.code().wireName(), problem.extensions().get("payment_id"), false)));
+            problem.code().wireName(), problem.extensions().get("payment_id"), false)))
+        // The controller's ProblemExceptionHandler answers a database away as 503 service_unavailable.
+        .onErrorResume(error -> error instanceof org.springframework.dao.TransientDataAccessException
+                || error instanceof org.springframework.dao.DataAccessResourceFailureException,
+            error -> Mono.just(new Answer(503, null, "service_unavailable", null, false)));
   }
 
   /**
