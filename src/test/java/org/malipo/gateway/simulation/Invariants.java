@@ -19,7 +19,9 @@ import org.springframework.r2dbc.core.DatabaseClient;
  * database (read with the gateway's own client, outside any fault) and against the rails' truth
  * ({@link RailWorld}: what was really charged). Ledger-wide checks run after every step of a seed,
  * scoped to the seed's merchants (earlier seeds' rows are frozen); the per-payment checks run once
- * a batch has passed its deadline. Each failed check is reported with the invariant's number.
+ * a batch has passed its deadline, with issue 20's hold checks (captured at most authorized, each
+ * hold released exactly once, held and authorized accounts back to the open authorizations, no
+ * capture or void sent twice). Each failed check is reported with the invariant's number.
  *
  * <p>Not checked here: 6 (refunds) and 13 (webhooks), which the simulation does not drive; 12's
  * publication to Kafka (the outbox rows are checked, not the relay).

@@ -38,7 +38,8 @@ import reactor.util.context.Context;
  * held rail answers released or timed out, requests reaching the rail late, customers answering
  * pushes, callbacks (the rail's, duplicated, reordered, late, forged, with another amount),
  * reconciler and callback-processor passes, client retries with the same key and instance
- * crashes; then settling rounds in which time passes, the reconciler and the callback processor
+ * crashes, 3-D Secure results (and their replays, or a cancel) and the capture or void of a held
+ * authorization (issue 20); then settling rounds in which time passes, the reconciler and the callback processor
  * run (phase C); then the exception window passes (phase D); then late callbacks and a final
  * retry of every client (phase E); then the checks (phase F), which also run after every step.
  *
