@@ -372,7 +372,11 @@ final class Invariants {
             "INVARIANTS 8: " + who + " is " + status + " but its key is " + row.get("state") + " "
                 + row.get("response_status") + " " + (body == null ? null : group(BODY_STATUS, body)));
       } else {
-        check("in_progress".equals(row.get("state")) || status.equals("pending") && "pending".equals(group(BODY_STATUS, body)),
+        // Or completed with the first answer: pending, or requires_action (3-D Secure completes the
+        // key with it; the authorization after the result may still be open).
+        String first = group(BODY_STATUS, body);
+        check("in_progress".equals(row.get("state")) || status.equals("pending") && "pending".equals(first)
+                || "requires_action".equals(first) && types.contains("requires_action"),
             "INVARIANTS 8: " + who + " is " + status
             + " but its key is already " + row.get("state"));
       }
