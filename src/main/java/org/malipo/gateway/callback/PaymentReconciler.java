@@ -133,7 +133,13 @@ final class PaymentReconciler extends BackgroundJob {
   private Mono<Void> checkProcessing(DuePayment due) {
     if (due.attempt().attemptId() == null) {
       count("never_sent", "failed");
-      return tx.transactional(resolutions.failNeverSent(due.attempt().paymentId())).then();
+      String paymentId = due.attempt().paymentId();
+      // An instance that died between sealing a 3-D Secure card and the requires_action write
+      // leaves the card in Redis: it goes with the payment's failure, not at its TTL (only then: a
+      // payment that moved on meanwhile may be a live requires_action).
+      return tx.transactional(resolutions.failNeverSent(paymentId))
+          .filter(result -> result == PaymentResolutions.Result.APPLIED && threeDSecure != null)
+          .flatMap(applied -> threeDSecure.forgetSealedCard(paymentId));
     }
     return query(due).flatMap(outcome -> switch (outcome) {
       case RailOutcome.Approved a -> apply(due, a, "processing", "approved");

@@ -111,6 +111,12 @@ final class OperationRepository {
     return statement.execute(db);
   }
 
+  /** The stored outcome of an operation ({@code in_flight}, {@code approved}, ...), or empty when there is none. */
+  Mono<String> outcomeOf(String operationId) {
+    return db.sql("SELECT outcome FROM payment_operations WHERE id = :id").bind("id", operationId)
+        .map(row -> row.get("outcome", String.class)).one();
+  }
+
   /**
    * The rail and rail reference of the payment's approved authorization, or empty when it has none.
    */

@@ -312,7 +312,18 @@ public final class PaymentCaptures {
         .retryWhen(Retry.backoff(3, Duration.ofMillis(50)).maxBackoff(Duration.ofMillis(500))
             .filter(error -> !(error instanceof DataIntegrityViolationException) && !(error instanceof IllegalStateException)))
         .doOnSuccess(done -> outbox.committed())
-        .thenReturn(new Answer(OK, body, false));
+        .thenReturn(new Answer(OK, body, false))
+        // A retry whose guard fails because an earlier try committed and only its answer was lost:
+        // this operation's move is in, so the payment as it stands is the answer (never a 500).
+        .onErrorResume(IllegalStateException.class, lost -> operations.outcomeOf(answer.operationId())
+            .filter(answer.outcome()::equals)
+            .flatMap(done -> payments.find(current.merchantId(), current.id()))
+            .filter(stands -> stands.status() == result.status())
+            .map(stands -> {
+              outbox.committed();
+              return new Answer(OK, json.writeValueAsString(PaymentView.of(stands)), false);
+            })
+            .switchIfEmpty(Mono.error(lost)));
   }
 
   /** The operation's answer and, when a request holds the key, its problem answer; the payment does not move. */

@@ -122,10 +122,25 @@ public final class ThreeDSecure {
 
   /**
    * The card a payment authenticates with, as the access control server sees it (the issuer's
-   * rule looks at the number); empty when none is held (unknown payment, or past the timeout).
+   * rule looks at the number); empty when none is held (unknown payment, or past the timeout) or
+   * the payment is not {@code requires_action} (a card sealed by an instance that died before the
+   * {@code requires_action} write, or not yet released after the payment moved on, is never shown).
    */
   public Mono<CardData> cardUnderAuthentication(String paymentId) {
-    return cards.heldForAuthentication(paymentId).onErrorResume(error -> Mono.empty());
+    return payments.findById(paymentId)
+        .filter(payment -> payment.status() == PaymentStatus.REQUIRES_ACTION)
+        .flatMap(payment -> cards.heldForAuthentication(paymentId))
+        .onErrorResume(error -> Mono.empty());
+  }
+
+  /**
+   * Deletes the card sealed for a payment's authentication, if any (best effort: its TTL, at most
+   * {@code malipo.payments.authentication-timeout}, bounds it anyway). For the reconciler, when it
+   * fails a payment left {@code processing} without an attempt: an instance may have died between
+   * sealing the card and the {@code requires_action} write.
+   */
+  public Mono<Void> forgetSealedCard(String paymentId) {
+    return cards.releaseHeld(paymentId).onErrorResume(error -> Mono.empty());
   }
 
   /** A verified result: the payment, whether its customer passed, the result's id and expiry. */
@@ -190,8 +205,9 @@ public final class ThreeDSecure {
         .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.NOT_FOUND, "No such payment: " + result.paymentId())))
         .flatMap(payment -> {
           if (payment.status() != PaymentStatus.REQUIRES_ACTION) {
-            // A duplicate or late result: the payment already moved on (another result, cancel, timeout).
-            return Mono.just(payment);
+            // A duplicate or late result: the payment already moved on (another result, cancel,
+            // timeout, or never reached requires_action); a card still sealed for it is forgotten.
+            return forgetSealedCard(payment.id()).thenReturn(payment);
           }
           Mono<Payment> moved = !result.authenticated()
               ? pipeline.failAuthentication(payment, Payment.Failure.AUTHENTICATION_FAILED)

@@ -44,6 +44,8 @@ final class FaultyDatabase {
     OUTCOME,
     /** A row lock taken by the reconciler or callback processor before it writes. */
     LOCK,
+    /** The claim-and-intent statement of a capture or void (or an expiry's void intent). */
+    OPERATION,
     /** Anything else (reads, inbox, claims of due payments, exceptions). */
     OTHER;
 
@@ -59,6 +61,9 @@ final class FaultyDatabase {
       }
       if (sql.contains("FOR UPDATE OF p")) {
         return LOCK;
+      }
+      if (sql.contains("operation_intent AS")) {
+        return OPERATION;
       }
       return OTHER;
     }

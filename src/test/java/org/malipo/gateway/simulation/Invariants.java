@@ -19,7 +19,9 @@ import org.springframework.r2dbc.core.DatabaseClient;
  * database (read with the gateway's own client, outside any fault) and against the rails' truth
  * ({@link RailWorld}: what was really charged). Ledger-wide checks run after every step of a seed,
  * scoped to the seed's merchants (earlier seeds' rows are frozen); the per-payment checks run once
- * a batch has passed its deadline. Each failed check is reported with the invariant's number.
+ * a batch has passed its deadline, with issue 20's hold checks (captured at most authorized, each
+ * hold released exactly once, held and authorized accounts back to the open authorizations, no
+ * capture or void sent twice). Each failed check is reported with the invariant's number.
  *
  * <p>Not checked here: 6 (refunds) and 13 (webhooks), which the simulation does not drive; 12's
  * publication to Kafka (the outbox rows are checked, not the relay).
@@ -27,7 +29,10 @@ import org.springframework.r2dbc.core.DatabaseClient;
 final class Invariants {
 
   private static final Duration QUERY = Duration.ofSeconds(30);
-  private static final Set<String> FINAL = Set.of("succeeded", "failed");
+  private static final Set<String> FINAL = Set.of("succeeded", "failed", "canceled");
+  /** An event history: created, maybe a 3-D Secure wait, maybe pending, then how it ended (issue 20's paths too). */
+  private static final Pattern HISTORY = Pattern.compile(
+      "created( requires_action)?( pending)?( (succeeded|failed( late_funds)?|canceled|requires_capture( captured| canceled)?))?");
   private static final Pattern BODY_ID = Pattern.compile("\"id\":\"(pay_[0-9a-f]+)\"");
   private static final Pattern BODY_STATUS = Pattern.compile("\"status\":\"([a-z_]+)\"");
 
@@ -142,6 +147,44 @@ final class Invariants {
     }
   }
 
+  /**
+   * Issue 20, INVARIANTS 5 and 6 as ADR 0082 extends them, after each batch: a captured amount is
+   * at most the authorized amount; a held payment has one hold and no release, a payment that was
+   * held and is final one hold and one release (released exactly once: captured, voided or
+   * expired), any other none; each merchant's held account and each rail's authorized account
+   * equal the amounts of the {@code requires_capture} payments (zero once they are final).
+   */
+  private void holds(Map<String, Object> seed) {
+    List<Map<String, Object>> wrong = rows("""
+        SELECT p.id, p.status, p.capture_method, p.amount_minor, p.amount_captured_minor, h.holds, h.releases
+        FROM payments p, LATERAL (SELECT count(*) FILTER (WHERE e.kind = 'hold') AS holds,
+                                         count(*) FILTER (WHERE e.kind = 'hold_release') AS releases
+                                  FROM journal_entries e WHERE e.payment_id = p.id) h
+        WHERE p.merchant_id = ANY(:merchants) AND (
+            coalesce(p.amount_captured_minor, 0) > p.amount_minor
+            OR p.status = 'requires_capture' AND (h.holds <> 1 OR h.releases <> 0)
+            OR p.status IN ('succeeded', 'canceled') AND p.authorized_at IS NOT NULL AND p.capture_method = 'manual'
+                AND (h.holds <> 1 OR h.releases <> 1)
+            OR h.holds > 1 OR h.releases > h.holds
+            OR p.capture_method <> 'manual' AND (h.holds <> 0 OR h.releases <> 0))""", seed);
+    check(wrong.isEmpty(), "INVARIANTS 5/6: payments whose captured amount or hold entries are wrong (captured more than"
+        + " authorized, a hold not released exactly once, or released while held): " + wrong);
+    List<Map<String, Object>> held = rows("""
+        SELECT a.id, coalesce(sum(CASE WHEN t.direction = a.normal_side THEN t.amount_minor ELSE -t.amount_minor END), 0)
+                   AS balance,
+               coalesce((SELECT sum(p.amount_minor) FROM payments p WHERE p.status = 'requires_capture'
+                         AND (a.id = 'merchant:' || p.merchant_id || ':held:' || p.currency
+                              OR a.id = 'rail:' || p.provider || ':authorized:' || p.currency)), 0) AS open
+        FROM ledger_accounts a LEFT JOIN postings t ON t.account_id = a.id
+        WHERE a.id LIKE ANY(:patterns) GROUP BY a.id""",
+        Map.of("patterns", java.util.stream.Stream.concat(java.util.Arrays.stream(merchants).map(m -> "merchant:" + m
+            + ":held:%"), java.util.stream.Stream.of("rail:sim_card_%:authorized:%")).toArray(String[]::new)));
+    for (Map<String, Object> account : held) {
+      check(number(account.get("balance")) == number(account.get("open")), "INVARIANTS 6: account " + account.get("id")
+          + " holds " + account.get("balance") + ", the open authorizations are " + account.get("open"));
+    }
+  }
+
   /** At the end of a seed: the whole database's ledger, as LedgerAudit reads it. */
   void wholeLedger() {
     List<Map<String, Object>> currencies = rows("""
@@ -158,6 +201,7 @@ final class Invariants {
 
   /** Once a batch is past its deadline: every payment's checks, against the database and the rails' truth. */
   void batch(List<OrchestratorSimulation.Run> batch, java.util.Collection<Long> findable) {
+    holds(Map.of("merchants", merchants));
     List<String> cards = new ArrayList<>();
     List<String> keys = new ArrayList<>();
     for (OrchestratorSimulation.Run run : batch) {
@@ -200,7 +244,8 @@ final class Invariants {
   private void payment(OrchestratorSimulation.Run run) {
     String who = "payment p" + run.plan.index;
     List<Map<String, Object>> found = rows("""
-        SELECT id, status, failure_code, amount_minor, fee_minor, attempts_started, merchant_id FROM payments
+        SELECT id, status, failure_code, amount_minor, fee_minor, attempts_started, merchant_id, capture_method,
+            amount_captured_minor, cancellation_reason, authorized_at FROM payments
         WHERE merchant_id = :merchant AND idempotency_key = :key""", Map.of("merchant", run.merchantId, "key", run.key));
     check(found.size() == 1, "INVARIANTS 8: " + found.size() + " payments for " + who + "'s idempotency key");
     if (found.size() != 1) {
@@ -211,6 +256,8 @@ final class Invariants {
     String status = (String) payment.get("status");
     String failure = (String) payment.get("failure_code");
     long amount = number(payment.get("amount_minor"));
+    boolean manual = "manual".equals(payment.get("capture_method"));
+    long captured = status.equals("succeeded") && manual ? number(payment.get("amount_captured_minor")) : amount;
     Map<String, Object> byId = Map.of("id", id);
     check(amount == run.plan.amountMinor, "INVARIANTS 3: " + who + " stored " + amount + ", asked " + run.plan.amountMinor);
     check(number(payment.get("fee_minor")) >= 0 && number(payment.get("fee_minor")) <= amount,
@@ -238,8 +285,10 @@ final class Invariants {
     // 5: one capture per success, for the amount; none otherwise.
     check(status.equals("succeeded") ? captures == 1 : captures == 0,
         "INVARIANTS 5: " + who + " is " + status + " with " + captures + " captures");
-    entries.stream().filter(e -> "capture".equals(e.get("kind"))).forEach(e -> check(number(e.get("debits")) == amount,
-        "INVARIANTS 3/5: " + who + "'s capture is for " + e.get("debits") + ", the payment for " + amount));
+    entries.stream().filter(e -> "capture".equals(e.get("kind"))).forEach(e -> check(number(e.get("debits")) == captured,
+        "INVARIANTS 3/5: " + who + "'s capture is for " + e.get("debits") + ", the payment's captured amount " + captured));
+    check(manual == run.plan.manual, "INVARIANTS 3: " + who + " has capture_method " + payment.get("capture_method"));
+    operations(run, who, id, status, manual, captured, payment.get("cancellation_reason"));
 
     // 9, and where the money really is: the rails' truth against the ledger.
     List<RailWorld.Truth> truths = world.attempts(run.plan.index).stream()
@@ -250,8 +299,9 @@ final class Invariants {
     boolean openCase = !cases.isEmpty();
     if (!charged.isEmpty()) {
       RailWorld.Truth money = charged.getFirst();
-      boolean recorded = status.equals("succeeded") && attempts.stream().anyMatch(a -> money.attemptId.equals(a.get("id"))
-          && "approved".equals(a.get("outcome")));
+      // A held authorization is final when captured, or voided (canceled): never as a failure.
+      boolean recorded = (status.equals("succeeded") || manual && status.equals("canceled"))
+          && attempts.stream().anyMatch(a -> money.attemptId.equals(a.get("id")) && "approved".equals(a.get("outcome")));
       check(recorded || lateFunds || openCase, "INVARIANTS 5/11: " + money.rail + " charged " + who + " (attempt "
           + money.number + ") but it is " + status + (failure == null ? "" : " " + failure)
           + " with no late-funds entry and no open exception");
@@ -284,6 +334,8 @@ final class Invariants {
       boolean why = switch (Objects.requireNonNullElse(failure, "")) {
         case "risk_declined" -> attempts.isEmpty();
         case "provider_unavailable" -> nothingSent;
+        // 3-D Secure failed or was never answered: nothing was sent to a rail.
+        case "authentication_failed", "authentication_timeout" -> attempts.isEmpty() && run.plan.challenge != null;
         default -> attempts.stream().anyMatch(a -> "declined".equals(a.get("outcome")));
       };
       check(why, "INVARIANTS 7: " + who + " failed " + failure + " but its attempts say " + outcomes(attempts));
@@ -303,6 +355,10 @@ final class Invariants {
           + types.get(i) + " names merchant " + events.get(i).get("merchant_id"));
     }
     check(legalHistory(types, status), "INVARIANTS 7/12: " + who + " is " + status + " with events " + types);
+    if (status.equals("canceled")) {
+      check(attempts.isEmpty() ? types.contains("requires_action") : manual && payment.get("authorized_at") != null,
+          "INVARIANTS 7: " + who + " is canceled with attempts " + outcomes(attempts) + " and events " + types);
+    }
 
     // 8: the key holds the final answer once the payment is final, and is in progress until then.
     check(key.size() == 1, "INVARIANTS 8: " + who + " has " + key.size() + " key rows");
@@ -316,7 +372,11 @@ final class Invariants {
             "INVARIANTS 8: " + who + " is " + status + " but its key is " + row.get("state") + " "
                 + row.get("response_status") + " " + (body == null ? null : group(BODY_STATUS, body)));
       } else {
-        check("in_progress".equals(row.get("state")) || status.equals("pending") && "pending".equals(group(BODY_STATUS, body)),
+        // Or completed with the first answer: pending, or requires_action (3-D Secure completes the
+        // key with it; the authorization after the result may still be open).
+        String first = group(BODY_STATUS, body);
+        check("in_progress".equals(row.get("state")) || status.equals("pending") && "pending".equals(first)
+                || "requires_action".equals(first) && types.contains("requires_action"),
             "INVARIANTS 8: " + who + " is " + status
             + " but its key is already " + row.get("state"));
       }
@@ -398,29 +458,96 @@ final class Invariants {
     return truth.decided && (last.get("rail_reference") != null || run.trueCallbackDelivered);
   }
 
-  /** A stored answer shows the final status, or pending when the payment was first answered so. */
+  /**
+   * A stored answer shows the final status, or the first answer the payment was given: pending,
+   * requires_action (3-D Secure) or requires_capture (manual capture), when its events show it.
+   */
   private static boolean storedStatusFits(String stored, String status, List<String> events) {
-    return status.equals(stored) || "pending".equals(stored) && events.contains("pending");
+    return status.equals(stored) || stored != null && Set.of("pending", "requires_action", "requires_capture").contains(stored)
+        && events.contains(stored);
   }
 
   private static boolean legalHistory(List<String> types, String status) {
-    List<String> allowed = switch (status) {
-      case "succeeded" -> List.of("created", "pending?", "succeeded");
-      case "failed" -> List.of("created", "pending?", "failed", "late_funds?");
-      case "pending" -> List.of("created", "pending");
-      default -> List.of("created");
+    if (!HISTORY.matcher(String.join(" ", types)).matches()) {
+      return false;
+    }
+    String last = types.getLast();
+    return switch (status) {
+      case "succeeded" -> last.equals("succeeded") || last.equals("captured");
+      case "failed" -> last.equals("failed") || last.equals("late_funds");
+      case "canceled", "pending", "requires_capture", "requires_action" -> last.equals(status);
+      // Processing after a 3-D Secure result: the authorization is under way.
+      default -> last.equals("created") || last.equals("requires_action");
     };
-    int at = 0;
-    for (String step : allowed) {
-      boolean optional = step.endsWith("?");
-      String type = optional ? step.substring(0, step.length() - 1) : step;
-      if (at < types.size() && types.get(at).equals(type)) {
-        at++;
-      } else if (!optional) {
-        return false;
+  }
+
+  /**
+   * Issue 20, a held authorization and its capture or void, against the acquirer's truth: no
+   * operation sent twice (checked as it is received), at most one applied; a succeeded manual
+   * payment was completed at the acquirer for its captured amount, a canceled one reversed; every
+   * answer the merchant got holds, and its key ends completed.
+   */
+  private void operations(OrchestratorSimulation.Run run, String who, String id, String status, boolean manual,
+      long captured, Object reason) {
+    List<RailWorld.Operation> sent = world.operations(run.plan.index);
+    List<RailWorld.Operation> applied = sent.stream().filter(o -> o.applied).toList();
+    check(applied.size() <= 1, "INVARIANTS 5: the acquirer applied " + applied.size() + " captures or voids to " + who);
+    List<Map<String, Object>> stored = rows(
+        "SELECT id, kind, outcome, amount_minor FROM payment_operations WHERE payment_id = :id", Map.of("id", id));
+    check(stored.stream().noneMatch(o -> Set.of("in_flight", "unknown").contains(o.get("outcome"))),
+        "INVARIANTS 7: " + who + " is " + status + " with a capture or void still open: " + stored);
+    if (manual && status.equals("succeeded")) {
+      check(applied.size() == 1 && applied.getFirst().capture && applied.getFirst().amountMinor == captured,
+          "INVARIANTS 5: " + who + " is captured for " + captured + " but the acquirer applied " + describe(applied));
+      check(captured <= run.plan.amountMinor && (run.plan.held != Plan.Held.CAPTURE_PARTIAL
+              || captured == run.plan.captureMinor),
+          "INVARIANTS 3: " + who + " captured " + captured + ", the merchant asked " + run.plan.captureMinor);
+    } else if (status.equals("canceled")) {
+      check(applied.isEmpty() || !applied.getFirst().capture, "INVARIANTS 5: " + who + " is canceled but the acquirer"
+          + " completed it: " + describe(applied));
+      boolean heldAtRail = world.attempts(run.plan.index).stream().anyMatch(RailWorld.Truth::charged);
+      check(!heldAtRail || applied.size() == 1 || stored.stream().anyMatch(o -> "void".equals(o.get("kind"))
+              && "declined".equals(o.get("outcome")) && "expired".equals(reason)),
+          "INVARIANTS 5: " + who + " is canceled but its authorization is still held at the acquirer");
+    } else {
+      check(applied.isEmpty(), "INVARIANTS 5: " + who + " is " + status + " but the acquirer applied " + describe(applied));
+    }
+    // The merchant's capture or cancel answers: what it was told holds; the key ends completed.
+    for (int i = 0; i < run.opAnswers.size(); i++) {
+      SimulationPayments.Answer answer = run.opAnswers.get(i);
+      boolean last = i == run.opAnswers.size() - 1;
+      if (answer.status() == 200) {
+        String told = group(BODY_STATUS, answer.body());
+        check(told.equals(status) && (run.opCapture ? "succeeded" : "canceled").equals(told),
+            "INVARIANTS 17: " + who + "'s " + (run.opCapture ? "capture" : "cancel") + " was answered " + told
+                + ", the payment is " + status);
+      } else if (answer.status() == 409) {
+        check(Set.of("payment_not_capturable", "payment_not_cancelable", "idempotency_in_progress").contains(answer.code()),
+            "INVARIANTS 17: " + who + "'s capture or cancel answered 409 " + answer.code());
+        check(!last || !"idempotency_in_progress".equals(answer.code()),
+            "INVARIANTS 8: " + who + "'s capture or cancel key is still in progress at the end");
+      } else {
+        check(answer.status() == 503 && "service_unavailable".equals(answer.code()),
+            "INVARIANTS 17: " + who + "'s capture or cancel answered " + answer.status() + " " + answer.code());
       }
     }
-    return at == types.size();
+    List<Map<String, Object>> key = rows("SELECT state FROM idempotency_keys WHERE merchant_id = :merchant"
+        + " AND idempotency_key = :key", Map.of("merchant", run.merchantId, "key", run.opKey));
+    check(key.stream().allMatch(k -> "completed".equals(k.get("state"))),
+        "INVARIANTS 8: " + who + "'s capture or cancel key is " + key);
+    // 3-D Secure results: a replayed one is refused, none is a raw error.
+    for (String answer : run.authAnswers) {
+      check(Set.of("succeeded", "failed", "canceled", "processing", "requires_capture", "requires_action",
+              "authentication_result_invalid").contains(answer),
+          "INVARIANTS 17: " + who + "'s 3-D Secure result was answered " + answer);
+    }
+    if (run.plan.challenge == null) {
+      check(run.authAnswers.isEmpty(), "3-D Secure: " + who + " was never challenged but took a result");
+    }
+  }
+
+  private static String describe(List<RailWorld.Operation> operations) {
+    return operations.stream().map(o -> (o.capture ? "capture " : "void ") + o.amountMinor).toList().toString();
   }
 
   private static String outcomes(List<Map<String, Object>> attempts) {

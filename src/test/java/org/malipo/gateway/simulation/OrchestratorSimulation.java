@@ -38,7 +38,8 @@ import reactor.util.context.Context;
  * held rail answers released or timed out, requests reaching the rail late, customers answering
  * pushes, callbacks (the rail's, duplicated, reordered, late, forged, with another amount),
  * reconciler and callback-processor passes, client retries with the same key and instance
- * crashes; then settling rounds in which time passes, the reconciler and the callback processor
+ * crashes, 3-D Secure results (and their replays, or a cancel) and the capture or void of a held
+ * authorization (issue 20); then settling rounds in which time passes, the reconciler and the callback processor
  * run (phase C); then the exception window passes (phase D); then late callbacks and a final
  * retry of every client (phase E); then the checks (phase F), which also run after every step.
  *
@@ -52,6 +53,12 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
   private static final Duration QUERY = Duration.ofSeconds(30);
   private static final int SETTLE_ROUNDS = 5;
   private static final int DEADLINE_PASSES = 6;
+  /** Requests of a 3-D Secure result are numbered from here, a capture's or cancel's from {@link #OP_REQUEST}. */
+  static final int AUTH_REQUEST = 500;
+  static final int OP_REQUEST = 1000;
+  /** Past {@code malipo.payments.authorization-ttl} (7 days) and the authentication timeout (10 min). */
+  private static final Duration HOLD_AGE = Duration.ofDays(8);
+  private static final Duration CHALLENGE_AGE = Duration.ofMinutes(11);
 
   /** What one seed did. */
   record Report(long seed, int payments, int steps, Map<String, Long> faults, long checks, Map<String, Long> notes,
@@ -80,6 +87,27 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
     boolean forgedUnknownSent;
     boolean forgedOtherSent;
     boolean trueCallbackDelivered;
+    /** The payment as the last snapshot saw it. */
+    volatile String paymentId;
+    volatile String status;
+    // Issue 20: the capture or cancel (one key), the 3-D Secure result(s).
+    final String opKey = "sim-op-" + Ids.next("key");
+    final List<SimulationPayments.Answer> opAnswers = new CopyOnWriteArrayList<>();
+    final List<String> authAnswers = new CopyOnWriteArrayList<>();
+    volatile Disposable opClient;
+    volatile boolean opAbortRequested;
+    int opAnswersTraced;
+    int authAnswersTraced;
+    int opRequests;
+    int authRequests;
+    boolean opCapture;
+    boolean opRetried;
+    boolean opHungUp;
+    boolean opCrashPending;
+    int opFaultLeft;
+    boolean challengeAnswered;
+    String challengeToken;
+    boolean replaySent;
 
     Run(Plan plan, String merchantId) {
       this.plan = plan;
@@ -88,6 +116,8 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
         faultsLeft.put(plan.syncFault.kind(), plan.syncFault.times());
       }
       crashPending = plan.crash != null;
+      opCrashPending = plan.opCrash != null;
+      opFaultLeft = plan.opFault == null ? 0 : plan.opFault.times();
     }
 
     SimTag tag(int request) {
@@ -238,6 +268,22 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
       // A few more passes, as long as something of the batch is open: a report confirmed only
       // after its query's prefix and its database faults needs up to six.
       for (int pass = 1; pass <= DEADLINE_PASSES && violations.isEmpty(); pass++) {
+        // Holds past the authorization TTL are voided (expired); challenges past the
+        // authentication timeout fail: both by the reconciler's pass.
+        long expiring = db.sql("""
+                UPDATE payments SET authorized_at = authorized_at - CAST(:ms AS bigint) * interval '1 millisecond'
+                WHERE status = 'requires_capture' AND idempotency_key = ANY(:keys)""")
+            .bind("ms", HOLD_AGE.toMillis()).bind("keys", keys(batch)).fetch().rowsUpdated().block(QUERY);
+        long unanswered = db.sql("""
+                UPDATE payments SET updated_at = updated_at - CAST(:ms AS bigint) * interval '1 millisecond'
+                WHERE status = 'requires_action' AND idempotency_key = ANY(:keys)""")
+            .bind("ms", CHALLENGE_AGE.toMillis()).bind("keys", keys(batch)).fetch().rowsUpdated().block(QUERY);
+        for (long i = 0; i < expiring; i++) {
+          fault("time:authorization-expired");
+        }
+        for (long i = 0; i < unanswered; i++) {
+          fault("time:authentication-timed-out");
+        }
         settle("window passed " + pass, batch);
         if (pass >= 2 && settled(batch)) {
           break;
@@ -261,6 +307,10 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
       for (Run run : batch) {
         post(run, ++run.requests);
         quiet(batch);
+        if (run.opRequests > 0) {
+          operate(run, run.opCapture);
+          quiet(batch);
+        }
       }
       snapshot("final retries", batch);
     }
@@ -331,6 +381,9 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
         }));
       }
     }
+    for (Run run : batch) {
+      heldEvents(run, ready);
+    }
     if (reconciles > 0) {
       ready.add(new Event("reconcile", () -> settle("reconcile", batch)));
     }
@@ -338,6 +391,126 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
       ready.add(new Event("crash", () -> crash("between steps")));
     }
     return ready;
+  }
+
+  /** Issue 20's events of one payment: its 3-D Secure result, its capture or cancel, their retries. */
+  private void heldEvents(Run run, List<Event> ready) {
+    if (!run.done || run.paymentId == null) {
+      return;
+    }
+    Plan plan = run.plan;
+    String p = "p" + plan.index;
+    if (plan.challenge != null && "requires_action".equals(run.status) && !run.challengeAnswered
+        && plan.challenge != Plan.Challenge.TIMEOUT) {
+      ready.add(new Event("3ds " + plan.challenge.name().toLowerCase(java.util.Locale.ROOT) + " " + p, () -> {
+        run.challengeAnswered = true;
+        switch (plan.challenge) {
+          case COMPLETE, REPLAYED -> {
+            run.challengeToken = SimulationPayments.authenticationResult(context, run.paymentId, true);
+            authenticate(run, run.challengeToken);
+          }
+          case FAIL -> authenticate(run, SimulationPayments.authenticationResult(context, run.paymentId, false));
+          case CANCEL -> operate(run, false);
+          default -> throw new IllegalStateException("no event for " + plan.challenge);
+        }
+      }));
+    }
+    if (plan.challenge == Plan.Challenge.REPLAYED && run.challengeToken != null && !run.replaySent) {
+      ready.add(new Event("3ds result replayed " + p, () -> {
+        run.replaySent = true;
+        fault("3ds:result-replayed");
+        authenticate(run, run.challengeToken);
+      }));
+    }
+    if (plan.manual && "requires_capture".equals(run.status) && run.opRequests == 0 && plan.held != Plan.Held.EXPIRE) {
+      ready.add(new Event((plan.held == Plan.Held.VOID ? "void " : "capture ") + p, () -> operate(run,
+          plan.held != Plan.Held.VOID)));
+    }
+    if (run.opRequests > 0 && plan.opRetry && !run.opRetried) {
+      ready.add(new Event("operation retry " + p, () -> {
+        run.opRetried = true;
+        fault("client:operation-retried-same-key");
+        operate(run, run.opCapture);
+      }));
+    }
+  }
+
+  /** The merchant captures or cancels the payment (one Idempotency-Key for all its tries). */
+  private void operate(Run run, boolean capture) {
+    SimTag tag = new SimTag(run.plan.index, incarnation.get(), SimTag.CLIENT, false, OP_REQUEST + run.opRequests++);
+    run.opCapture = capture;
+    run.done = false;
+    run.opAbortRequested = false;
+    String body = capture && run.plan.held == Plan.Held.CAPTURE_PARTIAL ? "{\"amount\": " + run.plan.captureMinor + "}"
+        : "{}";
+    Disposable subscription = SimulationPayments.operate(context, run.merchantId, run.paymentId, run.opKey, capture, body)
+        .contextWrite(Context.of(SimTag.class, tag))
+        .subscribe(answer -> {
+          if (!dead(tag)) {
+            run.opAnswers.add(answer);
+          }
+          run.done = true;
+        }, error -> {
+          if (!dead(tag)) {
+            violation("INVARIANTS 17: the " + (capture ? "capture" : "cancel") + " of p" + run.plan.index
+                + " answered with a raw error (a 500): " + error);
+          }
+          run.done = true;
+        });
+    run.opClient = subscription;
+    if (run.opAbortRequested) {
+      subscription.dispose();
+    }
+  }
+
+  /** The customer's browser brings a signed 3-D Secure result back to the gateway. */
+  private void authenticate(Run run, String token) {
+    SimTag tag = new SimTag(run.plan.index, incarnation.get(), SimTag.CLIENT, false, AUTH_REQUEST + run.authRequests++);
+    run.done = false;
+    SimulationPayments.authenticate(context, token)
+        .contextWrite(Context.of(SimTag.class, tag))
+        .subscribe(result -> {
+          if (!dead(tag)) {
+            run.authAnswers.add(result);
+          }
+          run.done = true;
+        }, error -> {
+          if (!dead(tag)) {
+            violation("INVARIANTS 17: the 3-D Secure result of p" + run.plan.index + " answered with a raw error: " + error);
+          }
+          run.done = true;
+        });
+  }
+
+  @Override
+  public void operationHangUp(SimTag tag) {
+    Run run = tag == null || !SimTag.CLIENT.equals(tag.actor()) ? null : runs.get(tag.payment());
+    if (run == null || tag.request() != OP_REQUEST || !run.plan.opHangUp || run.opHungUp) {
+      return;
+    }
+    run.opHungUp = true;
+    run.opAbortRequested = true;
+    fault("client:hung-up-operation");
+    Disposable subscription = run.opClient;
+    if (subscription != null) {
+      subscription.dispose();
+    }
+    run.done = true;
+  }
+
+  @Override
+  public Plan.Crash operationCrash(SimTag tag) {
+    Run run = tag == null || !SimTag.CLIENT.equals(tag.actor()) ? null : runs.get(tag.payment());
+    if (run == null || tag.request() != OP_REQUEST) {
+      return null;
+    }
+    synchronized (run) {
+      if (!run.opCrashPending) {
+        return null;
+      }
+      run.opCrashPending = false;
+      return run.plan.opCrash;
+    }
   }
 
   /** A push of another payment of the batch that the rail sent, for a forger to name. */
@@ -452,6 +625,15 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
           }
         }
       }
+      if (tag.request() == OP_REQUEST && (kind == Kind.OPERATION || kind == Kind.OUTCOME)) {
+        synchronized (run) {
+          if (run.opFaultLeft > 0 && run.plan.opFault.kind() == kind) {
+            run.opFaultLeft--;
+            fault("postgres:operation-" + kind.wireName() + "-" + (run.plan.opFault.after() ? "lost-answer" : "lost-before"));
+            return run.plan.opFault.after() ? Fault.FAIL_AFTER : Fault.FAIL_BEFORE;
+          }
+        }
+      }
       if (tag.request() != 0) {
         return Fault.NONE;
       }
@@ -519,6 +701,13 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
             WHERE status IN ('processing', 'pending') AND idempotency_key = ANY(:keys) AND NOT (id = ANY(:parked))""")
         .bind("keys", keys(batch)).bind("parked", parkedPayments.toArray(String[]::new)).then().block(QUERY);
     db.sql("UPDATE inbox SET next_attempt_at = now() - interval '1 millisecond' WHERE verdict IS NULL").then().block(QUERY);
+    // Captures and voids whose answer was lost come due for their status query.
+    db.sql("""
+            UPDATE payment_operations o SET updated_at = o.updated_at - interval '1 hour',
+                next_status_check_at = now() - interval '1 millisecond'
+            FROM payments p WHERE p.id = o.payment_id AND o.outcome IN ('in_flight', 'unknown')
+                AND p.idempotency_key = ANY(:keys)""")
+        .bind("keys", keys(batch)).then().block(QUERY);
     SimulationCallbacks.reconcile(context)
         .contextWrite(Context.of(SimTag.class, actor(SimTag.RECONCILER))).block(STEP_TIMEOUT);
     drain();
@@ -529,7 +718,10 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
   /** Whether every payment of the batch is final and no callback received before the window is open. */
   private boolean settled(List<Run> batch) {
     return Boolean.TRUE.equals(db.sql("""
-            SELECT NOT EXISTS (SELECT 1 FROM payments WHERE idempotency_key = ANY(:keys) AND status IN ('processing', 'pending'))
+            SELECT NOT EXISTS (SELECT 1 FROM payments WHERE idempotency_key = ANY(:keys)
+                                   AND status IN ('processing', 'pending', 'requires_capture', 'requires_action'))
+               AND NOT EXISTS (SELECT 1 FROM payment_operations o JOIN payments p ON p.id = o.payment_id
+                               WHERE p.idempotency_key = ANY(:keys) AND o.outcome IN ('in_flight', 'unknown'))
                AND NOT EXISTS (SELECT 1 FROM inbox WHERE verdict IS NULL AND received_at < now() - interval '1 hour')""")
         .bind("keys", keys(batch)).map(row -> row.get(0, Boolean.class)).one().block(QUERY));
   }
@@ -608,16 +800,35 @@ final class OrchestratorSimulation implements FaultyDatabase.Hook, RailWorld.Sim
   /** The trace line of a step: every batch payment's status by index, then the ledger-wide checks. */
   private void snapshot(String step, List<Run> batch) {
     Map<String, String> byKey = new LinkedHashMap<>();
-    db.sql("SELECT idempotency_key, status, failure_code FROM payments WHERE idempotency_key = ANY(:keys)")
+    Map<String, String[]> rows = new LinkedHashMap<>();
+    db.sql("SELECT id, idempotency_key, status, failure_code FROM payments WHERE idempotency_key = ANY(:keys)")
         .bind("keys", keys(batch))
-        .map(row -> Map.entry(row.get("idempotency_key", String.class), row.get("status", String.class)
-            + (row.get("failure_code", String.class) == null ? "" : ":" + row.get("failure_code", String.class))))
-        .all().doOnNext(entry -> byKey.merge(entry.getKey(), entry.getValue(), (a, b) -> a + "+" + b))
+        .map(row -> Map.entry(row.get("idempotency_key", String.class), new String[] {row.get("id", String.class),
+            row.get("status", String.class), row.get("status", String.class)
+            + (row.get("failure_code", String.class) == null ? "" : ":" + row.get("failure_code", String.class))}))
+        .all().doOnNext(entry -> {
+          byKey.merge(entry.getKey(), entry.getValue()[2], (a, b) -> a + "+" + b);
+          rows.put(entry.getKey(), entry.getValue());
+        })
         .blockLast(QUERY);
+    for (Run run : batch) {
+      String[] row = rows.get(run.key);
+      if (row != null) {
+        run.paymentId = row[0];
+        run.status = row[1];
+      }
+    }
     // Answers, in payment order (they may have come in on any thread, in any order, during the step).
     for (Run run : batch) {
       while (run.answersTraced < run.answers.size()) {
         trace("p" + run.plan.index + " answer " + describe(run.answers.get(run.answersTraced++)));
+      }
+      while (run.opAnswersTraced < run.opAnswers.size()) {
+        trace("p" + run.plan.index + " " + (run.opCapture ? "capture" : "cancel") + " answer "
+            + describe(run.opAnswers.get(run.opAnswersTraced++)));
+      }
+      while (run.authAnswersTraced < run.authAnswers.size()) {
+        trace("p" + run.plan.index + " 3ds result -> " + run.authAnswers.get(run.authAnswersTraced++));
       }
       if (run.lost && !run.lostTraced) {
         run.lostTraced = true;

@@ -77,6 +77,26 @@ final class Plan {
   /** An instance crash: at the first statement of {@code kind} (or at the rail call when {@code kind} is null). */
   record Crash(Kind kind, boolean after) {}
 
+  /** What the client does with a held authorization (manual capture). */
+  enum Held { CAPTURE_FULL, CAPTURE_PARTIAL, VOID, EXPIRE }
+
+  /** What the acquirer does with the first capture or void of a payment (later ones are applied). */
+  enum OpAnswer { DONE, LOST_ANSWER, TIMEOUT, NOT_ATTEMPTED, REFUSED }
+
+  /** The customer at the 3-D Secure challenge. */
+  enum Challenge {
+    /** Completes authentication. */
+    COMPLETE,
+    /** Fails it. */
+    FAIL,
+    /** Completes it, and the same signed result comes back again. */
+    REPLAYED,
+    /** Never answers: the authentication timeout passes. */
+    TIMEOUT,
+    /** The merchant cancels the payment while it waits. */
+    CANCEL
+  }
+
   final int index;
   final Method method;
   final long amountMinor;
@@ -95,13 +115,31 @@ final class Plan {
   final DbFault settleFault;
   final Crash crash;
   final boolean earlyRetry;
+  /** Card: {@code capture_method: "manual"}. */
+  final boolean manual;
+  /** Card: the issuer asks for 3-D Secure (its BIN is 400000), and what the customer does; else null. */
+  final Challenge challenge;
+  final Held held;
+  /** The amount a capture asks for (the authorized amount for a full capture). */
+  final long captureMinor;
+  final OpAnswer opAnswer;
+  /** The first operation's request is processed by the acquirer before its time-out. */
+  final boolean opProcessed;
+  /** The client retries the capture or cancel with the same key. */
+  final boolean opRetry;
+  /** The client hangs up while its capture or cancel is at the acquirer. */
+  final boolean opHangUp;
+  /** A fault of the first capture or cancel's claim-and-intent ({@code OPERATION}) or outcome write. */
+  final DbFault opFault;
+  /** The instance dies at the acquirer's call of the first capture or void: after it applied it, or before. */
+  final Crash opCrash;
 
   Plan(int index, SplittableRandom random) {
     this.index = index;
     method = random.nextInt(100) < 65 ? Method.CARD : Method.MPESA;
     amountMinor = method == Method.MPESA ? 100L * (1 + random.nextInt(5_000)) : 1 + random.nextLong(2_000_000);
     blockedBin = method == Method.CARD && random.nextInt(100) < 3;
-    cardNumber = card(blockedBin ? "410000" : "424242", random);
+    String drawn = card(blockedBin ? "410000" : "424242", random);
     redisDown = random.nextInt(100) < 8;
     client = pick(random, Client.values(), 55, 15, 15, 15);
     List<Attempt> scripted = new ArrayList<>();
@@ -131,6 +169,21 @@ final class Plan {
     crash = random.nextInt(100) < 10 ? new Crash(pick(random, new Kind[] {Kind.CLAIM, Kind.INTENT, null, Kind.OUTCOME},
         15, 25, 35, 25), random.nextBoolean()) : null;
     earlyRetry = random.nextInt(100) < 20;
+    // Issue 20's draws come last, from their own stream: the draws above stay those of earlier seeds.
+    SplittableRandom later = random.split();
+    manual = method == Method.CARD && later.nextInt(100) < 35;
+    challenge = method == Method.CARD && !blockedBin && later.nextInt(100) < 20
+        ? pick(later, Challenge.values(), 40, 15, 15, 15, 15) : null;
+    cardNumber = challenge != null ? card("400000", later) : drawn;
+    held = pick(later, Held.values(), 35, 25, 25, 15);
+    captureMinor = held == Held.CAPTURE_PARTIAL ? 1 + later.nextLong(amountMinor) : amountMinor;
+    opAnswer = pick(later, OpAnswer.values(), 60, 12, 10, 10, 8);
+    opProcessed = later.nextBoolean();
+    opRetry = later.nextInt(100) < 30;
+    opHangUp = later.nextInt(100) < 15;
+    opFault = later.nextInt(100) < 15
+        ? new DbFault(later.nextBoolean() ? Kind.OPERATION : Kind.OUTCOME, later.nextBoolean(), 1) : null;
+    opCrash = later.nextInt(100) < 8 ? new Crash(null, later.nextBoolean()) : null;
   }
 
   private static Attempt attempt(SplittableRandom random) {
@@ -200,8 +253,9 @@ final class Plan {
            "operator": "mpesa", "msisdn": "%s"}}""".formatted(amountMinor, index, msisdn());
     }
     return """
-        {"amount": %d, "currency": "KES", "reference": "sim-%d", "payment_method": {"type": "card",
-         "number": "%s", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""".formatted(amountMinor, index, cardNumber);
+        {"amount": %d, "currency": "KES", "reference": "sim-%d", "capture_method": "%s", "payment_method": {"type": "card",
+         "number": "%s", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""".formatted(amountMinor, index,
+        manual ? "manual" : "automatic", cardNumber);
   }
 
   /** The payer of an M-Pesa payment, E.164. */
@@ -237,6 +291,20 @@ final class Plan {
     }
     if (crash != null) {
       text.append(" crash=").append(crash);
+    }
+    if (challenge != null) {
+      text.append(" 3ds=").append(challenge);
+    }
+    if (manual) {
+      text.append(" manual=").append(held).append(held == Held.CAPTURE_PARTIAL ? "(" + captureMinor + ")" : "")
+          .append(" op=").append(opAnswer).append(opAnswer == OpAnswer.TIMEOUT && opProcessed ? "p" : "")
+          .append(opRetry ? " op-retry" : "").append(opHangUp ? " op-hang-up" : "");
+      if (opFault != null) {
+        text.append(" op-fault=").append(opFault);
+      }
+      if (opCrash != null) {
+        text.append(" op-crash=").append(opCrash.after() ? "after" : "before");
+      }
     }
     return text.append(earlyRetry ? " early-retry" : "").toString();
   }

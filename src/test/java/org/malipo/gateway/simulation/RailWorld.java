@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
+import org.malipo.gateway.rail.AuthorizationOperation;
+import org.malipo.gateway.rail.OperationOutcome;
 import org.malipo.gateway.rail.RailException;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
@@ -41,6 +43,12 @@ final class RailWorld implements ScriptedRail.World {
 
     /** The instance dies now. */
     void crash(String where);
+
+    /** The client of a capture or cancel hangs up now if its plan says so. */
+    void operationHangUp(SimTag tag);
+
+    /** Whether a crash is planned at this capture or void's acquirer call; consumes it. */
+    Plan.Crash operationCrash(SimTag tag);
 
     boolean dead(SimTag tag);
 
@@ -76,6 +84,8 @@ final class RailWorld implements ScriptedRail.World {
     /** M-Pesa: the customer has answered. */
     boolean decided;
     boolean flipped;
+    /** Card: the capture or void the acquirer applied to this authorization, or null (it is still held). */
+    Operation settledBy;
 
     Truth(String attemptId, int payment, int number, String rail, boolean card, long amountMinor) {
       this.attemptId = attemptId;
@@ -89,6 +99,25 @@ final class RailWorld implements ScriptedRail.World {
     /** Whether the rail took the customer's money for this attempt. */
     boolean charged() {
       return processed && Boolean.TRUE.equals(approved);
+    }
+  }
+
+  /** A capture or void as the acquirer knows it, by our operation id (its idempotency key). */
+  static final class Operation {
+    final String operationId;
+    final int payment;
+    final boolean capture;
+    final long amountMinor;
+    int requests;
+    boolean applied;
+    boolean refused;
+    String reference;
+
+    Operation(String operationId, int payment, boolean capture, long amountMinor) {
+      this.operationId = operationId;
+      this.payment = payment;
+      this.capture = capture;
+      this.amountMinor = amountMinor;
     }
   }
 
@@ -115,6 +144,7 @@ final class RailWorld implements ScriptedRail.World {
   private final Map<String, Truth> byAttempt = new ConcurrentHashMap<>();
   private final Map<String, Truth> byReference = new ConcurrentHashMap<>();
   private final Set<String> fencedKeys = ConcurrentHashMap.newKeySet();
+  private final Map<String, Operation> operations = new ConcurrentHashMap<>();
   private final List<Parked> parked = new ArrayList<>();
   private final Map<Integer, Deque<Delivery>> network = new ConcurrentHashMap<>();
   /** Per JVM, not per seed: the gateway's database outlives a seed, and a rail reference maps to one attempt. */
@@ -304,6 +334,106 @@ final class RailWorld implements ScriptedRail.World {
     }
   }
 
+  @Override
+  public Mono<OperationOutcome> operate(ScriptedRail rail, AuthorizationOperation request, SimTag tag) {
+    if (tag != null && simulation.dead(tag)) {
+      return Mono.error(FaultyDatabase.instanceGone());
+    }
+    boolean capture = request.kind() == AuthorizationOperation.Kind.CAPTURE;
+    Operation operation;
+    Plan.OpAnswer script;
+    Truth authorization;
+    synchronized (this) {
+      authorization = request.authorizationReference() == null ? null : byReference.get(request.authorizationReference());
+      if (authorization == null || !authorization.card || !authorization.charged() || !authorization.rail.equals(rail.name())) {
+        simulation.violation("INVARIANTS 5: a " + request.kind().wireName() + " of payment " + request.paymentId()
+            + " was sent to " + rail.name() + " for an authorization it never approved: " + request.authorizationReference());
+        return Mono.just(new OperationOutcome.Refused(rail.name(), "12", "invalid transaction"));
+      }
+      boolean first = operations.values().stream().noneMatch(o -> o.payment == authorization.payment);
+      operation = operations.computeIfAbsent(request.operationId(), id -> new Operation(id, authorization.payment, capture,
+          request.amount().amountMinor()));
+      operation.requests++;
+      if (operation.requests > 1) {
+        simulation.violation("INVARIANTS 9: " + request.kind().wireName() + " " + request.operationId() + " of payment p"
+            + authorization.payment + " was sent to " + rail.name() + " " + operation.requests + " times");
+      }
+      if (request.amount().amountMinor() > authorization.amountMinor || request.amount().amountMinor() <= 0
+          || !capture && request.amount().amountMinor() != authorization.amountMinor) {
+        simulation.violation("INVARIANTS 3: a " + request.kind().wireName() + " of payment p" + authorization.payment
+            + " for " + request.amount() + " of an authorization of " + authorization.amountMinor);
+      }
+      script = first ? simulation.plan(authorization.payment).opAnswer : Plan.OpAnswer.DONE;
+    }
+    simulation.operationHangUp(tag);
+    Plan.Crash crash = simulation.operationCrash(tag);
+    if (crash != null) {
+      if (crash.after()) {
+        synchronized (this) {
+          apply(operation, authorization);
+        }
+      }
+      simulation.crash(crash.after() ? "after the acquirer applied the " + request.kind().wireName()
+          : "before the acquirer got the " + request.kind().wireName());
+      return Mono.error(FaultyDatabase.instanceGone());
+    }
+    Plan plan = simulation.plan(authorization.payment);
+    synchronized (this) {
+      if (script != Plan.OpAnswer.DONE) {
+        simulation.fault("acquirer:" + request.kind().wireName() + "-" + script.name().toLowerCase(java.util.Locale.ROOT)
+            .replace('_', '-'));
+      }
+      return switch (script) {
+        case DONE -> Mono.just(apply(operation, authorization));
+        case LOST_ANSWER -> {
+          apply(operation, authorization);
+          yield Mono.error(RailException.mayHaveCharged("connection reset after the " + request.kind().wireName(), null));
+        }
+        case TIMEOUT -> {
+          if (plan.opProcessed) {
+            apply(operation, authorization);
+          }
+          yield Mono.error(new TimeoutException("simulation: no answer to the " + request.kind().wireName()));
+        }
+        case NOT_ATTEMPTED -> Mono.just(new OperationOutcome.NotAttempted(rail.name(), "96 system malfunction, not processed"));
+        case REFUSED -> {
+          operation.refused = true;
+          yield Mono.just(new OperationOutcome.Refused(rail.name(), "05", "do not honour"));
+        }
+      };
+    }
+  }
+
+  /** The acquirer applies a capture or void, once per authorization; a second one is refused ("12"). */
+  private OperationOutcome apply(Operation operation, Truth authorization) {
+    if (operation.applied) {
+      return new OperationOutcome.Done(authorization.rail, operation.reference, "00");
+    }
+    if (operation.refused || authorization.settledBy != null) {
+      operation.refused = true;
+      return new OperationOutcome.Refused(authorization.rail, "12", "invalid transaction: already completed or reversed");
+    }
+    operation.applied = true;
+    operation.reference = (operation.capture ? "sim-cmp-" : "sim-rev-") + REFERENCES.incrementAndGet();
+    authorization.settledBy = operation;
+    return new OperationOutcome.Done(authorization.rail, operation.reference, "00");
+  }
+
+  @Override
+  public Mono<OperationOutcome> queryOperation(ScriptedRail rail, AuthorizationOperation request) {
+    synchronized (this) {
+      Operation operation = operations.get(request.operationId());
+      if (operation == null || !operation.applied && !operation.refused) {
+        // Never received, or received and not processed: the look-up says so and fences the key.
+        fencedKeys.add(request.operationId());
+        simulation.fault("acquirer:operation-key-fenced");
+        return Mono.just(new OperationOutcome.NotAttempted(rail.name(), "404 unknown_idempotency_key"));
+      }
+      return Mono.just(operation.applied ? new OperationOutcome.Done(rail.name(), operation.reference, "00")
+          : new OperationOutcome.Refused(rail.name(), "05", "do not honour"));
+    }
+  }
+
   // ---- the simulation's side ----
 
   /** Rail calls held open, oldest first (ordered by payment and attempt, never by id). */
@@ -482,6 +612,12 @@ final class RailWorld implements ScriptedRail.World {
   synchronized List<Truth> attempts(int payment) {
     return byAttempt.values().stream().filter(truth -> truth.payment == payment)
         .sorted(Comparator.comparingInt(truth -> truth.number)).toList();
+  }
+
+  /** Every capture or void the acquirer received for {@code payment}. */
+  synchronized List<Operation> operations(int payment) {
+    return operations.values().stream().filter(operation -> operation.payment == payment)
+        .sorted(Comparator.comparing(operation -> operation.operationId)).toList();
   }
 
   /** The attempt with this id, or null. */

@@ -4,7 +4,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.malipo.gateway.common.CurrencyUnit;
+import org.malipo.gateway.rail.AuthorizationOperation;
 import org.malipo.gateway.rail.MobileMoneyOperator;
+import org.malipo.gateway.rail.OperationOutcome;
 import org.malipo.gateway.rail.PaymentMethodType;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailCallback;
@@ -20,7 +22,8 @@ import tools.jackson.databind.json.JsonMapper;
  * the {@link RailAdapter} edge: a card acquirer that takes our attempt id as its idempotency key
  * and answers a look-up by it (an unknown key is fenced, as the sandbox acquirer does), and an
  * M-Pesa-like STK push whose status query needs the rail's own CheckoutRequestID and whose
- * callbacks are M-Pesa {@code stkCallback} bodies. The gateway wraps it in its real
+ * callbacks are M-Pesa {@code stkCallback} bodies. The card acquirer also holds authorizations and
+ * completes (captures) or reverses (voids) them, with a look-up by the operation's id. The gateway wraps it in its real
  * {@code ResilientRail}, so errors are mapped to outcomes by the production code.
  */
 final class ScriptedRail implements RailAdapter {
@@ -36,6 +39,16 @@ final class ScriptedRail implements RailAdapter {
 
     /** Answers one status query by the key {@link #statusReference} chose. */
     Mono<RailOutcome> query(ScriptedRail rail, String key, SimTag tag);
+
+    /** Answers a capture (completion) or void (reversal) of a held authorization; by default it never processes one. */
+    default Mono<OperationOutcome> operate(ScriptedRail rail, AuthorizationOperation operation, SimTag tag) {
+      return Mono.just(new OperationOutcome.NotAttempted(rail.name(), "no held authorizations in this world"));
+    }
+
+    /** Answers the look-up of a capture or void by its operation id (its idempotency key). */
+    default Mono<OperationOutcome> queryOperation(ScriptedRail rail, AuthorizationOperation operation) {
+      return Mono.just(new OperationOutcome.NotAttempted(rail.name(), "no held authorizations in this world"));
+    }
   }
 
   private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -82,6 +95,28 @@ final class ScriptedRail implements RailAdapter {
   @Override
   public Mono<RailOutcome> queryStatus(String railReference) {
     return Mono.deferContextual(context -> world.get().query(this, railReference, SimTag.of(context)));
+  }
+
+  /** A card acquirer holds authorizations and completes or reverses them later, as the sandbox acquirer does. */
+  @Override
+  public boolean supportsManualCapture() {
+    return kind == Kind.CARD;
+  }
+
+  @Override
+  public Mono<OperationOutcome> operate(AuthorizationOperation operation) {
+    if (kind != Kind.CARD) {
+      return RailAdapter.super.operate(operation);
+    }
+    return Mono.deferContextual(context -> world.get().operate(this, operation, SimTag.of(context)));
+  }
+
+  @Override
+  public Mono<OperationOutcome> queryOperation(AuthorizationOperation operation) {
+    if (kind != Kind.CARD) {
+      return RailAdapter.super.queryOperation(operation);
+    }
+    return Mono.defer(() -> world.get().queryOperation(this, operation));
   }
 
   /** M-Pesa's STK query takes only the CheckoutRequestID: a push whose answer was lost cannot be queried. */

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.malipo.gateway.MalipoApplication;
+import org.malipo.gateway.payment.CardAuthentication;
 import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailLimits;
 import org.malipo.gateway.rail.RailRegistry;
@@ -24,7 +25,8 @@ import org.springframework.r2dbc.core.DatabaseClient;
  * {@link RailRegistry} holds {@link ScriptedRail}s (each in the real {@code ResilientRail}); its
  * R2DBC connection factory and Redis connection factory go through {@link FaultyDatabase} and
  * {@link FaultyRedis}; its reconciler and callback processor never tick by themselves (the
- * simulation runs their passes). Everything between, from the pipeline to the one writer, the
+ * simulation runs their passes); its issuer challenges every card of {@link #CHALLENGED_BIN} with
+ * 3-D Secure. Everything between, from the pipeline to the one writer, the
  * reconciler and the callback processor, is the production code.
  *
  * <p>Events go to a topic of their own, so no consumer of the shared test context sees them.
@@ -34,6 +36,8 @@ final class SimulationInstance {
   static final String CARD_A = "sim_card_a";
   static final String CARD_B = "sim_card_b";
   static final String MPESA = "sim_mpesa";
+  /** Cards the simulation's issuer challenges with 3-D Secure. */
+  static final String CHALLENGED_BIN = "400000";
 
   private static SimulationInstance instance;
 
@@ -69,7 +73,14 @@ final class SimulationInstance {
     };
     context = new SpringApplicationBuilder(MalipoApplication.class)
         .profiles("test")
-        .initializers(applicationContext -> applicationContext.getBeanFactory().addBeanPostProcessor(edges))
+        .initializers(applicationContext -> {
+          applicationContext.getBeanFactory().addBeanPostProcessor(edges);
+          // The issuer's 3-D Secure rule of the simulation: every card of BIN 400000 is challenged
+          // (each payment has a card of its own, so velocity rules stay quiet).
+          ((org.springframework.context.support.GenericApplicationContext) applicationContext).registerBean(
+              "simulationCardAuthentication", CardAuthentication.class,
+              () -> (card, livemode) -> card.number().startsWith(CHALLENGED_BIN), definition -> definition.setPrimary(true));
+        })
         .run("--server.port=0",
             "--spring.r2dbc.url=r2dbc:postgresql://" + TestDatabase.HOST + ":" + TestDatabase.PORT + "/" + name,
             "--spring.flyway.url=jdbc:postgresql://" + TestDatabase.HOST + ":" + TestDatabase.PORT + "/" + name,
