@@ -158,15 +158,10 @@ final class CallbackProcessor extends BackgroundJob {
    * the work runs as it is.
    */
   private Mono<Void> traced(Inbox.Row row, Attempt attempt, Supplier<Mono<Void>> work) {
-    Span span = TraceScope.startChildOf(tracer, attempt.traceparent(), "callback.process", Span.Kind.CONSUMER);
-    if (span == null) {
-      return Mono.defer(work);
-    }
-    span.tag("malipo.rail", row.rail()).tag("malipo.inbox.row", String.valueOf(row.id()))
-        .tag("malipo.payment", attempt.paymentId()).tag("malipo.callback.attempts", String.valueOf(row.attempts()));
-    return TraceScope.within(span, Mono.defer(work))
-        .doOnError(span::error)
-        .doFinally(signal -> span.end());
+    return TraceScope.joined(tracer, attempt.traceparent(), "callback.process", Span.Kind.CONSUMER,
+        span -> span.tag("malipo.rail", row.rail()).tag("malipo.inbox.row", String.valueOf(row.id()))
+            .tag("malipo.payment", attempt.paymentId()).tag("malipo.callback.attempts", String.valueOf(row.attempts())),
+        work);
   }
 
   private Mono<Void> match(Inbox.Row row, RailAdapter rail, RailCallback callback, Attempt attempt) {

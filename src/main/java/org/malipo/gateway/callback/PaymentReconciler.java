@@ -1,9 +1,13 @@
 package org.malipo.gateway.callback;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.Supplier;
 import org.malipo.gateway.common.BackgroundJob;
+import org.malipo.gateway.common.TraceScope;
 import org.malipo.gateway.payment.PaymentCaptures;
 import org.malipo.gateway.payment.PaymentResolutions;
 import org.malipo.gateway.payment.PaymentResolutions.CheckSchedule;
@@ -14,6 +18,7 @@ import org.malipo.gateway.rail.RailRegistry;
 import org.malipo.gateway.refund.RefundRecovery;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 import org.springframework.transaction.ReactiveTransactionManager;
 import org.springframework.transaction.reactive.TransactionalOperator;
@@ -73,10 +78,13 @@ final class PaymentReconciler extends BackgroundJob {
   private final TransactionalOperator tx;
   private final MeterRegistry meters;
   private final Clock clock;
+  /** Null when tracing is off: resolutions then run without a span (and nothing of this costs). */
+  private final Tracer tracer;
 
   PaymentReconciler(PaymentResolutions resolutions, RailRegistry rails, CallbackProperties properties,
       ExceptionCases exceptions, RefundRecovery refunds, PaymentCaptures captures,
-      ReactiveTransactionManager transactionManager, MeterRegistry meters, Clock clock) {
+      ReactiveTransactionManager transactionManager, MeterRegistry meters, Clock clock, ObjectProvider<Tracer> tracer) {
+    this.tracer = TraceScope.active(tracer.getIfAvailable());
     this.refunds = refunds;
     this.captures = captures;
     this.resolutions = resolutions;
@@ -97,10 +105,10 @@ final class PaymentReconciler extends BackgroundJob {
   Mono<Long> reconcile() {
     Flux<Long> processing = resolutions.claimProcessing(new CheckSchedule(properties.processingFirstCheck(),
             properties.pendingCheckInterval(), properties.railCheckIntervals()), BATCH)
-        .flatMap(due -> guarded(due, checkProcessing(due)), CONCURRENCY);
+        .flatMap(due -> guarded(due, traced(due, "processing", () -> checkProcessing(due))), CONCURRENCY);
     Flux<Long> pending = resolutions.claimDue(new CheckSchedule(properties.pendingFirstCheck(),
             properties.pendingCheckInterval(), properties.railCheckIntervals()), BATCH)
-        .flatMap(due -> guarded(due, checkPending(due)), CONCURRENCY);
+        .flatMap(due -> guarded(due, traced(due, "pending", () -> checkPending(due))), CONCURRENCY);
     Mono<Void> pendingRefunds = refunds.reconcile(properties.pendingFirstCheck(), properties.pendingCheckInterval(),
             properties.unconfirmedWindow(), BATCH, CONCURRENCY)
         .concatMap(unsettled -> {
@@ -128,6 +136,21 @@ final class PaymentReconciler extends BackgroundJob {
       log.warn("payment {}: reconciliation failed, retried later: {}", due.attempt().paymentId(), error.toString());
       return Mono.empty();
     }).thenReturn(1L);
+  }
+
+  /**
+   * One payment's check in a span {@code reconciler.resolve} whose parent is the span that
+   * recorded the payment (docs/adr/0089): its status query, statements and events join the
+   * payment's trace. Only with a real tracer: with tracing off the check runs as it is.
+   */
+  private Mono<Void> traced(DuePayment due, String kase, Supplier<Mono<Void>> check) {
+    if (tracer == null) {
+      return check.get();
+    }
+    return TraceScope.joined(tracer, due.attempt().traceparent(), "reconciler.resolve", null, // internal
+        span -> span.tag("malipo.payment", due.attempt().paymentId()).tag("malipo.reconciler.case", kase)
+            .tag("malipo.reconciler.checks", String.valueOf(due.statusChecks())),
+        check);
   }
 
   private Mono<Void> checkProcessing(DuePayment due) {

@@ -5,6 +5,7 @@ import io.micrometer.observation.contextpropagation.ObservationThreadLocalAccess
 import io.micrometer.tracing.Span;
 import io.micrometer.tracing.Tracer;
 import io.micrometer.tracing.handler.TracingObservationHandler;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import reactor.core.CoreSubscriber;
 import reactor.core.publisher.Mono;
@@ -95,6 +96,7 @@ public final class TraceScope {
    * outbox row's, a payment's), so later work joins the trace that recorded it.
    *
    * @param tracer the tracer, or {@code null} when tracing is off
+   * @param kind the span's kind, or {@code null} for an internal span
    * @return the started span; {@code null} when tracing is off or {@code traceparent} is null or
    *     not a well-formed version-00 traceparent
    */
@@ -108,7 +110,37 @@ public final class TraceScope {
     }
     io.micrometer.tracing.TraceContext remote = tracer.traceContextBuilder()
         .traceId(parts[1]).spanId(parts[2]).sampled("01".equals(parts[3])).build();
-    return tracer.spanBuilder().setParent(remote).name(name).kind(kind).start();
+    Span.Builder builder = tracer.spanBuilder().setParent(remote).name(name);
+    return (kind == null ? builder : builder.kind(kind)).start();
+  }
+
+  /**
+   * {@code work}, built and run inside a new span {@code name} whose parent is the span of a
+   * stored W3C {@code traceparent} ({@link #startChildOf}), started when the result is subscribed
+   * and ended on its signal or cancellation: how later work for a payment (a callback, the 3-D
+   * Secure result, a reconciler's resolution) joins the payment's trace (docs/adr/0089). Its
+   * rail calls and statements are children of the span, its outbox rows record it.
+   *
+   * @param tracer the tracer, or {@code null} when tracing is off: {@code work} then runs as it is
+   * @param traceparent the stored traceparent, or {@code null} (untraced: {@code work} runs as it is)
+   * @param kind the span's kind, or {@code null} for an internal span
+   * @param attributes tags the started span (never a card or payer number)
+   */
+  public static <T> Mono<T> joined(Tracer tracer, String traceparent, String name, Span.Kind kind,
+      Consumer<Span> attributes, Supplier<Mono<T>> work) {
+    if (tracer == null || traceparent == null) {
+      return Mono.defer(work);
+    }
+    return Mono.defer(() -> {
+      Span span = startChildOf(tracer, traceparent, name, kind);
+      if (span == null) {
+        return Mono.defer(work);
+      }
+      attributes.accept(span);
+      return within(span, Mono.defer(work))
+          .doOnError(span::error)
+          .doFinally(signal -> span.end());
+    });
   }
 
   /** The tracer, or {@code null} when there is none or it is the no-op one (tracing off). */

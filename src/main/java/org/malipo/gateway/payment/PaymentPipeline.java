@@ -16,6 +16,7 @@ import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.common.SingleStatement;
 import org.malipo.gateway.common.StageMetrics;
+import org.malipo.gateway.common.TraceScope;
 import org.malipo.gateway.events.OutboxWriter;
 import org.malipo.gateway.fraud.FraudCheck;
 import org.malipo.gateway.fraud.FraudScorer;
@@ -418,8 +419,9 @@ final class PaymentPipeline {
           Payment result = decide(calls, at);
           OutcomeWriter.KeyCompletion key = result.status() == PaymentStatus.PROCESSING
               ? OutcomeWriter.KeyCompletion.NONE : OutcomeWriter.KeyCompletion.IF_IN_PROGRESS;
-          return outcomes.write(new OutcomeWriter.Outcome(result, PaymentStatus.PROCESSING, calls.attempts(),
-                  json.writeValueAsString(PaymentView.of(result)), CREATED, key, at))
+          // Built in the subscriber's trace (the 3-D Secure result's span): the event records it.
+          return TraceScope.deferInTrace(() -> outcomes.write(new OutcomeWriter.Outcome(result, PaymentStatus.PROCESSING,
+                  calls.attempts(), json.writeValueAsString(PaymentView.of(result)), CREATED, key, at)))
               .retryWhen(Retry.backoff(3, Duration.ofMillis(50)).maxBackoff(Duration.ofMillis(500))
                   .filter(error -> !(error instanceof DataIntegrityViolationException) && !(error instanceof IllegalStateException)))
               .doOnSuccess(done -> outbox.committed())

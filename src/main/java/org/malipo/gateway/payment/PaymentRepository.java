@@ -284,6 +284,18 @@ final class PaymentRepository {
   }
 
   /**
+   * The W3C traceparent of the span that recorded the payment ({@code payments.traceparent},
+   * issue 24), for later work that joins its trace; empty when the payment is unknown or was not
+   * traced. Read only when tracing is on.
+   */
+  Mono<String> traceparent(String id) {
+    return db.sql("SELECT traceparent FROM payments WHERE id = :id AND traceparent IS NOT NULL")
+        .bind("id", id)
+        .map(row -> row.get("traceparent", String.class))
+        .one();
+  }
+
+  /**
    * Ids of payments left {@code requires_action} since before {@code cutoff} (3-D Secure not
    * completed in time), oldest first.
    *

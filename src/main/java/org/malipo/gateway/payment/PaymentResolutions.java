@@ -152,8 +152,9 @@ public final class PaymentResolutions {
         && !(outcome instanceof RailOutcome.NotAttempted)) {
       return Mono.error(new IllegalArgumentException("not a final outcome: " + outcome));
     }
+    // Built in the trace of the caller's span (a reconciler.resolve), so the events carry it (issue 24).
     return payments.findForUpdate(attempt.paymentId()).flatMap(payment -> payment.status() == PaymentStatus.PROCESSING
-        ? record(payment, attempt, outcome).thenReturn(Result.APPLIED)
+        ? TraceScope.deferInTrace(() -> record(payment, attempt, outcome)).thenReturn(Result.APPLIED)
         : Mono.just(Result.DUPLICATE));
   }
 
@@ -172,7 +173,7 @@ public final class PaymentResolutions {
       }
       Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
       log.info("payment {}: never sent to a rail; failed as provider_unavailable", paymentId);
-      return write(payment, payment.fail(Payment.Failure.PROVIDER_UNAVAILABLE, now), List.of(), now)
+      return TraceScope.deferInTrace(() -> write(payment, payment.fail(Payment.Failure.PROVIDER_UNAVAILABLE, now), List.of(), now))
           .thenReturn(Result.APPLIED);
     });
   }

@@ -7,6 +7,8 @@ import com.nimbusds.jose.crypto.MACSigner;
 import com.nimbusds.jose.crypto.MACVerifier;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import io.micrometer.tracing.Span;
+import io.micrometer.tracing.Tracer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.text.ParseException;
@@ -14,15 +16,20 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.RedisSubscriptions;
+import org.malipo.gateway.common.TraceScope;
 import org.malipo.gateway.rail.CardData;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.stereotype.Component;
@@ -59,12 +66,14 @@ public final class ThreeDSecure {
   private final String prefix;
   private final Duration timeout;
   private final byte[] key;
+  /** Null when tracing is off: results and timeouts are then applied without a span. */
+  private final Tracer tracer;
 
   ThreeDSecure(PaymentRepository payments, PaymentPipeline pipeline, CardTokens cards, DetachedPayments detached,
       ReactiveStringRedisTemplate redis, RedisSubscriptions subscriptions, Clock clock,
       @Value("${malipo.redis.key-prefix:malipo:}") String prefix,
       @Value("${malipo.payments.authentication-timeout:10m}") Duration timeout,
-      @Value("${malipo.cards.fingerprint-key}") String fingerprintKey) {
+      @Value("${malipo.cards.fingerprint-key}") String fingerprintKey, ObjectProvider<Tracer> tracer) {
     if (timeout.isNegative() || timeout.isZero() || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
       throw new IllegalArgumentException("malipo.payments.authentication-timeout must be more than 0 and at most 10m: "
           + timeout);
@@ -79,6 +88,7 @@ public final class ThreeDSecure {
     this.prefix = prefix;
     this.timeout = timeout;
     this.key = derive(fingerprintKey);
+    this.tracer = TraceScope.active(tracer.getIfAvailable());
   }
 
   /** The access control server's page for a payment: the {@code next_action} URL (a path on the gateway's origin). */
@@ -209,16 +219,42 @@ public final class ThreeDSecure {
             // timeout, or never reached requires_action); a card still sealed for it is forgotten.
             return forgetSealedCard(payment.id()).thenReturn(payment);
           }
-          Mono<Payment> moved = !result.authenticated()
-              ? pipeline.failAuthentication(payment, Payment.Failure.AUTHENTICATION_FAILED)
-              : cards.heldForAuthentication(payment.id())
-                  .flatMap(card -> pipeline.authorizeAuthenticated(payment, card))
-                  // The card is gone (past the timeout): nothing can be authorized.
-                  .switchIfEmpty(Mono.defer(() -> pipeline.failAuthentication(payment, Payment.Failure.AUTHENTICATION_TIMEOUT)));
-          return moved
-              .onErrorResume(IllegalStateException.class, lost -> payments.findById(payment.id()))
-              .flatMap(after -> cards.releaseHeld(payment.id()).onErrorResume(error -> Mono.empty()).thenReturn(after));
+          return inPaymentTrace(payment.id(), "three_d_secure.result", Span.Kind.CONSUMER,
+              span -> span.tag("malipo.payment", payment.id())
+                  .tag("malipo.authentication", result.authenticated() ? AUTHENTICATED : FAILED),
+              () -> move(result, payment));
         });
+  }
+
+  /** The payment after its result: authorized (or failed by the rails), or failed; the card released. */
+  private Mono<Payment> move(Result result, Payment payment) {
+    // Built where the span's traceparent is current (after a read too): the events record it.
+    Mono<Payment> moved = !result.authenticated()
+        ? pipeline.failAuthentication(payment, Payment.Failure.AUTHENTICATION_FAILED)
+        : cards.heldForAuthentication(payment.id())
+            .flatMap(card -> TraceScope.deferInTrace(() -> pipeline.authorizeAuthenticated(payment, card)))
+            // The card is gone (past the timeout): nothing can be authorized.
+            .switchIfEmpty(TraceScope.deferInTrace(() -> pipeline.failAuthentication(payment, Payment.Failure.AUTHENTICATION_TIMEOUT)));
+    return moved
+        .onErrorResume(IllegalStateException.class, lost -> payments.findById(payment.id()))
+        .flatMap(after -> cards.releaseHeld(payment.id()).onErrorResume(error -> Mono.empty()).thenReturn(after));
+  }
+
+  /**
+   * {@code work} in a span {@code name} whose parent is the span that recorded the payment
+   * ({@link TraceScope#joined}, docs/adr/0089): its rail call, statements, events and their
+   * webhooks join the payment's trace. With tracing off the payment's traceparent is not even
+   * read; an untraced payment's work runs as it is.
+   */
+  private Mono<Payment> inPaymentTrace(String paymentId, String name, Span.Kind kind,
+      Consumer<Span> attributes, Supplier<Mono<Payment>> work) {
+    if (tracer == null) {
+      return Mono.defer(work);
+    }
+    return payments.traceparent(paymentId)
+        .map(Optional::of)
+        .defaultIfEmpty(Optional.empty())
+        .flatMap(traceparent -> TraceScope.joined(tracer, traceparent.orElse(null), name, kind, attributes, work));
   }
 
   /**
@@ -231,11 +267,15 @@ public final class ThreeDSecure {
   public Mono<Long> expireAuthentications(int batch) {
     Instant cutoff = clock.instant().minus(timeout);
     return payments.awaitingAuthenticationSince(cutoff, batch)
-        .concatMap(id -> payments.findById(id)
-            .filter(payment -> payment.status() == PaymentStatus.REQUIRES_ACTION)
-            .flatMap(payment -> pipeline.failAuthentication(payment, Payment.Failure.AUTHENTICATION_TIMEOUT))
-            .flatMap(failed -> cards.releaseHeld(failed.id()).onErrorResume(error -> Mono.empty()).thenReturn(failed))
-            .doOnNext(failed -> log.info("payment {}: 3-D Secure not completed within {}; failed", id, timeout))
+        // Each in its payment's trace (a reconciler.resolve span), like the reconciler's other resolutions.
+        .concatMap(id -> inPaymentTrace(id, "reconciler.resolve", null, // internal
+                span -> span.tag("malipo.payment", id).tag("malipo.reconciler.case", "requires_action"),
+                () -> payments.findById(id)
+                    .filter(payment -> payment.status() == PaymentStatus.REQUIRES_ACTION)
+                    .flatMap(payment -> TraceScope.deferInTrace(
+                        () -> pipeline.failAuthentication(payment, Payment.Failure.AUTHENTICATION_TIMEOUT)))
+                    .flatMap(failed -> cards.releaseHeld(failed.id()).onErrorResume(error -> Mono.empty()).thenReturn(failed))
+                    .doOnNext(failed -> log.info("payment {}: 3-D Secure not completed within {}; failed", id, timeout)))
             .onErrorResume(IllegalStateException.class, moved -> Mono.empty()))
         .count();
   }

@@ -95,6 +95,39 @@ class TraceScopeUnitTests {
     assertThat(TraceScope.traceparent(unsampled)).endsWith("-00");
   }
 
+  @Test
+  void joinedWorkRunsInAChildOfTheStoredTraceparentWhichEndsWithItsSignal() {
+    Span recorded = tracer.nextSpan().name("payment.idempotency").start();
+    String stored = TraceScope.traceparent(recorded);
+    recorded.end();
+    Mono<String> work = TraceScope.joined(tracer, stored, "reconciler.resolve", null, span -> span.tag("malipo.payment", "pay_1"),
+        () -> Mono.just("row").flatMap(row -> TraceScope.deferInTrace(() -> Mono.justOrEmpty(TraceContext.current()))));
+
+    String seen = work.block();
+
+    SpanData resolve = exported.stream().filter(span -> span.getName().equals("reconciler.resolve")).findFirst().orElseThrow();
+    assertThat(resolve.getParentSpanId()).isEqualTo(recorded.context().spanId());
+    assertThat(resolve.getTraceId()).isEqualTo(recorded.context().traceId());
+    assertThat(resolve.getAttributes().asMap().toString()).contains("pay_1");
+    assertThat(seen).as("what the work writes records the joined span")
+        .isEqualTo("00-" + resolve.getTraceId() + "-" + resolve.getSpanId() + "-01");
+
+    StepVerifier.create(TraceScope.joined(tracer, stored, "three_d_secure.result", Span.Kind.CONSUMER, span -> { },
+        () -> Mono.error(new IllegalStateException("moved on")))).verifyError(IllegalStateException.class);
+    assertThat(exported).anyMatch(span -> span.getName().equals("three_d_secure.result")
+        && span.getStatus().getStatusCode() == io.opentelemetry.api.trace.StatusCode.ERROR);
+  }
+
+  @Test
+  void joinedWorkWithoutATracerOrAStoredTraceparentRunsAsItIs() {
+    int before = exported.size();
+    StepVerifier.create(TraceScope.joined(null, "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01", "x", null,
+        span -> { throw new AssertionError("no span"); }, () -> Mono.justOrEmpty(TraceContext.current()))).verifyComplete();
+    StepVerifier.create(TraceScope.joined(tracer, null, "x", null,
+        span -> { throw new AssertionError("no span"); }, () -> Mono.just("done"))).expectNext("done").verifyComplete();
+    assertThat(exported).hasSize(before);
+  }
+
   /** A traced client of {@code peer} whose "server" records each request in {@code sent} and answers 200. */
   private WebClient client(String peer, List<ClientRequest> sent) {
     return new ClientSpans(provider(tracer)).applyTo(WebClient.builder(), peer)

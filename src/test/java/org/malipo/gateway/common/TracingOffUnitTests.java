@@ -19,7 +19,8 @@ import org.springframework.web.reactive.function.client.WebClient;
 /**
  * With tracing off (no tracer, or Micrometer's no-op one: the bench and test profiles) the
  * tracing pieces add nothing to the hot path (issue 24, docs/adr/0089): the connection factory
- * is not wrapped, rail clients get no filter; and the bench profile has no OpenTelemetry tracer.
+ * is not wrapped, rail clients get no filter, no stored trace is joined; and the bench profile has
+ * no OpenTelemetry tracer.
  */
 class TracingOffUnitTests {
 
@@ -39,6 +40,17 @@ class TracingOffUnitTests {
       spans.applyTo(WebClient.builder(), "acquirer_a").filters(filters::addAll);
       assertThat(filters).isEmpty();
     }
+  }
+
+  @Test
+  void theNoOpTracerJoinsNoStoredTraceAndRunsTheWorkAsItIs() {
+    // What callbacks, 3-D Secure results and the reconciler's resolutions go through (docs/adr/0089).
+    Tracer off = TraceScope.active(tracer(Tracer.NOOP).getIfAvailable());
+    assertThat(off).isNull();
+    String stored = "00-" + "a".repeat(32) + "-" + "b".repeat(16) + "-01";
+    assertThat(TraceScope.joined(off, stored, "reconciler.resolve", null,
+        span -> { throw new AssertionError("a span with tracing off"); },
+        () -> reactor.core.publisher.Mono.justOrEmpty(TraceContext.current())).blockOptional()).isEmpty();
   }
 
   @Test

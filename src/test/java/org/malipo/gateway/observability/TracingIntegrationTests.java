@@ -87,6 +87,7 @@ class TracingIntegrationTests {
   @Autowired DatabaseClient db;
   @Autowired ApiClients clients;
   @Autowired JsonMapper json;
+  @Autowired org.springframework.context.ApplicationContext context;
 
   @DynamicPropertySource
   static void infrastructure(DynamicPropertyRegistry registry) {
@@ -227,6 +228,67 @@ class TracingIntegrationTests {
     assertThat(trace).anyMatch(s -> "mpesa".equals(s.attributes().get("peer.service")) && s.parentSpanId().equals(rail.spanId()));
     assertNoSpanHolds("254708374149");
     assertNoSpanHolds("708374149");
+  }
+
+  @Test
+  void aThreeDSecureResultsAuthorizationAndWebhookJoinTheirPaymentsTrace() throws InterruptedException {
+    TestMerchant merchant = merchantWithWebhook("three-d-secure");
+    String traceId = newTraceId();
+    String id = json.readTree(pay(merchant, traceId, """
+        {"amount": 4000, "currency": "KES", "reference": "traced-3ds",
+         "payment_method": {"type": "card", "number": "4000000000003220", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}"""))
+        .get("id").asString();
+
+    // The customer completes the challenge: the sandbox ACS's 303 to the gateway, then the gateway's
+    // 303 back; that request (no traceparent) is a trace of its own, the result's work is in the payment's.
+    java.net.URI callback = web.post().uri("/sandbox/acs/" + id).contentType(MediaType.APPLICATION_FORM_URLENCODED)
+        .body(org.springframework.web.reactive.function.BodyInserters.fromFormData("result", "authenticated"))
+        .exchange().expectStatus().isSeeOther().returnResult(Void.class).getResponseHeaders().getLocation();
+    web.get().uri(callback.toString()).exchange().expectStatus().isSeeOther();
+
+    List<ReceivedSpan> trace = awaitSpans(traceId, spans -> spans.stream().anyMatch(s -> s.name().equals("three_d_secure.result"))
+        && spans.stream().anyMatch(s -> s.name().equals("webhook.deliver")));
+    ReceivedSpan result = trace.stream().filter(s -> s.name().equals("three_d_secure.result")).findFirst()
+        .orElseThrow(() -> new AssertionError("no three_d_secure.result span in " + trace));
+    ReceivedSpan idempotency = trace.stream().filter(s -> s.name().equals("payment.idempotency")).findFirst().orElseThrow();
+    assertThat(result.parentSpanId()).as("the span that recorded the payment").isEqualTo(idempotency.spanId());
+    assertThat(result.attributes()).containsEntry("malipo.payment", id).containsEntry("malipo.authentication", "authenticated");
+    // The authorization's rail call, its statements and the succeeded event's webhook hang under the result.
+    assertThat(trace).anyMatch(s -> "acquirer_a".equals(s.attributes().get("peer.service"))
+        && s.parentSpanId().equals(result.spanId()));
+    assertThat(trace).anyMatch(s -> "postgresql".equals(s.attributes().get("db.system"))
+        && s.parentSpanId().equals(result.spanId()));
+    ReceivedSpan delivery = trace.stream().filter(s -> s.name().equals("webhook.deliver")).findFirst().orElseThrow();
+    assertThat(ancestors(delivery, trace)).contains(result.spanId());
+    assertNoSpanHolds("4000000000003220");
+  }
+
+  @Test
+  void aReconcilersResolutionJoinsItsPaymentsTrace() throws InterruptedException {
+    TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read");
+    String traceId = newTraceId();
+    String id = json.readTree(pay(merchant, traceId, """
+        {"amount": 3000, "currency": "KES", "reference": "traced-timeout",
+         "payment_method": {"type": "card", "number": "4000000000003220", "exp_month": 12, "exp_year": 2030, "cvc": "123"}}"""))
+        .get("id").asString();
+    // The customer never comes back: past malipo.payments.authentication-timeout, the reconciler fails it.
+    db.sql("UPDATE payments SET updated_at = now() - interval '10 minutes 1 second' WHERE id = :id").bind("id", id)
+        .then().block(Duration.ofSeconds(10));
+    org.malipo.gateway.callback.SimulationCallbacks.reconcile(context).block(Duration.ofSeconds(30));
+
+    List<ReceivedSpan> trace = awaitSpans(traceId, spans -> spans.stream().anyMatch(s -> s.name().equals("reconciler.resolve")));
+    ReceivedSpan resolve = trace.stream().filter(s -> s.name().equals("reconciler.resolve")).findFirst()
+        .orElseThrow(() -> new AssertionError("no reconciler.resolve span in " + trace));
+    ReceivedSpan idempotency = trace.stream().filter(s -> s.name().equals("payment.idempotency")).findFirst().orElseThrow();
+    assertThat(resolve.parentSpanId()).as("the span that recorded the payment").isEqualTo(idempotency.spanId());
+    assertThat(resolve.attributes()).containsEntry("malipo.payment", id).containsEntry("malipo.reconciler.case", "requires_action");
+    // Its outcome write (the payment.failed event with it) under the resolution.
+    assertThat(trace).anyMatch(s -> "postgresql".equals(s.attributes().get("db.system"))
+        && s.parentSpanId().equals(resolve.spanId()));
+    assertThat(db.sql("SELECT traceparent FROM outbox WHERE aggregate_id = :id AND type = 'payment.failed'").bind("id", id)
+        .map(row -> row.get(0, String.class)).one().block(Duration.ofSeconds(10)))
+        .as("the failed event's trace context").isEqualTo("00-" + traceId + "-" + resolve.spanId() + "-01");
+    assertNoSpanHolds("4000000000003220");
   }
 
   /** No attribute of any span received so far contains {@code secret} (a card or payer number). */
