@@ -251,8 +251,9 @@ class ThreeDSecureIntegrationTests extends IntegrationTest {
     String id = pay(CHALLENGED, "automatic", null).get("id").asString();
     // Past malipo.payments.authentication-timeout (10 minutes).
     db.sql("UPDATE payments SET updated_at = now() - interval '11 minutes' WHERE id = :id").bind("id", id).then().block(DB);
-    long failed = threeDSecure.expireAuthentications(100).block(DB);
-    assertThat(failed).isPositive();
+    // The test profile's reconciler (every 200 ms) may expire it first: either pass counts, the
+    // status below is what must hold.
+    threeDSecure.expireAuthentications(100).block(DB);
     JsonNode payment = get(id);
     assertThat(payment.get("status").asString()).isEqualTo("failed");
     assertThat(payment.get("failure").get("code").asString()).isEqualTo("authentication_timeout");
