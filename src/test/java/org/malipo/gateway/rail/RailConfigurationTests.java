@@ -11,6 +11,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.malipo.gateway.common.ClientSpans;
 import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.Money;
@@ -37,7 +38,9 @@ class RailConfigurationTests {
   static class Sandbox {}
 
   private final ApplicationContextRunner runner = new ApplicationContextRunner()
-      .withUserConfiguration(Sandbox.class, RailConfiguration.class);
+      .withUserConfiguration(Sandbox.class, RailConfiguration.class)
+      // The application's ClientSpans is a component scan finds; untraced here.
+      .withBean(ClientSpans.class, () -> ClientSpans.OFF);
 
   @Test
   void servesTwoSandboxAcquirersWhenNothingIsConfigured() {
