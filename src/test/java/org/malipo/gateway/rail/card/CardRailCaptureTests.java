@@ -8,14 +8,12 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.verification.LoggedRequest;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -34,8 +32,6 @@ import org.malipo.gateway.rail.RailAdapter;
 import org.malipo.gateway.rail.RailOutcome;
 import org.malipo.gateway.rail.RailRequest;
 import org.malipo.gateway.rail.ResilientRail;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import reactor.test.StepVerifier;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -58,8 +54,7 @@ class CardRailCaptureTests {
 
   @BeforeEach
   void startAcquirer() {
-    acquirer = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
-    acquirer.start();
+    acquirer = WireMockAcquirer.start();
   }
 
   @AfterEach
@@ -217,15 +212,7 @@ class CardRailCaptureTests {
     if (cardRails != null) {
       cardRails.close();
     }
-    Map<String, String> properties = new LinkedHashMap<>();
-    String prefix = "malipo.rails.card.acquirers." + RAIL + ".";
-    properties.put(prefix + "base-url", acquirer.baseUrl() + "/" + RAIL);
-    properties.put(prefix + "api-key", API_KEY);
-    properties.put(prefix + "connect-timeout", "500ms");
-    settings.forEach((key, value) -> properties.put(prefix + key, value));
-    CardRailProperties bound = new Binder(new MapConfigurationPropertySource(properties))
-        .bindOrCreate("malipo.rails.card", CardRailProperties.class);
-    cardRails = CardRails.create(bound, null);
+    cardRails = CardRails.create(WireMockAcquirer.properties(acquirer, RAIL, API_KEY, settings), null);
     return cardRails.adapters().getFirst();
   }
 }

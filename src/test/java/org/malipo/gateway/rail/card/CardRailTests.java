@@ -8,7 +8,6 @@ import static com.github.tomakehurst.wiremock.client.WireMock.okJson;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
 import static com.github.tomakehurst.wiremock.client.WireMock.postRequestedFor;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlEqualTo;
-import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -21,7 +20,6 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -41,8 +39,6 @@ import org.malipo.gateway.rail.RailRequest;
 import org.malipo.gateway.rail.RefundOutcome;
 import org.malipo.gateway.rail.RefundRequest;
 import org.malipo.gateway.rail.ResilientRail;
-import org.springframework.boot.context.properties.bind.Binder;
-import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.HttpMethod;
 import org.springframework.web.reactive.function.client.WebClientRequestException;
@@ -71,8 +67,7 @@ class CardRailTests {
 
   @BeforeEach
   void startAcquirer() {
-    acquirer = new WireMockServer(options().bindAddress("127.0.0.1").dynamicPort());
-    acquirer.start();
+    acquirer = WireMockAcquirer.start();
   }
 
   @AfterEach
@@ -865,14 +860,7 @@ class CardRailTests {
   }
 
   private CardRailProperties bind(Map<String, String> settings) {
-    Map<String, String> properties = new LinkedHashMap<>();
-    String prefix = "malipo.rails.card.acquirers." + RAIL + ".";
-    properties.put(prefix + "base-url", acquirer.baseUrl() + "/" + RAIL);
-    properties.put(prefix + "api-key", API_KEY);
-    properties.put(prefix + "connect-timeout", "500ms");
-    settings.forEach((key, value) -> properties.put(prefix + key, value));
-    return new Binder(new MapConfigurationPropertySource(properties))
-        .bindOrCreate("malipo.rails.card", CardRailProperties.class);
+    return WireMockAcquirer.properties(acquirer, RAIL, API_KEY, settings);
   }
 
   private static RailRequest kesRequest() {
