@@ -174,9 +174,11 @@ final class ReconciliationRuns {
    */
   private Flux<Matcher.Record> moneyOut(String rail, String currency, Instant start, Instant end, String[] references,
       String[] receipts) {
-    Flux<Matcher.Record> payouts = db.sql("""
-            SELECT o.id, o.merchant_id, o.rail_reference, o.rail_receipt AS receipt, o.amount_minor, o.currency,
-                   j.created_at AS paid_at,
+    // One statement for both kinds; a refund's rail reference is the rail's id of the money going
+    // back (M-Pesa: the reversal's TransactionID, which is also its receipt), so it serves as both keys.
+    return db.sql("""
+            SELECT 'payout' AS kind, o.id, o.merchant_id, o.rail_reference, o.rail_receipt AS receipt, o.amount_minor,
+                   o.currency, j.created_at AS paid_at,
                    (o.currency = :currency AND j.created_at >= :start AND j.created_at < :end) AS in_period,
                    EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.payout_id = o.id
                            AND i.result IN ('matched', 'amount_mismatch', 'fee_mismatch', 'missing_in_gateway')) AS paired,
@@ -188,32 +190,25 @@ final class ReconciliationRuns {
               AND ((o.currency = :currency AND j.created_at >= :start AND j.created_at < :end)
                    OR o.rail_reference = ANY(CAST(:references AS text[]))
                    OR o.rail_receipt = ANY(CAST(:receipts AS text[])))
-            ORDER BY o.id""")
-        .bind("rail", rail).bind("currency", currency).bind("start", start).bind("end", end)
-        .bind("references", references).bind("receipts", receipts)
-        .map(row -> moneyOutRecord(row, Matcher.Kind.PAYOUT))
-        .all();
-    // A refund's rail reference is the rail's id of the money going back (M-Pesa: the reversal's
-    // TransactionID, which is also its receipt), so it serves as both keys.
-    Flux<Matcher.Record> refunds = db.sql("""
-            SELECT r.id, r.merchant_id, r.rail_reference, r.rail_reference AS receipt, r.amount_minor, r.currency,
-                   r.updated_at AS paid_at,
-                   (r.currency = :currency AND r.updated_at >= :start AND r.updated_at < :end) AS in_period,
+            UNION ALL
+            SELECT 'refund', r.id, r.merchant_id, r.rail_reference, r.rail_reference, r.amount_minor,
+                   r.currency, r.updated_at,
+                   (r.currency = :currency AND r.updated_at >= :start AND r.updated_at < :end),
                    EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.refund_id = r.id
-                           AND i.result IN ('matched', 'amount_mismatch', 'fee_mismatch', 'missing_in_gateway')) AS paired,
+                           AND i.result IN ('matched', 'amount_mismatch', 'fee_mismatch', 'missing_in_gateway')),
                    EXISTS (SELECT 1 FROM reconciliation_items i WHERE i.refund_id = r.id
-                           AND i.result = 'missing_in_rail') AS reported
+                           AND i.result = 'missing_in_rail')
             FROM refunds r
             WHERE r.rail = :rail AND r.status = 'succeeded'
               AND ((r.currency = :currency AND r.updated_at >= :start AND r.updated_at < :end)
                    OR r.rail_reference = ANY(CAST(:references AS text[]))
                    OR r.rail_reference = ANY(CAST(:receipts AS text[])))
-            ORDER BY r.id""")
+            ORDER BY kind, id""")
         .bind("rail", rail).bind("currency", currency).bind("start", start).bind("end", end)
         .bind("references", references).bind("receipts", receipts)
-        .map(row -> moneyOutRecord(row, Matcher.Kind.REFUND))
+        .map(row -> moneyOutRecord(row, "payout".equals(row.get("kind", String.class))
+            ? Matcher.Kind.PAYOUT : Matcher.Kind.REFUND))
         .all();
-    return payouts.concatWith(refunds);
   }
 
   private static Matcher.Record moneyOutRecord(io.r2dbc.spi.Readable row, Matcher.Kind kind) {
