@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.StringReader;
 import java.math.BigDecimal;
-import java.math.MathContext;
 import java.time.Instant;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
@@ -84,13 +83,37 @@ class FxConversionUnitTests {
     assertThat(c.coveredMinor() + c.roundingMinor()).isEqualTo(amount);
     assertThat(c.convertedMinor()).isNotNegative();
     assertThat(c.coveredMinor()).isNotNegative();
-    // |converted - amount x k| <= 1/2 minor unit of `to`.
-    BigDecimal k = minorPerMinor(rate, from, to);
-    BigDecimal exact = BigDecimal.valueOf(amount).multiply(k);
-    assertThat(exact.subtract(BigDecimal.valueOf(c.convertedMinor())).abs()).isLessThanOrEqualTo(new BigDecimal("0.5"));
-    // |covered - converted / k| <= 1/2 minor unit of `from`: the remainder is only rounding.
-    BigDecimal worth = BigDecimal.valueOf(c.convertedMinor()).divide(k, MathContext.DECIMAL128);
-    assertThat(worth.subtract(BigDecimal.valueOf(c.coveredMinor())).abs()).isLessThanOrEqualTo(new BigDecimal("0.5"));
+    assertRoundedWithinHalfAMinorUnit(amount, rate, from, to, c);
+  }
+
+  /** A tie of an inverse rate, exact: 3 KES minor units at 1 UGX = 0.000096 KES (a shrunk sample that once failed). */
+  @Test
+  void anInverseRateTieIsWithinHalfAMinorUnit() {
+    FxRate ugxKes = new FxRate(CurrencyUnit.UGX, CurrencyUnit.KES, new BigDecimal("0.000096"), Instant.EPOCH, "random");
+    FxConversion.Converted c = FxConversion.convert(3, CurrencyUnit.KES, CurrencyUnit.UGX, ugxKes);
+    assertThat(c.coveredMinor() + c.roundingMinor()).isEqualTo(3);
+    assertRoundedWithinHalfAMinorUnit(3, ugxKes, CurrencyUnit.KES, CurrencyUnit.UGX, c);
+  }
+
+  /**
+   * {@code k = num / den} minor units of {@code to} per minor unit of {@code from}, both exact, so
+   * the checks multiply instead of dividing (a divided inverse rate is inexact and can tip a tie):
+   * |converted - amount x k| <= 1/2 minor unit of {@code to}, and |covered - converted / k| <= 1/2
+   * minor unit of {@code from} (the remainder is only rounding).
+   */
+  private static void assertRoundedWithinHalfAMinorUnit(long amount, FxRate rate, CurrencyUnit from, CurrencyUnit to,
+      FxConversion.Converted c) {
+    BigDecimal toScale = BigDecimal.TEN.pow(to.exponent());
+    BigDecimal fromScale = BigDecimal.TEN.pow(from.exponent());
+    boolean direct = rate.base() == from;
+    BigDecimal num = direct ? rate.rate().multiply(toScale) : toScale;
+    BigDecimal den = direct ? fromScale : rate.rate().multiply(fromScale);
+    BigDecimal converted = BigDecimal.valueOf(c.convertedMinor());
+    BigDecimal two = BigDecimal.valueOf(2);
+    assertThat(BigDecimal.valueOf(amount).multiply(num).subtract(converted.multiply(den)).abs().multiply(two))
+        .as("|converted - amount x k| <= 1/2").isLessThanOrEqualTo(den);
+    assertThat(converted.multiply(den).subtract(BigDecimal.valueOf(c.coveredMinor()).multiply(num)).abs().multiply(two))
+        .as("|covered - converted / k| <= 1/2").isLessThanOrEqualTo(num);
   }
 
   @Provide
@@ -103,10 +126,6 @@ class FxConversionUnitTests {
         .as((base, quote, value) -> new FxRate(base, quote, value, Instant.EPOCH, "random"));
   }
 
-  private static BigDecimal minorPerMinor(FxRate rate, CurrencyUnit from, CurrencyUnit to) {
-    BigDecimal major = rate.base() == from ? rate.rate() : BigDecimal.ONE.divide(rate.rate(), MathContext.DECIMAL128);
-    return major.scaleByPowerOfTen(to.exponent() - from.exponent());
-  }
 
   @Test
   void parsesTheSandboxRateFileAndNamesTheFirstBadLine() throws Exception {
