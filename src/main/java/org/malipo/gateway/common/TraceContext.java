@@ -1,5 +1,14 @@
 package org.malipo.gateway.common;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.TraceFlags;
+import io.opentelemetry.api.trace.TraceState;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -12,6 +21,18 @@ import java.util.function.Supplier;
 public final class TraceContext {
 
   private static final ThreadLocal<String> CURRENT = new ThreadLocal<>();
+  private static final String HEADER = "traceparent";
+  private static final TextMapGetter<Map<String, String>> FROM_MAP = new TextMapGetter<>() {
+    @Override
+    public Iterable<String> keys(Map<String, String> carrier) {
+      return carrier.keySet();
+    }
+
+    @Override
+    public String get(Map<String, String> carrier, String key) {
+      return carrier == null ? null : carrier.get(key);
+    }
+  };
 
   private TraceContext() {}
 
@@ -35,8 +56,30 @@ public final class TraceContext {
     }
   }
 
-  /** The traceparent of a span with these ids, flag {@code 01} when sampled, else {@code 00}. */
+  /**
+   * The traceparent of a span with these ids (32 and 16 lower-case hex digits), sampled flag
+   * {@code 01} or {@code 00}; {@code null} when the ids are not valid W3C ids.
+   */
   public static String traceparent(String traceId, String spanId, boolean sampled) {
-    return "00-" + traceId + "-" + spanId + (sampled ? "-01" : "-00");
+    SpanContext span = SpanContext.createFromRemoteParent(traceId, spanId,
+        sampled ? TraceFlags.getSampled() : TraceFlags.getDefault(), TraceState.getDefault());
+    Map<String, String> carrier = new HashMap<>(2);
+    W3CTraceContextPropagator.getInstance().inject(Context.root().with(Span.wrap(span)), carrier, Map::put);
+    return carrier.get(HEADER);
+  }
+
+  /**
+   * The span a stored traceparent names, as a remote parent; {@code null} when {@code traceparent}
+   * is null or not a valid traceparent (W3C Trace Context §3.2: version, 32- and 16-hex ids that
+   * are not all zero, flags).
+   */
+  public static SpanContext parse(String traceparent) {
+    if (traceparent == null) {
+      return null;
+    }
+    Context extracted = W3CTraceContextPropagator.getInstance()
+        .extract(Context.root(), Map.of(HEADER, traceparent), FROM_MAP);
+    SpanContext parent = Span.fromContext(extracted).getSpanContext();
+    return parent.isValid() ? parent : null;
   }
 }

@@ -98,18 +98,18 @@ public final class TraceScope {
    * @param tracer the tracer, or {@code null} when tracing is off
    * @param kind the span's kind, or {@code null} for an internal span
    * @return the started span; {@code null} when tracing is off or {@code traceparent} is null or
-   *     not a well-formed version-00 traceparent
+   *     not a valid W3C traceparent ({@link TraceContext#parse})
    */
   public static Span startChildOf(Tracer tracer, String traceparent, String name, Span.Kind kind) {
     if (tracer == null || traceparent == null) {
       return null;
     }
-    String[] parts = traceparent.split("-");
-    if (parts.length != 4 || parts[1].length() != 32 || parts[2].length() != 16) {
+    io.opentelemetry.api.trace.SpanContext stored = TraceContext.parse(traceparent);
+    if (stored == null) {
       return null;
     }
     io.micrometer.tracing.TraceContext remote = tracer.traceContextBuilder()
-        .traceId(parts[1]).spanId(parts[2]).sampled("01".equals(parts[3])).build();
+        .traceId(stored.getTraceId()).spanId(stored.getSpanId()).sampled(stored.isSampled()).build();
     Span.Builder builder = tracer.spanBuilder().setParent(remote).name(name);
     return (kind == null ? builder : builder.kind(kind)).start();
   }

@@ -88,6 +88,10 @@ class TraceScopeUnitTests {
     assertThat(exported).anyMatch(span -> span.getName().equals("callback.process")
         && span.getParentSpanId().equals(recorded.context().spanId()));
     assertThat(TraceScope.startChildOf(tracer, "00-not-a-traceparent-01", "x", Span.Kind.CONSUMER)).isNull();
+    // W3C Trace Context §3.2.2: an all-zero trace id and version ff are invalid, however well shaped.
+    assertThat(TraceScope.startChildOf(tracer, "00-" + "0".repeat(32) + "-" + recorded.context().spanId() + "-01", "x",
+        Span.Kind.CONSUMER)).isNull();
+    assertThat(TraceScope.startChildOf(tracer, stored.replaceFirst("^00", "ff"), "x", Span.Kind.CONSUMER)).isNull();
     assertThat(TraceScope.startChildOf(tracer, null, "x", Span.Kind.CONSUMER)).isNull();
     assertThat(TraceScope.startChildOf(null, stored, "x", Span.Kind.CONSUMER)).isNull();
 
