@@ -7,6 +7,11 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.Map;
+import org.malipo.gateway.api.ApiProblem;
+import org.malipo.gateway.api.ProblemCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.data.redis.core.ReactiveStringRedisTemplate;
 import org.springframework.stereotype.Component;
@@ -17,12 +22,15 @@ import reactor.core.publisher.Mono;
  * (the id itself, 256 random bits, lives only in the browser's HttpOnly cookie), value the
  * {@link ConsoleSession}, time to live the idle timeout ({@code malipo.console.idle-timeout},
  * default 15 min), renewed on every authenticated request. Logout deletes the key. Every Redis
- * call is bounded by {@link #TIMEOUT}; Redis down means no console login (fail closed).
+ * call is bounded by {@link #TIMEOUT}; Redis down means no console login and no console request
+ * (fail closed): {@code 503 service_unavailable} with {@code Retry-After}, the session kept for when
+ * Redis is back.
  */
 @Component
 class ConsoleSessions {
 
   static final Duration TIMEOUT = Duration.ofSeconds(2);
+  private static final Logger log = LoggerFactory.getLogger(ConsoleSessions.class);
   /** Seeded once at start-up: nextBytes never reads /dev/random on an event loop (auth.Drbg). */
   private static final SecureRandom RANDOM = org.malipo.gateway.auth.Drbg.seeded();
 
@@ -56,18 +64,28 @@ class ConsoleSessions {
    */
   Mono<String> create(ConsoleSession session) {
     String id = randomToken();
-    return redis.opsForValue().set(key(id), session.encode(), idleTimeout).timeout(TIMEOUT).thenReturn(id);
+    return redis.opsForValue().set(key(id), session.encode(), idleTimeout).timeout(TIMEOUT)
+        .onErrorMap(ConsoleSessions::unavailable).thenReturn(id);
   }
 
   /** The session of this id, its idle timeout renewed; empty if unknown or expired. */
   Mono<ConsoleSession> touch(String id) {
     String key = key(id);
-    return redis.opsForValue().getAndExpire(key, idleTimeout).timeout(TIMEOUT).map(ConsoleSession::decode);
+    return redis.opsForValue().getAndExpire(key, idleTimeout).timeout(TIMEOUT)
+        .onErrorMap(ConsoleSessions::unavailable).map(ConsoleSession::decode);
   }
 
   /** Ends a session; completes whether or not it existed. */
   Mono<Void> delete(String id) {
-    return redis.delete(key(id)).timeout(TIMEOUT).then();
+    return redis.delete(key(id)).timeout(TIMEOUT).onErrorMap(ConsoleSessions::unavailable).then();
+  }
+
+  /** Redis failed or did not answer within {@link #TIMEOUT}: the session store is unavailable. */
+  private static ApiProblem unavailable(Throwable cause) {
+    log.warn("console session store unavailable: {}", cause.toString());
+    return ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE,
+            "The console's session store is unavailable; retry shortly.")
+        .withHeaders(Map.of("Retry-After", "5"));
   }
 
   /** The Redis key of a session id (package-private for the idle-timeout test). */
