@@ -159,7 +159,8 @@ final class PaymentPipeline {
             .map(replay -> new Answer(replay.status(), replay.body(), true, true))
             .switchIfEmpty(Mono.defer(() -> {
               Payment payment = newPayment(command);
-              return detached.run(start(command, payment), properties.answerTimeout(), asItStands(payment));
+              return detached.run(start(command, payment), properties.answerTimeout(),
+                  asItStands(payment, "no answer within " + properties.answerTimeout()));
             })))
         .checkpoint("payment.create");
   }
@@ -209,7 +210,7 @@ final class PaymentPipeline {
                 ? Mono.just(new Answer(started.replay().status(), started.replay().body(), true, true))
                 : process(command, plan)
                 // Another writer (the reconciler) moved the payment first: it is answered as it stands.
-                .onErrorResume(IllegalStateException.class, lost -> asItStands(payment))
+                .onErrorResume(IllegalStateException.class, lost -> asItStands(payment, lost.toString()))
                 .onErrorMap(error -> !(error instanceof ApiProblem), error -> recordedButUnfinished(payment, error))))
         // Only answers stored with the key are cached for the next retry.
         .flatMap(answer -> !answer.stored() ? Mono.just(answer)
@@ -218,16 +219,21 @@ final class PaymentPipeline {
   }
 
   /**
-   * The answer when the payment outlasts the answer timeout: the payment as it stands, which the
-   * merchant reads again later or learns from its events; the key stays in progress until the
-   * payment is final.
+   * The answer when the payment outlasts the answer timeout, or another writer moved it first: the
+   * payment as it stands, which the merchant reads again later or learns from its events; the key
+   * stays in progress until the payment is final. Should the payment not be readable (never seen:
+   * logged with {@code why}), {@code 409 idempotency_in_progress} naming it in {@code payment_id}.
    */
-  private Mono<Answer> asItStands(Payment payment) {
+  private Mono<Answer> asItStands(Payment payment, String why) {
     return payments.find(payment.merchantId(), payment.livemode(), payment.id())
         .map(current -> new Answer(CREATED, json.writeValueAsString(PaymentView.of(current)), false, false))
-        .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.IDEMPOTENCY_IN_PROGRESS,
-                "The payment is still being recorded; retry shortly with the same Idempotency-Key.")
-            .withHeaders(RETRY_SOON)));
+        .switchIfEmpty(Mono.error(() -> {
+          log.warn("payment {}: answered in progress, its row not readable ({})", payment.id(), why);
+          return ApiProblem.of(ProblemCode.IDEMPOTENCY_IN_PROGRESS,
+                  "The payment is still being recorded; retry shortly with the same Idempotency-Key.")
+              .withHeaders(RETRY_SOON)
+              .withExtensions(Map.of("payment_id", payment.id()));
+        }));
   }
 
   /**
