@@ -20,6 +20,7 @@ public enum ProblemCode {
   UNSUPPORTED_GRANT_TYPE(HttpStatus.BAD_REQUEST, "Unsupported grant type"),
   INVALID_SCOPE(HttpStatus.BAD_REQUEST, "Invalid scope"),
   STATEMENT_INVALID(HttpStatus.BAD_REQUEST, "Statement file invalid"),
+  FX_RATES_INVALID(HttpStatus.BAD_REQUEST, "Exchange rate file invalid"),
   INVALID_CLIENT(HttpStatus.UNAUTHORIZED, "Client authentication failed"),
   UNAUTHORIZED(HttpStatus.UNAUTHORIZED, "Authentication required"),
   INVALID_TOKEN(HttpStatus.UNAUTHORIZED, "Invalid access token"),

@@ -31,7 +31,9 @@ public enum AuditAction {
   /** An operator acknowledged a quarantined callback with a note (issue 24). */
   CALLBACK_DISMISSED("callback"),
   /** An operator sent an orphan callback back to the processor (issue 24). */
-  CALLBACK_REPROCESSED("callback");
+  CALLBACK_REPROCESSED("callback"),
+  /** An operator uploaded exchange rates ({@code POST /v1/fx_rates}, issue 23). */
+  FX_RATES_UPLOADED("fx_rates");
 
   private final String targetType;
 

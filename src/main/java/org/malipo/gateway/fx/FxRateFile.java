@@ -76,11 +76,27 @@ final class FxRateFile implements ApplicationRunner {
     log.info("fx rates: {} read from {}, {} new", parsed.size(), location, added);
   }
 
+  /** A rate file that cannot be used, and its first bad line (the header is line 1). */
+  static final class Invalid extends IllegalArgumentException {
+
+    private final long line;
+
+    Invalid(long line, String message) {
+      super(message);
+      this.line = line;
+    }
+
+    /** The first bad line; 1 for the header, the line after the last for a file without rates. */
+    long line() {
+      return line;
+    }
+  }
+
   /**
    * Parses a rate file.
    *
-   * @return the rates in file order; {@link IllegalArgumentException} naming the first bad line
-   *     (the header is line 1)
+   * @return the rates in file order; {@link Invalid} naming the first bad line (the header is
+   *     line 1)
    */
   static List<FxRate> parse(Reader reader) throws IOException {
     CSVFormat format = CSVFormat.RFC4180.builder().setHeader(HEADER).setSkipHeaderRecord(false).setTrim(true).get();
@@ -90,27 +106,27 @@ final class FxRateFile implements ApplicationRunner {
         long line = record.getRecordNumber();
         if (line == 1) {
           if (!List.of(HEADER).equals(record.toList())) {
-            throw new IllegalArgumentException("line 1: the header must be " + String.join(",", HEADER));
+            throw new Invalid(1, "line 1: the header must be " + String.join(",", HEADER));
           }
           continue;
         }
         if (out.size() >= LINES_MAX) {
-          throw new IllegalArgumentException("line " + line + ": more than " + LINES_MAX + " rates");
+          throw new Invalid(line, "line " + line + ": more than " + LINES_MAX + " rates");
         }
         out.add(rate(record, line));
       }
     } catch (UncheckedIOException e) {
-      throw new IllegalArgumentException("not CSV: " + e.getMessage(), e);
+      throw new Invalid(out.size() + 2, "not CSV: " + e.getMessage());
     }
     if (out.isEmpty()) {
-      throw new IllegalArgumentException("no rate in the file");
+      throw new Invalid(2, "no rate in the file");
     }
     return out;
   }
 
   private static FxRate rate(CSVRecord record, long line) {
     if (record.size() != HEADER.length) {
-      throw new IllegalArgumentException("line " + line + ": " + HEADER.length + " fields expected, " + record.size() + " found");
+      throw new Invalid(line, "line " + line + ": " + HEADER.length + " fields expected, " + record.size() + " found");
     }
     CurrencyUnit base = currency(record.get(0), line);
     CurrencyUnit quote = currency(record.get(1), line);
@@ -120,14 +136,16 @@ final class FxRateFile implements ApplicationRunner {
       }
       return new FxRate(base, quote, new BigDecimal(record.get(2)), Instant.parse(record.get(3)), record.get(4));
     } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException("line " + line + ": as_of '" + record.get(3) + "' is not an ISO 8601 UTC time");
+      throw new Invalid(line, "line " + line + ": as_of '" + record.get(3) + "' is not an ISO 8601 UTC time");
+    } catch (Invalid e) {
+      throw e;
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("line " + line + ": " + e.getMessage());
+      throw new Invalid(line, "line " + line + ": " + e.getMessage());
     }
   }
 
   private static CurrencyUnit currency(String code, long line) {
     return CurrencyUnit.fromCode(code).orElseThrow(
-        () -> new IllegalArgumentException("line " + line + ": '" + code + "' is not an ISO 4217 currency Malipo supports"));
+        () -> new Invalid(line, "line " + line + ": '" + code + "' is not an ISO 4217 currency Malipo supports"));
   }
 }

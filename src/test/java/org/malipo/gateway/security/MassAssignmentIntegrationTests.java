@@ -56,6 +56,8 @@ class MassAssignmentIntegrationTests extends IntegrationTest {
       "POST /v1/callbacks/flutterwave",
       // Issue 23: the body is the rail's statement file (text/csv), not JSON.
       "POST /v1/reconciliation/runs",
+      // The body is a rate file (text/csv), not JSON.
+      "POST /v1/fx_rates",
       // Issue 19: takes no body at all (the contract defines none).
       "POST /v1/checkout_sessions/{id}/expire",
       // Issue 20: the sandbox challenge page's HTML form (application/x-www-form-urlencoded).

@@ -224,6 +224,8 @@ class TenantIsolationIntegrationTests extends IntegrationTest {
       case "GET /v1/reports/trial_balance.csv" -> forbidden(get("/v1/reports/trial_balance.csv?date=2026-01-01"));
       case "GET /v1/reports/volumes.csv" -> forbidden(get("/v1/reports/volumes.csv?from=2026-01-01&to=2026-01-01"));
       case "GET /v1/fx_rates" -> forbidden(get("/v1/fx_rates"));
+      case "POST /v1/fx_rates" -> forbidden(web.post().uri("/v1/fx_rates").headers(h -> h.setBearerAuth(a.token()))
+          .contentType(MediaType.parseMediaType("text/csv")).bodyValue("base,quote,rate,as_of,source\n").exchange());
       case "GET /v1/merchants/{id}/pricing" -> forbidden(get("/v1/merchants/" + b.merchantId() + "/pricing"));
       case "PUT /v1/merchants/{id}/pricing" -> forbidden(web.put().uri("/v1/merchants/" + b.merchantId() + "/pricing")
           .headers(h -> h.setBearerAuth(a.token())).contentType(MediaType.APPLICATION_JSON)
