@@ -160,7 +160,7 @@ final class PaymentPipeline {
             .switchIfEmpty(Mono.defer(() -> {
               Payment payment = newPayment(command);
               return detached.run(start(command, payment), properties.answerTimeout(),
-                  asItStands(payment, "no answer within " + properties.answerTimeout()));
+                  asItStands(payment, "no answer within malipo.payments.answer-timeout"));
             })))
         .checkpoint("payment.create");
   }
