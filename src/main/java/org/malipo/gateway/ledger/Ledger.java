@@ -236,11 +236,79 @@ public final class Ledger {
       fromLegs.add(new Leg(Accounts.fxRounding(from), conversion.roundingMinor() > 0 ? 'C' : 'D',
           Math.abs(conversion.roundingMinor()), 'C', false));
     }
-    assertBalanced(fromLegs);
     List<Leg> toLegs = new ArrayList<>(2);
     if (conversion.convertedMinor() > 0) {
       toLegs.add(new Leg(Accounts.fxPosition(from, to, to), 'D', conversion.convertedMinor(), 'C', false));
       toLegs.add(new Leg(Accounts.merchantAvailable(merchantId, to), 'C', conversion.convertedMinor(), 'C', true));
+    }
+    return postConversion("settlement", paymentId, null, from, fromLegs, to, toLegs, conversion.rate());
+  }
+
+  /**
+   * Funds a refund of a payment that was settled into another currency
+   * (docs/adr/0091-refunds-of-converted-payments.md): the settlement currency's available balance
+   * buys back the refund's amount in the payment's currency at the pair's latest rate, in one
+   * journal entry of kind {@code refund_conversion} (one per refund) that carries the rate, the
+   * mirror of {@link #postConvertedSettlement}. {@code conversion} converts the refund's amount
+   * from the payment's currency ({@code FROM}) into the settlement currency ({@code TO}):
+   * <pre>
+   * D merchant:{id}:available:{TO}    convertedMinor
+   * C fx:{FROM}{TO}:{TO}              convertedMinor
+   * D fx:{FROM}{TO}:{FROM}            coveredMinor
+   * D fx:rounding:{FROM}              roundingMinor   (a credit when negative)
+   * C merchant:{id}:available:{FROM}  amountMinor
+   * </pre>
+   * The refund's own entry ({@link #postRefund}) then takes {@code amountMinor} from
+   * {@code available:{FROM}}, as for any settled payment.
+   *
+   * @return the journal entry id; error {@link InsufficientBalanceException} when the settlement
+   *     currency's available balance cannot cover {@code convertedMinor}
+   */
+  public Mono<String> postRefundConversion(String refundId, String paymentId, String merchantId,
+      FxConversion.Converted conversion) {
+    String from = conversion.from().code();
+    String to = conversion.to().code();
+    String available = Accounts.merchantAvailable(merchantId, to);
+    List<Leg> toLegs = new ArrayList<>(2);
+    if (conversion.convertedMinor() > 0) {
+      toLegs.add(new Leg(available, 'D', conversion.convertedMinor(), 'C', true));
+      toLegs.add(new Leg(Accounts.fxPosition(from, to, to), 'C', conversion.convertedMinor(), 'C', false));
+    }
+    List<Leg> fromLegs = new ArrayList<>(3);
+    if (conversion.coveredMinor() > 0) {
+      fromLegs.add(new Leg(Accounts.fxPosition(from, to, from), 'D', conversion.coveredMinor(), 'C', false));
+    }
+    if (conversion.roundingMinor() != 0) {
+      fromLegs.add(new Leg(Accounts.fxRounding(from), conversion.roundingMinor() > 0 ? 'D' : 'C',
+          Math.abs(conversion.roundingMinor()), 'C', false));
+    }
+    fromLegs.add(new Leg(Accounts.merchantAvailable(merchantId, from), 'C', conversion.amountMinor(), 'C', true));
+    return postConversion("refund_conversion", paymentId, refundId, from, fromLegs, to, toLegs, conversion.rate())
+        .onErrorMap(Ledger::isOverdraft, error -> new InsufficientBalanceException(available, error));
+  }
+
+  /**
+   * Opens the merchant's {@code available} account in {@code currency} at zero when it does not
+   * exist yet: a refund of a payment settled into another currency names the charge currency's
+   * {@code available} account as the one it debits before any posting in it exists (ADR 0091).
+   */
+  public Mono<Void> openMerchantAvailable(String merchantId, String currency) {
+    return db.sql("""
+            INSERT INTO ledger_accounts (id, currency, normal_side, non_negative, balance_minor)
+            VALUES (:id, :currency, 'C', true, 0) ON CONFLICT (id) DO NOTHING""")
+        .bind("id", Accounts.merchantAvailable(merchantId, currency))
+        .bind("currency", currency)
+        .then();
+  }
+
+  /**
+   * One entry across two currencies, each currency's legs balanced on their own, with the rate,
+   * its time and its source on the entry.
+   */
+  private Mono<String> postConversion(String kind, String paymentId, String refundId, String from, List<Leg> fromLegs,
+      String to, List<Leg> toLegs, FxRate rate) {
+    assertBalanced(fromLegs);
+    if (!toLegs.isEmpty()) {
       assertBalanced(toLegs);
     }
     java.util.Map<String, String> currencyOf = new java.util.HashMap<>();
@@ -250,7 +318,6 @@ public final class Ledger {
     List<Leg> legs = java.util.stream.Stream.concat(fromLegs.stream(), toLegs.stream())
         .sorted(Comparator.comparing(Leg::account)).toList();
     List<String> currencies = legs.stream().map(l -> currencyOf.get(l.account())).toList();
-    FxRate rate = conversion.rate();
     String entryId = Ids.next("je");
     SingleStatement statement = new SingleStatement()
         .with("""
@@ -262,12 +329,15 @@ public final class Ledger {
             )""")
         .with("""
             ledger_entry AS (
-                INSERT INTO journal_entries (id, kind, payment_id, fx_base, fx_quote, fx_rate, fx_rate_as_of, fx_rate_source)
-                VALUES (:ledger_entry, 'settlement', :ledger_payment, :ledger_fx_base, :ledger_fx_quote,
+                INSERT INTO journal_entries (id, kind, payment_id, refund_id, fx_base, fx_quote, fx_rate, fx_rate_as_of,
+                    fx_rate_source)
+                VALUES (:ledger_entry, :ledger_kind, :ledger_payment, :ledger_refund, :ledger_fx_base, :ledger_fx_quote,
                     CAST(:ledger_fx_rate AS numeric), :ledger_fx_as_of, :ledger_fx_source)
             )""")
         .bind("ledger_entry", entryId)
+        .bind("ledger_kind", kind)
         .bind("ledger_payment", paymentId)
+        .bind("ledger_refund", refundId, String.class)
         .bind("ledger_fx_base", rate.base().code())
         .bind("ledger_fx_quote", rate.quote().code())
         .bind("ledger_fx_rate", rate.rate())

@@ -28,9 +28,11 @@ final class RefundRepository {
    * @param amount captured amount, minor units
    * @param refunded amount already refunded or reserved by pending refunds, minor units
    * @param railReference the rail's id of the approved authorization, null if none
+   * @param settledIn the currency its settlement converted it into, null when it was settled in
+   *     its own currency or is not settled
    */
   record RefundablePayment(String id, String status, Money amount, long refunded, String provider,
-      String railReference, boolean settled, String railReceipt, boolean livemode) {}
+      String railReference, boolean settled, String railReceipt, boolean livemode, CurrencyUnit settledIn) {}
 
   /**
    * Locks the merchant's payment row for the rest of the transaction, so refunds of one payment
@@ -45,7 +47,9 @@ final class RefundRepository {
                    (SELECT a.rail_reference FROM payment_attempts a
                     WHERE a.payment_id = p.id AND a.outcome = 'approved' LIMIT 1) AS rail_reference,
                    (SELECT a.response_code FROM payment_attempts a
-                    WHERE a.payment_id = p.id AND a.outcome = 'approved' LIMIT 1) AS rail_receipt
+                    WHERE a.payment_id = p.id AND a.outcome = 'approved' LIMIT 1) AS rail_receipt,
+                   (SELECT CASE WHEN e.fx_base = p.currency THEN e.fx_quote ELSE e.fx_base END FROM journal_entries e
+                    WHERE e.payment_id = p.id AND e.kind = 'settlement' AND e.fx_rate IS NOT NULL) AS settled_in
             FROM payments p WHERE p.merchant_id = :merchant AND p.id = :id AND p.livemode = :livemode FOR UPDATE OF p""")
         .bind("merchant", merchantId)
         .bind("livemode", livemode)
@@ -54,7 +58,8 @@ final class RefundRepository {
             new Money(row.get("amount_minor", Long.class), CurrencyUnit.fromCode(row.get("currency", String.class)).orElseThrow()),
             row.get("refunded_minor", Long.class), row.get("provider", String.class),
             row.get("rail_reference", String.class), Boolean.TRUE.equals(row.get("settled", Boolean.class)),
-            row.get("rail_receipt", String.class), livemode))
+            row.get("rail_receipt", String.class), livemode,
+            CurrencyUnit.fromCode(row.get("settled_in", String.class)).orElse(null)))
         .one();
   }
 

@@ -13,11 +13,14 @@ import org.malipo.gateway.audit.AuditContext;
 import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.Principal;
 import org.malipo.gateway.common.CardNumbers;
+import org.malipo.gateway.common.CurrencyUnit;
 import org.malipo.gateway.common.Ids;
 import org.malipo.gateway.common.KeyedHashes;
 import org.malipo.gateway.common.Money;
 import org.malipo.gateway.common.StageMetrics;
 import org.malipo.gateway.events.OutboxWriter;
+import org.malipo.gateway.fx.FxConversion;
+import org.malipo.gateway.fx.FxRates;
 import org.malipo.gateway.idempotency.IdempotencyCache;
 import org.malipo.gateway.idempotency.IdempotencyStore.Claim;
 import org.malipo.gateway.idempotency.IdempotencyStore;
@@ -67,8 +70,9 @@ final class RefundService {
   private final Clock clock;
   private final KeyedHashes fingerprints;
   private final AuditLog audit;
+  private final FxRates fxRates;
 
-  RefundService(AuditLog audit, StrictJson strictJson, IdempotencyStore idempotency, IdempotencyCache cache, RefundRepository refunds, Ledger ledger,
+  RefundService(AuditLog audit, FxRates fxRates, StrictJson strictJson, IdempotencyStore idempotency, IdempotencyCache cache, RefundRepository refunds, Ledger ledger,
       OutboxWriter outbox, RailRegistry rails, PayoutRails payoutRails, StageMetrics metrics, JsonMapper json,
       ReactiveTransactionManager transactionManager, Clock clock, KeyedHashes fingerprints) {
     this.strictJson = strictJson;
@@ -85,6 +89,7 @@ final class RefundService {
     this.clock = clock;
     this.fingerprints = fingerprints;
     this.audit = audit;
+    this.fxRates = fxRates;
   }
 
   /** An answer: HTTP status, JSON body, and whether it replays an earlier request's answer. */
@@ -164,14 +169,35 @@ final class RefundService {
           Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
           Refund refund = new Refund(refundId, payment.id(), merchantId, key, "pending", amount,
               request.reason(), payment.provider(), null, payment.settled(), null, null, now, now, payment.livemode());
-          return refunds.insert(refund)
+          CurrencyUnit fundedIn = payment.settledIn() != null ? payment.settledIn() : amount.currency();
+          return (payment.settledIn() == null ? Mono.<Void>empty()
+                  : ledger.openMerchantAvailable(merchantId, amount.currency().code()))
+              .then(refunds.insert(refund))
               .then(refunds.addRefunded(payment.id(), amount.amountMinor()))
+              .then(payment.settledIn() == null ? Mono.empty()
+                  : fundFromSettlementCurrency(refund, merchantId, payment.settledIn()))
               .then(ledger.postRefund(refund.id(), payment.id(), merchantId, payment.provider(), amount, payment.settled()))
               .onErrorMap(InsufficientBalanceException.class, e -> ApiProblem.of(ProblemCode.INSUFFICIENT_BALANCE,
-                  "The merchant's " + (payment.settled() ? "available" : "pending") + " " + amount.currency()
+                  "The merchant's " + (payment.settled() ? "available" : "pending") + " " + fundedIn
                       + " balance cannot cover this refund."))
               .thenReturn(new Reserved(refund, payment.railReference(), null, payment.railReceipt()));
         });
+  }
+
+  /**
+   * A payment settled into another currency has left nothing in its own: the refund's amount is
+   * bought back from the settlement currency's available balance at the pair's latest rate, in the
+   * refund's transaction (docs/adr/0091-refunds-of-converted-payments.md).
+   */
+  private Mono<String> fundFromSettlementCurrency(Refund refund, String merchantId, CurrencyUnit settlementCurrency) {
+    Money amount = refund.amount();
+    return fxRates.latest(amount.currency(), settlementCurrency)
+        // Rates are append-only and the settlement used one, so there always is one; if not, say so.
+        .switchIfEmpty(Mono.error(() -> ApiProblem.of(ProblemCode.SERVICE_UNAVAILABLE, "No " + amount.currency() + "/"
+                + settlementCurrency + " rate to fund this refund from the " + settlementCurrency + " balance.")
+            .withHeaders(Map.of("Retry-After", "60"))))
+        .flatMap(rate -> ledger.postRefundConversion(refund.id(), refund.paymentId(), merchantId,
+            FxConversion.convert(amount.amountMinor(), amount.currency(), settlementCurrency, rate)));
   }
 
   private static Money refundAmount(RefundablePayment payment, CreateRefundRequest request) {
