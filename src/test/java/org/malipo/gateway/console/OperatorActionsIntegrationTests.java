@@ -21,6 +21,7 @@ import org.malipo.gateway.support.TestMerchants.TestMerchant;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.http.MediaType;
 import org.springframework.r2dbc.core.DatabaseClient;
+import org.springframework.test.web.reactive.server.EntityExchangeResult;
 import org.springframework.test.web.reactive.server.WebTestClient;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -296,13 +297,25 @@ class OperatorActionsIntegrationTests extends IntegrationTest {
   }
 
   private String succeededMpesaPayment(long amount) {
-    String id = body(web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
-        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
-        .bodyValue("""
-            {"amount": %d, "currency": "KES", "reference": "ops-actions",
-             "payment_method": {"type": "mobile_money", "operator": "mpesa", "msisdn": "+254708374149"}}"""
-            .formatted(amount)).exchange().expectStatus().isCreated()).get("id").asString();
+    String key = UUID.randomUUID().toString();
+    String body = """
+        {"amount": %d, "currency": "KES", "reference": "ops-actions",
+         "payment_method": {"type": "mobile_money", "operator": "mpesa", "msisdn": "+254708374149"}}""".formatted(amount);
     long deadline = System.nanoTime() + VERDICT_WITHIN.toNanos();
+    // As a merchant does: a 409 idempotency_in_progress (Retry-After) is retried with the same key
+    // until the payment is answered (seen once in CI on a first request; the gateway logs why).
+    EntityExchangeResult<byte[]> created;
+    do {
+      created = web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
+          .header("Idempotency-Key", key).contentType(MediaType.APPLICATION_JSON).bodyValue(body).exchange()
+          .expectBody().returnResult();
+      if (created.getStatus().value() == 409) {
+        assertThat(System.nanoTime()).as("payment with key %s still in progress", key).isLessThan(deadline);
+        sleep(200);
+      }
+    } while (created.getStatus().value() == 409);
+    assertThat(created.getStatus().value()).as("%s", new String(created.getResponseBody() == null ? new byte[0] : created.getResponseBody())).isEqualTo(201);
+    String id = json.readTree(created.getResponseBody()).get("id").asString();
     while (!"succeeded".equals(db.sql("SELECT status FROM payments WHERE id = :id").bind("id", id)
         .map(row -> row.get(0, String.class)).one().block(DB))) {
       assertThat(System.nanoTime()).as("payment %s never succeeded", id).isLessThan(deadline);
