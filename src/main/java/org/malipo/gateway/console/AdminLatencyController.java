@@ -3,13 +3,9 @@ package org.malipo.gateway.console;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.DateParams;
-import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.audit.AuditAction;
 import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.Principal;
@@ -66,14 +62,11 @@ final class AdminLatencyController {
   Mono<Report> latency(ServerWebExchange exchange, @RequestParam(required = false) String from,
       @RequestParam(required = false) String to) {
     Principal.of(exchange).require(Principal.ADMIN);
-    LocalDate first = DateParams.required(from, "from");
-    LocalDate last = DateParams.required(to, "to");
-    if (last.isBefore(first) || ChronoUnit.DAYS.between(first, last) >= MAX_DAYS) {
-      throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "to",
-          "'to' must be on or after 'from', at most " + MAX_DAYS + " days in all.");
-    }
-    Instant start = first.atStartOfDay().toInstant(ZoneOffset.UTC);
-    Instant end = last.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+    DateParams.DayRange days = DateParams.range(from, to, MAX_DAYS);
+    LocalDate first = days.first();
+    LocalDate last = days.last();
+    Instant start = days.start();
+    Instant end = days.end();
     Mono<List<Latency>> rows = db.sql("""
             WITH final AS (
                 SELECT (p.created_at AT TIME ZONE 'UTC')::date AS day, coalesce(p.provider, '') AS rail, count(*) AS n,

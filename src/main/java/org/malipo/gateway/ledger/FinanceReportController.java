@@ -6,14 +6,11 @@ import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
-import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.DateParams;
-import org.malipo.gateway.api.ProblemCode;
 import org.malipo.gateway.audit.AuditAction;
 import org.malipo.gateway.audit.AuditLog;
 import org.malipo.gateway.auth.Principal;
@@ -114,17 +111,11 @@ final class FinanceReportController {
       @RequestParam(name = "to", required = false) String to, ServerWebExchange exchange) {
     return Mono.fromCallable(() -> {
           Principal.of(exchange).require(Principal.ADMIN);
-          LocalDate first = DateParams.required(from, "from");
-          LocalDate last = DateParams.required(to, "to");
-          if (last.isBefore(first) || ChronoUnit.DAYS.between(first, last) >= MAX_DAYS) {
-            throw ApiProblem.param(ProblemCode.PARAMETER_INVALID, "to", "'to' must be on or after 'from', at most "
-                + MAX_DAYS + " days in all.");
-          }
-          return new LocalDate[] {first, last};
+          return DateParams.range(from, to, MAX_DAYS);
         })
         .flatMap(range -> {
-          Instant start = range[0].atStartOfDay().toInstant(ZoneOffset.UTC);
-          Instant end = range[1].plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC);
+          Instant start = range.start();
+          Instant end = range.end();
           Mono<List<List<Object>>> rows = db.sql("""
                   WITH pay AS (
                       SELECT (created_at AT TIME ZONE 'UTC')::date AS day, coalesce(provider, '') AS rail, currency,
@@ -163,7 +154,7 @@ final class FinanceReportController {
                   number(row.get("refunds_amount")), number(row.get("payouts")), number(row.get("payouts_amount"))))
               .all()
               .collectList();
-          return audited(exchange, "volumes.csv", Map.of("from", range[0].toString(), "to", range[1].toString()), rows)
+          return audited(exchange, "volumes.csv", Map.of("from", range.first().toString(), "to", range.last().toString()), rows)
               .map(list -> csv(List.of("date", "rail", "currency", "payments_succeeded", "payments_succeeded_amount",
                   "fees", "payments_failed", "refunds_succeeded", "refunds_succeeded_amount", "payouts_succeeded",
                   "payouts_succeeded_amount"), printer -> {
@@ -171,7 +162,7 @@ final class FinanceReportController {
                       printer.printRecord(r);
                     }
                   }))
-              .map(body -> file("volumes-" + range[0] + "-" + range[1] + ".csv", body));
+              .map(body -> file("volumes-" + range.first() + "-" + range.last() + ".csv", body));
         });
   }
 
