@@ -33,7 +33,10 @@ import tools.jackson.databind.json.JsonMapper;
  * convert at the sandbox's EUR/XOF parity in one balanced entry per payment that carries the rate;
  * settlements and the report show the conversion with totals equal to the ledger's; a pair without
  * a rate waits in pending until one is loaded; a bad currency is refused; a crash between the
- * settlement's writes leaves nothing.
+ * settlement's writes leaves nothing. A refund after such a settlement (ADR 0091) is bought back
+ * from the EUR available balance at the pair's latest rate in one {@code refund_conversion} entry;
+ * when the EUR balance cannot cover it, {@code 422 insufficient_balance} and nothing is written; a
+ * refund the acquirer then refuses gives the money back in XOF.
  */
 class SettlementCurrencyIntegrationTests extends IntegrationTest {
 
@@ -187,6 +190,95 @@ class SettlementCurrencyIntegrationTests extends IntegrationTest {
     LedgerAudit.assertHolds(db, merchant.merchantId());
   }
 
+  @Test
+  void aRefundAfterTheSettlementIsFundedFromTheSettlementCurrencyAtTheLatestRate() {
+    TestMerchant merchant = xofMerchantSettledInEur();
+    String payment = pay(merchant, 65_596, "XOF");
+    assertThat(settlement.settleDue(Duration.ofDays(365), merchant.merchantId()).block(DB)).isEqualTo(1);
+    long settledEur = balance("merchant:" + merchant.merchantId() + ":available:EUR");
+    assertThat(settledEur).isPositive();
+
+    JsonNode refund = body(refund(merchant, payment, 10_000).expectStatus().isCreated());
+    assertThat(refund.get("status").asString()).isEqualTo("succeeded");
+
+    FxConversion.Converted bought = FxConversion.convert(10_000, CurrencyUnit.XOF, CurrencyUnit.EUR, PARITY);
+    assertThat(balance("merchant:" + merchant.merchantId() + ":available:EUR")).isEqualTo(settledEur - bought.convertedMinor());
+    assertThat(balance("merchant:" + merchant.merchantId() + ":available:XOF")).isZero();
+    JsonNode entry = json.readTree(db.sql("""
+            SELECT json_build_object('n', count(*), 'rate', max(e.fx_rate)::text, 'source', max(e.fx_rate_source),
+                'refund', max(e.refund_id))::text
+            FROM journal_entries e WHERE e.kind = 'refund_conversion' AND e.payment_id = :p""")
+        .bind("p", payment).map(row -> row.get(0, String.class)).one().block(DB));
+    assertThat(entry.get("n").asInt()).isEqualTo(1);
+    assertThat(new BigDecimal(entry.get("rate").asString())).isEqualByComparingTo("655.957");
+    assertThat(entry.get("refund").asString()).isEqualTo(refund.get("id").asString());
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
+  @Test
+  void aRefundTheSettlementBalanceCannotCoverIsRefusedAndWritesNothing() {
+    TestMerchant merchant = xofMerchantSettledInEur();
+    String first = pay(merchant, 65_596, "XOF");
+    String second = pay(merchant, 65_596, "XOF");
+    assertThat(settlement.settleDue(Duration.ofDays(365), merchant.merchantId()).block(DB)).isEqualTo(2);
+    // Each payment settled its net (fees kept); a full refund buys back its gross: the second no longer fits.
+    refund(merchant, first, 65_596).expectStatus().isCreated();
+    long eurLeft = balance("merchant:" + merchant.merchantId() + ":available:EUR");
+    assertThat(FxConversion.convert(65_596, CurrencyUnit.XOF, CurrencyUnit.EUR, PARITY).convertedMinor()).isGreaterThan(eurLeft);
+
+    JsonNode refused = body(refund(merchant, second, 65_596).expectStatus().isEqualTo(422));
+    assertThat(refused.get("code").asString()).isEqualTo("insufficient_balance");
+    assertThat(refused.get("detail").asString()).contains("available EUR");
+
+    assertThat(balance("merchant:" + merchant.merchantId() + ":available:EUR")).isEqualTo(eurLeft);
+    assertThat(count("SELECT count(*) FROM refunds WHERE payment_id = :p", second)).isZero();
+    assertThat(count("SELECT refunded_minor FROM payments WHERE id = :p", second)).isZero();
+    assertThat(count("SELECT count(*) FROM journal_entries WHERE payment_id = :p AND kind = 'refund_conversion'", second))
+        .isZero();
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
+  @Test
+  void aRefundTheAcquirerRefusesGivesTheBoughtBackMoneyBackInTheChargeCurrency() {
+    TestMerchant merchant = xofMerchantSettledInEur();
+    String payment = pay(merchant, 65_596, "XOF", "4000000000005126"); // its refunds are declined by the sandbox acquirer
+    assertThat(settlement.settleDue(Duration.ofDays(365), merchant.merchantId()).block(DB)).isEqualTo(1);
+    long settledEur = balance("merchant:" + merchant.merchantId() + ":available:EUR");
+
+    JsonNode refund = body(refund(merchant, payment, 10_000).expectStatus().isCreated());
+    assertThat(refund.get("status").asString()).isEqualTo("failed");
+    assertThat(refund.get("failure").get("code").asString()).isEqualTo("refund_declined");
+
+    FxConversion.Converted bought = FxConversion.convert(10_000, CurrencyUnit.XOF, CurrencyUnit.EUR, PARITY);
+    assertThat(balance("merchant:" + merchant.merchantId() + ":available:EUR")).isEqualTo(settledEur - bought.convertedMinor());
+    assertThat(balance("merchant:" + merchant.merchantId() + ":available:XOF")).isEqualTo(10_000);
+    assertThat(count("SELECT refunded_minor FROM payments WHERE id = :p", payment)).isZero();
+    LedgerAudit.assertHolds(db, merchant.merchantId());
+  }
+
+  /** A merchant that may refund, settled T+0 in EUR. */
+  private TestMerchant xofMerchantSettledInEur() {
+    TestMerchant operator = TestMerchants.create(db, clients, web, "admin");
+    TestMerchant merchant = TestMerchants.create(db, clients, web, "payments:write", "payments:read", "refunds:write");
+    schedule(operator, merchant, "\"EUR\"").expectStatus().isOk();
+    return merchant;
+  }
+
+  private org.springframework.test.web.reactive.server.WebTestClient.ResponseSpec refund(TestMerchant merchant,
+      String payment, long amount) {
+    return web.post().uri("/v1/payments/{id}/refunds", payment).headers(h -> h.setBearerAuth(merchant.token()))
+        .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
+        .bodyValue("{\"amount\": " + amount + "}").exchange();
+  }
+
+  private JsonNode body(org.springframework.test.web.reactive.server.WebTestClient.ResponseSpec spec) {
+    return json.readTree(spec.expectBody().returnResult().getResponseBody());
+  }
+
+  private long count(String sql, String id) {
+    return db.sql(sql).bind("p", id).map(row -> ((Number) row.get(0)).longValue()).one().block(DB);
+  }
+
   private org.springframework.test.web.reactive.server.WebTestClient.ResponseSpec schedule(TestMerchant operator,
       TestMerchant merchant, String currency) {
     return web.put().uri("/v1/merchants/{id}/settlement_schedule", merchant.merchantId())
@@ -210,11 +302,15 @@ class SettlementCurrencyIntegrationTests extends IntegrationTest {
   }
 
   private String pay(TestMerchant merchant, long amount, String currency) {
+    return pay(merchant, amount, currency, "4242424242424242");
+  }
+
+  private String pay(TestMerchant merchant, long amount, String currency, String card) {
     JsonNode payment = json.readTree(web.post().uri("/v1/payments").headers(h -> h.setBearerAuth(merchant.token()))
         .header("Idempotency-Key", UUID.randomUUID().toString()).contentType(MediaType.APPLICATION_JSON)
         .bodyValue("""
-            {"amount": %d, "currency": "%s", "payment_method": {"type": "card", "number": "4242424242424242",
-             "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""".formatted(amount, currency))
+            {"amount": %d, "currency": "%s", "payment_method": {"type": "card", "number": "%s",
+             "exp_month": 12, "exp_year": 2030, "cvc": "123"}}""".formatted(amount, currency, card))
         .exchange().expectStatus().isCreated().expectBody().returnResult().getResponseBody());
     assertThat(payment.get("status").asString()).as("payment %s", payment).isEqualTo("succeeded");
     return payment.get("id").asString();
