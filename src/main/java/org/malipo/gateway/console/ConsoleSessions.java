@@ -10,6 +10,7 @@ import java.util.HexFormat;
 import java.util.Map;
 import org.malipo.gateway.api.ApiProblem;
 import org.malipo.gateway.api.ProblemCode;
+import org.malipo.gateway.common.RedisSubscriptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
@@ -22,7 +23,8 @@ import reactor.core.publisher.Mono;
  * (the id itself, 256 random bits, lives only in the browser's HttpOnly cookie), value the
  * {@link ConsoleSession}, time to live the idle timeout ({@code malipo.console.idle-timeout},
  * default 15 min), renewed on every authenticated request. Logout deletes the key. Every Redis
- * call is bounded by {@link #TIMEOUT}; Redis down means no console login and no console request
+ * call is bounded by {@link #TIMEOUT} and subscribed through {@link RedisSubscriptions} (never
+ * opening Spring's shared connection on an event loop); Redis down means no console login and no console request
  * (fail closed): {@code 503 service_unavailable} with {@code Retry-After}, the session kept for when
  * Redis is back.
  */
@@ -35,12 +37,14 @@ class ConsoleSessions {
   private static final SecureRandom RANDOM = org.malipo.gateway.auth.Drbg.seeded();
 
   private final ReactiveStringRedisTemplate redis;
+  private final RedisSubscriptions subscriptions;
   private final String prefix;
   private final Duration idleTimeout;
 
-  ConsoleSessions(ReactiveStringRedisTemplate redis, @Value("${malipo.redis.key-prefix:malipo:}") String prefix,
+  ConsoleSessions(ReactiveStringRedisTemplate redis, RedisSubscriptions subscriptions, @Value("${malipo.redis.key-prefix:malipo:}") String prefix,
       @Value("${malipo.console.idle-timeout:15m}") Duration idleTimeout) {
     this.redis = redis;
+    this.subscriptions = subscriptions;
     this.prefix = prefix + "console-session:";
     this.idleTimeout = idleTimeout;
   }
@@ -64,20 +68,20 @@ class ConsoleSessions {
    */
   Mono<String> create(ConsoleSession session) {
     String id = randomToken();
-    return redis.opsForValue().set(key(id), session.encode(), idleTimeout).timeout(TIMEOUT)
+    return subscriptions.mono(redis.opsForValue().set(key(id), session.encode(), idleTimeout)).timeout(TIMEOUT)
         .onErrorMap(ConsoleSessions::unavailable).thenReturn(id);
   }
 
   /** The session of this id, its idle timeout renewed; empty if unknown or expired. */
   Mono<ConsoleSession> touch(String id) {
     String key = key(id);
-    return redis.opsForValue().getAndExpire(key, idleTimeout).timeout(TIMEOUT)
+    return subscriptions.mono(redis.opsForValue().getAndExpire(key, idleTimeout)).timeout(TIMEOUT)
         .onErrorMap(ConsoleSessions::unavailable).map(ConsoleSession::decode);
   }
 
   /** Ends a session; completes whether or not it existed. */
   Mono<Void> delete(String id) {
-    return redis.delete(key(id)).timeout(TIMEOUT).onErrorMap(ConsoleSessions::unavailable).then();
+    return subscriptions.mono(redis.delete(key(id))).timeout(TIMEOUT).onErrorMap(ConsoleSessions::unavailable).then();
   }
 
   /** Redis failed or did not answer within {@link #TIMEOUT}: the session store is unavailable. */
