@@ -161,29 +161,30 @@ public final class SettlementJob extends BackgroundJob {
   }
 
   private Mono<Integer> settle(Due due) {
-    boolean converts = due.settlementCurrency() != null && due.settlementCurrency() != due.currency();
-    Mono<Optional<FxRate>> rate = converts
-        ? fxRates.latest(due.currency(), due.settlementCurrency()).map(Optional::of).defaultIfEmpty(Optional.empty())
-        : Mono.just(Optional.empty());
-    return rate.flatMap(found -> {
-      if (converts && found.isEmpty()) {
-        // The rate vanished between the query and now (no row is ever deleted, so only a clock
-        // edge): leave the payment for the next pass rather than settle it unconverted.
-        return Mono.just(0);
-      }
-      return openSettlement(due, found.orElse(null)).flatMap(terms -> post(due, terms)
-          .then(db.sql("UPDATE payments SET settled_at = now(), settlement_id = :settlement WHERE id = :id")
-              .bind("id", due.paymentId()).bind("settlement", terms.id()).then())
-          .thenReturn(1));
-    });
+    return openSettlement(due)
+        .flatMap(terms -> post(due, terms)
+            .then(db.sql("UPDATE payments SET settled_at = now(), settlement_id = :settlement WHERE id = :id")
+                .bind("id", due.paymentId()).bind("settlement", terms.id()).then())
+            .thenReturn(1))
+        // No settlement open yet and no rate to open one with (no rate row is ever deleted, so only
+        // a clock edge): left for the next pass rather than settled unconverted.
+        .defaultIfEmpty(0);
   }
 
   /**
-   * Opens the day's settlement of the payment's merchant and currency if this is its first payment,
-   * fixing its settlement currency and rate; returns the settlement's terms (those of the first
-   * payment, so a whole settlement converts at one rate).
+   * The day's settlement of the payment's merchant and currency, opened by its first payment, which
+   * fixes its settlement currency and the latest rate (so a whole settlement converts at one rate);
+   * the rate is read only to open one. Empty when it converts and no rate is known.
    */
-  private Mono<Terms> openSettlement(Due due, FxRate rate) {
+  private Mono<Terms> openSettlement(Due due) {
+    boolean converts = due.settlementCurrency() != null && due.settlementCurrency() != due.currency();
+    return terms(due).switchIfEmpty(Mono.defer(() -> (converts
+            ? fxRates.latest(due.currency(), due.settlementCurrency()).map(Optional::of)
+            : Mono.just(Optional.<FxRate>empty()))
+        .flatMap(rate -> insertSettlement(due, rate.orElse(null)).then(terms(due)))));
+  }
+
+  private Mono<Void> insertSettlement(Due due, FxRate rate) {
     return db.sql("""
             INSERT INTO settlements (id, merchant_id, currency, settlement_date, settlement_currency, fx_base, fx_quote,
                 fx_rate, fx_rate_as_of, fx_rate_source)
@@ -199,19 +200,23 @@ public final class SettlementJob extends BackgroundJob {
         .bind("as_of", rate == null ? Parameters.in(java.time.OffsetDateTime.class)
             : Parameters.in(rate.asOf().atOffset(java.time.ZoneOffset.UTC)))
         .bind("source", nullable(rate == null ? null : rate.source()))
-        .then()
-        .then(db.sql("""
-                SELECT id, settlement_currency, fx_base, fx_quote, fx_rate, fx_rate_as_of, fx_rate_source FROM settlements
-                WHERE merchant_id = :merchant AND currency = :currency AND settlement_date = (now() AT TIME ZONE 'UTC')::date""")
-            .bind("merchant", due.merchantId()).bind("currency", due.currency().code())
-            .map(row -> new Terms(row.get("id", String.class),
-                CurrencyUnit.fromCode(trim(row.get("settlement_currency", String.class))).orElse(null),
-                row.get("fx_rate") == null ? null : new FxRate(
-                    CurrencyUnit.fromCode(trim(row.get("fx_base", String.class))).orElseThrow(),
-                    CurrencyUnit.fromCode(trim(row.get("fx_quote", String.class))).orElseThrow(),
-                    row.get("fx_rate", java.math.BigDecimal.class), row.get("fx_rate_as_of", java.time.Instant.class),
-                    row.get("fx_rate_source", String.class))))
-            .one());
+        .then();
+  }
+
+  /** The terms of today's settlement of the payment's merchant and currency; empty when none is open. */
+  private Mono<Terms> terms(Due due) {
+    return db.sql("""
+            SELECT id, settlement_currency, fx_base, fx_quote, fx_rate, fx_rate_as_of, fx_rate_source FROM settlements
+            WHERE merchant_id = :merchant AND currency = :currency AND settlement_date = (now() AT TIME ZONE 'UTC')::date""")
+        .bind("merchant", due.merchantId()).bind("currency", due.currency().code())
+        .map(row -> new Terms(row.get("id", String.class),
+            CurrencyUnit.fromCode(trim(row.get("settlement_currency", String.class))).orElse(null),
+            row.get("fx_rate") == null ? null : new FxRate(
+                CurrencyUnit.fromCode(trim(row.get("fx_base", String.class))).orElseThrow(),
+                CurrencyUnit.fromCode(trim(row.get("fx_quote", String.class))).orElseThrow(),
+                row.get("fx_rate", java.math.BigDecimal.class), row.get("fx_rate_as_of", java.time.Instant.class),
+                row.get("fx_rate_source", String.class))))
+        .one();
   }
 
   /** Moves the payment's net from pending to available, converted at the settlement's rate if it has one. */
